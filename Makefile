@@ -1,0 +1,85 @@
+# ironlayer: PostgreSQL extension (PGXS) plus the `ironlayer` command.
+#
+# The one version number of the product lives here. It feeds the control file,
+# the install script's name, ironlayer.version() and `ironlayer --version`.
+EXTENSION  = ironlayer
+EXTVERSION = 0.1.0
+
+PG_CONFIG ?= pg_config
+
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+PG_SRCS   = $(sort $(wildcard src/pg/*.c))
+CLI_SRCS  = $(sort $(wildcard src/cli/*.c))
+CORE_OBJS = $(CORE_SRCS:.c=.o)
+CLI_OBJS  = $(CLI_SRCS:.c=.o)
+CLI       = src/cli/ironlayer
+
+# The install script is generated from the ordered parts under src/sql/.
+SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
+
+MODULE_big = ironlayer
+OBJS       = $(CORE_OBJS) $(PG_SRCS:.c=.o)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built), $(wildcard $(EXTENSION)--*--*.sql))
+DOCS       =
+
+PG_CPPFLAGS = -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
+PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK  =
+
+EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* \
+              results regression.diffs regression.out tmp_check log \
+              test/isolation/results test/isolation/output_iso
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+all: $(EXTENSION).control $(CLI)
+
+$(EXTENSION).control: $(EXTENSION).control.in Makefile
+	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
+
+$(DATA_built): $(SQL_PARTS) Makefile
+	{ printf -- '-- ironlayer %s install script, generated from src/sql/ by make: do not edit.\n' '$(EXTVERSION)'; \
+	  printf '\\echo Use "CREATE EXTENSION ironlayer" to load this file. \\quit\n'; \
+	  for f in $(SQL_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
+
+# The command shares the core objects with the extension: same code, same bytes.
+$(CLI): $(CLI_OBJS) $(CORE_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CLI_LIBS)
+
+install: install-cli
+install-cli: $(CLI)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(CLI) '$(DESTDIR)$(bindir)/ironlayer'
+
+uninstall: uninstall-cli
+uninstall-cli:
+	rm -f '$(DESTDIR)$(bindir)/ironlayer'
+
+# C unit tests of the core: each test/unit/test_*.c is linked with the core alone.
+UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
+UNIT_BINS = $(patsubst test/unit/test_%.c,test/unit/run_%,$(UNIT_SRCS))
+
+test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(CORE_OBJS)
+	$(CC) $(CFLAGS) $(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(CLI_LIBS)
+
+unit: $(UNIT_BINS)
+
+.PHONY: deps test demo stop unit install-cli uninstall-cli
+
+deps:
+	bash scripts/deps.sh
+
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh start
+
+stop:
+	bash scripts/demo.sh stop
+
+print-version:
+	@echo $(EXTVERSION)

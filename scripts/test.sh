@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The one test command (`make test`).
+#
+# On a fresh machine, run as root, it installs what is missing (make deps),
+# builds, installs, and runs every suite: the layer checks, C unit tests of
+# the core, pg_regress (sql/ + expected/), isolation specs
+# (test/isolation/) and TAP tests (test/t/). Clusters are throwaway and run
+# as an unprivileged user (PostgreSQL refuses root). It exits non-zero on any
+# failure and ends with the line "N passed, N failed" over all suites.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PASSED=0
+FAILED=0
+SUMMARY=()
+
+note() { printf '\n== %s\n' "$*"; }
+
+record() {						# suite passed failed
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+	SUMMARY+=("$(printf '%-12s %4d passed, %d failed' "$1" "$2" "$3")")
+}
+
+finish() {
+	note "summary"
+	for line in "${SUMMARY[@]}"; do echo "  $line"; done
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit $?
+}
+
+abort() {						# a step before the suites failed
+	echo "test: $*" >&2
+	record setup 0 1
+	finish
+}
+
+# ---------------------------------------------------------------- setup
+note "dependencies"
+if [ "$(id -u)" -eq 0 ]; then
+	bash scripts/deps.sh || abort "make deps failed"
+else
+	bash scripts/deps.sh || abort "missing packages: run 'make deps' as root first"
+fi
+
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PGBIN=$($PG_CONFIG --bindir)
+PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
+PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
+PG_ISOLATION_REGRESS=$PGXS_DIR/test/isolation/pg_isolation_regress
+TAP_LIB=$PGXS_DIR/test/perl
+EXTVERSION=$(make -s --no-print-directory print-version)
+
+note "build and install (ironlayer $EXTVERSION)"
+JOBS=$(nproc 2>/dev/null || echo 2)
+make -s -j"$JOBS" all unit >/dev/null || abort "build failed"
+if [ "$(id -u)" -eq 0 ]; then
+	make -s install >/dev/null || abort "make install failed"
+elif [ -w "$($PG_CONFIG --pkglibdir)" ]; then
+	make -s install >/dev/null || abort "make install failed"
+else
+	sudo -n make -s install >/dev/null || abort "make install needs root: run 'sudo make install' first"
+fi
+
+# Servers run as an unprivileged user in a work tree that user owns.
+if [ "$(id -u)" -eq 0 ]; then
+	RUNUSER=${IRONLAYER_TEST_USER:-postgres}
+	id "$RUNUSER" >/dev/null 2>&1 || useradd --system --no-create-home "$RUNUSER" || abort "cannot create user $RUNUSER"
+	as_user() { runuser -u "$RUNUSER" -- env PATH="$PGBIN:$PATH" "$@"; }
+else
+	RUNUSER=$(id -un)
+	as_user() { env PATH="$PGBIN:$PATH" "$@"; }
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironlayer-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cp -r sql expected test "$WORK"/
+chmod 755 "$WORK"
+[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$WORK"
+KEEP=$ROOT/.test				# outputs of failed suites, for reading
+rm -rf "$KEEP"
+
+keep() {						# copy a suite's output dir aside
+	mkdir -p "$KEEP"
+	cp -r "$1" "$KEEP/" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- layers
+note "layer checks"
+p=0 f=0
+# The core is pure C: no PostgreSQL header anywhere in src/core.
+if grep -nE '#\s*include\s*[<"](postgres|postgres_fe|fmgr|c)\.h[>"]|#\s*include\s*[<"](utils|catalog|access|executor|nodes|storage|utils)/' src/core/*.[ch]; then
+	echo "not ok - src/core includes PostgreSQL headers"; f=$((f + 1))
+else
+	echo "ok - src/core includes no PostgreSQL header"; p=$((p + 1))
+fi
+# One version: Makefile, control file, META.json, library, command.
+meta=$(sed -n '/"meta-spec"/,$!s/^ *"version" *: *"\([^"]*\)".*/\1/p' META.json | sort -u)
+cli=$("$PGBIN/ironlayer" --version 2>/dev/null | awk '{print $2}')
+ctl=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ironlayer.control)
+if [ "$meta" = "$EXTVERSION" ] && [ "$cli" = "$EXTVERSION" ] && [ "$ctl" = "$EXTVERSION" ]; then
+	echo "ok - one version $EXTVERSION in Makefile, META.json, control file and command"; p=$((p + 1))
+else
+	echo "not ok - versions differ: Makefile $EXTVERSION, META.json '$meta', control '$ctl', command '$cli'"; f=$((f + 1))
+fi
+record layers $p $f
+
+# ---------------------------------------------------------------- unit
+note "C unit tests (core)"
+p=0 f=0
+for t in test/unit/run_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1); rc=$?
+	echo "$out"
+	tp=$(grep -c '^ok ' <<<"$out")
+	tf=$(grep -c '^not ok ' <<<"$out")
+	if [ $rc -ne 0 ] && [ "$tf" -eq 0 ]; then tf=1; echo "not ok - $t exited with $rc"; fi
+	p=$((p + tp)); f=$((f + tf))
+done
+record unit $p $f
+
+# ---------------------------------------------------------------- regress
+note "pg_regress (sql/, expected/)"
+TESTS=$(cd sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)
+out=$(cd "$WORK" && as_user "$PG_REGRESS" \
+	--temp-instance="$WORK/tmp_regress" --temp-config="$WORK/test/regress.conf" \
+	--inputdir="$WORK" --outputdir="$WORK/regress_out" --bindir="$PGBIN" \
+	--dbname=contrib_regression --load-extension=ironlayer $TESTS 2>&1)
+rc=$?
+echo "$out"
+p=$(grep -cE '\.\.\. ok|^ok [0-9]+' <<<"$out")
+f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' <<<"$out")
+if [ $rc -ne 0 ]; then
+	[ "$f" -eq 0 ] && f=1
+	[ -f "$WORK/regress_out/regression.diffs" ] && cat "$WORK/regress_out/regression.diffs"
+	keep "$WORK/regress_out"
+fi
+record regress "$p" "$f"
+
+# ---------------------------------------------------------------- isolation
+note "isolation specs (test/isolation/)"
+SPECS=$(cd test/isolation/specs && ls ./*.spec 2>/dev/null | sed 's|^\./||; s|\.spec$||' | sort)
+if [ -n "$SPECS" ]; then
+	out=$(cd "$WORK" && as_user "$PG_ISOLATION_REGRESS" \
+		--temp-instance="$WORK/tmp_isolation" --temp-config="$WORK/test/regress.conf" \
+		--inputdir="$WORK/test/isolation" --outputdir="$WORK/isolation_out" --bindir="$PGBIN" \
+		--load-extension=ironlayer $SPECS 2>&1)
+	rc=$?
+	echo "$out"
+	p=$(grep -cE '\.\.\. ok|^ok [0-9]+' <<<"$out")
+	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' <<<"$out")
+	if [ $rc -ne 0 ]; then
+		[ "$f" -eq 0 ] && f=1
+		[ -f "$WORK/isolation_out/regression.diffs" ] && cat "$WORK/isolation_out/regression.diffs"
+		keep "$WORK/isolation_out"
+	fi
+	record isolation "$p" "$f"
+fi
+
+# ---------------------------------------------------------------- TAP
+note "TAP tests (test/t/)"
+p=0 f=0
+for t in test/t/*.pl; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .pl)
+	out=$(cd "$WORK/test" && as_user env TESTDIR="$WORK/test" PG_REGRESS="$PG_REGRESS" \
+		IRONLAYER_VERSION="$EXTVERSION" PGBIN="$PGBIN" \
+		prove -v -I "$TAP_LIB" -I "$WORK/test/t" "t/$name.pl" 2>&1)
+	rc=$?
+	echo "$out"
+	tp=$(grep -cE '^ *ok [0-9]+' <<<"$out")
+	tf=$(grep -cE '^ *not ok [0-9]+' <<<"$out")
+	if [ $rc -ne 0 ]; then
+		[ "$tf" -eq 0 ] && tf=1
+		keep "$WORK/test/tmp_check"
+	fi
+	p=$((p + tp)); f=$((f + tf))
+done
+record tap $p $f
+
+finish

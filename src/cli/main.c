@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *	  The `ironlayer` command: the product's core, offline.
+ *
+ * It links the same core objects as the extension, so what it prints is what
+ * the database prints. For now it answers --version and --help; later
+ * subcommands (parse, models, diff, plan) are added here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "il_version.h"
+
+#define EXIT_USAGE 2
+
+static void
+print_usage(FILE *out)
+{
+	fprintf(out,
+			"ironlayer %s: deterministic plans for SQL models kept in git\n"
+			"\n"
+			"Usage:\n"
+			"  ironlayer --version    print the version and exit\n"
+			"  ironlayer --help       print this help and exit\n"
+			"\n"
+			"The same core runs inside PostgreSQL as the extension \"ironlayer\":\n"
+			"  CREATE EXTENSION ironlayer;  SELECT ironlayer.version();\n",
+			il_version());
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+	{
+		printf("ironlayer %s\n", il_version());
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+	{
+		print_usage(stdout);
+		return 0;
+	}
+	if (argc < 2)
+		fprintf(stderr, "ironlayer: no command given\n");
+	else
+		fprintf(stderr, "ironlayer: unknown command or option \"%s\"\n", argv[1]);
+	fprintf(stderr, "Try \"ironlayer --help\" for more information.\n");
+	return EXIT_USAGE;
+}

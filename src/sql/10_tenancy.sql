@@ -1,0 +1,264 @@
+-- Tenancy: tenants, members, the backend's tenant binding, and row-level
+-- security on ironlayer.current_tenant().
+
+CREATE TABLE @extschema@.tenants (
+	tenant_id	uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+	name		text NOT NULL UNIQUE
+				CONSTRAINT tenants_name_check
+				CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	name NOT NULL
+);
+COMMENT ON TABLE @extschema@.tenants IS 'tenants; a user sees only the tenant the backend is bound to';
+
+CREATE TABLE @extschema@.members (
+	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
+	member		name NOT NULL,
+	tenant_role	text NOT NULL
+				CONSTRAINT members_tenant_role_check
+				CHECK (tenant_role OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'engineer', 'viewer'])),
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	added_by	name NOT NULL,
+	PRIMARY KEY (tenant_id, member)
+);
+CREATE INDEX members_member_idx ON @extschema@.members (member);
+COMMENT ON TABLE @extschema@.members IS 'PostgreSQL roles that are members of a tenant, with their tenant role';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.members', '');
+
+-- The binding (src/pg/tenant.c).
+CREATE FUNCTION @extschema@.current_tenant() RETURNS uuid
+	LANGUAGE C STABLE PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_current_tenant';
+COMMENT ON FUNCTION @extschema@.current_tenant() IS
+	'the tenant this backend is bound to for the acting role, or NULL';
+
+CREATE FUNCTION @extschema@.current_tenant_role() RETURNS text
+	LANGUAGE C STABLE PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_current_tenant_role';
+COMMENT ON FUNCTION @extschema@.current_tenant_role() IS
+	'the acting role''s role in the bound tenant (admin, engineer, viewer), or NULL';
+
+CREATE FUNCTION @extschema@.use_tenant(tenant text) RETURNS uuid
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_use_tenant';
+COMMENT ON FUNCTION @extschema@.use_tenant(text) IS
+	'bind this backend to a tenant the acting role is a member of; NULL unbinds';
+
+-- Row-level security: enabled and forced, one policy per table.
+ALTER TABLE @extschema@.tenants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.tenants FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON @extschema@.tenants
+	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
+	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+
+ALTER TABLE @extschema@.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.members FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON @extschema@.members
+	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
+	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+
+-- Users read through RLS and write only through the functions below.
+GRANT SELECT ON @extschema@.tenants, @extschema@.members TO ironlayer_viewer;
+
+-- Is the role a superuser? (internal)
+CREATE FUNCTION @extschema@._is_superuser(rolename name) RETURNS boolean
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+					 WHERE r.rolname OPERATOR(pg_catalog.=) rolename), false);
+REVOKE ALL ON FUNCTION @extschema@._is_superuser(name) FROM PUBLIC;
+
+-- Number of admins of a tenant. (internal)
+CREATE FUNCTION @extschema@._admin_count(tid uuid) RETURNS bigint
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN (SELECT pg_catalog.count(*) FROM @extschema@.members m
+			 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+			   AND m.tenant_role OPERATOR(pg_catalog.=) 'admin');
+REVOKE ALL ON FUNCTION @extschema@._admin_count(uuid) FROM PUBLIC;
+
+-- Lock the named tenant's row and check that the acting role may manage its
+-- members: a superuser, or an admin of the tenant. Returns the tenant id.
+-- The row lock serializes every membership change of one tenant. (internal)
+CREATE FUNCTION @extschema@._lock_tenant_for_admin(tenant text) RETURNS uuid
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	tid uuid;
+BEGIN
+	IF tenant IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'tenant name must not be null';
+	END IF;
+	SELECT t.tenant_id INTO tid FROM @extschema@.tenants t
+	 WHERE t.name OPERATOR(pg_catalog.=) _lock_tenant_for_admin.tenant
+	   FOR UPDATE;
+	IF @extschema@._is_superuser(caller) THEN
+		IF tid IS NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'undefined_object',
+				MESSAGE = pg_catalog.format('tenant "%s" does not exist', tenant),
+				HINT = 'Create it with ironlayer.create_tenant().';
+		END IF;
+		RETURN tid;
+	END IF;
+	IF tid IS NULL OR NOT EXISTS (
+		SELECT 1 FROM @extschema@.members m
+		 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+		   AND m.member OPERATOR(pg_catalog.=) caller
+		   AND m.tenant_role OPERATOR(pg_catalog.=) 'admin') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('permission denied for tenant "%s"', tenant),
+			DETAIL = pg_catalog.format('Role "%s" is not an admin of tenant "%s".', caller, tenant),
+			HINT = 'Only an admin of the tenant or a superuser can change its members.';
+	END IF;
+	RETURN tid;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._lock_tenant_for_admin(text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.create_tenant(name text) RETURNS uuid
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	tid uuid;
+BEGIN
+	IF NOT (@extschema@._is_superuser(caller)
+			OR pg_catalog.pg_has_role(caller, 'ironlayer_admin', 'MEMBER')) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = 'permission denied to create a tenant',
+			DETAIL = pg_catalog.format('Role "%s" is neither a superuser nor a member of ironlayer_admin.', caller),
+			HINT = 'A superuser can GRANT ironlayer_admin TO the role.';
+	END IF;
+	IF create_tenant.name IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'tenant name must not be null';
+	END IF;
+	IF create_tenant.name OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('invalid tenant name "%s"', create_tenant.name),
+			DETAIL = 'A tenant name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
+	END IF;
+
+	INSERT INTO @extschema@.tenants AS t (name, created_by)
+	VALUES (create_tenant.name, caller)
+	ON CONFLICT ON CONSTRAINT tenants_name_key DO NOTHING
+	RETURNING t.tenant_id INTO tid;
+	IF tid IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'unique_violation',
+			MESSAGE = pg_catalog.format('tenant "%s" already exists', create_tenant.name);
+	END IF;
+
+	INSERT INTO @extschema@.members (tenant_id, member, tenant_role, added_by)
+	VALUES (tid, caller, 'admin', caller);
+	RETURN tid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_tenant(text) IS
+	'create a tenant; the acting role becomes its first admin';
+
+CREATE FUNCTION @extschema@.add_member(tenant text, member name, tenant_role text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	tid uuid := @extschema@._lock_tenant_for_admin(tenant);
+	old_role text;
+BEGIN
+	IF add_member.tenant_role IS NULL OR add_member.member IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'member and tenant role must not be null';
+	END IF;
+	IF add_member.tenant_role OPERATOR(pg_catalog.<>) ALL (ARRAY['admin', 'engineer', 'viewer']) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('invalid tenant role "%s"', add_member.tenant_role),
+			DETAIL = 'A tenant role is admin, engineer or viewer.';
+	END IF;
+	IF NOT EXISTS (
+		SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) add_member.member) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('role "%s" does not exist', add_member.member);
+	END IF;
+
+	SELECT m.tenant_role INTO old_role FROM @extschema@.members m
+	 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+	   AND m.member OPERATOR(pg_catalog.=) add_member.member;
+	IF old_role OPERATOR(pg_catalog.=) 'admin'
+	   AND add_member.tenant_role OPERATOR(pg_catalog.<>) 'admin'
+	   AND @extschema@._admin_count(tid) OPERATOR(pg_catalog.=) 1 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'check_violation',
+			MESSAGE = pg_catalog.format('cannot demote the last admin of tenant "%s"', tenant),
+			HINT = 'Add another admin first.';
+	END IF;
+
+	INSERT INTO @extschema@.members AS m (tenant_id, member, tenant_role, added_by)
+	VALUES (tid, add_member.member, add_member.tenant_role, caller)
+	ON CONFLICT ON CONSTRAINT members_pkey
+	DO UPDATE SET tenant_role = EXCLUDED.tenant_role;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_member(text, name, text) IS
+	'make a role a member of a tenant, or change its tenant role (tenant admins)';
+
+CREATE FUNCTION @extschema@.remove_member(tenant text, member name) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._lock_tenant_for_admin(tenant);
+	old_role text;
+BEGIN
+	SELECT m.tenant_role INTO old_role FROM @extschema@.members m
+	 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+	   AND m.member OPERATOR(pg_catalog.=) remove_member.member;
+	IF old_role IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('role "%s" is not a member of tenant "%s"', remove_member.member, tenant);
+	END IF;
+	IF old_role OPERATOR(pg_catalog.=) 'admin' AND @extschema@._admin_count(tid) OPERATOR(pg_catalog.=) 1 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'check_violation',
+			MESSAGE = pg_catalog.format('cannot remove the last admin of tenant "%s"', tenant),
+			HINT = 'Add another admin first.';
+	END IF;
+	DELETE FROM @extschema@.members m
+	 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+	   AND m.member OPERATOR(pg_catalog.=) remove_member.member;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.remove_member(text, name) IS
+	'remove a role from a tenant (tenant admins); the last admin stays';
+
+CREATE FUNCTION @extschema@.my_tenants()
+	RETURNS TABLE (tenant text, tenant_id uuid, tenant_role text)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT t.name, t.tenant_id, m.tenant_role
+	  FROM @extschema@.members m
+	  JOIN @extschema@.tenants t ON t.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
+	 WHERE m.member OPERATOR(pg_catalog.=) @extschema@.acting_role()
+	 ORDER BY t.name;
+END;
+COMMENT ON FUNCTION @extschema@.my_tenants() IS
+	'the tenants the acting role is a member of, with its tenant role';

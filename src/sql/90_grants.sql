@@ -1,0 +1,20 @@
+-- Privileges. Functions are revoked from PUBLIC and granted to the group
+-- roles; what a member may do inside a tenant is then decided by its tenant
+-- role (docs/security.md). viewer < engineer < admin by role membership.
+
+REVOKE ALL ON FUNCTION @extschema@.current_tenant() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.current_tenant_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.use_tenant(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.my_tenants() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.create_tenant(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.add_member(text, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.remove_member(text, name) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION @extschema@.current_tenant() TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.current_tenant_role() TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.use_tenant(text) TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.my_tenants() TO ironlayer_viewer;
+
+GRANT EXECUTE ON FUNCTION @extschema@.create_tenant(text) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.add_member(text, name, text) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.remove_member(text, name) TO ironlayer_admin;
