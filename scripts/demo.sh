@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# `make demo` / `make stop`: a persistent local cluster for trying ironlayer.
+#
+#   start  install what is missing, build and install ironlayer, start a
+#          cluster (data under .demo/ in the checkout, ignored by git) with
+#          ironlayer and pg_cron preloaded, create the database "ironlayer",
+#          the extension and a demo tenant, and print how to connect.
+#   stop   stop that cluster.
+#
+# The port is $PGPORT, else 5499. The server runs as an unprivileged user
+# (postgres when run as root), since PostgreSQL refuses to run as root.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PORT=${PGPORT:-5499}
+DEMO=$ROOT/.demo
+PG_CONFIG=${PG_CONFIG:-pg_config}
+DB=ironlayer
+
+if [ "$(id -u)" -eq 0 ]; then
+	RUNUSER=${IRONLAYER_DEMO_USER:-postgres}
+	as_user() { runuser -u "$RUNUSER" -- "$@"; }
+else
+	RUNUSER=$(id -un)
+	as_user() { "$@"; }
+fi
+
+# Where the data lives: .demo/data, unless the server's user cannot reach the
+# checkout (say, a root-only home); then a directory of its own, linked from
+# .demo/data.
+data_dir() {
+	mkdir -p "$DEMO"
+	if [ -L "$DEMO/data" ] || [ -d "$DEMO/data" ]; then
+		echo "$DEMO/data"
+		return
+	fi
+	if [ "$(id -u)" -ne 0 ] || runuser -u "$RUNUSER" -- test -x "$DEMO"; then
+		mkdir -p "$DEMO/data"
+	else
+		local alt
+		alt=/var/tmp/ironlayer-demo-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+		mkdir -p "$alt/data"
+		ln -s "$alt/data" "$DEMO/data"
+		echo "demo: $RUNUSER cannot reach $DEMO; the data lives in $alt (linked from .demo/data)" >&2
+	fi
+	echo "$DEMO/data"
+}
+
+psql_demo() {						# psql against the demo cluster as its superuser
+	"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PORT" -U postgres "$@"
+}
+
+start() {
+	bash scripts/deps.sh
+	PGBIN=$($PG_CONFIG --bindir)
+	make -s -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
+	if [ "$(id -u)" -eq 0 ] || [ -w "$($PG_CONFIG --pkglibdir)" ]; then
+		make -s install >/dev/null
+	else
+		sudo make -s install >/dev/null
+	fi
+
+	local data
+	data=$(data_dir)
+	[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$(readlink -f "$data")"
+	chmod 700 "$(readlink -f "$data")"
+
+	if [ ! -f "$data/PG_VERSION" ]; then
+		echo "demo: creating a cluster in .demo/data"
+		as_user "$PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+		cat >>"$data/postgresql.conf" <<-CONF
+
+		# ironlayer demo
+		listen_addresses = 'localhost'
+		unix_socket_directories = ''
+		shared_preload_libraries = 'ironlayer,pg_cron'
+		cron.database_name = '$DB'
+		max_worker_processes = 16
+		CONF
+	fi
+	# the port may change between runs: keep it out of postgresql.conf
+	if as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		echo "demo: the cluster is already running"
+	else
+		if ! as_user "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PORT" -w start >/dev/null; then
+			echo "demo: the server did not start; the end of its log:" >&2
+			tail -n 20 "$data/server.log" >&2
+			exit 1
+		fi
+	fi
+
+	psql_demo -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
+		|| psql_demo -d postgres -c "CREATE DATABASE $DB"
+	psql_demo -d "$DB" >/dev/null <<-'SQL'
+		SET client_min_messages = warning;
+		CREATE EXTENSION IF NOT EXISTS ironlayer;
+		CREATE EXTENSION IF NOT EXISTS pg_cron;
+		DO $$
+		BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ironlayer_demo') THEN
+				CREATE ROLE ironlayer_demo LOGIN;
+				GRANT ironlayer_admin TO ironlayer_demo;
+			END IF;
+		END $$;
+		SET ROLE ironlayer_demo;
+		SELECT ironlayer.create_tenant('demo')
+		 WHERE NOT EXISTS (SELECT 1 FROM ironlayer.my_tenants() WHERE tenant = 'demo');
+	SQL
+
+	local version
+	version=$(psql_demo -d "$DB" -tAc 'SELECT ironlayer.version()')
+	cat <<-EOF2
+
+	ironlayer $version is running on localhost:$PORT (data in .demo/data).
+
+	Connect as the demo tenant's admin:
+	  psql "host=localhost port=$PORT dbname=$DB user=ironlayer_demo"
+	then:
+	  SELECT ironlayer.version();
+	  SELECT ironlayer.use_tenant('demo');
+	  SELECT * FROM ironlayer.members;
+
+	Connect as the superuser:  psql "host=localhost port=$PORT dbname=$DB user=postgres"
+	Stop the cluster:          make stop
+	EOF2
+}
+
+stop() {
+	PGBIN=$($PG_CONFIG --bindir)
+	local data=$DEMO/data
+	if [ -f "$data/PG_VERSION" ] && as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		as_user "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+		echo "demo: stopped"
+	else
+		echo "demo: not running"
+	fi
+}
+
+case "${1:-start}" in
+	start) start ;;
+	stop) stop ;;
+	*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
