@@ -32,8 +32,15 @@ EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/ru
               results regression.diffs regression.out tmp_check log \
               test/isolation/results test/isolation/output_iso
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+# On a fresh machine PGXS may be missing until `make deps` has run: the
+# targets that only call scripts (deps, test, demo, stop) work without it.
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+all install installcheck unit:
+	@echo "PostgreSQL's PGXS is missing (no postgresql-server-dev-15): run 'make deps' first" >&2; exit 1
+endif
 
 all: $(EXTENSION).control $(CLI)
 
