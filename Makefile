@@ -26,9 +26,13 @@ DOCS       =
 PG_CPPFLAGS = -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-sign-compare -Wno-missing-field-initializers
-SHLIB_LINK  =
+# Libraries of the core (Debian packages; see scripts/deps.sh).
+CORE_LIBS   = -lcrypto
+SHLIB_LINK  = $(CORE_LIBS)
+CLI_LIBS    = $(CORE_LIBS)
 
 EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* \
+              test/fuzz/run_* test/bench/run_* \
               results regression.diffs regression.out tmp_check log \
               test/isolation/results test/isolation/output_iso
 
@@ -74,7 +78,37 @@ test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(CORE_OBJS)
 
 unit: $(UNIT_BINS)
 
-.PHONY: deps test demo stop unit install-cli uninstall-cli
+# libFuzzer harnesses: test/fuzz/fuzz_<name>.c -> test/fuzz/run_<name>, built
+# with clang and the address and undefined-behaviour sanitizers over the core
+# sources. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
+# test/fuzz/corpus/<name>/ (scripts/fuzz.sh).
+FUZZ_SRCS   = $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BINS   = $(patsubst test/fuzz/fuzz_%.c,test/fuzz/run_%,$(FUZZ_SRCS))
+FUZZ_CC     = clang
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
+FUZZ_SECONDS ?= 60
+
+test/fuzz/run_%: test/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# Benchmarks: programs that print figures (scripts/bench.sh).
+BENCH_SRCS  = $(sort $(wildcard test/bench/bench_*.c))
+BENCH_BINS  = $(patsubst test/bench/bench_%.c,test/bench/run_%,$(BENCH_SRCS))
+
+test/bench/run_%: test/bench/bench_%.c $(CORE_OBJS)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Isrc/core -Itest/bench \
+		-DIRONLAYER_VERSION=\"$(EXTVERSION)\" -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
+
+bench-build: $(BENCH_BINS)
+bench:
+	bash scripts/bench.sh
+
+.PHONY: deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build
 
 deps:
 	bash scripts/deps.sh

@@ -15,6 +15,7 @@ PKGS=(
 	postgresql-server-dev-15
 	postgresql-15-cron
 	libgit2-dev
+	libpq-dev
 	libssl-dev
 	libcurl4-openssl-dev
 	libjansson-dev

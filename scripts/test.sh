@@ -122,6 +122,18 @@ for t in test/unit/run_*; do
 done
 record unit $p $f
 
+# ---------------------------------------------------------------- fuzz
+if ls test/fuzz/fuzz_*.c >/dev/null 2>&1; then
+	note "fuzzing (bounded: ${IRONLAYER_FUZZ_SECONDS:-10} s per harness, from the seed corpus)"
+	out=$(make -s --no-print-directory fuzz FUZZ_SECONDS="${IRONLAYER_FUZZ_SECONDS:-10}" 2>&1)
+	rc=$?
+	echo "$out"
+	p=$(grep -cE '^fuzz .*, ok$' <<<"$out")
+	f=$(grep -cE '^fuzz .*FAILED' <<<"$out")
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	record fuzz "$p" "$f"
+fi
+
 # ---------------------------------------------------------------- regress
 note "pg_regress (sql/, expected/)"
 TESTS=$(cd sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)

@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_sha256.c
+ *	  SHA-256 over OpenSSL's EVP interface.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <openssl/evp.h>
+
+#include "il_sha256.h"
+
+struct il_sha256_ctx
+{
+	EVP_MD_CTX *md;
+	int			failed;
+};
+
+il_sha256_ctx *
+il_sha256_new(void)
+{
+	il_sha256_ctx *ctx = OPENSSL_zalloc(sizeof(il_sha256_ctx));
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->md = EVP_MD_CTX_new();
+	if (ctx->md == NULL || EVP_DigestInit_ex(ctx->md, EVP_sha256(), NULL) != 1)
+	{
+		EVP_MD_CTX_free(ctx->md);
+		OPENSSL_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+void
+il_sha256_update(il_sha256_ctx *ctx, const void *data, size_t len)
+{
+	if (len > 0 && EVP_DigestUpdate(ctx->md, data, len) != 1)
+		ctx->failed = 1;
+}
+
+void
+il_sha256_final(il_sha256_ctx *ctx, uint8_t out[IL_SHA256_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_DigestFinal_ex(ctx->md, out, &n) != 1 || n != IL_SHA256_LEN)
+		ctx->failed = 1;
+	EVP_MD_CTX_free(ctx->md);
+	OPENSSL_free(ctx);
+}
+
+int
+il_sha256(const void *data, size_t len, uint8_t out[IL_SHA256_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != IL_SHA256_LEN)
+		return -1;
+	return 0;
+}
+
+void
+il_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+il_sha256_hex(const void *data, size_t len, char out[IL_SHA256_HEX_LEN + 1])
+{
+	uint8_t		d[IL_SHA256_LEN];
+
+	if (il_sha256(data, len, d) != 0)
+		return -1;
+	il_hex_encode(d, IL_SHA256_LEN, out);
+	return 0;
+}
