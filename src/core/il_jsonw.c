@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_jsonw.c
+ *	  Writing JSON text in RFC 8785 (JCS) form.
+ *
+ * RFC 8785 section 3.2.2.2: in strings, escape '"' and '\\', write U+0008,
+ * U+0009, U+000A, U+000C and U+000D as \b \t \n \f \r, every other control
+ * character below U+0020 as \u00xx with lower-case hex, and everything else
+ * (including '/', DEL and all non-ASCII) as itself.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "il_jsonw.h"
+
+void
+il_jsonw_string(il_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		i;
+	size_t		run = 0;		/* start of the pending run of plain bytes */
+
+	il_buf_putc(b, '"');
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+		char		esc[7];
+		size_t		n = 0;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		il_buf_append(b, s + run, i - run);
+		run = i + 1;
+		esc[n++] = '\\';
+		switch (c)
+		{
+			case '"':
+				esc[n++] = '"';
+				break;
+			case '\\':
+				esc[n++] = '\\';
+				break;
+			case '\b':
+				esc[n++] = 'b';
+				break;
+			case '\t':
+				esc[n++] = 't';
+				break;
+			case '\n':
+				esc[n++] = 'n';
+				break;
+			case '\f':
+				esc[n++] = 'f';
+				break;
+			case '\r':
+				esc[n++] = 'r';
+				break;
+			default:
+				esc[n++] = 'u';
+				esc[n++] = '0';
+				esc[n++] = '0';
+				esc[n++] = hex[c >> 4];
+				esc[n++] = hex[c & 0x0f];
+				break;
+		}
+		il_buf_append(b, esc, n);
+	}
+	il_buf_append(b, s + run, len - run);
+	il_buf_putc(b, '"');
+}
+
+void
+il_jsonw_cstring(il_buf *b, const char *s)
+{
+	if (s == NULL)
+		il_jsonw_null(b);
+	else
+		il_jsonw_string(b, s, strlen(s));
+}
+
+void
+il_jsonw_int(il_buf *b, int64_t v)
+{
+	il_buf_printf(b, "%" PRId64, v);
+}
+
+void
+il_jsonw_bool(il_buf *b, bool v)
+{
+	il_buf_puts(b, v ? "true" : "false");
+}
+
+void
+il_jsonw_null(il_buf *b)
+{
+	il_buf_puts(b, "null");
+}
+
+void
+il_jsonw_key(il_buf *b, const char *key)
+{
+	il_jsonw_string(b, key, strlen(key));
+	il_buf_putc(b, ':');
+}
+
+bool
+il_utf8_valid(const char *s, size_t len, size_t *bad_offset)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = p[i];
+		size_t		n;
+		uint32_t	cp;
+		uint32_t	min;
+		size_t		k;
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+		{
+			n = 2;
+			cp = c & 0x1f;
+			min = 0x80;
+		}
+		else if ((c & 0xf0) == 0xe0)
+		{
+			n = 3;
+			cp = c & 0x0f;
+			min = 0x800;
+		}
+		else if ((c & 0xf8) == 0xf0)
+		{
+			n = 4;
+			cp = c & 0x07;
+			min = 0x10000;
+		}
+		else
+			goto bad;
+		if (len - i < n)
+			goto bad;
+		for (k = 1; k < n; k++)
+		{
+			if ((p[i + k] & 0xc0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		i += n;
+	}
+	return true;
+
+bad:
+	if (bad_offset)
+		*bad_offset = i;
+	return false;
+}

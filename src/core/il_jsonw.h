@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_jsonw.h
+ *	  Writing JSON text in RFC 8785 (JCS) form, piece by piece.
+ *
+ * For producers that know their keys (plans, parse results): write the keys
+ * of an object in sorted order yourself and use these for the values.
+ * Strings are written with JCS's minimal escaping; the input must be valid
+ * UTF-8 (check with il_utf8_valid first). Arbitrary JSON is canonicalized by
+ * il_jcs (parse, then write).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IL_JSONW_H
+#define IL_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "il_buf.h"
+
+/* A JSON string: '"', the escaped text, '"'. */
+extern void il_jsonw_string(il_buf *b, const char *s, size_t len);
+extern void il_jsonw_cstring(il_buf *b, const char *s);	/* NULL writes null */
+/* An integer (JCS writes integers of magnitude below 2^53 exactly). */
+extern void il_jsonw_int(il_buf *b, int64_t v);
+extern void il_jsonw_bool(il_buf *b, bool v);
+extern void il_jsonw_null(il_buf *b);
+/* A key and its colon: "key": */
+extern void il_jsonw_key(il_buf *b, const char *key);
+
+/* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? */
+extern bool il_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+#endif							/* IL_JSONW_H */
