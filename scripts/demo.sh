@@ -21,7 +21,7 @@ DB=ironlayer
 
 if [ "$(id -u)" -eq 0 ]; then
 	RUNUSER=${IRONLAYER_DEMO_USER:-postgres}
-	as_user() { runuser -u "$RUNUSER" -- "$@"; }
+	as_user() { (cd / && runuser -u "$RUNUSER" -- "$@"); }
 else
 	RUNUSER=$(id -un)
 	as_user() { "$@"; }
@@ -63,9 +63,9 @@ start() {
 	fi
 
 	local data
-	data=$(data_dir)
-	[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$(readlink -f "$data")"
-	chmod 700 "$(readlink -f "$data")"
+	data=$(readlink -f "$(data_dir)")	# the real place: the link may sit where the server's user cannot go
+	[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$data"
+	chmod 700 "$data"
 
 	if [ ! -f "$data/PG_VERSION" ]; then
 		echo "demo: creating a cluster in .demo/data"
@@ -129,8 +129,9 @@ start() {
 
 stop() {
 	PGBIN=$($PG_CONFIG --bindir)
-	local data=$DEMO/data
-	if [ -f "$data/PG_VERSION" ] && as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+	local data
+	data=$(readlink -f "$DEMO/data" || true)
+	if [ -n "$data" ] && [ -f "$data/PG_VERSION" ] && as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		as_user "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null
 		echo "demo: stopped"
 	else
