@@ -23,13 +23,13 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built), $(wildcard $(EXTENSION)--*--*.sql))
 DOCS       =
 
-PG_CPPFLAGS = -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS = -Isrc/core -I$(shell $(PG_CONFIG) --includedir) -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-sign-compare -Wno-missing-field-initializers
 # Libraries of the core (Debian packages; see scripts/deps.sh).
 CORE_LIBS   = -lcrypto
 SHLIB_LINK  = $(CORE_LIBS)
-CLI_LIBS    = $(CORE_LIBS)
+CLI_LIBS    = $(CORE_LIBS) -lpq
 
 EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* \
               test/fuzz/run_* test/bench/run_* \

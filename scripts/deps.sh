@@ -21,6 +21,8 @@ PKGS=(
 	libjansson-dev
 	libipc-run-perl
 	clang
+	python3
+	python3-cryptography
 	llvm
 	libclang-rt-14-dev
 )

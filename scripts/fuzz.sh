@@ -20,11 +20,11 @@ for bin in test/fuzz/run_*; do
 	mkdir -p "$scratch/$name" "$scratch/$name.artifacts"
 	[ -d "test/fuzz/corpus/$name" ] && cp -r "test/fuzz/corpus/$name/." "$scratch/$name/"
 	dict=()
-	[ -f "test/fuzz/$name.dict" ] && dict=(-dict="test/fuzz/$name.dict")
+	[ -f "test/fuzz/$name.dict" ] && dict=(-dict="$ROOT/test/fuzz/$name.dict")
 	log=$scratch/$name.log
-	"$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	(cd "$scratch" && "$ROOT/$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$scratch/$name.artifacts/" "${dict[@]}" \
-		-jobs="$JOBS" -workers="$JOBS" "$scratch/$name" >"$log" 2>&1
+		-jobs="$JOBS" -workers="$JOBS" "$scratch/$name") >"$log" 2>&1
 	rc=$?
 	execs=$(grep -h 'stat::number_of_executed_units' "$log" "$scratch"/fuzz-*.log 2>/dev/null \
 		| awk '{s += $2} END {print s + 0}')

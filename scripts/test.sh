@@ -79,6 +79,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironlayer-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cp -r sql expected test "$WORK"/
 chmod 755 "$WORK"
+# The vault's master key for the test clusters: random, outside any data
+# directory, readable by the server's user only.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/test/master.key"
+chmod 600 "$WORK/test/master.key"
+printf "ironlayer.master_key_file = '%s'\n" "$WORK/test/master.key" >>"$WORK/test/regress.conf"
 [ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$WORK"
 KEEP=$ROOT/.test				# outputs of failed suites, for reading
 rm -rf "$KEEP"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_credential.h"
 #include "il_version.h"
 
 #define EXIT_USAGE 2
@@ -23,6 +24,8 @@ print_usage(FILE *out)
 			"ironlayer %s: deterministic plans for SQL models kept in git\n"
 			"\n"
 			"Usage:\n"
+			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]\n"
+			"                         seal the secret on standard input and store it\n"
 			"  ironlayer --version    print the version and exit\n"
 			"  ironlayer --help       print this help and exit\n"
 			"\n"
@@ -44,6 +47,8 @@ main(int argc, char **argv)
 		print_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "credential") == 0)
+		return il_cmd_credential(argc - 1, argv + 1);
 	if (argc < 2)
 		fprintf(stderr, "ironlayer: no command given\n");
 	else

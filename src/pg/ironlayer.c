@@ -42,6 +42,10 @@ _PG_init(void)
 {
 	ironlayer_preloaded = process_shared_preload_libraries_in_progress;
 
+	/* settings that are read at server start exist only when preloaded */
+	if (ironlayer_preloaded)
+		ironlayer_vault_init();
+
 	/*
 	 * Reserve our prefix: "SET ironlayer.anything" is an error rather than a
 	 * placeholder variable that could pass for state of ours.

@@ -8,6 +8,8 @@
 #ifndef IRONLAYER_PG_H
 #define IRONLAYER_PG_H
 
+#include "utils/uuid.h"
+
 /* True when the library was loaded through shared_preload_libraries. */
 extern bool ironlayer_preloaded;
 
@@ -19,5 +21,16 @@ extern Oid	ironlayer_extension_owner(void);
 
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
+/* The bound tenant of the acting role; 42501 with a hint when unbound. */
+extern void ironlayer_require_tenant(pg_uuid_t *tenant);
+/*
+ * The bound tenant, when the acting role holds at least min_role there
+ * (viewer < engineer < admin); else 42501 saying what was refused.
+ */
+extern void ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_role,
+										  const char *action);
+
+/* vault.c */
+extern void ironlayer_vault_init(void);
 
 #endif							/* IRONLAYER_PG_H */

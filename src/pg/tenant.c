@@ -321,6 +321,47 @@ binding_visible(void)
 	return binding.bound;
 }
 
+/*
+ * The bound tenant, or a clear error when there is none.
+ */
+void
+ironlayer_require_tenant(pg_uuid_t *tenant)
+{
+	if (!binding_visible())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no tenant is bound to this session"),
+				 errhint("Call ironlayer.use_tenant(name) first.")));
+	memcpy(tenant, &binding.tenant_id, sizeof(pg_uuid_t));
+}
+
+/* Rank of a tenant role: viewer 1, engineer 2, admin 3, else 0. */
+static int
+role_rank(const char *role)
+{
+	if (strcmp(role, "admin") == 0)
+		return 3;
+	if (strcmp(role, "engineer") == 0)
+		return 2;
+	if (strcmp(role, "viewer") == 0)
+		return 1;
+	return 0;
+}
+
+void
+ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_role, const char *action)
+{
+	ironlayer_require_tenant(tenant);
+	if (role_rank(binding.tenant_role) < role_rank(min_role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", action),
+				 errdetail("This needs the tenant role %s; role \"%s\" is %s %s of the bound tenant.",
+						   min_role, GetUserNameFromId(binding.roleid, false),
+						   binding.tenant_role[0] == 'a' || binding.tenant_role[0] == 'e' ? "an" : "a",
+						   binding.tenant_role)));
+}
+
 PG_FUNCTION_INFO_V1(ironlayer_use_tenant);
 /*
  * ironlayer.use_tenant(tenant text) returns uuid

@@ -164,6 +164,10 @@ BEGIN
 
 	INSERT INTO @extschema@.members (tenant_id, member, tenant_role, added_by)
 	VALUES (tid, caller, 'admin', caller);
+	INSERT INTO @extschema@.audit_heads (tenant_id) VALUES (tid);
+	PERFORM @extschema@._audit(tid, 'tenant.create', 'tenant', create_tenant.name,
+							   pg_catalog.jsonb_build_object('name', create_tenant.name,
+															 'admin', caller));
 	RETURN tid;
 END
 $$;
@@ -214,6 +218,11 @@ BEGIN
 	VALUES (tid, add_member.member, add_member.tenant_role, caller)
 	ON CONFLICT ON CONSTRAINT members_pkey
 	DO UPDATE SET tenant_role = EXCLUDED.tenant_role;
+	PERFORM @extschema@._audit(tid,
+		CASE WHEN old_role IS NULL THEN 'member.add' ELSE 'member.update' END,
+		'member', add_member.member::text,
+		pg_catalog.jsonb_build_object('tenant_role', add_member.tenant_role,
+									  'previous_role', old_role));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.add_member(text, name, text) IS
@@ -244,6 +253,8 @@ BEGIN
 	DELETE FROM @extschema@.members m
 	 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
 	   AND m.member OPERATOR(pg_catalog.=) remove_member.member;
+	PERFORM @extschema@._audit(tid, 'member.remove', 'member', remove_member.member::text,
+							   pg_catalog.jsonb_build_object('tenant_role', old_role));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.remove_member(text, name) IS

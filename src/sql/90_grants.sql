@@ -18,3 +18,18 @@ GRANT EXECUTE ON FUNCTION @extschema@.my_tenants() TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.create_tenant(text) TO ironlayer_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.add_member(text, name, text) TO ironlayer_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.remove_member(text, name) TO ironlayer_admin;
+
+REVOKE ALL ON FUNCTION @extschema@.verify_audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.audit_export(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit() TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.audit_export(bigint) TO ironlayer_viewer;
+
+REVOKE ALL ON FUNCTION @extschema@.vault_public_key() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.put_credential(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.check_credentials() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.delete_credential(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.rotate_master_key() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.vault_public_key() TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.put_credential(text, text, text) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.check_credentials() TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.delete_credential(text) TO ironlayer_admin;
