@@ -56,6 +56,10 @@ $(DATA_built): $(SQL_PARTS) Makefile
 	  printf '\\echo Use "CREATE EXTENSION ironlayer" to load this file. \\quit\n'; \
 	  for f in $(SQL_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
 
+# Every object depends on every header of ours (coarse, but never stale).
+HEADERS = $(wildcard src/core/*.h src/pg/*.h src/cli/*.h)
+$(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS): $(HEADERS)
+
 # The command shares the core objects with the extension: same code, same bytes.
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CLI_LIBS)

@@ -23,6 +23,7 @@ PKGS=(
 	clang
 	python3
 	python3-cryptography
+	nodejs
 	llvm
 	libclang-rt-14-dev
 )

@@ -77,7 +77,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironlayer-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-cp -r sql expected test "$WORK"/
+cp -r sql expected test docs "$WORK"/
 chmod 755 "$WORK"
 # The vault's master key for the test clusters: random, outside any data
 # directory, readable by the server's user only.

@@ -105,6 +105,17 @@ il_audit_hash(const uint8_t prev_hash[IL_SHA256_LEN],
 	return 0;
 }
 
+/* Write v as exactly n decimal digits (v >= 0, fits). */
+static void
+put_digits(char *out, int v, int n)
+{
+	while (n-- > 0)
+	{
+		out[n] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
 static void
 civil_from_days(int64_t z, int *y, int *m, int *d)
@@ -150,6 +161,26 @@ il_audit_format_at(int64_t unix_micros, char out[32])
 		days -= 1;
 	}
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-			 y, m, d, (int) (sod / 3600), (int) (sod / 60 % 60), (int) (sod % 60), (int) us);
+	if (y < 0 || y > 9999)
+	{
+		snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+				 y, m, d, (int) (sod / 3600), (int) (sod / 60 % 60), (int) (sod % 60), (int) us);
+		return;
+	}
+	/* the common case without printf: YYYY-MM-DDTHH:MM:SS.ffffffZ */
+	put_digits(out, y, 4);
+	out[4] = '-';
+	put_digits(out + 5, m, 2);
+	out[7] = '-';
+	put_digits(out + 8, d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (int) (sod / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (int) (sod / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (int) (sod % 60), 2);
+	out[19] = '.';
+	put_digits(out + 20, (int) us, 6);
+	out[26] = 'Z';
+	out[27] = '\0';
 }

@@ -70,7 +70,7 @@ il_buf_reserve(il_buf *b, size_t extra)
 }
 
 void
-il_buf_append(il_buf *b, const void *data, size_t len)
+il_buf_append_slow(il_buf *b, const void *data, size_t len)
 {
 	if (len == 0 || !il_buf_reserve(b, len))
 		return;
@@ -85,11 +85,6 @@ il_buf_puts(il_buf *b, const char *s)
 	il_buf_append(b, s, strlen(s));
 }
 
-void
-il_buf_putc(il_buf *b, char c)
-{
-	il_buf_append(b, &c, 1);
-}
 
 void
 il_buf_printf(il_buf *b, const char *fmt,...)

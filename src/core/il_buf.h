@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct il_buf
 {
@@ -30,9 +31,35 @@ extern void il_buf_init(il_buf *b);
 extern void il_buf_free(il_buf *b);
 extern void il_buf_reset(il_buf *b);
 extern bool il_buf_reserve(il_buf *b, size_t extra);
-extern void il_buf_append(il_buf *b, const void *data, size_t len);
+extern void il_buf_append_slow(il_buf *b, const void *data, size_t len);
 extern void il_buf_puts(il_buf *b, const char *s);
-extern void il_buf_putc(il_buf *b, char c);
+
+/* Append len bytes (kept NUL-terminated). */
+static inline void
+il_buf_append(il_buf *b, const void *data, size_t len)
+{
+	if (len < b->cap - b->len && b->data != NULL)
+	{
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+	}
+	else
+		il_buf_append_slow(b, data, len);
+}
+
+/* Append one byte. */
+static inline void
+il_buf_putc(il_buf *b, char c)
+{
+	if (b->data != NULL && b->len + 1 < b->cap)
+	{
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+	}
+	else
+		il_buf_append_slow(b, &c, 1);
+}
 extern void il_buf_printf(il_buf *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 /* The contents as a NUL-terminated string ("" when empty). */

@@ -139,6 +139,10 @@ jcs_fail(jcs_parser *p, size_t off, const char *code, const char *fmt,...)
 				 col > INT32_MAX ? INT32_MAX : (int) col, "%s", msg);
 }
 
+/*
+ * jcs_oom
+ *		Reports an allocation failure.
+ */
 static void
 jcs_oom(jcs_parser *p)
 {
@@ -164,6 +168,10 @@ jcs_describe(jcs_parser *p, size_t pos, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * jcs_skip_ws
+ *		Skips JSON whitespace: space, tab, line feed, carriage return.
+ */
 static void
 jcs_skip_ws(jcs_parser *p)
 {
@@ -177,6 +185,10 @@ jcs_skip_ws(jcs_parser *p)
 	}
 }
 
+/*
+ * jcs_hex4
+ *		The value of 4 hexadecimal digits (either case), or -1.
+ */
 static int
 jcs_hex4(const char *s, uint32_t *out)
 {
@@ -201,6 +213,10 @@ jcs_hex4(const char *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * jcs_put_utf8
+ *		Appends the UTF-8 encoding of a code point (not a surrogate).
+ */
 static void
 jcs_put_utf8(il_buf *b, uint32_t cp)
 {
@@ -455,6 +471,24 @@ il_jcs_write_number(il_buf *out, double v)
 	{
 		il_buf_putc(out, '-');
 		v = -v;
+	}
+	/*
+	 * Fast path: an integer below 2^53 is exact in a double, and ECMAScript
+	 * writes it as its plain digits.
+	 */
+	if (v < 9007199254740992.0 && v == (double) (uint64_t) v)
+	{
+		uint64_t	u = (uint64_t) v;
+		char		buf[20];
+		int			i = (int) sizeof(buf);
+
+		do
+		{
+			buf[--i] = (char) ('0' + u % 10);
+			u /= 10;
+		} while (u > 0);
+		il_buf_append(out, buf + i, sizeof(buf) - (size_t) i);
+		return 0;
 	}
 	for (prec = 1; prec <= 17; prec++)
 	{
@@ -739,6 +773,10 @@ jcs_utf16_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return 0;
 }
 
+/*
+ * jcs_member_cmp
+ *		qsort comparator of object members by name.
+ */
 static int
 jcs_member_cmp(const void *l, const void *r)
 {
@@ -1135,8 +1173,10 @@ il_jcs_canonicalize(const char *json, size_t len, il_buf *out, il_error *err)
 	return 0;
 }
 
-/* Accessors of a parsed document. */
-
+/*
+ * Accessors of a parsed document: see il_jcs.h. Each takes a value of the
+ * document and returns what it holds, or NULL/0 where it holds none.
+ */
 const il_jcs_value *
 il_jcs_root(const il_jcs_doc *doc)
 {
@@ -1152,19 +1192,19 @@ il_jcs_kind_of(const il_jcs_value *v)
 size_t
 il_jcs_count(const il_jcs_value *v)
 {
-	return v->count;
+	return v != NULL ? v->count : 0;
 }
 
 const il_jcs_value *
 il_jcs_first(const il_jcs_value *v)
 {
-	return v->first;
+	return v != NULL ? v->first : NULL;
 }
 
 const il_jcs_value *
 il_jcs_next(const il_jcs_value *v)
 {
-	return v->next;
+	return v != NULL ? v->next : NULL;
 }
 
 const il_jcs_value *
@@ -1199,8 +1239,8 @@ const char *
 il_jcs_name(const il_jcs_value *v, size_t *len)
 {
 	if (len)
-		*len = v->name ? v->namelen : 0;
-	return v->name;
+		*len = v != NULL && v->name ? v->namelen : 0;
+	return v != NULL ? v->name : NULL;
 }
 
 const char *

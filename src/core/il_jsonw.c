@@ -10,7 +10,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <inttypes.h>
 #include <string.h>
 
 #include "il_jsonw.h"
@@ -83,7 +82,18 @@ il_jsonw_cstring(il_buf *b, const char *s)
 void
 il_jsonw_int(il_buf *b, int64_t v)
 {
-	il_buf_printf(b, "%" PRId64, v);
+	char		buf[24];
+	int			i = (int) sizeof(buf);
+	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+	do
+	{
+		buf[--i] = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		buf[--i] = '-';
+	il_buf_append(b, buf + i, sizeof(buf) - (size_t) i);
 }
 
 void

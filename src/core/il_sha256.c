@@ -9,6 +9,22 @@
 
 #include "il_sha256.h"
 
+/*
+ * OpenSSL 3 looks an algorithm up (under a lock) whenever EVP_sha256() is
+ * used to start a digest; fetching it once saves that on every hash. The
+ * fetched object is immutable and shared; it is never freed (one per
+ * process, like OpenSSL's own tables).
+ */
+static const EVP_MD *
+sha256_md(void)
+{
+	static EVP_MD *md = NULL;
+
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return md != NULL ? md : EVP_sha256();
+}
+
 struct il_sha256_ctx
 {
 	EVP_MD_CTX *md;
@@ -23,7 +39,7 @@ il_sha256_new(void)
 	if (ctx == NULL)
 		return NULL;
 	ctx->md = EVP_MD_CTX_new();
-	if (ctx->md == NULL || EVP_DigestInit_ex(ctx->md, EVP_sha256(), NULL) != 1)
+	if (ctx->md == NULL || EVP_DigestInit_ex(ctx->md, sha256_md(), NULL) != 1)
 	{
 		EVP_MD_CTX_free(ctx->md);
 		OPENSSL_free(ctx);
@@ -55,7 +71,7 @@ il_sha256(const void *data, size_t len, uint8_t out[IL_SHA256_LEN])
 {
 	unsigned int n = 0;
 
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != IL_SHA256_LEN)
+	if (EVP_Digest(data, len, out, &n, sha256_md(), NULL) != 1 || n != IL_SHA256_LEN)
 		return -1;
 	return 0;
 }

@@ -35,11 +35,15 @@
 /* True while this backend empties the queue for sealing. */
 static bool sealing = false;
 
-/* Tenants whose head was busy at this transaction's commit-time seal. */
-#define MAX_BUSY 8
-static LocalTransactionId busy_lxid = InvalidLocalTransactionId;
-static pg_uuid_t busy_tenants[MAX_BUSY];
-static int	n_busy = 0;
+/*
+ * Tenants this transaction has already tried to seal. The trigger fires once
+ * per queued row; the first firing of a tenant seals all of them (or finds
+ * the head busy), and the rest have nothing to do.
+ */
+#define MAX_TRIED 16
+static LocalTransactionId tried_lxid = InvalidLocalTransactionId;
+static pg_uuid_t tried_tenants[MAX_TRIED];
+static int	n_tried = 0;
 
 static SPIPlanPtr insert_plan = NULL;
 
@@ -80,6 +84,58 @@ entry_error(int64 seq, const il_error *err)
 }
 
 /*
+ * The seal's statements, prepared once per process (plans are re-planned by
+ * the plan cache when the tables change).
+ */
+typedef enum SealStmt
+{
+	SEAL_LOCK_WAIT,
+	SEAL_LOCK_SKIP,
+	SEAL_HEAD_EXISTS,
+	SEAL_HEAD_CREATE,
+	SEAL_TAKE_QUEUE,
+	SEAL_HEAD_UPDATE,
+	SEAL_NSTMTS
+} SealStmt;
+
+static const char *const seal_sql[SEAL_NSTMTS] = {
+	"SELECT seq, hash FROM ironlayer.audit_heads"
+	"  WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	"SELECT seq, hash FROM ironlayer.audit_heads"
+	"  WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED",
+	"SELECT 1 FROM ironlayer.audit_heads WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+	"INSERT INTO ironlayer.audit_heads (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
+	"WITH d AS (DELETE FROM ironlayer.audit_queue"
+	"  WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"  RETURNING qid, at, actor, action, entity_type, entity_id, details)"
+	" SELECT at, actor, action, entity_type, entity_id, details,"
+	"        details::pg_catalog.text FROM d ORDER BY qid",
+	"UPDATE ironlayer.audit_heads SET seq = $2, hash = $3"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+};
+
+static SPIPlanPtr seal_plans[SEAL_NSTMTS];
+
+/* Run one of the seal's statements: $1 uuid, $2 bigint, $3 bytea. */
+static int
+seal_exec(SealStmt which, Datum *values, long count)
+{
+	static Oid	types[3] = {UUIDOID, INT8OID, BYTEAOID};
+
+	if (seal_plans[which] == NULL)
+	{
+		int			nargs = which == SEAL_HEAD_UPDATE ? 3 : 1;
+		SPIPlanPtr	plan = SPI_prepare(seal_sql[which], nargs, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare an audit statement: %s",
+				 SPI_result_code_string(SPI_result));
+		seal_plans[which] = plan;
+	}
+	return SPI_execute_plan(seal_plans[which], values, NULL, false, count);
+}
+
+/*
  * Seal the tenant's committed queued entries (and this transaction's own)
  * into the chain. With wait, block on the tenant's head; without, give up
  * when another transaction holds it. Returns the number sealed, or -1 when
@@ -88,7 +144,6 @@ entry_error(int64 seq, const il_error *err)
 static int64
 audit_seal(const pg_uuid_t *tenant, bool wait)
 {
-	Oid			argtypes[10];
 	Datum		values[10];
 	char		nulls[10];
 	int64		seq;
@@ -103,14 +158,8 @@ audit_seal(const pg_uuid_t *tenant, bool wait)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	argtypes[0] = UUIDOID;
 	values[0] = UUIDPGetDatum(tenant);
-	ret = SPI_execute_with_args(wait
-								? "SELECT seq, hash FROM ironlayer.audit_heads"
-								"  WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE"
-								: "SELECT seq, hash FROM ironlayer.audit_heads"
-								"  WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED",
-								1, argtypes, values, NULL, false, 1);
+	ret = seal_exec(wait ? SEAL_LOCK_WAIT : SEAL_LOCK_SKIP, values, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "audit head look-up failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -120,9 +169,7 @@ audit_seal(const pg_uuid_t *tenant, bool wait)
 		 * tenant older than that). Look without a lock first: inserting
 		 * over a head another transaction is updating would wait for it.
 		 */
-		ret = SPI_execute_with_args("SELECT 1 FROM ironlayer.audit_heads"
-									"  WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-									1, argtypes, values, NULL, false, 1);
+		ret = seal_exec(SEAL_HEAD_EXISTS, values, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "audit head look-up failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1 && !wait)
@@ -130,14 +177,10 @@ audit_seal(const pg_uuid_t *tenant, bool wait)
 			SPI_finish();
 			return -1;
 		}
-		ret = SPI_execute_with_args("INSERT INTO ironlayer.audit_heads (tenant_id) VALUES ($1)"
-									" ON CONFLICT DO NOTHING",
-									1, argtypes, values, NULL, false, 0);
+		ret = seal_exec(SEAL_HEAD_CREATE, values, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "audit head creation failed: %s", SPI_result_code_string(ret));
-		ret = SPI_execute_with_args("SELECT seq, hash FROM ironlayer.audit_heads"
-									"  WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-									1, argtypes, values, NULL, false, 1);
+		ret = seal_exec(SEAL_LOCK_WAIT, values, 1);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "audit head of tenant %s is missing", tenant_text);
 	}
@@ -158,12 +201,7 @@ audit_seal(const pg_uuid_t *tenant, bool wait)
 	sealing = true;
 	PG_TRY();
 	{
-		ret = SPI_execute_with_args("WITH d AS (DELETE FROM ironlayer.audit_queue"
-									"  WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-									"  RETURNING qid, at, actor, action, entity_type, entity_id, details)"
-									" SELECT at, actor, action, entity_type, entity_id, details,"
-									"        details::pg_catalog.text FROM d ORDER BY qid",
-									1, argtypes, values, NULL, false, 0);
+		ret = seal_exec(SEAL_TAKE_QUEUE, values, 0);
 	}
 	PG_FINALLY();
 	{
@@ -266,14 +304,10 @@ audit_seal(const pg_uuid_t *tenant, bool wait)
 
 		SET_VARSIZE(hash_b, VARHDRSZ + IL_SHA256_LEN);
 		memcpy(VARDATA(hash_b), hash, IL_SHA256_LEN);
-		argtypes[1] = INT8OID;
-		argtypes[2] = BYTEAOID;
 		values[0] = UUIDPGetDatum(tenant);
 		values[1] = Int64GetDatum(seq);
 		values[2] = PointerGetDatum(hash_b);
-		ret = SPI_execute_with_args("UPDATE ironlayer.audit_heads SET seq = $2, hash = $3"
-									" WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-									3, argtypes, values, NULL, false, 0);
+		ret = seal_exec(SEAL_HEAD_UPDATE, values, 0);
 		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "audit head update failed");
 	}
@@ -309,17 +343,23 @@ ironlayer_audit_seal_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	memcpy(&tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
 
-	if (busy_lxid != MyProc->lxid)
+	if (tried_lxid != MyProc->lxid)
 	{
-		busy_lxid = MyProc->lxid;
-		n_busy = 0;
+		tried_lxid = MyProc->lxid;
+		n_tried = 0;
 	}
-	for (i = 0; i < n_busy; i++)
-		if (memcmp(&busy_tenants[i], &tenant, sizeof(pg_uuid_t)) == 0)
+	for (i = 0; i < n_tried; i++)
+		if (memcmp(&tried_tenants[i], &tenant, sizeof(pg_uuid_t)) == 0)
 			return PointerGetDatum(NULL);
+	if (n_tried < MAX_TRIED)
+		tried_tenants[n_tried++] = tenant;
 
-	if (audit_seal(&tenant, false) < 0 && n_busy < MAX_BUSY)
-		busy_tenants[n_busy++] = tenant;
+	/*
+	 * With SET CONSTRAINTS ... IMMEDIATE this fires after each statement;
+	 * entries of later statements then wait for the next seal, as when the
+	 * head is busy.
+	 */
+	(void) audit_seal(&tenant, false);
 	return PointerGetDatum(NULL);
 }
 
