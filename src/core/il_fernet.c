@@ -25,6 +25,10 @@
 /* EVP lengths are int: feed the cipher in pieces no larger than this. */
 #define FERNET_CHUNK ((size_t) 1 << 30)
 
+/*
+ * put_be64
+ *		Writes v as 8 big-endian bytes.
+ */
 static void
 put_be64(uint8_t *p, uint64_t v)
 {
@@ -37,6 +41,10 @@ put_be64(uint8_t *p, uint64_t v)
 	}
 }
 
+/*
+ * get_be64
+ *		Reads 8 big-endian bytes.
+ */
 static uint64_t
 get_be64(const uint8_t *p)
 {

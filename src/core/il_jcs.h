@@ -67,7 +67,9 @@ extern int	il_jcs_write_number(il_buf *out, double v);
  * A parsed document, for readers of JSON (configuration, test vectors).
  * Values are owned by the document and valid until il_jcs_free. Object
  * members are kept in canonical (sorted) order; strings are UTF-8 with a
- * length (they may contain NUL) and are also NUL-terminated.
+ * length (they may contain NUL) and are also NUL-terminated. The accessors
+ * accept NULL (and return NULL or 0), except il_jcs_kind_of, so lookups can
+ * be chained: il_jcs_string(il_jcs_get(il_jcs_at(root, 0), "name"), &len).
  */
 typedef enum il_jcs_kind
 {
