@@ -3,14 +3,6 @@
 -- append-only, verification and export, tampering found at the exact seq.
 --
 \set SHOW_CONTEXT never
-CREATE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 CREATE ROLE regress_au_ann; GRANT ironlayer_admin TO regress_au_ann;
 CREATE ROLE regress_au_bob; GRANT ironlayer_viewer TO regress_au_bob;
 CREATE ROLE regress_au_dan; GRANT ironlayer_admin TO regress_au_dan;
@@ -136,6 +128,5 @@ SELECT seq, action, entity_id FROM ironlayer.audit_log
 SELECT ironlayer.use_tenant(NULL) IS NULL AS unbound;
 
 DROP FUNCTION public.tamper(text, bigint);
-DROP FUNCTION public.try(text);
 DELETE FROM ironlayer.tenants WHERE name IN ('audit-a', 'audit-b');
 DROP ROLE regress_au_ann, regress_au_bob, regress_au_dan;

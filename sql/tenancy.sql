@@ -8,15 +8,6 @@
 --
 \set SHOW_CONTEXT never
 
--- try(sql): 'ok', or the SQLSTATE and message of the error it raised.
-CREATE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- seen(): the binding and the rows the current role can read.
 CREATE FUNCTION public.seen() RETURNS text LANGUAGE sql AS $$
 	SELECT coalesce(ironlayer.current_tenant_role(), '-') || ' | '
@@ -215,6 +206,5 @@ SELECT ironlayer.use_tenant(NULL) IS NULL AS unbound;
 
 -- Clean up.
 DELETE FROM ironlayer.tenants;
-DROP FUNCTION public.try(text);
 DROP FUNCTION public.seen();
 DROP ROLE regress_il_ann, regress_il_ben, regress_il_cat, regress_il_dan, regress_il_eve;

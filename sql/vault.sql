@@ -4,14 +4,6 @@
 -- client: the whole round trip is in test/t/003_vault.pl.)
 --
 \set SHOW_CONTEXT never
-CREATE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 CREATE ROLE regress_va_ann; GRANT ironlayer_admin TO regress_va_ann;
 CREATE ROLE regress_va_eng; GRANT ironlayer_engineer TO regress_va_eng;
 CREATE ROLE regress_va_dan; GRANT ironlayer_admin TO regress_va_dan;
@@ -87,6 +79,5 @@ SELECT attname FROM pg_attribute
  WHERE attrelid = 'ironlayer.credentials'::regclass AND attnum > 0 ORDER BY attnum;
 
 SELECT ironlayer.use_tenant(NULL) IS NULL AS unbound;
-DROP FUNCTION public.try(text);
 DELETE FROM ironlayer.tenants WHERE name IN ('vault-a', 'vault-b');
 DROP ROLE regress_va_ann, regress_va_eng, regress_va_dan;

@@ -47,18 +47,27 @@ CREATE FUNCTION @extschema@.use_tenant(tenant text) RETURNS uuid
 COMMENT ON FUNCTION @extschema@.use_tenant(text) IS
 	'bind this backend to a tenant the acting role is a member of; NULL unbinds';
 
--- Row-level security: enabled and forced, one policy per table.
-ALTER TABLE @extschema@.tenants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.tenants
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+-- Row-level security, the one way every tenant table gets it: enabled,
+-- forced (so the owner is filtered too), and one policy binding reads and
+-- writes to the current tenant. Install and upgrade scripts call this for
+-- each table holding tenant data; sql/catalog.sql checks that they did.
+CREATE FUNCTION @extschema@._isolate_tenant_table(tbl regclass) RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+	EXECUTE pg_catalog.format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+	EXECUTE pg_catalog.format(
+		'CREATE POLICY tenant_isolation ON %s'
+		' USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())'
+		' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())', tbl);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._isolate_tenant_table(regclass) FROM PUBLIC;
 
-ALTER TABLE @extschema@.members ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.members FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.members
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+SELECT @extschema@._isolate_tenant_table('@extschema@.tenants');
+SELECT @extschema@._isolate_tenant_table('@extschema@.members');
 
 -- Users read through RLS and write only through the functions below.
 GRANT SELECT ON @extschema@.tenants, @extschema@.members TO ironlayer_viewer;

@@ -48,21 +48,9 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_heads', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');
 
-ALTER TABLE @extschema@.audit_heads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.audit_heads FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.audit_heads
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
-ALTER TABLE @extschema@.audit_queue ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.audit_queue FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.audit_queue
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
-ALTER TABLE @extschema@.audit_log ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.audit_log FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.audit_log
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+SELECT @extschema@._isolate_tenant_table('@extschema@.audit_heads');
+SELECT @extschema@._isolate_tenant_table('@extschema@.audit_queue');
+SELECT @extschema@._isolate_tenant_table('@extschema@.audit_log');
 
 GRANT SELECT ON @extschema@.audit_log TO ironlayer_viewer;
 

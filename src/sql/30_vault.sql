@@ -29,11 +29,7 @@ COMMENT ON TABLE @extschema@.credential_store IS
 	'credentials as Fernet tokens; users read ironlayer.credentials, which has no token';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.credential_store', '');
 
-ALTER TABLE @extschema@.credential_store ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.credential_store FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON @extschema@.credential_store
-	USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())
-	WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant());
+SELECT @extschema@._isolate_tenant_table('@extschema@.credential_store');
 
 -- Every column but the token.
 GRANT SELECT (tenant_id, name, kind, fingerprint, created_at, created_by, updated_at, updated_by)

@@ -17,33 +17,6 @@
 #include "il_kdf.h"
 #include "unit.h"
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *data = NULL;
-	long		n;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-	{
-		data = malloc((size_t) n + 1);
-		if (data != NULL && fread(data, 1, (size_t) n, f) == (size_t) n)
-		{
-			data[n] = '\0';
-			*len = (size_t) n;
-		}
-		else
-		{
-			free(data);
-			data = NULL;
-		}
-	}
-	fclose(f);
-	return data;
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 static int64_t
@@ -107,7 +80,7 @@ load(const char *root, const char *name)
 	il_error	err;
 
 	snprintf(path, sizeof(path), "%s/fernet/%s.json", root, name);
-	text = read_file(path, &len);
+	text = unit_read_file(path, &len);
 	if (text == NULL)
 	{
 		printf("#   cannot read %s (give the vectors directory as the first argument)\n", path);

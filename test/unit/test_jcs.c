@@ -19,33 +19,6 @@
 #include "il_jsonw.h"
 #include "unit.h"
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *data = NULL;
-	long		n;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-	{
-		data = malloc((size_t) n + 1);
-		if (data != NULL && fread(data, 1, (size_t) n, f) == (size_t) n)
-		{
-			data[n] = '\0';
-			*len = (size_t) n;
-		}
-		else
-		{
-			free(data);
-			data = NULL;
-		}
-	}
-	fclose(f);
-	return data;
-}
 
 /* Canonical text of s, or "ERR:<code>". */
 static const char *
@@ -102,9 +75,9 @@ test_vectors(const char *root)
 			continue;
 		files++;
 		snprintf(path, sizeof(path), "%s/jcs/input/%s", root, e->d_name);
-		in = read_file(path, &inlen);
+		in = unit_read_file(path, &inlen);
 		snprintf(path, sizeof(path), "%s/jcs/output/%s", root, e->d_name);
-		want = read_file(path, &outlen);
+		want = unit_read_file(path, &outlen);
 		snprintf(what, sizeof(what), "vector %s canonicalizes byte for byte", e->d_name);
 		il_buf_reset(&b);
 		if (in == NULL || want == NULL)

@@ -12,6 +12,7 @@
 #define IL_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int	unit_count = 0;
@@ -38,6 +39,35 @@ unit_check(int cond, const char *what, const char *file, int line)
 		if (!CHECK(g_ != NULL && strcmp(g_, w_) == 0, (what))) \
 			printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)", w_); \
 	} while (0)
+
+/* Read a whole file (NUL-terminated, binary-safe); NULL if unreadable. */
+static inline char *
+unit_read_file(const char *path, size_t *len)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *data = NULL;
+	long		n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+	{
+		data = malloc((size_t) n + 1);
+		if (data != NULL && fread(data, 1, (size_t) n, f) == (size_t) n)
+		{
+			data[n] = '\0';
+			*len = (size_t) n;
+		}
+		else
+		{
+			free(data);
+			data = NULL;
+		}
+	}
+	fclose(f);
+	return data;
+}
 
 static inline int
 unit_done(void)
