@@ -27,7 +27,7 @@ PG_CPPFLAGS = -Isrc/core -I$(shell $(PG_CONFIG) --includedir) -DIRONLAYER_VERSIO
 PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-sign-compare -Wno-missing-field-initializers
 # Libraries of the core (Debian packages; see scripts/deps.sh).
-CORE_LIBS   = -lcrypto
+CORE_LIBS   = -lgit2 -lcrypto
 SHLIB_LINK  = $(CORE_LIBS)
 CLI_LIBS    = $(CORE_LIBS) -lpq
 
