@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd_credential.h"
+#include "commands.h"
 #include "il_version.h"
 
 #define EXIT_USAGE 2
@@ -24,6 +25,7 @@ print_usage(FILE *out)
 			"ironlayer %s: deterministic plans for SQL models kept in git\n"
 			"\n"
 			"Usage:\n"
+			"  ironlayer parse FILE...  print each model file parsed, as canonical JSON\n"
 			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]\n"
 			"                         seal the secret on standard input and store it\n"
 			"  ironlayer --version    print the version and exit\n"
@@ -47,6 +49,8 @@ main(int argc, char **argv)
 		print_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
+		return il_cmd_parse(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "credential") == 0)
 		return il_cmd_credential(argc - 1, argv + 1);
 	if (argc < 2)

@@ -46,6 +46,8 @@ _PG_init(void)
 	if (ironlayer_preloaded)
 		ironlayer_vault_init();
 
+	ironlayer_repo_init();
+
 	/*
 	 * Reserve our prefix: "SET ironlayer.anything" is an error rather than a
 	 * placeholder variable that could pass for state of ours.

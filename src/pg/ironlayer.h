@@ -30,6 +30,9 @@ extern void ironlayer_require_tenant(pg_uuid_t *tenant);
 extern void ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_role,
 										  const char *action);
 
+/* repo.c */
+extern void ironlayer_repo_init(void);
+
 /* vault.c */
 extern void ironlayer_vault_init(void);
 

@@ -1,0 +1,254 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_fingerprint.c
+ *	  A fingerprint of SQL that ignores cosmetic changes; see
+ *	  il_fingerprint.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "il_fingerprint.h"
+
+/*
+ * Is c whitespace inside a template block?
+ */
+static inline bool
+tmpl_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * Writes the normalized template block s[0..len) at d; returns the end.
+ * The block came from the lexer, so it starts with "{{" or "{%", ends with
+ * "}}" or "%}", and its quotes are balanced.
+ */
+static char *
+put_template(char *d, const char *s, size_t len)
+{
+	const char *p = s + 2;
+	const char *end = s + len - 2;
+	bool		space = false;
+
+	*d++ = s[0];
+	*d++ = s[1];
+	if (p < end && *p == '-')
+		*d++ = *p++;
+	while (p < end && tmpl_space(*p))
+		p++;
+	while (p < end)
+	{
+		char		c = *p;
+
+		if (tmpl_space(c))
+		{
+			space = true;
+			p++;
+			continue;
+		}
+		if (space)
+		{
+			/* a run of whitespace before the closer (or "-}}") is dropped */
+			if (!(c == '-' && p + 1 == end))
+				*d++ = ' ';
+			space = false;
+		}
+		if (c == '\'' || c == '"')
+		{
+			*d++ = *p++;
+			while (p < end && *p != c)
+			{
+				if (*p == '\\' && p + 1 < end)
+					*d++ = *p++;
+				*d++ = *p++;
+			}
+			if (p < end)
+				*d++ = *p++;
+			continue;
+		}
+		*d++ = *p++;
+	}
+	*d++ = end[0];
+	*d++ = end[1];
+	return d;
+}
+
+/*
+ * Eight bytes with the ASCII letters of [lo, hi] marked by 0x20 in their
+ * byte (SWAR: every byte at once, non-ASCII bytes never marked).
+ */
+static inline uint64_t
+letters_mask(uint64_t x, unsigned char lo, unsigned char hi)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t	low7 = x & (0x7f * ones);
+	uint64_t	ge = low7 + (0x80 - lo) * ones;		/* high bit: byte >= lo */
+	uint64_t	gt = low7 + (0x7f - hi) * ones;		/* high bit: byte > hi */
+
+	return ((ge & ~gt & ~x) & (0x80 * ones)) >> 2;
+}
+
+/*
+ * Copies n bytes from s to d, changing the case of ASCII letters (upper:
+ * a-z to A-Z, else A-Z to a-z), without a branch on upper. Eight bytes at
+ * a time where s may be read that far (s + 8 <= limit); d has 8 bytes of
+ * slack.
+ */
+static inline void
+put_case(char *d, const char *s, size_t n, const char *limit, bool upper)
+{
+	uint64_t	up = (uint64_t) 0 - (uint64_t) upper;	/* all ones when upper */
+	size_t		k = 0;
+
+	while (k < n && s + k + 8 <= limit)
+	{
+		uint64_t	x;
+
+		memcpy(&x, s + k, 8);
+		x = (x | (letters_mask(x, 'A', 'Z') & ~up)) & ~(letters_mask(x, 'a', 'z') & up);
+		memcpy(d + k, &x, 8);
+		k += 8;
+	}
+	for (; k < n; k++)
+	{
+		unsigned char c = (unsigned char) s[k];
+		unsigned	lower_bit = (unsigned) ((unsigned char) (c - 'A') < 26) << 5;
+		unsigned	upper_bit = (unsigned) ((unsigned char) (c - 'a') < 26) << 5;
+
+		d[k] = (char) ((c | (lower_bit & ~(unsigned) up)) & ~(upper_bit & (unsigned) up));
+	}
+}
+
+/*
+ * Copies n bytes from s to d, eight at a time where s may be read that far;
+ * d has 8 bytes of slack.
+ */
+static inline void
+put_bytes(char *d, const char *s, size_t n, const char *limit)
+{
+	if (n <= 8 && s + 8 <= limit)
+		memcpy(d, s, 8);
+	else
+		memcpy(d, s, n);
+}
+
+/*
+ * Writes the normalized text of token t (not a comment) at d and returns
+ * its end. Bytes of src may be read up to limit; d needs t->len + 8 bytes.
+ */
+static inline char *
+norm_token(char *d, const char *src, const il_token *t, const char *limit)
+{
+	const char *s = src + t->off;
+
+	switch (t->type)
+	{
+		case IL_TOK_WORD:
+		case IL_TOK_NUMBER:
+			put_case(d, s, t->len, limit, t->kw != IL_KW_NONE || t->type == IL_TOK_NUMBER);
+			return d + t->len;
+		case IL_TOK_TEMPLATE:
+			return put_template(d, s, t->len);
+		case IL_TOK_STRING:
+			put_bytes(d, s, t->len, limit);
+			if (t->flags & IL_TOKF_RAW)
+				d[0] = 'r';
+			else if (t->flags & IL_TOKF_HEX)
+				d[0] = 'X';
+			return d + t->len;
+		default:
+			put_bytes(d, s, t->len, limit);
+			return d + t->len;
+	}
+}
+
+/*
+ * Appends the normalized text of the tokens to out.
+ */
+void
+il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
+{
+	size_t		n = toks->n;
+	size_t		total = 0;
+	size_t		i;
+	char	   *d;
+	char	   *d0;
+	const char *limit;
+	bool		first = true;
+
+	/* Leave out one trailing ';'. */
+	while (n > 0 && toks->tok[n - 1].type == IL_TOK_COMMENT)
+		n--;
+	if (n > 0 && toks->tok[n - 1].type == IL_TOK_SEMI)
+		n--;
+	if (toks->n == 0)
+		return;
+	limit = src + toks->tok[toks->n - 1].off + toks->tok[toks->n - 1].len;
+	/* tokens do not overlap: their lengths add up to at most their span */
+	total = (size_t) (limit - (src + toks->tok[0].off)) + n;
+	if (!il_buf_reserve(out, total + 8))
+		return;
+	d0 = d = out->data + out->len;
+	for (i = 0; i < n; i++)
+	{
+		const il_token *t = &toks->tok[i];
+
+		if (t->type == IL_TOK_COMMENT)
+			continue;
+		*d = ' ';
+		d += !first;
+		first = false;
+		d = norm_token(d, src, t, limit);
+	}
+	out->len += (size_t) (d - d0);
+	out->data[out->len] = '\0';
+}
+
+/*
+ * Fingerprints a prefix and the normalized text of the tokens.
+ */
+il_parse_status
+il_fingerprint_tokens(const char *src, const il_tokens *toks,
+					  const char *prefix, size_t prefix_len, il_buf *scratch,
+					  char hex[IL_SHA256_HEX_LEN + 1], il_error *err)
+{
+	il_buf_reset(scratch);
+	il_buf_reserve(scratch, prefix_len + toks->n + (toks->n ? toks->tok[toks->n - 1].off + toks->tok[toks->n - 1].len : 0));
+	if (prefix_len > 0)
+		il_buf_append(scratch, prefix, prefix_len);
+	il_fingerprint_text(src, toks, scratch);
+	if (scratch->oom)
+	{
+		hex[0] = '\0';
+		il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
+		return IL_PARSE_ERR_NOMEM;
+	}
+	if (il_sha256_hex(scratch->data ? scratch->data : "", scratch->len, hex) != 0)
+	{
+		hex[0] = '\0';
+		il_error_set(err, "out_of_memory", 0, 0, "sha-256 failed while computing the fingerprint");
+		return IL_PARSE_ERR_NOMEM;
+	}
+	return IL_PARSE_OK;
+}
+
+/*
+ * Lexes and fingerprints SQL text.
+ */
+il_parse_status
+il_fingerprint(const char *sql, size_t len, char hex[IL_SHA256_HEX_LEN + 1], il_error *err)
+{
+	il_tokens	toks = IL_TOKENS_INIT;
+	il_buf		scratch = IL_BUF_INIT;
+	il_parse_status st;
+
+	hex[0] = '\0';
+	st = il_lex(sql, len, 0, &toks, err);
+	if (st == IL_PARSE_OK)
+		st = il_fingerprint_tokens(sql, &toks, NULL, 0, &scratch, hex, err);
+	il_tokens_free(&toks);
+	il_buf_free(&scratch);
+	return st;
+}

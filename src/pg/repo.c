@@ -1,0 +1,648 @@
+/*-------------------------------------------------------------------------
+ *
+ * repo.c
+ *	  Git repositories of a tenant and the models in them, as SQL:
+ *	  add_repo, models, diff, lineage (src/core/il_git.c, il_repo.c).
+ *
+ * The parse cache has two layers: a process-local table of records by blob
+ * id (so a session that plans the same repository again asks nothing of
+ * anyone), and the shared table ironlayer.parse_cache (so other sessions
+ * and other tenants with the same blobs parse nothing either). Records of
+ * the current IL_PARSER_VERSION only are read.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+#include "il_git.h"
+#include "il_repo.h"
+#include "ironlayer.h"
+
+static char *repo_root = NULL;	/* GUC ironlayer.repo_root */
+
+/* ---------------------------------------------------------------- cache */
+
+typedef struct CacheEntry
+{
+	char		blob[IL_GIT_OID_HEX_LEN + 1];	/* key */
+	uint8	   *data;
+	size_t		len;
+	bool		pending;		/* not yet in ironlayer.parse_cache */
+} CacheEntry;
+
+static HTAB *local_cache = NULL;
+static MemoryContext cache_cxt = NULL;
+static long local_entries = 0;
+
+#define LOCAL_CACHE_MAX 200000	/* records; about 100 MB at the most */
+
+static void
+cache_reset(void)
+{
+	if (cache_cxt)
+		MemoryContextDelete(cache_cxt);
+	cache_cxt = AllocSetContextCreate(TopMemoryContext, "ironlayer parse cache",
+									  ALLOCSET_DEFAULT_SIZES);
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = IL_GIT_OID_HEX_LEN + 1;
+		ctl.entrysize = sizeof(CacheEntry);
+		ctl.hcxt = cache_cxt;
+		local_cache = hash_create("ironlayer parse cache", 1024, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	local_entries = 0;
+}
+
+static CacheEntry *
+cache_store(const char *id, const uint8 *data, size_t len, bool pending)
+{
+	CacheEntry *e;
+	bool		found;
+
+	if (local_cache == NULL || local_entries >= LOCAL_CACHE_MAX)
+		cache_reset();
+	e = hash_search(local_cache, id, HASH_ENTER, &found);
+	if (found)
+		return e;
+	e->data = MemoryContextAlloc(cache_cxt, len);
+	memcpy(e->data, data, len);
+	e->len = len;
+	e->pending = pending;
+	local_entries++;
+	return e;
+}
+
+/*
+ * Fetch from ironlayer.parse_cache the records this process lacks. Runs
+ * its query in a subtransaction: a failure here is a cache miss, never an
+ * error escaping through the core (which holds libgit2 objects).
+ */
+static void
+cache_prefetch(void *arg, const char *const *ids, size_t n)
+{
+	Datum	   *elems;
+	size_t		i;
+	size_t		m = 0;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (local_cache == NULL)
+		cache_reset();
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (hash_search(local_cache, ids[i], HASH_FIND, NULL) == NULL)
+			elems[m++] = CStringGetTextDatum(ids[i]);
+	if (m == 0)
+		return;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
+		Datum		values[2];
+		uint64		k;
+
+		values[0] = CStringGetTextDatum(IL_PARSER_VERSION);
+		values[1] = PointerGetDatum(construct_array(elems, (int) m, TEXTOID, -1, false, TYPALIGN_INT));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("SELECT blob, summary FROM ironlayer.parse_cache"
+								  " WHERE parser_version OPERATOR(pg_catalog.=) $1"
+								  "   AND blob OPERATOR(pg_catalog.=) ANY ($2)",
+								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "parse cache look-up failed");
+		for (k = 0; k < SPI_processed; k++)
+		{
+			bool		isnull;
+			char	   *blob = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull));
+			bytea	   *rec = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2, &isnull));
+
+			if (strlen(blob) == IL_GIT_OID_HEX_LEN)
+				cache_store(blob, (const uint8 *) VARDATA_ANY(rec), VARSIZE_ANY_EXHDR(rec), false);
+		}
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		SPI_restore_connection();
+	}
+	PG_END_TRY();
+}
+
+static const uint8_t *
+cache_get(void *arg, const char *id, size_t *len)
+{
+	CacheEntry *e;
+
+	if (local_cache == NULL)
+		return NULL;
+	e = hash_search(local_cache, id, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	*len = e->len;
+	return e->data;
+}
+
+static void
+cache_put(void *arg, const char *id, const uint8_t *data, size_t len)
+{
+	CacheEntry *e;
+
+	if (local_cache != NULL)
+	{
+		e = hash_search(local_cache, id, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			/* a stale record replaced: keep the new one */
+			hash_search(local_cache, id, HASH_REMOVE, NULL);
+			local_entries--;
+		}
+	}
+	cache_store(id, data, len, true);
+}
+
+/*
+ * Store the records parsed by this call in ironlayer.parse_cache (not in a
+ * read-only transaction or on a standby: they stay process-local then).
+ */
+static void
+cache_flush(void)
+{
+	HASH_SEQ_STATUS seq;
+	CacheEntry *e;
+	SPIPlanPtr	plan;
+	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
+
+	if (local_cache == NULL || XactReadOnly || RecoveryInProgress())
+		return;
+	plan = NULL;
+	hash_seq_init(&seq, local_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[3];
+		bytea	   *b;
+
+		if (!e->pending)
+			continue;
+		if (plan == NULL)
+		{
+			plan = SPI_prepare("INSERT INTO ironlayer.parse_cache (blob, parser_version, summary)"
+							   " VALUES ($1, $2, $3)"
+							   " ON CONFLICT (blob, parser_version) DO UPDATE SET summary = EXCLUDED.summary",
+							   3, types);
+			if (plan == NULL)
+				elog(ERROR, "could not prepare the parse cache insert");
+		}
+		b = palloc(VARHDRSZ + e->len);
+		SET_VARSIZE(b, VARHDRSZ + e->len);
+		memcpy(VARDATA(b), e->data, e->len);
+		values[0] = CStringGetTextDatum(e->blob);
+		values[1] = CStringGetTextDatum(IL_PARSER_VERSION);
+		values[2] = PointerGetDatum(b);
+		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "parse cache insert failed");
+		e->pending = false;
+	}
+}
+
+static const il_parse_cache pg_cache = {NULL, cache_prefetch, cache_get, cache_put};
+
+/* A JSON string literal of s (palloc'd). */
+static char *
+json_str(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* Raise the core's error with its SQLSTATE. The caller freed core objects. */
+static void
+core_error(const il_error *err, const char *hint)
+{
+	const char *state = il_repo_sqlstate(err->code ? err->code : "");
+
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg("%s", err->message),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/* ---------------------------------------------------------------- repos */
+
+void
+ironlayer_repo_init(void)
+{
+	DefineCustomStringVariable("ironlayer.repo_root",
+							   "Directory that every registered git repository must lie in.",
+							   "Unset, no repository can be registered.",
+							   &repo_root,
+							   NULL,
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+}
+
+/*
+ * The bound tenant's repository by name: its path and models directory
+ * (palloc'd). Runs inside SPI.
+ */
+static void
+lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **models_dir)
+{
+	Oid			argtypes[2] = {UUIDOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args("SELECT path, models_dir FROM ironlayer.repos"
+							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "repository look-up failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("repository \"%s\" does not exist", name),
+				 errhint("ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.")));
+	*path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*models_dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+}
+
+/* Open a repository for the core (hint: for a failure, or NULL). */
+static il_git_repo *
+open_repo(const char *path, const char *hint)
+{
+	il_git_repo *git = NULL;
+	il_error	err;
+
+	il_error_clear(&err);
+	if (il_git_open(path, &git, &err) != 0)
+		core_error(&err, hint);
+	return git;
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_add_repo);
+/*
+ * ironlayer.add_repo(name text, path text, models_dir text DEFAULT NULL)
+ * returns bigint
+ */
+Datum
+ironlayer_add_repo(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	tenant;
+	char	   *name;
+	char	   *path;
+	char	   *resolved = NULL;
+	char	   *dir = NULL;
+	const char *default_dir = NULL;
+	il_git_repo *git = NULL;
+	il_error	err;
+	Oid			argtypes[4] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	int64		repo_id;
+	bool		isnull;
+	int			ret;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name and path must not be null")));
+	ironlayer_require_tenant_role(&tenant, "admin", "register repositories");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (repo_root == NULL || repo_root[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no repository root is configured"),
+				 errdetail("Repositories must lie inside the directory named by ironlayer.repo_root, which is not set."),
+				 errhint("A superuser sets ironlayer.repo_root in postgresql.conf and reloads the configuration.")));
+
+	il_error_clear(&err);
+	if (strstr(path, "..") != NULL && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0
+									   || strstr(path, "/../") != NULL
+									   || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("repository path \"%s\" contains \"..\"", path),
+				 errhint("Give the path inside ironlayer.repo_root without \"..\" parts.")));
+	if (il_git_path_inside(repo_root, path, &resolved, &err) != 0)
+		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
+	{
+		char	   *r = pstrdup(resolved);
+
+		free(resolved);
+		resolved = r;
+	}
+	git = open_repo(resolved, NULL);
+	if (!PG_ARGISNULL(2))
+	{
+		char	   *given = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+		if (il_git_normalize_dir(given, &dir, &err) != 0)
+		{
+			il_git_close(git);
+			core_error(&err, NULL);
+		}
+	}
+	else if (il_git_default_models_dir(git, NULL, &default_dir, &err) != 0)
+	{
+		il_git_close(git);
+		core_error(&err, NULL);
+	}
+	else
+		dir = strdup(default_dir);
+	il_git_close(git);
+	{
+		char	   *d = pstrdup(dir ? dir : "");
+
+		free(dir);
+		dir = d;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = UUIDPGetDatum(&tenant);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = CStringGetTextDatum(resolved);
+	values[3] = CStringGetTextDatum(dir);
+	ret = SPI_execute_with_args("INSERT INTO ironlayer.repos (tenant_id, name, path, models_dir, created_by)"
+								" VALUES ($1, $2, $3, $4, ironlayer.acting_role())"
+								" ON CONFLICT (tenant_id, name) DO NOTHING RETURNING repo_id",
+								4, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "repository insert failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("repository \"%s\" already exists", name),
+				 errhint("Remove it with ironlayer.remove_repo() first, or choose another name.")));
+	repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	argtypes[2] = JSONBOID;
+	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+								psprintf("{\"path\": %s, \"models_dir\": %s}",
+										 json_str(resolved), json_str(dir))));
+	if (SPI_execute_with_args("SELECT ironlayer._audit($1, 'repo.add', 'repo', $2, $3)",
+							  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "audit append failed");
+	SPI_finish();
+	PG_RETURN_INT64(repo_id);
+}
+
+/* A text[] of n C strings. */
+static Datum
+text_array(const char *const *items, size_t n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(elems, (int) n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Open the bound tenant's repository by name for a read function: its
+ * libgit2 handle and models directory. Runs SPI itself.
+ */
+static il_git_repo *
+open_tenant_repo(const char *name, char **models_dir)
+{
+	pg_uuid_t	tenant;
+	char	   *path;
+	char	   *dir;
+
+	ironlayer_require_tenant(&tenant);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lookup_repo(&tenant, name, &path, &dir);
+	path = MemoryContextStrdup(CurrentMemoryContext, path);
+	SPI_finish();
+	*models_dir = pstrdup(dir);
+	return open_repo(path, "The repository may have moved since it was registered; remove it and add it again.");
+}
+
+/* Say what the parse cache did (DEBUG1), for tests and tuning. */
+static void
+report_stats(const il_repo_stats *st)
+{
+	elog(DEBUG1, "ironlayer: %zu files, %zu blobs, %zu from the cache, %zu parsed, %zu stale",
+		 st->files, st->blobs, st->cache_hits, st->parsed, st->stale);
+}
+
+/* After a core call: keep newly parsed records in the shared cache. */
+static void
+flush_cache(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	cache_flush();
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_models);
+/*
+ * ironlayer.models(repo text, commit text) returns table (name, path, kind,
+ * materialization, time_column, unique_key, blob, fingerprint, upstream,
+ * sources), ordered by name.
+ */
+Datum
+ironlayer_models(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *dir;
+	il_git_repo *git;
+	il_repo_models *m = NULL;
+	il_error	err;
+	size_t		i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	git = open_tenant_repo(repo, &dir);
+	il_error_clear(&err);
+	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
+	{
+		il_git_close(git);
+		flush_cache();
+		core_error(&err, NULL);
+	}
+	il_git_close(git);
+	report_stats(&m->stats);
+	for (i = 0; i < m->n; i++)
+	{
+		const il_repo_model *r = &m->models[i];
+		Datum		values[10];
+		bool		nulls[10] = {false};
+
+		values[0] = CStringGetTextDatum(r->name);
+		values[1] = CStringGetTextDatum(r->path);
+		values[2] = CStringGetTextDatum(r->kind_name);
+		values[3] = CStringGetTextDatum(r->materialization_name);
+		if (r->time_column)
+			values[4] = CStringGetTextDatum(r->time_column);
+		else
+			nulls[4] = true;
+		if (r->unique_key_text)
+			values[5] = CStringGetTextDatum(r->unique_key_text);
+		else
+			nulls[5] = true;
+		values[6] = CStringGetTextDatum(r->blob);
+		values[7] = CStringGetTextDatum(r->fingerprint);
+		values[8] = text_array(r->upstream, r->n_upstream);
+		values[9] = text_array(r->sources, r->n_sources);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	il_repo_models_free(m);
+	flush_cache();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_diff);
+/*
+ * ironlayer.diff(repo text, base text, head text) returns table (model,
+ * change, path), ordered by model.
+ */
+Datum
+ironlayer_diff(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *base = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *dir;
+	il_git_repo *git;
+	il_repo_diff_result *d = NULL;
+	il_error	err;
+	size_t		i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	git = open_tenant_repo(repo, &dir);
+	il_error_clear(&err);
+	if (il_repo_diff(git, base, head, dir, &pg_cache, &d, &err) != 0)
+	{
+		il_git_close(git);
+		flush_cache();
+		core_error(&err, NULL);
+	}
+	il_git_close(git);
+	report_stats(&d->stats);
+	for (i = 0; i < d->n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(d->rows[i].model);
+		values[1] = CStringGetTextDatum(il_change_name(d->rows[i].change));
+		values[2] = CStringGetTextDatum(d->rows[i].path);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	il_repo_diff_free(d);
+	flush_cache();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_lineage);
+/*
+ * ironlayer.lineage(repo text, commit text, model text, direction text
+ * DEFAULT 'both', max_depth int DEFAULT NULL) returns table (model,
+ * direction, depth)
+ */
+Datum
+ironlayer_lineage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *repo;
+	char	   *commit;
+	char	   *model;
+	char	   *direction;
+	int			max_depth = 0;
+	char	   *dir;
+	il_git_repo *git;
+	il_repo_models *m = NULL;
+	il_repo_lineage_row *rows = NULL;
+	size_t		nrows = 0;
+	il_error	err;
+	size_t		i;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("repo, commit and model must not be null")));
+	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	model = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	direction = PG_ARGISNULL(3) ? "both" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (!PG_ARGISNULL(4))
+	{
+		max_depth = PG_GETARG_INT32(4);
+		if (max_depth < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_depth must be at least 1, not %d", max_depth)));
+	}
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	git = open_tenant_repo(repo, &dir);
+	il_error_clear(&err);
+	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
+	{
+		il_git_close(git);
+		flush_cache();
+		core_error(&err, NULL);
+	}
+	il_git_close(git);
+	if (il_repo_lineage(m, model, direction, PG_ARGISNULL(4) ? NULL : &max_depth,
+						&rows, &nrows, &err) != 0)
+	{
+		il_repo_models_free(m);
+		flush_cache();
+		core_error(&err, NULL);
+	}
+	for (i = 0; i < nrows; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(rows[i].model);
+		values[1] = CStringGetTextDatum(rows[i].direction);
+		values[2] = Int32GetDatum(rows[i].depth);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	free(rows);
+	il_repo_models_free(m);
+	flush_cache();
+	return (Datum) 0;
+}

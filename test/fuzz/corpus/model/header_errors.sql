@@ -1,0 +1,6 @@
+-- name: a
+-- kind: FULL
+-- kind: APPEND_ONLY
+-- materialization: NOPE
+-- time_column: a b
+-- unique_key: ,

@@ -1,0 +1,1 @@
+SELECT extract(year FROM ts), trim(BOTH ' ' FROM s), a IS NOT DISTINCT FROM b, t.from, raw:select FROM t

@@ -1,0 +1,6 @@
+-- name: c.s.wide_model
+-- kind: MERGE_BY_KEY
+-- unique_key: k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21, k22, k23, k24, k25, k26, k27, k28, k29, k30, k31, k32, k33, k34, k35, k36, k37, k38, k39, k40, k41, k42, k43, k44, k45, k46, k47, k48, k49, k50, k51, k52, k53, k54, k55, k56, k57, k58, k59
+-- partition_by: part_col_0,part_col_1,part_col_2,part_col_3,part_col_4,part_col_5,part_col_6,part_col_7,part_col_8,part_col_9,part_col_10,part_col_11,part_col_12,part_col_13,part_col_14,part_col_15,part_col_16,part_col_17,part_col_18,part_col_19,part_col_20,part_col_21,part_col_22,part_col_23,part_col_24,part_col_25,part_col_26,part_col_27,part_col_28,part_col_29,part_col_30,part_col_31,part_col_32,part_col_33,part_col_34,part_col_35,part_col_36,part_col_37,part_col_38,part_col_39,part_col_40,part_col_41,part_col_42,part_col_43,part_col_44,part_col_45,part_col_46,part_col_47,part_col_48,part_col_49
+-- tags: t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11
+SELECT * FROM x

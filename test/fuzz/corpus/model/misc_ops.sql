@@ -1,0 +1,1 @@
+SELECT a::int, b:c, d -> e, f => g, h <=> i, j || k, l |> m, n >>> 2, o != p, q <> r, $x, @y, #z, ?, ~w FROM t

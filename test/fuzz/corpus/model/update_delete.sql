@@ -1,0 +1,1 @@
+UPDATE t SET a = (SELECT max(b) FROM s); DELETE FROM u WHERE x IN (SELECT y FROM v)
