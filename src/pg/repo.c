@@ -301,6 +301,50 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **model
 	*models_dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 }
 
+/*
+ * Repositories this process has open, by path: opening one maps its pack
+ * files, which costs more than a warm diff itself, so handles are kept for
+ * the life of the process (libgit2 re-reads references on every resolve and
+ * finds new pack files on a miss, so a kept handle sees new commits).
+ */
+#define OPEN_REPOS 8
+static struct
+{
+	char	   *path;			/* malloc'd */
+	il_git_repo *git;
+} open_repos[OPEN_REPOS];
+static int	open_next = 0;
+
+static il_git_repo *
+open_repo_cached(const char *path, const char *hint)
+{
+	il_git_repo *git = NULL;
+	il_error	err;
+	int			i;
+
+	for (i = 0; i < OPEN_REPOS; i++)
+		if (open_repos[i].path != NULL && strcmp(open_repos[i].path, path) == 0)
+			return open_repos[i].git;
+	il_error_clear(&err);
+	if (il_git_open(path, &git, &err) != 0)
+		core_error(&err, hint);
+	i = open_next;
+	open_next = (open_next + 1) % OPEN_REPOS;
+	if (open_repos[i].path != NULL)
+	{
+		il_git_close(open_repos[i].git);
+		free(open_repos[i].path);
+	}
+	open_repos[i].path = strdup(path);
+	if (open_repos[i].path == NULL)
+	{
+		il_git_close(git);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	open_repos[i].git = git;
+	return git;
+}
+
 /* Open a repository for the core (hint: for a failure, or NULL). */
 static il_git_repo *
 open_repo(const char *path, const char *hint)
@@ -451,7 +495,7 @@ open_tenant_repo(const char *name, char **models_dir)
 	path = MemoryContextStrdup(CurrentMemoryContext, path);
 	SPI_finish();
 	*models_dir = pstrdup(dir);
-	return open_repo(path, "The repository may have moved since it was registered; remove it and add it again.");
+	return open_repo_cached(path, "The repository may have moved since it was registered; remove it and add it again.");
 }
 
 /* Say what the parse cache did (DEBUG1), for tests and tuning. */
@@ -495,11 +539,9 @@ ironlayer_models(PG_FUNCTION_ARGS)
 	il_error_clear(&err);
 	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
 	{
-		il_git_close(git);
 		flush_cache();
 		core_error(&err, NULL);
 	}
-	il_git_close(git);
 	report_stats(&m->stats);
 	for (i = 0; i < m->n; i++)
 	{
@@ -553,11 +595,9 @@ ironlayer_diff(PG_FUNCTION_ARGS)
 	il_error_clear(&err);
 	if (il_repo_diff(git, base, head, dir, &pg_cache, &d, &err) != 0)
 	{
-		il_git_close(git);
 		flush_cache();
 		core_error(&err, NULL);
 	}
-	il_git_close(git);
 	report_stats(&d->stats);
 	for (i = 0; i < d->n; i++)
 	{
@@ -619,11 +659,9 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	il_error_clear(&err);
 	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
 	{
-		il_git_close(git);
 		flush_cache();
 		core_error(&err, NULL);
 	}
-	il_git_close(git);
 	if (il_repo_lineage(m, model, direction, PG_ARGISNULL(4) ? NULL : &max_depth,
 						&rows, &nrows, &err) != 0)
 	{
