@@ -319,7 +319,7 @@ rd_list(rd *r, arena *a, il_strlist *l)
 typedef struct blob_entry
 {
 	char		type;			/* 0 until made; 'M', 'S' or 'E' */
-	il_repo_model m;			/* 'M' (without path and blob) */
+	const il_repo_model *m;		/* 'M': the model slot it was decoded into */
 	const char *reason;			/* 'S' */
 	const char *code;			/* 'E' */
 	const char *pcode;
@@ -329,11 +329,11 @@ typedef struct blob_entry
 } blob_entry;
 
 /*
- * Decodes a record into e; false when it is not a valid record of this
- * parser version.
+ * Decodes a record into e, and a model's into *slot (without its path and
+ * blob); false when it is not a valid record of this parser version.
  */
 static bool
-decode_record(const uint8_t *data, size_t len, arena *a, blob_entry *e)
+decode_record(const uint8_t *data, size_t len, arena *a, blob_entry *e, il_repo_model *slot)
 {
 	rd			r = {data, data + len, false};
 	uint64_t	vlen = rd_varint(&r);
@@ -347,7 +347,7 @@ decode_record(const uint8_t *data, size_t len, arena *a, blob_entry *e)
 	type = rd_byte(&r);
 	if (type == 'M')
 	{
-		il_repo_model *m = &e->m;
+		il_repo_model *m = slot;
 		uint8_t		raw[IL_SHA256_LEN];
 		int			kind,
 					mat,
@@ -355,6 +355,8 @@ decode_record(const uint8_t *data, size_t len, arena *a, blob_entry *e)
 					guard;
 		size_t		i;
 
+		memset(m, 0, sizeof(*m));
+		e->m = m;
 		m->name = rd_str(&r, a);
 		kind = rd_byte(&r);
 		mat = rd_byte(&r);
@@ -664,6 +666,7 @@ typedef struct snap
 	il_git_blob_list files;
 	size_t	   *entry;			/* per file: index into the loader's ids */
 	const char *label;			/* "base" or "head" in a diff, else NULL */
+	il_repo_models *out;		/* being built (snap_collect, snap_finish) */
 } snap;
 
 /* The state of one call. */
@@ -776,6 +779,8 @@ snap_free(snap *s)
 	il_git_blob_list_free(&s->files);
 	free(s->entry);
 	s->entry = NULL;
+	il_repo_models_free(s->out);
+	s->out = NULL;
 }
 
 /*
@@ -867,10 +872,10 @@ loader_prepare(loader *L, snap *snaps, int nsnaps, il_error *err)
 
 /*
  * Makes the record of blob k: from the cache, or by reading and parsing it
- * (then put into the cache).
+ * (then put into the cache). A model is decoded into *slot.
  */
 static int
-entry_make(loader *L, size_t k, il_error *err)
+entry_make(loader *L, size_t k, il_repo_model *slot, il_error *err)
 {
 	const char *id = L->ids[k];
 	blob_entry *e = &L->entries[k];
@@ -883,7 +888,7 @@ entry_make(loader *L, size_t k, il_error *err)
 
 		if (rec != NULL)
 		{
-			if (decode_record(rec, len, L->ar, e))
+			if (decode_record(rec, len, L->ar, e, slot))
 			{
 				L->stats.cache_hits++;
 				return 0;
@@ -905,7 +910,7 @@ entry_make(loader *L, size_t k, il_error *err)
 	else if (il_repo_parse_text(L->content.data, L->content.len, &L->record, err) != 0)
 		return -1;
 	L->stats.parsed++;
-	if (!decode_record((const uint8_t *) L->record.data, L->record.len, L->ar, e))
+	if (!decode_record((const uint8_t *) L->record.data, L->record.len, L->ar, e, slot))
 		return nomem(err);		/* our own record: only memory can fail */
 	if (c != NULL && c->put != NULL)
 		c->put(c->arg, id, (const uint8_t *) L->record.data, L->record.len);
@@ -960,8 +965,7 @@ typedef struct model_key
 {
 	const char *name;
 	const char *path;
-	size_t		entry;			/* index into the loader's entries */
-	size_t		file;			/* index into the snapshot's files */
+	size_t		entry;			/* the model's slot before sorting */
 } model_key;
 
 /*
@@ -1003,43 +1007,19 @@ il_repo_models_free(il_repo_models *m)
 }
 
 /*
- * Turns a listed snapshot into a model set: makes every file's record (in
- * path order, so the first failing file is reported), collects models and
- * skipped files, and checks that names are unique.
+ * Makes a listed snapshot's model set (s->out), models still in path
+ * order: makes every file's record in path order (so the first failing
+ * file is reported), decoding each model into its slot, or copying it from
+ * the slot where another file with the same blob was decoded. Slots do not
+ * move until snap_finish, so the pointers of the entries stay valid across
+ * the snapshots of one call.
  */
 static int
-snap_models(loader *L, snap *s, il_repo_models **out, il_error *err)
+snap_collect(loader *L, snap *s, il_error *err)
 {
 	il_repo_models *m;
 	repo_priv  *p;
 	size_t		i;
-	size_t		nm = 0;
-	size_t		ns = 0;
-	size_t		nk = 0;
-	model_key  *keys;
-
-	*out = NULL;
-	for (i = 0; i < s->files.n; i++)
-	{
-		size_t		k = s->entry[i];
-
-		if (k == SIZE_MAX)
-		{
-			ns++;
-			continue;
-		}
-		if (L->entries[k].type == 0 && entry_make(L, k, err) != 0)
-		{
-			label_error(s, err);
-			return -1;
-		}
-		if (L->entries[k].type == 'E')
-			return file_error(s, s->files.items[i].path, &L->entries[k], err);
-		if (L->entries[k].type == 'M')
-			nm++;
-		else
-			ns++;
-	}
 
 	m = calloc(1, sizeof(il_repo_models));
 	p = calloc(1, sizeof(repo_priv));
@@ -1050,6 +1030,7 @@ snap_models(loader *L, snap *s, il_repo_models **out, il_error *err)
 		return nomem(err);
 	}
 	m->priv = p;
+	s->out = m;
 	p->ar = L->ar;
 	L->ar->refs++;
 	p->files = s->files;
@@ -1058,49 +1039,91 @@ snap_models(loader *L, snap *s, il_repo_models **out, il_error *err)
 	s->models_dir = NULL;
 	memcpy(m->commit, s->commit, sizeof(m->commit));
 	m->models_dir = p->models_dir;
-	m->models = malloc((nm + 1) * sizeof(il_repo_model));
-	m->skipped = malloc((ns + 1) * sizeof(il_repo_skipped));
-	keys = malloc((nm + 1) * sizeof(model_key));
-	if (m->models == NULL || m->skipped == NULL || keys == NULL)
-	{
-		free(keys);
-		il_repo_models_free(m);
+	/* room for every file; pages of unused slots are never touched */
+	m->models = malloc((p->files.n + 1) * sizeof(il_repo_model));
+	m->skipped = malloc((p->files.n + 1) * sizeof(il_repo_skipped));
+	if (m->models == NULL || m->skipped == NULL)
 		return nomem(err);
-	}
 	for (i = 0; i < p->files.n; i++)
 	{
 		const il_git_blob *f = &p->files.items[i];
 		size_t		k = s->entry[i];
+		blob_entry *e = k == SIZE_MAX ? NULL : &L->entries[k];
+		il_repo_model *slot = &m->models[m->n];
 
-		if (k == SIZE_MAX || L->entries[k].type == 'S')
+		if (e != NULL && e->type == 0)
+		{
+			if (entry_make(L, k, slot, err) != 0)
+			{
+				label_error(s, err);
+				return -1;
+			}
+		}
+		else if (e != NULL && e->type == 'M')
+			*slot = *e->m;
+		if (e != NULL && e->type == 'E')
+			return file_error(s, f->path, e, err);
+		if (e == NULL || e->type == 'S')
 		{
 			il_repo_skipped *sk = &m->skipped[m->n_skipped++];
 
 			sk->path = f->path;
 			memcpy(sk->blob, f->id, sizeof(sk->blob));
-			sk->reason = k == SIZE_MAX ? "symbolic link" : L->entries[k].reason;
+			sk->reason = e == NULL ? "symbolic link" : e->reason;
+			continue;
 		}
-		else
-		{
-			keys[nk].name = L->entries[k].m.name;
-			keys[nk].path = f->path;
-			keys[nk].entry = k;
-			keys[nk].file = i;
-			nk++;
-		}
+		slot->path = f->path;
+		memcpy(slot->blob, f->id, sizeof(slot->blob));
+		m->n++;
 	}
-	/* sort small keys, then copy each model once into its place */
-	if (nk > 1)
-		qsort(keys, nk, sizeof(model_key), cmp_model_key);
-	for (i = 0; i < nk; i++)
-	{
-		il_repo_model *md = &m->models[i];
+	return 0;
+}
 
-		*md = L->entries[keys[i].entry].m;
-		md->path = keys[i].path;
-		memcpy(md->blob, p->files.items[keys[i].file].id, sizeof(md->blob));
+/*
+ * Sorts a collected model set by name (small keys sorted, then the models
+ * permuted in place) and checks that names are unique. On success the set
+ * moves to *out.
+ */
+static int
+snap_finish(snap *s, il_repo_models **out, il_error *err)
+{
+	il_repo_models *m = s->out;
+	model_key  *keys = malloc((m->n + 1) * sizeof(model_key));
+	size_t		i;
+
+	if (keys == NULL)
+		return nomem(err);
+	for (i = 0; i < m->n; i++)
+	{
+		keys[i].name = m->models[i].name;
+		keys[i].path = m->models[i].path;
+		keys[i].entry = i;
 	}
-	m->n = nk;
+	if (m->n > 1)
+		qsort(keys, m->n, sizeof(model_key), cmp_model_key);
+	/* position i takes the model at keys[i].entry: follow each cycle once */
+	for (i = 0; i < m->n; i++)
+	{
+		size_t		j = i;
+		il_repo_model tmp;
+
+		if (keys[i].entry == i || keys[i].entry == SIZE_MAX)
+			continue;
+		tmp = m->models[i];
+		for (;;)
+		{
+			size_t		from = keys[j].entry;
+
+			keys[j].entry = SIZE_MAX;
+			if (from == i)
+			{
+				m->models[j] = tmp;
+				break;
+			}
+			m->models[j] = m->models[from];
+			j = from;
+		}
+	}
 	free(keys);
 	for (i = 1; i < m->n; i++)
 	{
@@ -1116,11 +1139,11 @@ snap_models(loader *L, snap *s, il_repo_models **out, il_error *err)
 						 m->models[i].name, a, b);
 			utf8_fix_tail(err->message);
 			label_error(s, err);
-			il_repo_models_free(m);
 			return -1;
 		}
 	}
 	*out = m;
+	s->out = NULL;
 	return 0;
 }
 
@@ -1218,7 +1241,8 @@ il_repo_load(il_git_repo *git, const char *commit, const char *models_dir,
 		return nomem(err);
 	if (snap_open(git, commit, models_dir, &s, err) != 0 ||
 		loader_prepare(&L, &s, 1, err) != 0 ||
-		snap_models(&L, &s, out, err) != 0)
+		snap_collect(&L, &s, err) != 0 ||
+		snap_finish(&s, out, err) != 0)
 		goto done;
 	(*out)->stats = L.stats;
 	if ((flags & IL_REPO_DAG) != 0 && il_repo_build_dag(*out, err) != 0)
@@ -1375,8 +1399,10 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 		goto done;
 	}
 	if (loader_prepare(&L, s, 2, err) != 0 ||
-		snap_models(&L, &s[0], &d->base, err) != 0 ||
-		snap_models(&L, &s[1], &d->head, err) != 0 ||
+		snap_collect(&L, &s[0], err) != 0 ||
+		snap_collect(&L, &s[1], err) != 0 ||
+		snap_finish(&s[0], &d->base, err) != 0 ||
+		snap_finish(&s[1], &d->head, err) != 0 ||
 		il_repo_compare(d->base, d->head, &d->rows, &d->n, err) != 0)
 		goto done;
 	d->stats = L.stats;
