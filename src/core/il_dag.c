@@ -433,6 +433,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	il_dag	   *dag;
 	name_table	t = {NULL, 0};
 	size_t	   *tmp = NULL;
+	size_t		tmp_cap = 0;
 	size_t		up_cap;
 	size_t		nsrc = 0;
 	size_t		src_cap = 0;
@@ -462,6 +463,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	dag->down_off = calloc(n + 1, sizeof(size_t));
 	dag->src_off = calloc(n + 1, sizeof(size_t));
 	tmp = malloc((n + 1) * sizeof(size_t));
+	tmp_cap = n + 1;
 	if (!dag->names || !dag->input || !dag->up_off || !dag->down_off || !dag->src_off || !tmp)
 	{
 		nomem(err);
@@ -623,6 +625,19 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 		{
 			size_t		o = start + 1;
 
+			/* one model may name another many times: tmp may be too small */
+			if (k - start > tmp_cap)
+			{
+				size_t	   *nt = realloc(tmp, (k - start) * sizeof(size_t));
+
+				if (nt == NULL)
+				{
+					nomem(err);
+					goto done;
+				}
+				tmp = nt;
+				tmp_cap = k - start;
+			}
 			merge_sort(dag->up + start, tmp, k - start, cmp_size, NULL);
 			for (j = start + 1; j < k; j++)
 				if (dag->up[j] != dag->up[o - 1])

@@ -246,6 +246,46 @@ il_git_is_bare(const il_git_repo *repo)
 }
 
 /*
+ * The git directory.
+ */
+const char *
+il_git_gitdir(const il_git_repo *repo)
+{
+	return git_repository_path(repo->repo);
+}
+
+/*
+ * The common directory (objects, refs).
+ */
+const char *
+il_git_commondir(const il_git_repo *repo)
+{
+	return git_repository_commondir(repo->repo);
+}
+
+/*
+ * Does the object database name alternates (objects/info/alternates)?
+ */
+bool
+il_git_has_alternates(const il_git_repo *repo)
+{
+	const char *dir = git_repository_commondir(repo->repo);
+	char	   *path;
+	struct stat st;
+	bool		found;
+
+	if (dir == NULL)
+		return false;
+	path = malloc(strlen(dir) + sizeof("/objects/info/alternates"));
+	if (path == NULL)
+		return true;			/* cannot tell: the cautious answer */
+	sprintf(path, "%s%sobjects/info/alternates", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/");
+	found = stat(path, &st) == 0;
+	free(path);
+	return found;
+}
+
+/*
  * Resolves a commit-ish to a full commit id.
  */
 int

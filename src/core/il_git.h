@@ -73,6 +73,19 @@ extern void il_git_close(il_git_repo *repo);
 extern bool il_git_is_bare(const il_git_repo *repo);
 
 /*
+ * Where the repository's data lives, as libgit2 resolved it (ending in
+ * "/"): the git directory (path/.git/, or path/ when bare, or where a .git
+ * file points) and the common directory (objects and refs; differs for a
+ * linked worktree). A caller confining repositories to a root should check
+ * both with il_git_path_inside, and refuse il_git_has_alternates: an
+ * objects/info/alternates file makes the repository read objects from
+ * other directories.
+ */
+extern const char *il_git_gitdir(const il_git_repo *repo);
+extern const char *il_git_commondir(const il_git_repo *repo);
+extern bool il_git_has_alternates(const il_git_repo *repo);
+
+/*
  * Resolves a commit-ish to the full id of a commit (out: 40 hex characters
  * and a NUL). Annotated tags are peeled to their commit.
  */

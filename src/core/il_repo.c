@@ -675,7 +675,7 @@ typedef struct loader
 	il_git_repo *git;
 	const il_parse_cache *cache;
 	arena	   *ar;
-	const char **ids;			/* distinct blob ids, sorted */
+	const char **ids;			/* distinct blob ids, in order of first appearance */
 	size_t		nids;
 	blob_entry *entries;		/* parallel to ids */
 	il_repo_stats stats;
@@ -880,6 +880,7 @@ entry_make(loader *L, size_t k, il_repo_model *slot, il_error *err)
 	const char *id = L->ids[k];
 	blob_entry *e = &L->entries[k];
 	const il_parse_cache *c = L->cache;
+	bool		too_large = false;
 
 	if (c != NULL && c->get != NULL)
 	{
@@ -906,13 +907,19 @@ entry_make(loader *L, size_t k, il_repo_model *slot, il_error *err)
 		il_error_clear(err);
 		if (L->record.oom)
 			return nomem(err);
+		/*
+		 * Not cached: the size comes from the object's header, which git
+		 * does not check against the id the way it checks the content, so
+		 * a crafted object must not speak for its id in a shared cache.
+		 */
+		too_large = true;
 	}
 	else if (il_repo_parse_text(L->content.data, L->content.len, &L->record, err) != 0)
 		return -1;
 	L->stats.parsed++;
 	if (!decode_record((const uint8_t *) L->record.data, L->record.len, L->ar, e, slot))
 		return nomem(err);		/* our own record: only memory can fail */
-	if (c != NULL && c->put != NULL)
+	if (c != NULL && c->put != NULL && !too_large)
 		c->put(c->arg, id, (const uint8_t *) L->record.data, L->record.len);
 	return 0;
 }

@@ -36,8 +36,11 @@
  * changes: the caller's key must include IL_PARSER_VERSION, and every
  * record starts with it too (a record of another version is "stale": parsed
  * again and put again). Flow of one call: prefetch(all distinct blob ids,
- * sorted) once, then get(id) per blob, parse on a miss, put(id, record).
- * Records are bytes (not text): see il_repo_parse_text for the format.
+ * in order of first appearance) once, then get(id) per blob, parse on a
+ * miss, put(id, record). A file over IL_REPO_MAX_FILE_SIZE is never put:
+ * its size comes from the object header, which git does not verify against
+ * the id as it verifies content. Records are bytes (not text): see
+ * il_repo_parse_text for the format.
  * The callbacks must return normally (no longjmp): an error inside them
  * should be caught and turned into a miss. A PostgreSQL caller can run one
  * query in prefetch, answer get from what it fetched, collect puts and
@@ -72,7 +75,7 @@
 typedef struct il_parse_cache
 {
 	void	   *arg;
-	/* optional: every distinct blob id of the call, sorted, before any get */
+	/* optional: every distinct blob id of the call (first-appearance order), before any get */
 	void		(*prefetch) (void *arg, const char *const *ids, size_t n);
 	/* optional: the record stored for id, or NULL; valid until the next call */
 	const uint8_t *(*get) (void *arg, const char *id, size_t *len);

@@ -307,7 +307,7 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **model
  * the life of the process (libgit2 re-reads references on every resolve and
  * finds new pack files on a miss, so a kept handle sees new commits).
  */
-#define OPEN_REPOS 8
+#define OPEN_REPOS 4
 static struct
 {
 	char	   *path;			/* malloc'd */
@@ -356,6 +356,41 @@ open_repo(const char *path, const char *hint)
 	if (il_git_open(path, &git, &err) != 0)
 		core_error(&err, hint);
 	return git;
+}
+
+/*
+ * The repository's data must lie inside ironlayer.repo_root too: a ".git"
+ * file, a linked worktree or an alternates file could otherwise read the
+ * objects of any repository on the server, another tenant's included.
+ * Closes git on failure.
+ */
+static void
+confine_repo(il_git_repo *git, const char *path)
+{
+	const char *dirs[2];
+	int			i;
+	il_error	err;
+
+	if (il_git_has_alternates(git))
+	{
+		il_git_close(git);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("repository \"%s\" borrows objects from other directories", path),
+				 errdetail("Its objects/info/alternates file points outside the repository."),
+				 errhint("Register a repository that holds its own objects (git repack -a -d, then remove the alternates file).")));
+	}
+	dirs[0] = il_git_gitdir(git);
+	dirs[1] = il_git_commondir(git);
+	for (i = 0; i < 2; i++)
+	{
+		il_error_clear(&err);
+		if (dirs[i] != NULL && il_git_path_inside(repo_root, dirs[i], NULL, &err) != 0)
+		{
+			il_git_close(git);
+			core_error(&err, "A repository's git directory must lie inside ironlayer.repo_root as well.");
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_add_repo);
@@ -411,6 +446,7 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 		resolved = r;
 	}
 	git = open_repo(resolved, NULL);
+	confine_repo(git, resolved);
 	if (!PG_ARGISNULL(2))
 	{
 		char	   *given = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -89,6 +89,12 @@ write_file("$amb/use.sql", model('marts.all_orders', 'FULL_REFRESH', "SELECT * F
 git($amb, 'add', '-A');
 git($amb, 'commit', '-q', '-m', 'ambiguous');
 make_path("$root/plain");
+# a working tree whose .git file points at a repository outside the root
+git($root, 'clone', '-q', $shop, "$outside/stolen");
+make_path("$root/gitfile");
+write_file("$root/gitfile/.git", "gitdir: $outside/stolen/.git\n");
+# a repository that borrows objects through alternates
+git($root, 'clone', '-q', '--shared', $shop, "$root/borrowing");
 symlink($outside, "$root/escape") or die;
 git($outside, 'init', '-q');
 
@@ -127,6 +133,8 @@ is($node->safe_psql('postgres', "${acme}SELECT name || ':' || models_dir FROM ir
 like(err_of("SELECT ironlayer.add_repo('x', '$outside')"), qr/ERROR:\s+\w+: .*outside/, 'a path outside the root is refused');
 like(err_of("SELECT ironlayer.add_repo('x', 'escape')"), qr/ERROR:\s+\w+: .*outside/, 'a symbolic link out of the root is refused');
 like(err_of("SELECT ironlayer.add_repo('x', 'shop/../shop')"), qr/22023: repository path "shop\/..\/shop" contains ".."/, '".." is refused');
+like(err_of("SELECT ironlayer.add_repo('x', 'gitfile')"), qr/ERROR:\s+42501: .*outside/, 'a .git file pointing out of the root is refused');
+like(err_of("SELECT ironlayer.add_repo('x', 'borrowing')"), qr/42501: repository .* borrows objects from other directories/, 'a repository with alternates is refused');
 like(err_of("SELECT ironlayer.add_repo('x', 'plain')"), qr/ERROR:\s+\w+: .*(not a git repository|repository)/i, 'a directory that is no repository is refused');
 like(err_of("SELECT ironlayer.add_repo('x', 'nothing-here')"), qr/ERROR:\s+\w+: /, 'a missing path is refused');
 like(err_of("SELECT ironlayer.add_repo('shop', 'shop')"), qr/23505: repository "shop" already exists/, 'a name is registered once per tenant');
