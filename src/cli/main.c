@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd_credential.h"
+#include "cmd_repo.h"
 #include "commands.h"
 #include "il_version.h"
 
@@ -26,6 +27,12 @@ print_usage(FILE *out)
 			"\n"
 			"Usage:\n"
 			"  ironlayer parse FILE...  print each model file parsed, as canonical JSON\n"
+			"  ironlayer models REPO COMMIT [--models-dir DIR]\n"
+			"                         the models at a commit, one JSON line each\n"
+			"  ironlayer diff REPO BASE HEAD [--models-dir DIR]\n"
+			"                         models added, modified, removed or cosmetic\n"
+			"  ironlayer lineage REPO COMMIT MODEL [--direction up|down|both] [--max-depth N]\n"
+			"                         the models upstream and downstream of one\n"
 			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]\n"
 			"                         seal the secret on standard input and store it\n"
 			"  ironlayer --version    print the version and exit\n"
@@ -49,6 +56,12 @@ main(int argc, char **argv)
 		print_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "models") == 0)
+		return il_cmd_models(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "diff") == 0)
+		return il_cmd_diff(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "lineage") == 0)
+		return il_cmd_lineage(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return il_cmd_parse(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "credential") == 0)

@@ -199,6 +199,22 @@ git($shop, 'commit', '-q', '-am', 'third');
 like($err, qr/ironlayer: 5 files, 5 blobs, 4 from the cache, 1 parsed/, 'a one-file change parses one file');
 is($count->(), $before + 1, 'and adds one record');
 
+# the command prints the same rows, as JSON lines
+{
+	my $cli = "$ENV{PGBIN}/ironlayer";
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ $cli, 'diff', $shop, 'HEAD~2', 'HEAD~1' ], '>', \$o, '2>', \$e);
+	my $sql = $node->safe_psql('postgres', "${acme}SELECT string_agg(jsonb_build_object('change', change, 'model', model, 'path', path)::text, E'\\n' ORDER BY model) FROM ironlayer.diff('shop', 'HEAD~2', 'HEAD~1')");
+	my @cli_rows = map { my %h = /"(\w+)":"([^"]*)"/g; "$h{model}:$h{change}:$h{path}" } split /\n/, $o;
+	my @sql_rows = map { my %h = /"(\w+)": "([^"]*)"/g; "$h{model}:$h{change}:$h{path}" } split /\n/, $sql;
+	is_deeply(\@cli_rows, \@sql_rows, 'ironlayer diff prints the rows of ironlayer.diff()');
+	is(scalar(@cli_rows), 4, 'four changes');
+	IPC::Run::run([ $cli, 'models', $shop, 'HEAD' ], '>', \$o, '2>', \$e);
+	is(scalar(split /\n/, $o), $node->safe_psql('postgres', "${acme}SELECT count(*) FROM ironlayer.models('shop', 'HEAD')"),
+		'ironlayer models prints one line per model');
+	like($o, qr/^\{"blob":"[0-9a-f]{40}","fingerprint":"[0-9a-f]{64}","kind":/m, 'as canonical JSON');
+}
+
 # removal
 $node->safe_psql('postgres', "${acme}SELECT ironlayer.remove_repo('bare')");
 is($node->safe_psql('postgres', "${acme}SELECT string_agg(name, ',' ORDER BY name) FROM ironlayer.repos"), 'ambiguous,cycle,shop', 'remove_repo forgets one');
