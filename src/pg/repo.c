@@ -552,6 +552,28 @@ flush_cache(void)
 	SPI_finish();
 }
 
+/*
+ * The models of the bound tenant's repository at a commit, with their
+ * graph; a clear error otherwise. Free with il_repo_models_free.
+ */
+static il_repo_models *
+load_models(const char *repo, const char *commit)
+{
+	char	   *dir;
+	il_git_repo *git = open_tenant_repo(repo, &dir);
+	il_repo_models *m = NULL;
+	il_error	err;
+
+	il_error_clear(&err);
+	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
+	{
+		flush_cache();
+		core_error(&err, NULL);
+	}
+	report_stats(&m->stats);
+	return m;
+}
+
 PG_FUNCTION_INFO_V1(ironlayer_models);
 /*
  * ironlayer.models(repo text, commit text) returns table (name, path, kind,
@@ -564,21 +586,11 @@ ironlayer_models(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *dir;
-	il_git_repo *git;
 	il_repo_models *m = NULL;
-	il_error	err;
 	size_t		i;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	git = open_tenant_repo(repo, &dir);
-	il_error_clear(&err);
-	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
-	{
-		flush_cache();
-		core_error(&err, NULL);
-	}
-	report_stats(&m->stats);
+	m = load_models(repo, commit);
 	for (i = 0; i < m->n; i++)
 	{
 		const il_repo_model *r = &m->models[i];
@@ -665,8 +677,6 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	char	   *model;
 	char	   *direction;
 	int			max_depth = 0;
-	char	   *dir;
-	il_git_repo *git;
 	il_repo_models *m = NULL;
 	il_repo_lineage_row *rows = NULL;
 	size_t		nrows = 0;
@@ -691,13 +701,8 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	}
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	git = open_tenant_repo(repo, &dir);
+	m = load_models(repo, commit);
 	il_error_clear(&err);
-	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
-	{
-		flush_cache();
-		core_error(&err, NULL);
-	}
 	if (il_repo_lineage(m, model, direction, PG_ARGISNULL(4) ? NULL : &max_depth,
 						&rows, &nrows, &err) != 0)
 	{

@@ -450,3 +450,22 @@ ironlayer_acting_role(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(namein,
 										CStringGetDatum(GetUserNameFromId(acting_roleid(), false))));
 }
+
+PG_FUNCTION_INFO_V1(ironlayer_require_tenant_role_sql);
+/*
+ * ironlayer._require_tenant_role(min_role text, action text) returns uuid:
+ * the bound tenant when the acting role holds at least min_role there, else
+ * the error of ironlayer_require_tenant_role. For SQL-language API functions.
+ */
+Datum
+ironlayer_require_tenant_role_sql(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	tenant;
+	pg_uuid_t  *result;
+
+	ironlayer_require_tenant_role(&tenant, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								  text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	result = palloc(sizeof(pg_uuid_t));
+	memcpy(result, &tenant, sizeof(pg_uuid_t));
+	PG_RETURN_UUID_P(result);
+}

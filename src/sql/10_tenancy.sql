@@ -47,6 +47,13 @@ CREATE FUNCTION @extschema@.use_tenant(tenant text) RETURNS uuid
 COMMENT ON FUNCTION @extschema@.use_tenant(text) IS
 	'bind this backend to a tenant the acting role is a member of; NULL unbinds';
 
+-- The bound tenant, when the acting role holds at least min_role in it;
+-- else 42501 saying what was refused. (internal, for API functions)
+CREATE FUNCTION @extschema@._require_tenant_role(min_role text, action text) RETURNS uuid
+	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_require_tenant_role_sql';
+REVOKE ALL ON FUNCTION @extschema@._require_tenant_role(text, text) FROM PUBLIC;
+
 -- Row-level security, the one way every tenant table gets it: enabled,
 -- forced (so the owner is filtered too), and one policy binding reads and
 -- writes to the current tenant. Install and upgrade scripts call this for

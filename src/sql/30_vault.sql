@@ -77,22 +77,9 @@ CREATE FUNCTION @extschema@.delete_credential(name text) RETURNS void
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tid uuid := @extschema@.current_tenant();
+	tid uuid := @extschema@._require_tenant_role('admin', 'delete credentials');
 	kind text;
 BEGIN
-	IF tid IS NULL THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'insufficient_privilege',
-			MESSAGE = 'no tenant is bound to this session',
-			HINT = 'Call ironlayer.use_tenant(name) first.';
-	END IF;
-	IF @extschema@.current_tenant_role() OPERATOR(pg_catalog.<>) 'admin' THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'insufficient_privilege',
-			MESSAGE = 'permission denied to delete credentials',
-			DETAIL = pg_catalog.format('This needs the tenant role admin; role "%s" is %s of the bound tenant.',
-									   @extschema@.acting_role(), @extschema@.current_tenant_role());
-	END IF;
 	DELETE FROM @extschema@.credential_store c
 	 WHERE c.tenant_id OPERATOR(pg_catalog.=) tid
 	   AND c.name OPERATOR(pg_catalog.=) delete_credential.name

@@ -42,22 +42,9 @@ CREATE FUNCTION @extschema@.remove_repo(name text) RETURNS void
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tid uuid := @extschema@.current_tenant();
+	tid uuid := @extschema@._require_tenant_role('admin', 'remove repositories');
 	removed text;
 BEGIN
-	IF tid IS NULL THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'insufficient_privilege',
-			MESSAGE = 'no tenant is bound to this session',
-			HINT = 'Call ironlayer.use_tenant(name) first.';
-	END IF;
-	IF @extschema@.current_tenant_role() OPERATOR(pg_catalog.<>) 'admin' THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'insufficient_privilege',
-			MESSAGE = 'permission denied to remove repositories',
-			DETAIL = pg_catalog.format('This needs the tenant role admin; role "%s" is %s of the bound tenant.',
-									   @extschema@.acting_role(), @extschema@.current_tenant_role());
-	END IF;
 	DELETE FROM @extschema@.repos r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
 	   AND r.name OPERATOR(pg_catalog.=) remove_repo.name
