@@ -70,6 +70,13 @@ start() {
 	if [ ! -f "$data/PG_VERSION" ]; then
 		echo "demo: creating a cluster in .demo/data"
 		as_user "$PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+		# beside the data directory: the vault's master key and the repository root
+		local base
+		base=$(dirname "$data")
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$base/master.key"
+		mkdir -p "$base/repos"
+		if [ "$(id -u)" -eq 0 ]; then chown "$RUNUSER" "$base/master.key" "$base/repos"; fi
+		chmod 600 "$base/master.key"
 		cat >>"$data/postgresql.conf" <<-CONF
 
 		# ironlayer demo
@@ -78,6 +85,8 @@ start() {
 		shared_preload_libraries = 'ironlayer,pg_cron'
 		cron.database_name = '$DB'
 		max_worker_processes = 16
+		ironlayer.master_key_file = '$base/master.key'
+		ironlayer.repo_root = '$base/repos'
 		CONF
 	fi
 	# the port may change between runs: keep it out of postgresql.conf
@@ -123,6 +132,7 @@ start() {
 	  SELECT * FROM ironlayer.members;
 
 	Connect as the superuser:  psql "host=localhost port=$PORT dbname=$DB user=postgres"
+	Git repositories go under: $(dirname "$(readlink -f "$DEMO/data")")/repos
 	Stop the cluster:          make stop
 	EOF2
 }
