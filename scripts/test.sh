@@ -115,10 +115,17 @@ record layers $p $f
 
 # ---------------------------------------------------------------- unit
 note "C unit tests (core)"
+# The official test vectors live in ../shared/vectors beside the checkout;
+# a clone elsewhere finds them beside the repository it was cloned from.
+VECTORS=
+for cand in "$ROOT/../shared" "$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null)/../shared"; do
+	if [ -d "$cand/vectors" ]; then VECTORS=$(cd "$cand/vectors" && pwd); break; fi
+done
+[ -n "$VECTORS" ] || echo "test: no shared/vectors found: the vector tests will fail"
 p=0 f=0
 for t in test/unit/run_*; do
 	[ -x "$t" ] || continue
-	out=$("$t" 2>&1); rc=$?
+	out=$("$t" ${VECTORS:+"$VECTORS"} 2>&1); rc=$?
 	echo "$out"
 	tp=$(grep -c '^ok ' <<<"$out")
 	tf=$(grep -c '^not ok ' <<<"$out")

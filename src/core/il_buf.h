@@ -66,7 +66,8 @@ extern void il_buf_printf(il_buf *b, const char *fmt,...)
 extern const char *il_buf_cstr(il_buf *b);
 
 /*
- * An error with a position. line and column are 1-based; 0 means "no
+ * An error with a position. The message is cut to fit, never inside a
+ * UTF-8 character. line and column are 1-based; 0 means "no
  * position". code is a short stable identifier (e.g. "unterminated_string").
  */
 typedef struct il_error
@@ -80,6 +81,8 @@ typedef struct il_error
 extern void il_error_set(il_error *err, const char *code, int line, int column,
 						 const char *fmt,...)
 			__attribute__((format(printf, 5, 6)));
+/* Replace only the message (cut to fit, at a whole UTF-8 character). */
+extern void il_error_set_message(il_error *err, const char *text);
 extern void il_error_clear(il_error *err);
 
 #endif							/* IL_BUF_H */

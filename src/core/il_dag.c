@@ -92,28 +92,6 @@ quote_text(char *out, size_t cap, const char *s)
 }
 
 /*
- * Cuts a message that snprintf may have cut inside a UTF-8 character back
- * to the last whole character.
- */
-static void
-utf8_fix_tail(char *s)
-{
-	size_t		n = strlen(s);
-	size_t		i = n;
-	unsigned char c;
-	size_t		need;
-
-	while (i > 0 && ((unsigned char) s[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char) s[i - 1];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (n - (i - 1) < need)
-		s[i - 1] = '\0';
-}
-
-/*
  * FNV-1a of s[0..len).
  */
 static uint32_t
@@ -565,7 +543,6 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					il_error_set(err, "ambiguous_reference", 0, 0,
 								 "%s references %s, which matches several models (%s): write the full name",
 								 w, qq, il_buf_cstr(&cands));
-					utf8_fix_tail(err->message);
 					il_buf_free(&cands);
 					goto done;
 				}
@@ -576,7 +553,6 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					il_error_set(err, "unknown_ref", 0, 0,
 								 "%s uses {{ ref('%s') }}, but no model of the repository has that name",
 								 w, qq);
-					utf8_fix_tail(err->message);
 					goto done;
 				}
 				if (r == UNRESOLVED)
@@ -1074,7 +1050,6 @@ il_dag_find(const il_dag *dag, const char *name, size_t *node, il_error *err)
 		quote_text(qq, 64, s);
 		il_error_set(err, "ambiguous_model", 0, 0,
 					 "model name %s is ambiguous: it matches %s; give the full name", qq, il_buf_cstr(&cands));
-		utf8_fix_tail(err->message);
 		il_buf_free(&cands);
 	}
 	else

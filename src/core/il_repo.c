@@ -694,43 +694,6 @@ nomem(il_error *err)
 }
 
 /*
- * Cuts a message that snprintf may have cut inside a UTF-8 character back
- * to the last whole character.
- */
-static void
-utf8_fix_tail(char *s)
-{
-	size_t		n = strlen(s);
-	size_t		i = n;
-	unsigned char c;
-	size_t		need;
-
-	while (i > 0 && ((unsigned char) s[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char) s[i - 1];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (n - (i - 1) < need)
-		s[i - 1] = '\0';
-}
-
-/*
- * Sets err's message to text, cut to fit at a whole character.
- */
-static void
-set_message(il_error *err, const char *text)
-{
-	size_t		n = strlen(text);
-
-	if (n >= sizeof(err->message))
-		n = sizeof(err->message) - 1;
-	memcpy(err->message, text, n);
-	err->message[n] = '\0';
-	utf8_fix_tail(err->message);
-}
-
-/*
  * Prefixes err's message with "at base|head commit X: " for a diff.
  */
 static void
@@ -742,7 +705,7 @@ label_error(const snap *s, il_error *err)
 		return;
 	il_buf_printf(&b, "at %s commit %.12s: %s", s->label, s->commit, err->message);
 	if (!b.oom)
-		set_message(err, b.data);
+		il_error_set_message(err, b.data);
 	il_buf_free(&b);
 }
 
@@ -961,7 +924,7 @@ file_error(const snap *s, const char *path, const blob_entry *e, il_error *err)
 		il_buf_printf(&b, "%s: %s", q, e->message);
 	il_error_set(err, code, e->line, e->line > 0 ? e->column : 0, "out of memory");
 	if (!b.oom)
-		set_message(err, b.data);
+		il_error_set_message(err, b.data);
 	il_buf_free(&b);
 	label_error(s, err);
 	return -1;
@@ -1144,7 +1107,6 @@ snap_finish(snap *s, il_repo_models **out, il_error *err)
 			il_error_set(err, "duplicate_model", 0, 0,
 						 "model name %.60s is declared twice, in %s and in %s: rename one of them",
 						 m->models[i].name, a, b);
-			utf8_fix_tail(err->message);
 			label_error(s, err);
 			return -1;
 		}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "il_buf.h"
+#include "il_jsonw.h"
 #include "il_sha256.h"
 #include "unit.h"
 
@@ -40,6 +41,21 @@ main(void)
 	CHECK_STR(err.message, "bad thing here", "an error formats its message");
 	il_error_clear(&err);
 	CHECK(err.code == NULL && err.message[0] == '\0', "clear empties the error");
+	{
+		char		euros[3 * 200 + 2];
+
+		/* 1 + 3k bytes never ends on a character boundary at 255 */
+		euros[0] = 'x';
+		for (i = 0; i < 200; i++)
+			memcpy(euros + 1 + 3 * i, "\xe2\x82\xac", 3);
+		euros[1 + 3 * 200] = '\0';
+		il_error_set(&err, "long", 0, 0, "%s", euros);
+		CHECK(il_utf8_valid(err.message, strlen(err.message), NULL) && strlen(err.message) < 255,
+			  "a message cut to fit ends at a whole UTF-8 character");
+		il_error_set_message(&err, euros);
+		CHECK(il_utf8_valid(err.message, strlen(err.message), NULL) && strcmp(err.code, "long") == 0,
+			  "set_message cuts the same way and keeps the code");
+	}
 
 	/* FIPS 180-2 test vectors */
 	il_sha256_hex("", 0, hex);
