@@ -319,6 +319,7 @@ rd_list(rd *r, arena *a, il_strlist *l)
 typedef struct blob_entry
 {
 	char		type;			/* 0 until made; 'M', 'S' or 'E' */
+	unsigned char snaps;		/* bit s: snapshot s lists this blob */
 	const il_repo_model *m;		/* 'M': the model slot it was decoded into */
 	const char *reason;			/* 'S' */
 	const char *code;			/* 'E' */
@@ -666,6 +667,8 @@ typedef struct snap
 	il_git_blob_list files;
 	size_t	   *entry;			/* per file: index into the loader's ids */
 	const char *label;			/* "base" or "head" in a diff, else NULL */
+	bool		own_only;		/* collect only blobs no other snapshot lists */
+	int			index;			/* in the loader's snapshots */
 	il_repo_models *out;		/* being built (snap_collect, snap_finish) */
 } snap;
 
@@ -827,6 +830,10 @@ loader_prepare(loader *L, snap *snaps, int nsnaps, il_error *err)
 	L->entries = calloc(L->nids + 1, sizeof(blob_entry));
 	if (L->entries == NULL)
 		return nomem(err);
+	for (s = 0; s < nsnaps; s++)
+		for (i = 0; i < snaps[s].files.n; i++)
+			if (snaps[s].entry[i] != SIZE_MAX)
+				L->entries[snaps[s].entry[i]].snaps |= (unsigned char) (1u << s);
 	L->stats.blobs = L->nids;
 	if (L->cache != NULL && L->cache->prefetch != NULL && L->nids > 0)
 		L->cache->prefetch(L->cache->arg, L->ids, L->nids);
@@ -1021,6 +1028,8 @@ snap_collect(loader *L, snap *s, il_error *err)
 		blob_entry *e = k == SIZE_MAX ? NULL : &L->entries[k];
 		il_repo_model *slot = &m->models[m->n];
 
+		if (s->own_only && (e == NULL || e->snaps != (1u << s->index)))
+			continue;
 		if (e != NULL && e->type == 0)
 		{
 			if (entry_make(L, k, slot, err) != 0)
@@ -1247,12 +1256,102 @@ il_change_name(il_change change)
 	return "modified";
 }
 
+/* A set of blob ids (open addressing; the ids are not copied). */
+typedef struct id_set
+{
+	const char **slots;
+	size_t		cap;			/* a power of two */
+} id_set;
+
+static bool
+id_set_has(const id_set *set, const char *id)
+{
+	size_t		h = id_hash(id) & (set->cap - 1);
+
+	while (set->slots[h] != NULL)
+	{
+		if (strcmp(set->slots[h], id) == 0)
+			return true;
+		h = (h + 1) & (set->cap - 1);
+	}
+	return false;
+}
+
 /*
- * Compares two model sets by name.
+ * The blob ids of a listing (symbolic links excluded); false when out of
+ * memory.
  */
-int
-il_repo_compare(const il_repo_models *base, const il_repo_models *head,
-				il_repo_change **rows, size_t *nrows, il_error *err)
+static bool
+id_set_make(id_set *set, const il_git_blob_list *files)
+{
+	size_t		i;
+
+	set->cap = 16;
+	while (set->cap < 2 * files->n)
+		set->cap *= 2;
+	set->slots = calloc(set->cap, sizeof(char *));
+	if (set->slots == NULL)
+		return false;
+	for (i = 0; i < files->n; i++)
+	{
+		const char *id = files->items[i].id;
+		size_t		h;
+
+		if (files->items[i].mode == IL_GIT_MODE_LINK)
+			continue;
+		h = id_hash(id) & (set->cap - 1);
+		while (set->slots[h] != NULL && strcmp(set->slots[h], id) != 0)
+			h = (h + 1) & (set->cap - 1);
+		set->slots[h] = id;
+	}
+	return true;
+}
+
+/*
+ * The error of a base commit that declares a model twice, once in a file
+ * head has too (so base's partial set missed it) and once in b.
+ */
+static int
+duplicate_at_base(const il_repo_models *base, const il_repo_model *b, const il_repo_model *h,
+				  il_error *err)
+{
+	const il_git_blob_list *files = &((const repo_priv *) base->priv)->files;
+	const char *other = h->path;
+	char		p1[PATH_CAP];
+	char		p2[PATH_CAP];
+	size_t		i;
+
+	for (i = 0; i < files->n; i++)
+		if (strcmp(files->items[i].id, h->blob) == 0)
+		{
+			other = files->items[i].path;
+			break;
+		}
+	if (strcmp(other, b->path) < 0)
+	{
+		il_git_format_path(p1, sizeof(p1), other);
+		il_git_format_path(p2, sizeof(p2), b->path);
+	}
+	else
+	{
+		il_git_format_path(p1, sizeof(p1), b->path);
+		il_git_format_path(p2, sizeof(p2), other);
+	}
+	il_error_set(err, "duplicate_model", 0, 0,
+				 "at base commit %.12s: model name %.60s is declared twice, in %s and in %s: rename one of them",
+				 base->commit, b->name, p1, p2);
+	return -1;
+}
+
+/*
+ * Compares by name. base_blobs NULL: base is a whole model set. Else base
+ * holds only the models whose blob head lacks and base_blobs every blob of
+ * base: a head model missing from base is unchanged when base has its
+ * blob (the same blob is the same model), else added.
+ */
+static int
+compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo_models *head,
+			 il_repo_change **rows, size_t *nrows, il_error *err)
 {
 	il_repo_change *r = malloc((base->n + head->n + 1) * sizeof(il_repo_change));
 	size_t		i = 0;
@@ -1282,6 +1381,8 @@ il_repo_compare(const il_repo_models *base, const il_repo_models *head,
 			n++;
 			i++;
 		}
+		else if (c > 0 && base_blobs != NULL && id_set_has(base_blobs, head->models[j].blob))
+			j++;
 		else if (c > 0)
 		{
 			r[n].model = head->models[j].name;
@@ -1295,6 +1396,12 @@ il_repo_compare(const il_repo_models *base, const il_repo_models *head,
 			const il_repo_model *b = &base->models[i];
 			const il_repo_model *h = &head->models[j];
 
+			if (base_blobs != NULL && id_set_has(base_blobs, h->blob))
+			{
+				/* base has head's file for this name and b besides */
+				free(r);
+				return duplicate_at_base(base, b, h, err);
+			}
 			if (strcmp(b->blob, h->blob) != 0)
 			{
 				r[n].model = h->name;
@@ -1315,6 +1422,16 @@ il_repo_compare(const il_repo_models *base, const il_repo_models *head,
 	*rows = r;
 	*nrows = n;
 	return 0;
+}
+
+/*
+ * Compares two model sets by name.
+ */
+int
+il_repo_compare(const il_repo_models *base, const il_repo_models *head,
+				il_repo_change **rows, size_t *nrows, il_error *err)
+{
+	return compare_sets(base, NULL, head, rows, nrows, err);
 }
 
 /*
@@ -1341,6 +1458,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	loader		L;
 	snap		s[2];
 	il_repo_diff_result *d = NULL;
+	id_set		base_blobs = {NULL, 0};
 	int			ret = -1;
 
 	*out = NULL;
@@ -1358,6 +1476,10 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	}
 	s[0].label = "base";
 	s[1].label = "head";
+	/* base: only what head lacks (a blob both list is the same model) */
+	s[0].own_only = true;
+	s[0].index = 0;
+	s[1].index = 1;
 	/* the head decides the default models directory for both */
 	if (snap_open(git, head, models_dir, &s[1], err) != 0)
 		goto done;
@@ -1371,8 +1493,14 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 		snap_collect(&L, &s[0], err) != 0 ||
 		snap_collect(&L, &s[1], err) != 0 ||
 		snap_finish(&s[0], &d->base, err) != 0 ||
-		snap_finish(&s[1], &d->head, err) != 0 ||
-		il_repo_compare(d->base, d->head, &d->rows, &d->n, err) != 0)
+		snap_finish(&s[1], &d->head, err) != 0)
+		goto done;
+	if (!id_set_make(&base_blobs, &((repo_priv *) d->base->priv)->files))
+	{
+		nomem(err);
+		goto done;
+	}
+	if (compare_sets(d->base, &base_blobs, d->head, &d->rows, &d->n, err) != 0)
 		goto done;
 	d->stats = L.stats;
 	d->base->stats = L.stats;
@@ -1381,6 +1509,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	d = NULL;
 	ret = 0;
 done:
+	free(base_blobs.slots);
 	il_repo_diff_free(d);
 	snap_free(&s[0]);
 	snap_free(&s[1]);

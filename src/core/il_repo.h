@@ -20,8 +20,12 @@
  * with IL_REPO_DAG the graph is built (il_dag.h: ambiguous_reference,
  * unknown_ref, cycle). The first error in path order wins.
  *
- * Diff (il_repo_diff): both commits are loaded (no graph) and compared by
- * model name, rows sorted by name:
+ * Diff (il_repo_diff): both commits are listed and compared by model name
+ * (no graph), rows sorted by name. Head is loaded whole; of base only the
+ * blobs head lacks are read (a blob both commits list is the same model,
+ * unchanged wherever its file moved), so a problem of base that head
+ * shares is reported at head, and the diff's base set holds only those
+ * models. Rows:
  *	added		the name exists only at head (path: at head)
  *	removed		the name exists only at base (path: at base)
  *	modified	both, fingerprints differ (path: at head)
@@ -176,7 +180,7 @@ typedef struct il_repo_change
 
 typedef struct il_repo_diff_result
 {
-	il_repo_models *base;		/* owned by the diff */
+	il_repo_models *base;		/* owned by the diff: base's models whose blob head lacks */
 	il_repo_models *head;
 	il_repo_change *rows;		/* sorted by model name */
 	size_t		n;
