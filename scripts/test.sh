@@ -84,6 +84,9 @@ chmod 755 "$WORK"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/test/master.key"
 chmod 600 "$WORK/test/master.key"
 printf "ironlayer.master_key_file = '%s'\n" "$WORK/test/master.key" >>"$WORK/test/regress.conf"
+# The repositories the regression tests read (fixed commit ids).
+bash test/repos/fixtures.sh "$WORK/repos" >/dev/null
+printf "ironlayer.repo_root = '%s'\n" "$WORK/repos" >>"$WORK/test/regress.conf"
 [ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$WORK"
 KEEP=$ROOT/.test				# outputs of failed suites, for reading
 rm -rf "$KEEP"

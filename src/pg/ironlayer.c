@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/rel.h"
 
+#include "il_git.h"
 #include "il_version.h"
 #include "ironlayer.h"
 
@@ -44,7 +45,20 @@ _PG_init(void)
 
 	/* settings that are read at server start exist only when preloaded */
 	if (ironlayer_preloaded)
+	{
 		ironlayer_vault_init();
+		ironlayer_cache_init();
+
+		/*
+		 * libgit2's start-up (it loads the system's certificates) costs
+		 * about 12 ms: pay it once here, and backends inherit it at fork.
+		 * Nothing of libgit2 runs a thread or holds a lock at that point.
+		 */
+		if (il_git_init() != 0)
+			ereport(WARNING,
+					(errmsg("ironlayer could not initialize libgit2 at server start"),
+					 errdetail("Each session will try again when it first reads a repository.")));
+	}
 
 	ironlayer_repo_init();
 

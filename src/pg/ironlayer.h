@@ -33,6 +33,12 @@ extern void ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_rol
 /* repo.c */
 extern void ironlayer_repo_init(void);
 
+/* cache.c: the parse cache the core loads models through */
+struct il_parse_cache;
+extern void ironlayer_cache_init(void);
+extern const struct il_parse_cache *ironlayer_parse_cache(void);
+extern void ironlayer_parse_cache_flush(void);
+
 /* vault.c */
 extern void ironlayer_vault_init(void);
 

@@ -4,11 +4,7 @@
  *	  Git repositories of a tenant and the models in them, as SQL:
  *	  add_repo, models, diff, lineage (src/core/il_git.c, il_repo.c).
  *
- * The parse cache has two layers: a process-local table of records by blob
- * id (so a session that plans the same repository again asks nothing of
- * anyone), and the shared table ironlayer.parse_cache (so other sessions
- * and other tenants with the same blobs parse nothing either). Records of
- * the current IL_PARSER_VERSION only are read.
+ * Parsed records come from the parse cache (cache.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -36,205 +32,6 @@
 #include "ironlayer.h"
 
 static char *repo_root = NULL;	/* GUC ironlayer.repo_root */
-
-/* ---------------------------------------------------------------- cache */
-
-typedef struct CacheEntry
-{
-	char		blob[IL_GIT_OID_HEX_LEN + 1];	/* key */
-	uint8	   *data;
-	size_t		len;
-	bool		pending;		/* not yet in ironlayer.parse_cache */
-} CacheEntry;
-
-static HTAB *local_cache = NULL;
-static MemoryContext cache_cxt = NULL;
-static long local_entries = 0;
-
-#define LOCAL_CACHE_MAX 200000	/* records; about 100 MB at the most */
-
-static void
-cache_reset(void)
-{
-	if (cache_cxt)
-		MemoryContextDelete(cache_cxt);
-	cache_cxt = AllocSetContextCreate(TopMemoryContext, "ironlayer parse cache",
-									  ALLOCSET_DEFAULT_SIZES);
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = IL_GIT_OID_HEX_LEN + 1;
-		ctl.entrysize = sizeof(CacheEntry);
-		ctl.hcxt = cache_cxt;
-		local_cache = hash_create("ironlayer parse cache", 1024, &ctl,
-								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
-	local_entries = 0;
-}
-
-static CacheEntry *
-cache_store(const char *id, const uint8 *data, size_t len, bool pending)
-{
-	CacheEntry *e;
-	bool		found;
-
-	if (local_cache == NULL || local_entries >= LOCAL_CACHE_MAX)
-		cache_reset();
-	e = hash_search(local_cache, id, HASH_ENTER, &found);
-	if (found)
-		return e;
-	e->data = MemoryContextAlloc(cache_cxt, len);
-	memcpy(e->data, data, len);
-	e->len = len;
-	e->pending = pending;
-	local_entries++;
-	return e;
-}
-
-/*
- * Fetch from ironlayer.parse_cache the records this process lacks. Runs
- * its query in a subtransaction: a failure here is a cache miss, never an
- * error escaping through the core (which holds libgit2 objects).
- */
-static void
-cache_prefetch(void *arg, const char *const *ids, size_t n)
-{
-	Datum	   *elems;
-	size_t		i;
-	size_t		m = 0;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-
-	if (local_cache == NULL)
-		cache_reset();
-	elems = palloc(sizeof(Datum) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		if (hash_search(local_cache, ids[i], HASH_FIND, NULL) == NULL)
-			elems[m++] = CStringGetTextDatum(ids[i]);
-	if (m == 0)
-		return;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
-		Datum		values[2];
-		uint64		k;
-
-		values[0] = CStringGetTextDatum(IL_PARSER_VERSION);
-		values[1] = PointerGetDatum(construct_array(elems, (int) m, TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("SELECT blob, summary FROM ironlayer.parse_cache"
-								  " WHERE parser_version OPERATOR(pg_catalog.=) $1"
-								  "   AND blob OPERATOR(pg_catalog.=) ANY ($2)",
-								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "parse cache look-up failed");
-		for (k = 0; k < SPI_processed; k++)
-		{
-			bool		isnull;
-			char	   *blob = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull));
-			bytea	   *rec = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2, &isnull));
-
-			if (strlen(blob) == IL_GIT_OID_HEX_LEN)
-				cache_store(blob, (const uint8 *) VARDATA_ANY(rec), VARSIZE_ANY_EXHDR(rec), false);
-		}
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		SPI_restore_connection();
-	}
-	PG_END_TRY();
-}
-
-static const uint8_t *
-cache_get(void *arg, const char *id, size_t *len)
-{
-	CacheEntry *e;
-
-	if (local_cache == NULL)
-		return NULL;
-	e = hash_search(local_cache, id, HASH_FIND, NULL);
-	if (e == NULL)
-		return NULL;
-	*len = e->len;
-	return e->data;
-}
-
-static void
-cache_put(void *arg, const char *id, const uint8_t *data, size_t len)
-{
-	CacheEntry *e;
-
-	if (local_cache != NULL)
-	{
-		e = hash_search(local_cache, id, HASH_FIND, NULL);
-		if (e != NULL)
-		{
-			/* a stale record replaced: keep the new one */
-			hash_search(local_cache, id, HASH_REMOVE, NULL);
-			local_entries--;
-		}
-	}
-	cache_store(id, data, len, true);
-}
-
-/*
- * Store the records parsed by this call in ironlayer.parse_cache (not in a
- * read-only transaction or on a standby: they stay process-local then).
- */
-static void
-cache_flush(void)
-{
-	HASH_SEQ_STATUS seq;
-	CacheEntry *e;
-	SPIPlanPtr	plan;
-	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
-
-	if (local_cache == NULL || XactReadOnly || RecoveryInProgress())
-		return;
-	plan = NULL;
-	hash_seq_init(&seq, local_cache);
-	while ((e = hash_seq_search(&seq)) != NULL)
-	{
-		Datum		values[3];
-		bytea	   *b;
-
-		if (!e->pending)
-			continue;
-		if (plan == NULL)
-		{
-			plan = SPI_prepare("INSERT INTO ironlayer.parse_cache (blob, parser_version, summary)"
-							   " VALUES ($1, $2, $3)"
-							   " ON CONFLICT (blob, parser_version) DO UPDATE SET summary = EXCLUDED.summary",
-							   3, types);
-			if (plan == NULL)
-				elog(ERROR, "could not prepare the parse cache insert");
-		}
-		b = palloc(VARHDRSZ + e->len);
-		SET_VARSIZE(b, VARHDRSZ + e->len);
-		memcpy(VARDATA(b), e->data, e->len);
-		values[0] = CStringGetTextDatum(e->blob);
-		values[1] = CStringGetTextDatum(IL_PARSER_VERSION);
-		values[2] = PointerGetDatum(b);
-		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "parse cache insert failed");
-		e->pending = false;
-	}
-}
-
-static const il_parse_cache pg_cache = {NULL, cache_prefetch, cache_get, cache_put};
 
 /* A JSON string literal of s (palloc'd). */
 static char *
@@ -358,6 +155,25 @@ open_repo(const char *path, const char *hint)
 	return git;
 }
 
+/* The rule of the repos.name check constraint, for a clear error first. */
+static bool
+valid_repo_name(const char *name)
+{
+	size_t		i;
+	size_t		n = strlen(name);
+
+	if (n == 0 || n > 63 || !(name[0] >= 'a' && name[0] <= 'z'))
+		return false;
+	for (i = 1; i < n; i++)
+	{
+		char		c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /*
  * The repository's data must lie inside ironlayer.repo_root too: a ".git"
  * file, a linked worktree or an alternates file could otherwise read the
@@ -422,6 +238,11 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	ironlayer_require_tenant_role(&tenant, "admin", "register repositories");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!valid_repo_name(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid repository name \"%s\"", name),
+				 errhint("A name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
 	if (repo_root == NULL || repo_root[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -542,16 +363,6 @@ report_stats(const il_repo_stats *st)
 		 st->files, st->blobs, st->cache_hits, st->parsed, st->stale);
 }
 
-/* After a core call: keep newly parsed records in the shared cache. */
-static void
-flush_cache(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	cache_flush();
-	SPI_finish();
-}
-
 /*
  * The models of the bound tenant's repository at a commit, with their
  * graph; a clear error otherwise. Free with il_repo_models_free.
@@ -565,13 +376,34 @@ load_models(const char *repo, const char *commit)
 	il_error	err;
 
 	il_error_clear(&err);
-	if (il_repo_load(git, commit, dir, &pg_cache, IL_REPO_DAG, &m, &err) != 0)
+	if (il_repo_load(git, commit, dir, ironlayer_parse_cache(), IL_REPO_DAG, &m, &err) != 0)
 	{
-		flush_cache();
+		ironlayer_parse_cache_flush();
 		core_error(&err, NULL);
 	}
 	report_stats(&m->stats);
 	return m;
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_resolve_commit);
+/*
+ * ironlayer.resolve_commit(repo text, commit text) returns text: the full
+ * id of a commit-ish.
+ */
+Datum
+ironlayer_resolve_commit(PG_FUNCTION_ARGS)
+{
+	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *dir;
+	il_git_repo *git = open_tenant_repo(repo, &dir);
+	char		id[IL_GIT_OID_HEX_LEN + 1];
+	il_error	err;
+
+	il_error_clear(&err);
+	if (il_git_resolve(git, commit, id, &err) != 0)
+		core_error(&err, NULL);
+	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_models);
@@ -616,7 +448,7 @@ ironlayer_models(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_repo_models_free(m);
-	flush_cache();
+	ironlayer_parse_cache_flush();
 	return (Datum) 0;
 }
 
@@ -641,9 +473,9 @@ ironlayer_diff(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	git = open_tenant_repo(repo, &dir);
 	il_error_clear(&err);
-	if (il_repo_diff(git, base, head, dir, &pg_cache, &d, &err) != 0)
+	if (il_repo_diff(git, base, head, dir, ironlayer_parse_cache(), &d, &err) != 0)
 	{
-		flush_cache();
+		ironlayer_parse_cache_flush();
 		core_error(&err, NULL);
 	}
 	report_stats(&d->stats);
@@ -658,7 +490,7 @@ ironlayer_diff(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_repo_diff_free(d);
-	flush_cache();
+	ironlayer_parse_cache_flush();
 	return (Datum) 0;
 }
 
@@ -707,7 +539,7 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 						&rows, &nrows, &err) != 0)
 	{
 		il_repo_models_free(m);
-		flush_cache();
+		ironlayer_parse_cache_flush();
 		core_error(&err, NULL);
 	}
 	for (i = 0; i < nrows; i++)
@@ -722,6 +554,6 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	}
 	free(rows);
 	il_repo_models_free(m);
-	flush_cache();
+	ironlayer_parse_cache_flush();
 	return (Datum) 0;
 }

@@ -61,6 +61,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.remove_repo(text) IS
 	'forget a repository of the bound tenant (tenant admins); the repository itself is untouched';
 
+CREATE FUNCTION @extschema@.resolve_commit(repo text, "commit" text) RETURNS text
+	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_resolve_commit';
+COMMENT ON FUNCTION @extschema@.resolve_commit(text, text) IS
+	'the full id of a commit-ish (SHA, short SHA, branch, tag, HEAD~1, main^) of a repository';
+
 CREATE FUNCTION @extschema@.models(repo text, "commit" text)
 	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
 				   unique_key text, blob text, fingerprint text, upstream text[], sources text[])

@@ -36,11 +36,13 @@ GRANT EXECUTE ON FUNCTION @extschema@.delete_credential(text) TO ironlayer_admin
 
 REVOKE ALL ON FUNCTION @extschema@.add_repo(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.remove_repo(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.resolve_commit(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.models(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.diff(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.lineage(text, text, text, text, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.add_repo(text, text, text) TO ironlayer_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.remove_repo(text) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.resolve_commit(text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.lineage(text, text, text, text, int) TO ironlayer_viewer;

@@ -1,0 +1,105 @@
+--
+-- Git repositories and the models in them, read from the fixture
+-- repositories of test/repos/fixtures.sh (fixed commit ids) under
+-- ironlayer.repo_root: registration and its confinement, commit-ishes,
+-- models at a commit, diffs by model name, lineage, and the errors of bad
+-- repositories, all through SQL.
+--
+\set SHOW_CONTEXT never
+-- try() with the server's repository root written as $ROOT
+SELECT format('CREATE FUNCTION pg_temp.tryr(sql text) RETURNS text LANGUAGE sql AS %L',
+              format('SELECT replace(public.try(sql), %L, %L)',
+                     current_setting('ironlayer.repo_root'), '$ROOT')) \gexec
+CREATE ROLE regress_rp_ann; GRANT ironlayer_admin TO regress_rp_ann;
+CREATE ROLE regress_rp_eng; GRANT ironlayer_engineer TO regress_rp_eng;
+CREATE ROLE regress_rp_dan; GRANT ironlayer_admin TO regress_rp_dan;
+SET ROLE regress_rp_ann;
+SELECT ironlayer.create_tenant('repos-a') IS NOT NULL AS created;
+SELECT ironlayer.add_member('repos-a', 'regress_rp_eng', 'engineer');
+SET ROLE regress_rp_dan;
+SELECT ironlayer.create_tenant('repos-b') IS NOT NULL AS created;
+RESET ROLE;
+
+-- Registration: tenant admins only, paths inside the root only.
+SET ROLE regress_rp_eng;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('shop', 'shop')$$);
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
+SELECT ironlayer.add_repo('bare', 'shop.git', 'models') > 0 AS added;
+SELECT name, models_dir, right(path, 9) AS path_tail FROM ironlayer.repos ORDER BY name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('shop', 'shop')$$) AS same_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('up', '../etc')$$) AS dotdot;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('abs', '/etc')$$) AS outside;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('link', 'escape')$$) AS symlink_out;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('plain', 'plain')$$) AS not_a_repository;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('missing', 'nowhere')$$) AS missing;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('Bad Name', 'shop')$$) AS bad_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), 'shop')$$) AS long_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('dir', 'shop', 'a/../b')$$) AS models_dir_dotdot;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(NULL, 'shop')$$) AS null_name;
+SELECT count(*) AS still_two FROM ironlayer.repos;
+-- a models directory that a commit lacks is an error when that commit is read
+SELECT ironlayer.add_repo('elsewhere', 'shop', 'nowhere/models') > 0 AS added;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('elsewhere', 'main')$$) AS no_models_dir;
+SELECT ironlayer.remove_repo('elsewhere');
+
+-- Commit-ishes resolve to full ids; unknown ones are 22023 naming them.
+SELECT c AS commitish, ironlayer.resolve_commit('shop', c) AS commit
+  FROM unnest(ARRAY['HEAD', 'main', 'HEAD~1', 'main^', 'v1', 'f3a2ee9', 'F3A2EE9F6883E7CC3354C4E16670E6809B8CB4B7', 'cycle']) c;
+SELECT ironlayer.resolve_commit('bare', 'main') AS bare_main;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', 'nope')$$) AS unknown_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'nope')$$) AS unknown_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'HEAD~9')$$) AS too_far_back;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', '')$$) AS empty_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('nope', 'HEAD')$$) AS unknown_repo;
+
+-- Models at a commit, ordered by name, with their graph.
+SELECT name, path, kind, materialization, time_column, unique_key, upstream, sources
+  FROM ironlayer.models('shop', 'main');
+SELECT name, left(blob, 12) AS blob, left(fingerprint, 12) AS fingerprint
+  FROM ironlayer.models('shop', 'v1');
+-- the bare clone reads the same
+SELECT (SELECT array_agg(name || blob ORDER BY name) FROM ironlayer.models('shop', 'main')) =
+       (SELECT array_agg(name || blob ORDER BY name) FROM ironlayer.models('bare', 'main')) AS bare_same;
+
+-- Diffs by model name: every change kind; a move is no change.
+SELECT * FROM ironlayer.diff('shop', 'v1', 'main');
+SELECT * FROM ironlayer.diff('shop', 'main', 'v1');
+SELECT count(*) AS no_change FROM ironlayer.diff('shop', 'main', 'main');
+SELECT * FROM ironlayer.diff('shop', 'main', 'ambiguous');
+
+-- Lineage.
+SELECT * FROM ironlayer.lineage('shop', 'main', 'staging.orders');
+SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', 'downstream', 1);
+SELECT * FROM ironlayer.lineage('shop', 'main', 'customer_summary', 'up');
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'orders')$$) AS ambiguous_model;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'nope')$$) AS unknown_model;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', 'sideways')$$) AS bad_direction;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', 'both', 0)$$) AS bad_depth;
+
+-- Broken commits: clear errors with deliberate SQLSTATEs.
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'cycle')$$) AS cycle;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'ambiguous')$$) AS ambiguous_reference;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'duplicate')$$) AS duplicate_model;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'badheader')$$) AS bad_header;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', 'duplicate', 'main')$$) AS error_at_base;
+
+-- Another tenant sees none of it.
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT count(*) AS visible FROM ironlayer.repos;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'main')$$) AS other_tenant;
+
+-- Removal: admins only; the name is free again.
+SET ROLE regress_rp_eng;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS engineer_removes;
+SELECT count(*) AS engineer_reads FROM ironlayer.models('shop', 'main');
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.remove_repo('bare');
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS removed_twice;
+SELECT name FROM ironlayer.repos;
+RESET ROLE;
