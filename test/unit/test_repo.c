@@ -421,8 +421,8 @@ main(void)
 	CHECK(il_repo_diff(g, c1, "zzzz", NULL, NULL, &d, &err) == -1 && err_is(&err, "unknown_commit", "zzzz"),
 		  "diff with an unknown head");
 	CHECK(il_repo_diff(g, c1, "main", "", NULL, &d, &err) == -1 &&
-		  err_is(&err, "invalid_header", "at base commit") && strstr(err.message, "analysis/adhoc.sql:2:") != NULL,
-		  "an error at the base names the base commit");
+		  err_is(&err, "invalid_header", "at head commit") && strstr(err.message, "analysis/adhoc.sql:2:") != NULL,
+		  "a broken file both commits share is reported at head (base reads only what head lacks)");
 	/* il_repo_compare on loaded sets, swapped */
 	CHECK(il_repo_load(g, c1, NULL, NULL, 0, &m, &err) == 0 && il_repo_load(g, c2, NULL, NULL, 0, &m2, &err) == 0,
 		  "both commits loaded");
