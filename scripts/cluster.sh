@@ -39,3 +39,7 @@ cluster_start() {
 cluster_psql() {
 	"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
 }
+
+cluster_restart() {	# empties shared memory (the shared parse cache among it)
+	cluster_as "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart -l "$CLUSTER_DIR/server.log" >/dev/null
+}

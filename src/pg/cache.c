@@ -162,29 +162,42 @@ ironlayer_cache_init(void)
 	shmem_startup_hook = cache_shmem_startup;
 }
 
+/* hex digit values; 0xff for anything else (lower case only, as git writes) */
+static uint8 hexval[256];
+static bool hexval_ready = false;
+
+static void
+hexval_init(void)
+{
+	int			i;
+
+	memset(hexval, 0xff, sizeof(hexval));
+	for (i = 0; i < 10; i++)
+		hexval['0' + i] = (uint8) i;
+	for (i = 0; i < 6; i++)
+		hexval['a' + i] = (uint8) (10 + i);
+	hexval_ready = true;
+}
+
 /* The binary form of a 40-hex id; false if it is not one. */
 static bool
 oid_from_hex(const char *hex, uint8 *oid)
 {
+	const unsigned char *h = (const unsigned char *) hex;
 	int			i;
 
-	for (i = 0; i < 2 * OID_LEN; i++)
+	if (!hexval_ready)
+		hexval_init();
+	for (i = 0; i < OID_LEN; i++)
 	{
-		char		c = hex[i];
-		int			v;
+		uint8		hi = hexval[h[2 * i]];
+		uint8		lo = hexval[h[2 * i + 1]];
 
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else
+		if (hi > 15 || lo > 15)
 			return false;
-		if (i % 2 == 0)
-			oid[i / 2] = (uint8) (v << 4);
-		else
-			oid[i / 2] |= (uint8) v;
+		oid[i] = (uint8) (hi << 4 | lo);
 	}
-	return hex[2 * OID_LEN] == '\0';
+	return h[2 * OID_LEN] == '\0';
 }
 
 static uint32

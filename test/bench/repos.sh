@@ -3,8 +3,8 @@
 # of 1,000, 10,000 and 50,000 generated models (test/bench/run_repo
 # --generate; two commits, the second changes one leaf model):
 #   models() cold    nothing cached anywhere (empty ironlayer.parse_cache,
-#                    new session)
-#   models() warm    a new session, the shared cache filled
+#                    server restarted, new session)
+#   models() warm    a new session, the shared caches filled
 #   models() again   the same session (its process-local cache too)
 #   diff() warm      one changed model, a new session, shared cache filled
 #   peak memory      VmHWM and RssAnon of the backend after all of the above
@@ -32,6 +32,7 @@ echo "git-native discovery through SQL, $(nproc) cores:"
 for n in $SIZES; do
 	cluster_psql -c "$bound" -c "SELECT ironlayer.add_repo('r$n', 'r$n')" >/dev/null
 	cluster_psql -c "TRUNCATE ironlayer.parse_cache" >/dev/null
+	cluster_restart		# and shared memory
 	cold=$(cluster_psql -c "$bound" -c '\timing on' -c "SELECT count(*) FROM ironlayer.models('r$n', 'HEAD')" | ms)
 	out=$(cluster_psql -tA -c "$bound" -c '\timing on' \
 		-c "SELECT count(*) FROM ironlayer.models('r$n', 'HEAD')" \
