@@ -4,8 +4,8 @@
  *	  The `ironlayer` command: the product's core, offline.
  *
  * It links the same core objects as the extension, so what it prints is what
- * the database prints. For now it answers --version and --help; later
- * subcommands (parse, models, diff, plan) are added here.
+ * the database prints: --version, --help and the subcommands parse,
+ * models, diff, lineage, plan and credential.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd_credential.h"
+#include "cmd_plan.h"
 #include "cmd_repo.h"
 #include "commands.h"
 #include "il_version.h"
@@ -33,6 +34,10 @@ print_usage(FILE *out)
 			"                         models added, modified, removed or cosmetic\n"
 			"  ironlayer lineage REPO COMMIT MODEL [--direction up|down|both] [--max-depth N]\n"
 			"                         the models upstream and downstream of one\n"
+			"  ironlayer plan REPO BASE HEAD --as-of DATE [--environment E] [--lookback-days N]\n"
+			"                 [--no-skip-cosmetic] [--full-refresh MODEL]... [--watermarks FILE]\n"
+			"                 [--models-dir DIR]\n"
+			"                         the deterministic plan of BASE..HEAD, as canonical JSON\n"
 			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]\n"
 			"                         seal the secret on standard input and store it\n"
 			"  ironlayer --version    print the version and exit\n"
@@ -62,6 +67,8 @@ main(int argc, char **argv)
 		return il_cmd_diff(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "lineage") == 0)
 		return il_cmd_lineage(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "plan") == 0)
+		return il_cmd_plan(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return il_cmd_parse(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "credential") == 0)

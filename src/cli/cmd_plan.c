@@ -1,0 +1,379 @@
+/*-------------------------------------------------------------------------
+ *
+ * cmd_plan.c
+ *	  `ironlayer plan`: see cmd_plan.h.
+ *
+ * Thin: parses the arguments, writes the flags as an options object (keys
+ * in order) for il_plan_options_parse, reads the watermark file with
+ * il_plan_watermarks_parse, and prints what il_plan_from_git writes. No
+ * cache: every run parses the files it lists.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_plan.h"
+#include "il_jsonw.h"
+#include "il_plan.h"
+
+#define EXIT_USAGE 2
+
+/* The largest watermark file read (64 MiB). */
+#define MAX_WATERMARK_FILE ((size_t) 64 << 20)
+
+/* The arguments of the command. */
+typedef struct plan_args
+{
+	const char *pos[3];			/* REPO BASE HEAD */
+	int			npos;
+	const char *as_of;
+	const char *environment;
+	const char *lookback;
+	bool		no_skip_cosmetic;
+	const char **full_refresh;	/* argv pointers */
+	int			n_full_refresh;
+	const char *watermarks;
+	const char *models_dir;
+} plan_args;
+
+/*
+ * Prints the usage to out.
+ */
+static void
+usage(FILE *out)
+{
+	fprintf(out, "Usage: ironlayer plan REPO BASE HEAD --as-of DATE [--environment E] [--lookback-days N]\n"
+			"                      [--no-skip-cosmetic] [--full-refresh MODEL]... [--watermarks FILE]\n"
+			"                      [--models-dir DIR]\n");
+}
+
+/*
+ * Takes the value of option name from "--name=value" or the next argument.
+ * Returns the value, or NULL when argv[*i] is not this option; sets *bad
+ * when the option lacks its value.
+ */
+static const char *
+option_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+	size_t		n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+	{
+		*bad = true;
+		return NULL;
+	}
+	(*i)++;
+	return argv[*i];
+}
+
+/*
+ * Reports a usage error; returns EXIT_USAGE.
+ */
+static int
+misuse(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ironlayer: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Sets a single-valued option, refusing it twice.
+ */
+static int
+set_once(const char **slot, const char *v, const char *name)
+{
+	if (*slot != NULL)
+		return misuse("option %s given twice", name);
+	*slot = v;
+	return -1;
+}
+
+/*
+ * Parses the arguments. Returns -1 to go on, or the exit status (0 after
+ * --help, 2 on misuse).
+ */
+static int
+parse_args(int argc, char **argv, plan_args *a)
+{
+	int			i;
+	int			rc;
+
+	memset(a, 0, sizeof(*a));
+	a->full_refresh = calloc((size_t) argc + 1, sizeof(char *));
+	if (a->full_refresh == NULL)
+	{
+		fprintf(stderr, "ironlayer: out of memory\n");
+		return 1;
+	}
+	for (i = 1; i < argc; i++)
+	{
+		const char *v;
+		bool		bad = false;
+
+		rc = -1;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		{
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--no-skip-cosmetic") == 0)
+			a->no_skip_cosmetic = true;
+		else if ((v = option_value(argc, argv, &i, "--as-of", &bad)) != NULL)
+			rc = set_once(&a->as_of, v, "--as-of");
+		else if ((v = option_value(argc, argv, &i, "--environment", &bad)) != NULL)
+			rc = set_once(&a->environment, v, "--environment");
+		else if ((v = option_value(argc, argv, &i, "--lookback-days", &bad)) != NULL)
+			rc = set_once(&a->lookback, v, "--lookback-days");
+		else if ((v = option_value(argc, argv, &i, "--watermarks", &bad)) != NULL)
+			rc = set_once(&a->watermarks, v, "--watermarks");
+		else if ((v = option_value(argc, argv, &i, "--models-dir", &bad)) != NULL)
+			rc = set_once(&a->models_dir, v, "--models-dir");
+		else if ((v = option_value(argc, argv, &i, "--full-refresh", &bad)) != NULL)
+			a->full_refresh[a->n_full_refresh++] = v;
+		else if (bad)
+			return misuse("option %s needs a value", argv[i]);
+		else if (argv[i][0] == '-' && argv[i][1] == '-')
+			return misuse("unknown option \"%s\" for plan", argv[i]);
+		else if (a->npos < 3)
+			a->pos[a->npos++] = argv[i];
+		else
+			return misuse("too many arguments for %s", "plan");
+		if (rc >= 0)
+			return rc;
+	}
+	if (a->npos < 3)
+		return misuse("%s needs 3 arguments: REPO BASE HEAD", "plan");
+	if (a->as_of == NULL)
+		return misuse("%s needs --as-of DATE (the plan's date, YYYY-MM-DD)", "plan");
+	return -1;
+}
+
+/*
+ * Is s a whole number the JSON writer can take as is (an optional '-' and
+ * 1 to 15 digits)?
+ */
+static bool
+small_integer(const char *s)
+{
+	size_t		i = s[0] == '-' ? 1 : 0;
+	size_t		start = i;
+
+	for (; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return i > start && i - start <= 15;
+}
+
+/*
+ * Writes the flags as an options object (keys in order; only the flags
+ * given). A --lookback-days value that is not a plain whole number is
+ * written as a string, so the options parser names it in its error.
+ */
+static void
+options_json(const plan_args *a, il_buf *b)
+{
+	int			i;
+	bool		any = false;
+
+	il_buf_putc(b, '{');
+	if (a->environment != NULL)
+	{
+		il_jsonw_key(b, "environment");
+		il_jsonw_cstring(b, a->environment);
+		any = true;
+	}
+	if (a->n_full_refresh > 0)
+	{
+		if (any)
+			il_buf_putc(b, ',');
+		il_jsonw_key(b, "full_refresh");
+		il_buf_putc(b, '[');
+		for (i = 0; i < a->n_full_refresh; i++)
+		{
+			if (i > 0)
+				il_buf_putc(b, ',');
+			il_jsonw_cstring(b, a->full_refresh[i]);
+		}
+		il_buf_putc(b, ']');
+		any = true;
+	}
+	if (a->lookback != NULL)
+	{
+		if (any)
+			il_buf_putc(b, ',');
+		il_jsonw_key(b, "lookback_days");
+		if (small_integer(a->lookback))
+			il_jsonw_int(b, strtoll(a->lookback, NULL, 10));
+		else
+			il_jsonw_cstring(b, a->lookback);
+		any = true;
+	}
+	if (a->no_skip_cosmetic)
+	{
+		if (any)
+			il_buf_putc(b, ',');
+		il_jsonw_key(b, "skip_cosmetic");
+		il_jsonw_bool(b, false);
+	}
+	il_buf_putc(b, '}');
+}
+
+/*
+ * Reads a whole file into buf (at most MAX_WATERMARK_FILE bytes); false
+ * (with errno set) when it cannot.
+ */
+static bool
+read_file(const char *path, il_buf *buf)
+{
+	FILE	   *f = fopen(path, "rb");
+	char		chunk[65536];
+	size_t		n;
+	int			saved;
+
+	if (f == NULL)
+		return false;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	{
+		il_buf_append(buf, chunk, n);
+		if (buf->oom || buf->len > MAX_WATERMARK_FILE)
+		{
+			fclose(f);
+			errno = buf->oom ? ENOMEM : EFBIG;
+			return false;
+		}
+	}
+	if (ferror(f))
+	{
+		saved = errno ? errno : EIO;
+		fclose(f);
+		errno = saved;
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+/*
+ * Checks that the text flags are UTF-8 (the options are JSON text).
+ */
+static int
+check_utf8(const plan_args *a)
+{
+	int			i;
+
+	if (a->environment != NULL && !il_utf8_valid(a->environment, strlen(a->environment), NULL))
+		return misuse("--environment %s is not valid UTF-8", "value");
+	if (a->lookback != NULL && !il_utf8_valid(a->lookback, strlen(a->lookback), NULL))
+		return misuse("--lookback-days %s is not valid UTF-8", "value");
+	for (i = 0; i < a->n_full_refresh; i++)
+		if (!il_utf8_valid(a->full_refresh[i], strlen(a->full_refresh[i]), NULL))
+			return misuse("--full-refresh %s is not valid UTF-8", "value");
+	return -1;
+}
+
+/*
+ * ironlayer plan REPO BASE HEAD --as-of DATE ...
+ */
+int
+il_cmd_plan(int argc, char **argv)
+{
+	plan_args	a;
+	il_plan_options opts;
+	il_plan_watermarks wms = IL_PLAN_WATERMARKS_INIT;
+	il_git_repo *git = NULL;
+	il_buf		json = IL_BUF_INIT;
+	il_buf		out = IL_BUF_INIT;
+	il_error	err;
+	il_date		as_of;
+	char		plan_id[IL_SHA256_HEX_LEN + 1];
+	int			rc;
+
+	il_plan_options_init(&opts);
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0 || (rc = check_utf8(&a)) >= 0)
+		goto done;
+	if (il_date_parse(a.as_of, strlen(a.as_of), &as_of, &err) != 0)
+	{
+		rc = misuse("--as-of: %s", err.message);
+		goto done;
+	}
+	options_json(&a, &json);
+	if (json.oom)
+	{
+		fprintf(stderr, "ironlayer: out of memory\n");
+		rc = 1;
+		goto done;
+	}
+	if (il_plan_options_parse(json.data, json.len, &opts, &err) != 0)
+	{
+		if (strcmp(err.code, "out_of_memory") == 0)
+		{
+			fprintf(stderr, "ironlayer: out of memory\n");
+			rc = 1;
+		}
+		else
+			rc = misuse("%s", err.message);
+		goto done;
+	}
+	if (a.watermarks != NULL)
+	{
+		il_buf_reset(&json);
+		if (!read_file(a.watermarks, &json))
+		{
+			fprintf(stderr, "ironlayer: cannot read the watermark file %s: %s\n", a.watermarks,
+					errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+			rc = 1;
+			goto done;
+		}
+		if (il_plan_watermarks_parse(json.data, json.len, &wms, &err) != 0)
+		{
+			fprintf(stderr, "ironlayer: %s: %s\n", a.watermarks, err.message);
+			rc = 1;
+			goto done;
+		}
+	}
+	if (il_git_open(a.pos[0], &git, &err) != 0 ||
+		il_plan_from_git(git, a.pos[1], a.pos[2], a.models_dir, NULL, as_of, &opts,
+						 wms.items, wms.n, &out, plan_id, NULL, &err) != 0)
+	{
+		fprintf(stderr, "ironlayer: %s\n", err.message);
+		rc = 1;
+		goto done;
+	}
+	il_buf_putc(&out, '\n');
+	if (out.oom)
+	{
+		fprintf(stderr, "ironlayer: out of memory\n");
+		rc = 1;
+		goto done;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	if (fflush(stdout) != 0)
+	{
+		fprintf(stderr, "ironlayer: cannot write the output: %s\n", strerror(errno));
+		rc = 1;
+		goto done;
+	}
+	rc = 0;
+done:
+	free(a.full_refresh);
+	il_plan_options_free(&opts);
+	il_plan_watermarks_free(&wms);
+	il_git_close(git);
+	il_buf_free(&json);
+	il_buf_free(&out);
+	return rc;
+}
