@@ -56,7 +56,7 @@ EXTVERSION=$(make -s --no-print-directory print-version)
 
 note "build and install (ironlayer $EXTVERSION)"
 JOBS=$(nproc 2>/dev/null || echo 2)
-make -s -j"$JOBS" all unit >/dev/null || abort "build failed"
+make -s -j"$JOBS" all unit test/bench/run_repo >/dev/null || abort "build failed"
 if [ "$(id -u)" -eq 0 ]; then
 	make -s install >/dev/null || abort "make install failed"
 elif [ -w "$($PG_CONFIG --pkglibdir)" ]; then

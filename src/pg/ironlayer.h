@@ -33,6 +33,13 @@ extern void ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_rol
 /* repo.c */
 extern void ironlayer_repo_init(void);
 
+/* repo.c: a repository of the bound tenant, opened; core errors as ereport */
+struct il_git_repo;
+struct il_error;
+extern struct il_git_repo *ironlayer_open_tenant_repo(const char *name, char **models_dir,
+													   int64 *repo_id);
+extern void ironlayer_core_error(const struct il_error *err, const char *hint) pg_attribute_noreturn();
+
 /* cache.c: the parse cache the core loads models through */
 struct il_parse_cache;
 extern void ironlayer_cache_init(void);

@@ -28,6 +28,7 @@
 #include "utils/uuid.h"
 
 #include "il_git.h"
+#include "il_plan.h"
 #include "il_repo.h"
 #include "ironlayer.h"
 
@@ -47,16 +48,22 @@ json_str(const char *s)
 /* ---------------------------------------------------------------- errors */
 
 /* Raise the core's error with its SQLSTATE. The caller freed core objects. */
-static void
-core_error(const il_error *err, const char *hint)
+/*
+ * Raise a core error with its SQLSTATE (il_plan_sqlstate knows the codes of
+ * il_git, il_dag, il_repo and the planner).
+ */
+void
+ironlayer_core_error(const il_error *err, const char *hint)
 {
-	const char *state = il_repo_sqlstate(err->code ? err->code : "");
+	const char *state = il_plan_sqlstate(err->code ? err->code : "");
 
 	ereport(ERROR,
 			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
 			 errmsg("%s", err->message),
 			 hint ? errhint("%s", hint) : 0));
 }
+
+#define core_error ironlayer_core_error
 
 /* ---------------------------------------------------------------- repos */
 
@@ -78,14 +85,14 @@ ironlayer_repo_init(void)
  * (palloc'd). Runs inside SPI.
  */
 static void
-lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **models_dir)
+lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **models_dir, int64 *repo_id)
 {
 	Oid			argtypes[2] = {UUIDOID, TEXTOID};
 	Datum		values[2];
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT path, models_dir FROM ironlayer.repos"
+	if (SPI_execute_with_args("SELECT path, models_dir, repo_id FROM ironlayer.repos"
 							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "repository look-up failed");
@@ -96,6 +103,12 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **model
 				 errhint("ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.")));
 	*path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	*models_dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (repo_id)
+	{
+		bool		isnull;
+
+		*repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	}
 }
 
 /*
@@ -338,8 +351,8 @@ text_array(const char *const *items, size_t n)
  * Open the bound tenant's repository by name for a read function: its
  * libgit2 handle and models directory. Runs SPI itself.
  */
-static il_git_repo *
-open_tenant_repo(const char *name, char **models_dir)
+il_git_repo *
+ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
 {
 	pg_uuid_t	tenant;
 	char	   *path;
@@ -348,7 +361,7 @@ open_tenant_repo(const char *name, char **models_dir)
 	ironlayer_require_tenant(&tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lookup_repo(&tenant, name, &path, &dir);
+	lookup_repo(&tenant, name, &path, &dir, repo_id);
 	path = MemoryContextStrdup(CurrentMemoryContext, path);
 	SPI_finish();
 	*models_dir = pstrdup(dir);
@@ -371,7 +384,7 @@ static il_repo_models *
 load_models(const char *repo, const char *commit)
 {
 	char	   *dir;
-	il_git_repo *git = open_tenant_repo(repo, &dir);
+	il_git_repo *git = ironlayer_open_tenant_repo(repo, &dir, NULL);
 	il_repo_models *m = NULL;
 	il_error	err;
 
@@ -396,7 +409,7 @@ ironlayer_resolve_commit(PG_FUNCTION_ARGS)
 	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *dir;
-	il_git_repo *git = open_tenant_repo(repo, &dir);
+	il_git_repo *git = ironlayer_open_tenant_repo(repo, &dir, NULL);
 	char		id[IL_GIT_OID_HEX_LEN + 1];
 	il_error	err;
 
@@ -471,7 +484,7 @@ ironlayer_diff(PG_FUNCTION_ARGS)
 	size_t		i;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	git = open_tenant_repo(repo, &dir);
+	git = ironlayer_open_tenant_repo(repo, &dir, NULL);
 	il_error_clear(&err);
 	if (il_repo_diff(git, base, head, dir, ironlayer_parse_cache(), &d, &err) != 0)
 	{

@@ -46,3 +46,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.resolve_commit(text, text) TO ironlayer_vi
 GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.lineage(text, text, text, text, int) TO ironlayer_viewer;
+
+REVOKE ALL ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) TO ironlayer_engineer;

@@ -1,0 +1,207 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *	  ironlayer.plan(): the deterministic plan of two commits of a tenant's
+ *	  repository (src/core/il_plan.c), stored in ironlayer.plans.
+ *
+ * Thin: checks the caller, converts the arguments, reads the watermarks of
+ * the plan's environment, lets the core plan, stores the canonical text
+ * under its id (one row however often the same plan is made) and returns
+ * the text itself, byte for byte, as json.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/uuid.h"
+
+#include "il_date.h"
+#include "il_plan.h"
+#include "ironlayer.h"
+
+/* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
+#define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+
+static il_date
+date_to_il(DateADT d, const char *what)
+{
+	int64		days = (int64) d + UNIX_TO_PG_DAYS;
+
+	if (DATE_NOT_FINITE(d) || days < IL_DATE_MIN || days > IL_DATE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must lie between 0001-01-01 and 9999-12-31", what)));
+	return (il_date) days;
+}
+
+static DateADT
+il_to_date(il_date d)
+{
+	return (DateADT) (d - UNIX_TO_PG_DAYS);
+}
+
+/*
+ * The watermarks of a repository in an environment (palloc'd; order does
+ * not matter to the core, which sorts them).
+ */
+static il_plan_watermark *
+read_watermarks(const pg_uuid_t *tenant, int64 repo_id, const char *environment, size_t *n)
+{
+	Oid			argtypes[3] = {UUIDOID, INT8OID, TEXTOID};
+	Datum		values[3];
+	il_plan_watermark *w;
+	uint64		i;
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = Int64GetDatum(repo_id);
+	values[2] = CStringGetTextDatum(environment);
+	if (SPI_execute_with_args("SELECT model, start_date, end_date FROM ironlayer.watermarks"
+							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+							  "   AND repo_id OPERATOR(pg_catalog.=) $2"
+							  "   AND environment OPERATOR(pg_catalog.=) $3",
+							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "watermark look-up failed");
+	w = palloc(sizeof(il_plan_watermark) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		w[i].model = SPI_getvalue(t, td, 1);
+		w[i].start = date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 2, &isnull)), "a watermark");
+		w[i].end = date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 3, &isnull)), "a watermark");
+	}
+	*n = SPI_processed;
+	return w;
+}
+
+/* Keep a new plan; say so in the audit log. Runs inside SPI. */
+static void
+store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const char *text,
+		   size_t len, const char *environment, il_date as_of)
+{
+	Oid			argtypes[6] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, JSONOID};
+	Datum		values[6];
+	int			ret;
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(plan_id);
+	values[2] = CStringGetTextDatum(repo);
+	values[3] = CStringGetTextDatum(environment);
+	values[4] = DateADTGetDatum(il_to_date(as_of));
+	values[5] = PointerGetDatum(cstring_to_text_with_len(text, (int) len));
+	ret = SPI_execute_with_args("INSERT INTO ironlayer.plans AS p (tenant_id, plan_id, repository, base, target,"
+								"                                  environment, as_of, plan, created_by)"
+								" SELECT $1, $2, $3, $6 OPERATOR(pg_catalog.->>) 'base',"
+								"        $6 OPERATOR(pg_catalog.->>) 'target', $4, $5, $6, ironlayer.acting_role()"
+								" ON CONFLICT (tenant_id, plan_id) DO NOTHING",
+								6, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "storing the plan failed");
+	if (SPI_processed == 1)
+	{
+		Oid			atypes[3] = {UUIDOID, TEXTOID, JSONBOID};
+		Datum		avalues[3];
+		char	   *details = psprintf("{\"repository\": \"%s\", \"environment\": \"%s\"}", repo, environment);
+
+		avalues[0] = UUIDPGetDatum(tenant);
+		avalues[1] = CStringGetTextDatum(plan_id);
+		avalues[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(details));
+		if (SPI_execute_with_args("SELECT ironlayer._audit($1, 'plan.create', 'plan', $2, $3)",
+								  3, atypes, avalues, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "audit append failed");
+	}
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_plan);
+/*
+ * ironlayer.plan(repo text, base text, head text, as_of date DEFAULT
+ * current_date, options jsonb DEFAULT '{}') returns json
+ */
+Datum
+ironlayer_plan(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	tenant;
+	char	   *repo;
+	char	   *base;
+	char	   *head;
+	il_date		as_of;
+	char	   *options;
+	char	   *dir;
+	int64		repo_id = 0;
+	il_git_repo *git;
+	il_plan_options opts;
+	il_plan_watermark *wms;
+	size_t		nwm;
+	il_buf		out = IL_BUF_INIT;
+	char		plan_id[IL_SHA256_HEX_LEN + 1];
+	il_repo_stats stats;
+	il_error	err;
+	text	   *volatile result = NULL;
+	MemoryContext outer = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("repo, base, head, as_of and options must not be null")));
+	ironlayer_require_tenant_role(&tenant, "engineer", "make plans");
+	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	as_of = date_to_il(PG_GETARG_DATEADT(3), "as_of");
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(4);
+
+		options = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	}
+
+	git = ironlayer_open_tenant_repo(repo, &dir, &repo_id);
+
+	/* from here the core's memory (opts, out) must be freed on every path */
+	il_plan_options_init(&opts);
+	il_error_clear(&err);
+	PG_TRY();
+	{
+		if (il_plan_options_parse(options, strlen(options), &opts, &err) != 0)
+			ironlayer_core_error(&err, NULL);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
+		if (il_plan_from_git(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
+							 &out, plan_id, &stats, &err) != 0 || out.oom)
+		{
+			ironlayer_parse_cache_flush();
+			if (err.code == NULL)
+				il_error_set(&err, "out_of_memory", 0, 0, "out of memory while planning");
+			ironlayer_core_error(&err, NULL);
+		}
+		elog(DEBUG1, "ironlayer: %zu files, %zu blobs, %zu from the cache, %zu parsed, %zu stale",
+			 stats.files, stats.blobs, stats.cache_hits, stats.parsed, stats.stale);
+		/* the result outlives SPI's memory */
+		{
+			MemoryContext old = MemoryContextSwitchTo(outer);
+
+			result = cstring_to_text_with_len(out.data, (int) out.len);
+			MemoryContextSwitchTo(old);
+		}
+		store_plan(&tenant, plan_id, repo, out.data, out.len, opts.environment, as_of);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		il_buf_free(&out);
+		il_plan_options_free(&opts);
+	}
+	PG_END_TRY();
+	ironlayer_parse_cache_flush();
+	PG_RETURN_TEXT_P(result);
+}

@@ -1,0 +1,142 @@
+-- Watermarks and plans (docs/plan-format.md, docs/sql-reference.md).
+
+-- How far each model of a repository has been loaded, per environment. The
+-- planner reads the watermarks of the plan's environment.
+CREATE TABLE @extschema@.watermarks (
+	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
+	repo_id		bigint NOT NULL,
+	environment	text NOT NULL CHECK (environment OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	model		text NOT NULL CHECK (model OPERATOR(pg_catalog.=) pg_catalog.lower(model)),
+	start_date	date NOT NULL,
+	end_date	date NOT NULL,
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_by	name NOT NULL,
+	PRIMARY KEY (tenant_id, repo_id, environment, model),
+	FOREIGN KEY (tenant_id, repo_id) REFERENCES @extschema@.repos (tenant_id, repo_id) ON DELETE CASCADE,
+	CHECK (start_date OPERATOR(pg_catalog.<=) end_date)
+);
+COMMENT ON TABLE @extschema@.watermarks IS
+	'the date range each model of a repository has been loaded for, per environment';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.watermarks', '');
+SELECT @extschema@._isolate_tenant_table('@extschema@.watermarks');
+GRANT SELECT ON @extschema@.watermarks TO ironlayer_viewer;
+
+CREATE FUNCTION @extschema@.set_watermark(repo text, environment text, model text,
+										  start_date date, end_date date) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('admin', 'set watermarks');
+	rid bigint;
+	m text := pg_catalog.lower(set_watermark.model);
+BEGIN
+	IF repo IS NULL OR environment IS NULL OR model IS NULL OR start_date IS NULL OR end_date IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'repo, environment, model, start_date and end_date must not be null';
+	END IF;
+	SELECT r.repo_id INTO rid FROM @extschema@.repos r
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.name OPERATOR(pg_catalog.=) set_watermark.repo;
+	IF rid IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('repository "%s" does not exist', set_watermark.repo),
+			HINT = 'ironlayer.repos lists the repositories of the bound tenant.';
+	END IF;
+	IF environment OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('invalid environment name "%s"', environment),
+			HINT = 'An environment name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
+	END IF;
+	IF m OPERATOR(pg_catalog.!~) '^[^.[:space:]]+(\.[^.[:space:]]+){1,2}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('invalid model name "%s"', set_watermark.model),
+			HINT = 'Give the full name of a model: schema.table or catalog.schema.table.';
+	END IF;
+	IF NOT pg_catalog.isfinite(start_date) OR NOT pg_catalog.isfinite(end_date)
+	   OR start_date OPERATOR(pg_catalog.<) DATE '0001-01-01' OR end_date OPERATOR(pg_catalog.>) DATE '9999-12-31' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'watermark dates must lie between 0001-01-01 and 9999-12-31';
+	END IF;
+	IF start_date OPERATOR(pg_catalog.>) end_date THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('watermark start %s is after its end %s', start_date, end_date);
+	END IF;
+	INSERT INTO @extschema@.watermarks AS w
+		(tenant_id, repo_id, environment, model, start_date, end_date, updated_by)
+	VALUES (tid, rid, environment, m, start_date, end_date, @extschema@.acting_role())
+	ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE
+		SET start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,
+			updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by;
+	PERFORM @extschema@._audit(tid, 'watermark.set', 'watermark',
+							   repo OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) environment
+							   OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) m,
+							   pg_catalog.jsonb_build_object('start_date', start_date, 'end_date', end_date));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) IS
+	'record that a model of a repository is loaded from start_date to end_date in an environment (tenant admins)';
+
+-- Stored plans: content-addressed and immutable.
+CREATE TABLE @extschema@.plans (
+	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
+	plan_id		text NOT NULL CHECK (plan_id OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$'),
+	repository	text NOT NULL,
+	base		text NOT NULL CHECK (base OPERATOR(pg_catalog.~) '^[0-9a-f]{40}$'),
+	target		text NOT NULL CHECK (target OPERATOR(pg_catalog.~) '^[0-9a-f]{40}$'),
+	environment	text NOT NULL,
+	as_of		date NOT NULL,
+	plan		json NOT NULL,
+	created_by	name NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, plan_id)
+);
+COMMENT ON TABLE @extschema@.plans IS
+	'plans made by ironlayer.plan(): the canonical text, keyed by its SHA-256; never updated';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.plans', '');
+SELECT @extschema@._isolate_tenant_table('@extschema@.plans');
+GRANT SELECT ON @extschema@.plans TO ironlayer_viewer;
+
+CREATE FUNCTION @extschema@._plans_immutable() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+		MESSAGE = 'stored plans are immutable',
+		DETAIL = 'A plan is identified by the SHA-256 of its text; plan again to make another one.';
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._plans_immutable() FROM PUBLIC;
+CREATE TRIGGER plans_immutable BEFORE UPDATE ON @extschema@.plans
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._plans_immutable();
+
+CREATE FUNCTION @extschema@.plan(repo text, base text, head text,
+								 as_of date DEFAULT CURRENT_DATE,
+								 options jsonb DEFAULT '{}') RETURNS json
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_plan';
+COMMENT ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) IS
+	'the deterministic plan from base to head (canonical JSON text), stored in ironlayer.plans (engineers and admins)';
+
+-- One row per step of each stored plan, the step's fields as columns.
+CREATE VIEW @extschema@.plan_steps WITH (security_invoker = true) AS
+SELECT p.tenant_id,
+	   p.plan_id,
+	   s.ord::int OPERATOR(pg_catalog.-) 1 AS step_index,
+	   s.step OPERATOR(pg_catalog.->>) 'step_id' AS step_id,
+	   s.step OPERATOR(pg_catalog.->>) 'model' AS model,
+	   s.step OPERATOR(pg_catalog.->>) 'kind' AS kind,
+	   s.step OPERATOR(pg_catalog.->>) 'materialization' AS materialization,
+	   s.step OPERATOR(pg_catalog.->>) 'run_type' AS run_type,
+	   ((s.step OPERATOR(pg_catalog.->) 'input_range') OPERATOR(pg_catalog.->>) 'start')::date AS start_date,
+	   ((s.step OPERATOR(pg_catalog.->) 'input_range') OPERATOR(pg_catalog.->>) 'end')::date AS end_date,
+	   (s.step OPERATOR(pg_catalog.->>) 'parallel_group')::int AS parallel_group,
+	   ARRAY(SELECT pg_catalog.json_array_elements_text(s.step OPERATOR(pg_catalog.->) 'depends_on')) AS depends_on,
+	   s.step OPERATOR(pg_catalog.->>) 'reason' AS reason,
+	   s.step OPERATOR(pg_catalog.->>) 'sql_sha256' AS sql_sha256
+  FROM @extschema@.plans p
+ CROSS JOIN LATERAL pg_catalog.json_array_elements(p.plan OPERATOR(pg_catalog.->) 'steps')
+	   WITH ORDINALITY AS s(step, ord);
+COMMENT ON VIEW @extschema@.plan_steps IS
+	'one row per step of each stored plan, in plan order (step_index from 0)';
+GRANT SELECT ON @extschema@.plan_steps TO ironlayer_viewer;
