@@ -4,7 +4,9 @@
  *	  The dependency graph of a repository's models; see il_dag.h.
  *
  * Names are resolved through one open-addressing table that maps every
- * full name and every proper suffix of a name to its models. Adjacency is
+ * full name and every proper suffix of a name to its models; the graph
+ * keeps it, so il_dag_resolve answers for one name in time linear in its
+ * length, the same way for the graph's edges, il_dag_find and renderers. Adjacency is
  * kept as compressed rows (offsets + targets) in both directions, sorted,
  * so every walk visits nodes in name order without sorting again. The
  * table's order never reaches the output.
@@ -91,8 +93,15 @@ quote_text(char *out, size_t cap, const char *s)
 	out[o] = '\0';
 }
 
+/* ASCII lower case (names are compared after lower-casing their letters). */
+static inline unsigned char
+lower_byte(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char) (c + ('a' - 'A')) : c;
+}
+
 /*
- * FNV-1a of s[0..len).
+ * FNV-1a of s[0..len) lower-cased.
  */
 static uint32_t
 hash_str(const char *s, size_t len)
@@ -102,14 +111,29 @@ hash_str(const char *s, size_t len)
 
 	for (i = 0; i < len; i++)
 	{
-		h ^= (unsigned char) s[i];
+		h ^= lower_byte((unsigned char) s[i]);
 		h *= 16777619u;
 	}
 	return h;
 }
 
 /*
- * The slot of key s[0..len) (found, or the empty slot where it goes).
+ * Is the key (NUL-terminated, lower-case) s[0..len) lower-cased?
+ */
+static bool
+key_equals(const char *key, const char *s, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (key[i] == '\0' || (unsigned char) key[i] != lower_byte((unsigned char) s[i]))
+			return false;
+	return key[len] == '\0';
+}
+
+/*
+ * The slot of key s[0..len) lower-cased (found, or the empty slot where it
+ * goes).
  */
 static name_slot *
 table_slot(const name_table *t, const char *s, size_t len, uint32_t h)
@@ -120,20 +144,18 @@ table_slot(const name_table *t, const char *s, size_t len, uint32_t h)
 	{
 		name_slot  *slot = &t->slots[i];
 
-		if (slot->key == NULL ||
-			(slot->hash == h && strncmp(slot->key, s, len) == 0 && slot->key[len] == '\0'))
+		if (slot->key == NULL || (slot->hash == h && key_equals(slot->key, s, len)))
 			return slot;
 		i = (i + 1) & t->mask;
 	}
 }
 
 /*
- * Looks up s (NUL-terminated); NULL when absent.
+ * Looks up s[0..len), any case; NULL when absent.
  */
 static const name_slot *
-table_find(const name_table *t, const char *s)
+table_find(const name_table *t, const char *s, size_t len)
 {
-	size_t		len = strlen(s);
 	name_slot  *slot = table_slot(t, s, len, hash_str(s, len));
 
 	return slot->key ? slot : NULL;
@@ -270,6 +292,9 @@ il_dag_free(il_dag *dag)
 	free(dag->src);
 	free(dag->order);
 	free(dag->src_mem);
+	if (dag->index != NULL)
+		free(((name_table *) dag->index)->slots);
+	free(dag->index);
 	free(dag);
 }
 
@@ -295,13 +320,14 @@ is_dot_suffix(const char *name, const char *suffix, size_t slen)
 }
 
 /*
- * Appends the names of the nodes that have q as a proper suffix, ", "
- * between them, cut with "..." after CANDIDATES_MAX bytes.
+ * Appends the names of the nodes that have q (lower-case) as a proper
+ * suffix, ", " between them, cut with "..." after CANDIDATES_MAX bytes.
  */
 static void
 list_candidates(const il_dag *dag, const char *q, il_buf *out)
 {
 	size_t		qlen = strlen(q);
+	size_t		start = out->len;
 	size_t		i;
 	bool		first = true;
 
@@ -309,7 +335,7 @@ list_candidates(const il_dag *dag, const char *q, il_buf *out)
 	{
 		if (!is_dot_suffix(dag->names[i], q, qlen))
 			continue;
-		if (out->len > CANDIDATES_MAX)
+		if (out->len - start > CANDIDATES_MAX)
 		{
 			il_buf_puts(out, ", ...");
 			break;
@@ -342,45 +368,66 @@ lower_into(il_buf *b, const char *s)
 	return b->data;
 }
 
-/* Outcomes of resolving a name. */
-#define RESOLVED	0
-#define UNRESOLVED	1
-#define AMBIGUOUS	2
-
 /*
- * Resolves the lower-case name q: sets *node and returns RESOLVED, or
- * returns UNRESOLVED or AMBIGUOUS.
+ * Resolves one name by the rules of il_dag.h: the one place they live.
  */
-static int
-resolve(const name_table *t, const char *q, size_t *node)
+il_dag_resolution
+il_dag_resolve(const il_dag *dag, const char *name, size_t len, size_t *node)
 {
-	const name_slot *slot = table_find(t, q);
-	const char *dot;
+	const name_table *t = dag->index;
+	const name_slot *slot;
+	const char *dot1;
+	const char *dot2;
 
+	if (t == NULL)
+		return IL_DAG_UNRESOLVED;
+	slot = table_find(t, name, len);
 	if (slot != NULL && slot->full != NONE32)
 	{
 		*node = slot->full;
-		return RESOLVED;
+		return IL_DAG_RESOLVED;
 	}
 	if (slot != NULL && slot->count == 1)
 	{
 		*node = slot->first;
-		return RESOLVED;
+		return IL_DAG_RESOLVED;
 	}
 	if (slot != NULL && slot->count > 1)
-		return AMBIGUOUS;
+		return IL_DAG_AMBIGUOUS;
 	/* c.s.t matches the two-part model s.t */
-	dot = strchr(q, '.');
-	if (dot != NULL && strchr(dot + 1, '.') != NULL && strchr(strchr(dot + 1, '.') + 1, '.') == NULL)
+	dot1 = memchr(name, '.', len);
+	dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t) (name + len - dot1 - 1)) : NULL;
+	if (dot2 != NULL && memchr(dot2 + 1, '.', (size_t) (name + len - dot2 - 1)) == NULL)
 	{
-		slot = table_find(t, dot + 1);
+		slot = table_find(t, dot1 + 1, (size_t) (name + len - dot1 - 1));
 		if (slot != NULL && slot->full != NONE32)
 		{
 			*node = slot->full;
-			return RESOLVED;
+			return IL_DAG_RESOLVED;
 		}
 	}
-	return UNRESOLVED;
+	return IL_DAG_UNRESOLVED;
+}
+
+/*
+ * Appends the models a name matches several of, for messages.
+ */
+void
+il_dag_candidates(const il_dag *dag, const char *name, size_t len, il_buf *out)
+{
+	il_buf		q = IL_BUF_INIT;
+	size_t		i;
+
+	il_buf_append(&q, name, len);
+	if (q.oom)
+	{
+		il_buf_free(&q);
+		return;
+	}
+	for (i = 0; i < q.len; i++)
+		q.data[i] = (char) lower_byte((unsigned char) q.data[i]);
+	list_candidates(dag, il_buf_cstr(&q), out);
+	il_buf_free(&q);
 }
 
 /*
@@ -409,7 +456,7 @@ int
 il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 {
 	il_dag	   *dag;
-	name_table	t = {NULL, 0};
+	name_table *t;
 	size_t	   *tmp = NULL;
 	size_t		tmp_cap = 0;
 	size_t		up_cap;
@@ -440,9 +487,11 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	dag->up_off = calloc(n + 1, sizeof(size_t));
 	dag->down_off = calloc(n + 1, sizeof(size_t));
 	dag->src_off = calloc(n + 1, sizeof(size_t));
+	dag->index = t = calloc(1, sizeof(name_table));
 	tmp = malloc((n + 1) * sizeof(size_t));
 	tmp_cap = n + 1;
-	if (!dag->names || !dag->input || !dag->up_off || !dag->down_off || !dag->src_off || !tmp)
+	if (!dag->names || !dag->input || !dag->up_off || !dag->down_off || !dag->src_off ||
+		!dag->index || !tmp)
 	{
 		nomem(err);
 		goto done;
@@ -479,9 +528,9 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	cap = 16;
 	while (cap < 2 * keys)
 		cap *= 2;
-	t.slots = calloc(cap, sizeof(name_slot));
-	t.mask = cap - 1;
-	if (t.slots == NULL)
+	t->slots = calloc(cap, sizeof(name_slot));
+	t->mask = cap - 1;
+	if (t->slots == NULL)
 	{
 		nomem(err);
 		goto done;
@@ -490,10 +539,10 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	{
 		const char *p;
 
-		table_add(&t, dag->names[i], (uint32_t) i, true);
+		table_add(t, dag->names[i], (uint32_t) i, true);
 		for (p = dag->names[i]; *p; p++)
 			if (*p == '.' && p[1] != '\0')
-				table_add(&t, p + 1, (uint32_t) i, false);
+				table_add(t, p + 1, (uint32_t) i, false);
 	}
 
 	/* Resolve every name of every model, node by node. */
@@ -523,7 +572,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 			{
 				const char *q = lower_into(&scratch, lists[l]->items[j]);
 				size_t		target = 0;
-				int			r;
+				il_dag_resolution r;
 				char		w[256];
 				char		qq[QUOTE_CAP];
 
@@ -532,8 +581,8 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					nomem(err);
 					goto done;
 				}
-				r = resolve(&t, q, &target);
-				if (r == AMBIGUOUS)
+				r = il_dag_resolve(dag, q, strlen(q), &target);
+				if (r == IL_DAG_AMBIGUOUS)
 				{
 					il_buf		cands = IL_BUF_INIT;
 
@@ -546,7 +595,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					il_buf_free(&cands);
 					goto done;
 				}
-				if (r == UNRESOLVED && l == 1)
+				if (r == IL_DAG_UNRESOLVED && l == 1)
 				{
 					who(m, w, sizeof(w));
 					quote_text(qq, 64, q);
@@ -555,7 +604,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 								 w, qq);
 					goto done;
 				}
-				if (r == UNRESOLVED)
+				if (r == IL_DAG_UNRESOLVED)
 				{
 					if (nsrc == src_cap)
 					{
@@ -680,7 +729,6 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	ret = 0;
 done:
 	il_dag_free(dag);
-	free(t.slots);
 	free(tmp);
 	free(src_offs);
 	free(pos);
@@ -1001,48 +1049,19 @@ il_dag_find(const il_dag *dag, const char *name, size_t *node, il_error *err)
 {
 	il_buf		q = IL_BUF_INIT;
 	const char *s;
-	size_t		lo = 0;
-	size_t		hi = dag->n;
-	size_t		qlen;
-	size_t		i;
-	size_t		count = 0;
-	size_t		first = 0;
-	int			ret = -1;
 	char		qq[QUOTE_CAP];
+	il_dag_resolution r;
 
 	il_error_clear(err);
-	s = lower_into(&q, name ? name : "");
+	if (name == NULL)
+		name = "";
+	r = il_dag_resolve(dag, name, strlen(name), node);
+	if (r == IL_DAG_RESOLVED)
+		return 0;
+	s = lower_into(&q, name);
 	if (s == NULL)
 		return nomem(err);
-	qlen = strlen(s);
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-		int			c = strcmp(dag->names[mid], s);
-
-		if (c == 0)
-		{
-			*node = mid;
-			il_buf_free(&q);
-			return 0;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = 0; i < dag->n; i++)
-		if (is_dot_suffix(dag->names[i], s, qlen))
-		{
-			if (count++ == 0)
-				first = i;
-		}
-	if (count == 1)
-	{
-		*node = first;
-		ret = 0;
-	}
-	else if (count > 1)
+	if (r == IL_DAG_AMBIGUOUS)
 	{
 		il_buf		cands = IL_BUF_INIT;
 
@@ -1054,35 +1073,11 @@ il_dag_find(const il_dag *dag, const char *name, size_t *node, il_error *err)
 	}
 	else
 	{
-		/* c.s.t names the two-part model s.t */
-		const char *dot = strchr(s, '.');
-
-		if (dot != NULL && strchr(dot + 1, '.') != NULL && strchr(strchr(dot + 1, '.') + 1, '.') == NULL)
-		{
-			lo = 0;
-			hi = dag->n;
-			while (lo < hi)
-			{
-				size_t		mid = lo + (hi - lo) / 2;
-				int			c = strcmp(dag->names[mid], dot + 1);
-
-				if (c == 0)
-				{
-					*node = mid;
-					il_buf_free(&q);
-					return 0;
-				}
-				if (c < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-		}
 		quote_text(qq, sizeof(qq), s);
 		il_error_set(err, "unknown_model", 0, 0, "unknown model %s: no model of the repository has that name", qq);
 	}
 	il_buf_free(&q);
-	return ret;
+	return -1;
 }
 
 /*

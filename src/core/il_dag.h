@@ -89,6 +89,7 @@ typedef struct il_dag
 	/* topological order once il_dag_sort succeeded, else NULL */
 	size_t	   *order;
 	char	   *src_mem;		/* the sources' text */
+	void	   *index;			/* private: the name table of il_dag_resolve */
 } il_dag;
 
 /*
@@ -111,6 +112,30 @@ extern int	il_dag_sort(il_dag *dag, il_error *err);
  * or returns false when the graph has no cycle (out unchanged).
  */
 extern bool il_dag_cycle(const il_dag *dag, il_buf *out);
+
+/* What one name resolves to (il_dag_resolve). */
+typedef enum il_dag_resolution
+{
+	IL_DAG_RESOLVED = 0,		/* *node is the model */
+	IL_DAG_UNRESOLVED,			/* no model: an external source */
+	IL_DAG_AMBIGUOUS			/* a suffix of several models, none named so */
+} il_dag_resolution;
+
+/*
+ * Resolves name[0..len) (any case, not NUL-terminated) by the rules above:
+ * what il_dag_build does for every name of every model, and what
+ * il_dag_find and the renderer (il_render.h) use. A name that resolves to
+ * the asking model itself is RESOLVED here (il_dag_build then drops the
+ * edge). Time linear in len.
+ */
+extern il_dag_resolution il_dag_resolve(const il_dag *dag, const char *name, size_t len,
+										size_t *node);
+
+/*
+ * Appends, for a message, the models name[0..len) is a proper suffix of:
+ * "a.x, b.x", in name order, cut with ", ..." after about 150 bytes.
+ */
+extern void il_dag_candidates(const il_dag *dag, const char *name, size_t len, il_buf *out);
 
 /*
  * Finds a model by a name a user gave: full name, or a unique suffix, as

@@ -101,6 +101,10 @@ typedef struct walker
 	sbuf		ctenames;		/* the CTE names, lower-cased */
 	sbuf		name;			/* the name read last, normalized */
 	il_lists_builder lb;		/* references, targets, refs, paths */
+	size_t		name_first;		/* the tokens w->name was read from */
+	size_t		name_last;
+	il_refs_found_fn found;		/* optional: told of every name listed */
+	void	   *found_arg;
 	bool		oom;
 	frame		fr_inline[FRAMES_INLINE];
 	cte			ctes_inline[CTES_INLINE];
@@ -533,6 +537,8 @@ read_name(walker *w, size_t i, int *nparts, bool *is_path, bool *unknown)
 		}
 		break;
 	}
+	w->name_first = i;
+	w->name_last = j;
 	next = j + 1;
 	while (next + 1 < w->n && t[next].type == IL_TOK_DOT &&
 		   (t[next + 1].type == IL_TOK_TEMPLATE || t[next + 1].type == IL_TOK_VARIABLE ||
@@ -565,13 +571,28 @@ read_name(walker *w, size_t i, int *nparts, bool *is_path, bool *unknown)
 }
 
 /*
- * Adds w->name to a list.
+ * Adds w->name (read from tokens w->name_first..w->name_last) to a list,
+ * and tells the caller's callback.
  */
 static void
 add_name(walker *w, int list)
 {
 	if (w->name.oom || !il_lb_add(&w->lb, list, w->name.data, w->name.len, false))
+	{
 		w->oom = true;
+		return;
+	}
+	if (w->found != NULL)
+	{
+		il_refs_found f;
+
+		f.list = (il_refs_list) list;
+		f.first = w->name_first;
+		f.last = w->name_last;
+		f.name = w->name.data;
+		f.len = w->name.len;
+		w->found(w->found_arg, &f);
+	}
 }
 
 /*
@@ -757,6 +778,7 @@ on_template(walker *w, const il_token *tok)
 	for (a = 0; (size_t) a < w->name.len; a++)
 		if (w->name.data[a] >= 'A' && w->name.data[a] <= 'Z')
 			w->name.data[a] = (char) (w->name.data[a] + ('a' - 'A'));
+	w->name_first = w->name_last = (size_t) (tok - w->t);
 	add_name(w, fn[0] == 'r' ? L_REFS : L_REFERENCES);
 }
 
@@ -1244,6 +1266,16 @@ il_refs_free(il_refs *refs)
 il_parse_status
 il_refs_extract(const char *src, const il_tokens *tk, il_refs *out, il_error *err)
 {
+	return il_refs_extract_found(src, tk, NULL, NULL, out, err);
+}
+
+/*
+ * The same, telling found of every name as it is listed.
+ */
+il_parse_status
+il_refs_extract_found(const char *src, const il_tokens *tk, il_refs_found_fn found,
+					  void *found_arg, il_refs *out, il_error *err)
+{
 	walker		w;
 	size_t		i;
 	bool		first = true;
@@ -1261,6 +1293,10 @@ il_refs_extract(const char *src, const il_tokens *tk, il_refs *out, il_error *er
 	w.ctes = w.ctes_inline;
 	w.nctes = 0;
 	w.ccap = CTES_INLINE;
+	w.name_first = 0;
+	w.name_last = 0;
+	w.found = found;
+	w.found_arg = found_arg;
 	w.oom = false;
 	sb_init(&w.ctenames);
 	sb_init(&w.name);

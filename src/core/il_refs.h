@@ -116,6 +116,41 @@ typedef struct il_refs
  */
 extern il_parse_status il_refs_extract(const char *src, const il_tokens *toks,
 									   il_refs *out, il_error *err);
+/* The lists of il_refs, for il_refs_found. */
+typedef enum il_refs_list
+{
+	IL_REFS_REFERENCES = 0,
+	IL_REFS_TARGETS,
+	IL_REFS_REFS,
+	IL_REFS_PATHS
+} il_refs_list;
+
+/*
+ * One name as the walker lists it, with the tokens it was read from:
+ * first..last are indices into the token array (the first and last part of
+ * a dotted name, without a t@v3 suffix; for {{ ref() }} and {{ source() }}
+ * the template token). name[0..len) is the normalized name (not
+ * NUL-terminated), valid only during the call.
+ */
+typedef struct il_refs_found
+{
+	il_refs_list list;
+	size_t		first;
+	size_t		last;
+	const char *name;
+	size_t		len;
+} il_refs_found;
+
+typedef void (*il_refs_found_fn) (void *arg, const il_refs_found *found);
+
+/*
+ * il_refs_extract that also calls found (when not NULL) for every name it
+ * lists, duplicates included, in token order; what rewriters use to change
+ * exactly the names the lists hold (il_render).
+ */
+extern il_parse_status il_refs_extract_found(const char *src, const il_tokens *toks,
+											 il_refs_found_fn found, void *found_arg,
+											 il_refs *out, il_error *err);
 /* Lexes sql[0..len) and extracts from it (the lexer's errors pass through). */
 extern il_parse_status il_refs_extract_sql(const char *sql, size_t len,
 										   il_refs *out, il_error *err);
