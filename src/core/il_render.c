@@ -1,0 +1,1263 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_render.c
+ *	  A model's SQL rendered for PostgreSQL; see il_render.h.
+ *
+ * The names to replace come from il_refs' own walker
+ * (il_refs_extract_found), resolved by il_dag_resolve, so a rewritten name
+ * is exactly an edge of the graph and nothing else is touched. One pass
+ * over the tokens (comments kept) then copies the text, replacing those
+ * names, templates and backticks; the text between tokens is whitespace
+ * and is copied as it is. The rendered text is lexed again for the checks
+ * that make il_lex's reading of it PostgreSQL's, and judged by the guard.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "il_guard.h"
+#include "il_jsonw.h"
+#include "il_lex.h"
+#include "il_refs.h"
+#include "il_render.h"
+#include "il_repo.h"
+
+#define lengthof(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Room for user text quoted in a message. */
+#define QUOTE_CAP 72
+
+/*
+ * Databricks SQL that PostgreSQL cannot run: a keyword, then optionally a
+ * second keyword, a data source format word or '('.
+ */
+#define C_STATEMENT	0x01		/* only where it decides a statement's kind */
+#define C_NOT_MERGE	0x02		/* not in a MERGE statement */
+#define C_FORMAT	0x04		/* followed by a data source format word */
+#define C_PAREN		0x08		/* followed by '(' */
+
+typedef struct construct
+{
+	const char *name;			/* as named in the message */
+	il_keyword	kw;
+	il_keyword	next;			/* a second keyword, or IL_KW_NONE */
+	unsigned	flags;
+	const char *hint;			/* what to write instead */
+} construct;
+
+static const construct constructs[] = {
+	{"lateral view", IL_KW_LATERAL, IL_KW_VIEW, 0,
+	"write a lateral join instead: cross join lateral unnest(...) as u(x)"},
+	{"qualify", IL_KW_QUALIFY, IL_KW_NONE, 0,
+	"filter on the window function in an outer query instead"},
+	{"insert overwrite", IL_KW_INSERT, IL_KW_OVERWRITE, 0,
+	"write the query alone: the executor replaces the rows itself (materialization INSERT_OVERWRITE)"},
+	{"distribute by", IL_KW_DISTRIBUTE, IL_KW_BY, 0,
+	"remove it: postgresql does not distribute rows between tasks"},
+	{"cluster by", IL_KW_CLUSTER, IL_KW_BY, 0,
+	"remove it: postgresql does not cluster rows between tasks or files"},
+	{"sort by", IL_KW_SORT, IL_KW_BY, 0,
+	"use order by, or remove it"},
+	{"using", IL_KW_USING, IL_KW_NONE, C_FORMAT | C_NOT_MERGE,
+	"remove the using clause: the executor builds ordinary postgresql tables"},
+	{"optimize", IL_KW_OPTIMIZE, IL_KW_NONE, C_STATEMENT,
+	"remove the statement: postgresql maintains its tables itself"},
+	{"zorder", IL_KW_ZORDER, IL_KW_NONE, 0,
+	"remove it: postgresql has no z-ordering"},
+	{"pivot", IL_KW_PIVOT, IL_KW_NONE, C_PAREN,
+	"use conditional aggregation instead: sum(x) filter (where k = 'a')"},
+	{"unpivot", IL_KW_UNPIVOT, IL_KW_NONE, C_PAREN,
+	"use a lateral values list instead: cross join lateral (values ...) as u(k, v)"},
+};
+
+/* The data source formats of USING <format> (and of format.`path`). */
+static const char *const formats[] = {
+	"delta", "parquet", "csv", "json", "orc", "avro", "text", "binaryfile"
+};
+
+/* What a name the walker listed becomes. */
+typedef enum span_kind
+{
+	SPAN_MODEL,					/* the relation of node */
+	SPAN_SOURCE,				/* {{ source() }} of no model: its parts quoted */
+	SPAN_AMBIGUOUS,				/* error ambiguous_reference */
+	SPAN_UNKNOWN_REF,			/* error unknown_ref */
+	SPAN_PATH					/* error unsupported_construct */
+} span_kind;
+
+typedef struct span
+{
+	size_t		start;			/* bytes of the model text */
+	size_t		end;
+	size_t		tok;			/* its first token (il_lex without comments) */
+	size_t		node;			/* SPAN_MODEL */
+	size_t		name_off;		/* the normalized name, in finder.names */
+	size_t		name_len;
+	span_kind	kind;
+} span;
+
+/* What il_refs_extract_found reports to. */
+typedef struct finder
+{
+	const il_tokens *toks;
+	const il_dag *dag;
+	span	   *spans;			/* in text order */
+	size_t		n;
+	size_t		cap;
+	il_buf		names;
+	bool		oom;
+	bool		unordered;
+} finder;
+
+typedef struct renderer
+{
+	const char *sql;
+	size_t		len;
+	const il_tokens *all;		/* comments kept */
+	const il_tokens *toks;		/* without comments: the walker's indices */
+	const finder *fd;
+	const il_dag *dag;
+	size_t		self;
+	const char *prefix;
+	const char *start;
+	const char *end;
+	il_error   *err;
+} renderer;
+
+/*
+ * Sets out_of_memory.
+ */
+static int
+nomem(il_error *err)
+{
+	il_error_set(err, "out_of_memory", 0, 0, "out of memory while rendering the model");
+	return -1;
+}
+
+/*
+ * Writes s[0..len) into out[0..QUOTE_CAP) for a message: control
+ * characters as spaces, invalid UTF-8 as '?', cut at a whole character
+ * with "..." when it is too long.
+ */
+static void
+quote_text(char *out, const char *s, size_t len)
+{
+	size_t		i = 0;
+	size_t		o = 0;
+
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		size_t		n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			(c & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (n == 0 || i + n > len || !il_utf8_valid(s + i, n, NULL))
+		{
+			c = '?';
+			n = 1;
+		}
+		if (o + n + 4 >= QUOTE_CAP)
+			break;
+		if (n == 1)
+			out[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
+		else
+		{
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	if (i < len)
+	{
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * The line and column of byte at inside token t.
+ */
+static void
+position_in(const char *s, const il_token *t, size_t at, int *line, int *col)
+{
+	size_t		p;
+	int			l = (int) t->line;
+	int			c = (int) t->col;
+
+	for (p = t->off; p < at; p++)
+	{
+		if (s[p] == '\n')
+		{
+			l++;
+			c = 1;
+		}
+		else if (((unsigned char) s[p] & 0xc0) != 0x80)
+			c++;
+	}
+	*line = l;
+	*col = c;
+}
+
+/*
+ * Sets unsupported_construct for name at line:col with a hint.
+ */
+static int
+unsupported(il_error *err, int line, int col, const char *name, const char *hint)
+{
+	il_error_set(err, "unsupported_construct", line, col,
+				 "%s is databricks sql that postgresql cannot run: %s", name, hint);
+	return -1;
+}
+
+/*
+ * Sets unsupported_construct for text that PostgreSQL would read otherwise
+ * than il_lex (and so than the guard).
+ */
+static int
+misread(il_error *err, int line, int col, const char *name, const char *hint)
+{
+	il_error_set(err, "unsupported_construct", line, col,
+				 "%s would be read differently by postgresql: %s", name, hint);
+	return -1;
+}
+
+/*
+ * Is s[0..len) text that may go between double quotes: valid UTF-8, no
+ * control character, no backslash?
+ */
+static bool
+ident_ok(const char *s, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return false;
+	}
+	return il_utf8_valid(s, len, NULL);
+}
+
+/*
+ * Appends s[0..len) with '"' doubled.
+ */
+static void
+put_escaped(il_buf *b, const char *s, size_t len)
+{
+	const char *q;
+
+	while (len > 0 && (q = memchr(s, '"', len)) != NULL)
+	{
+		il_buf_append(b, s, (size_t) (q - s) + 1);
+		il_buf_putc(b, '"');
+		len -= (size_t) (q - s) + 1;
+		s = q + 1;
+	}
+	il_buf_append(b, s, len);
+}
+
+/*
+ * Checks a schema prefix.
+ */
+static int
+check_prefix(const char *prefix, il_error *err)
+{
+	if (!ident_ok(prefix, strlen(prefix)))
+	{
+		il_error_set(err, "invalid_schema_prefix", 0, 0,
+					 "invalid schema prefix: give utf-8 text without control characters or backslashes");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Appends the relation of model name[0..len); see il_render_relation.
+ */
+static int
+relation(const char *name, size_t len, const char *prefix, il_buf *out, il_error *err)
+{
+	const char *part[3];
+	size_t		plen[3];
+	size_t		nparts = 0;
+	size_t		i = 0;
+	size_t		plen_prefix = strlen(prefix);
+	char		q[QUOTE_CAP];
+
+	for (;;)
+	{
+		const char *dot = memchr(name + i, '.', len - i);
+		size_t		stop = dot ? (size_t) (dot - name) : len;
+
+		if (nparts == 3)
+		{
+			nparts = 4;
+			break;
+		}
+		part[nparts] = name + i;
+		plen[nparts] = stop - i;
+		if (plen[nparts] == 0)
+		{
+			nparts = 0;
+			break;
+		}
+		nparts++;
+		if (dot == NULL)
+			break;
+		i = stop + 1;
+	}
+	if (nparts < 2 || nparts > 3 || !ident_ok(name, len))
+	{
+		quote_text(q, name, len);
+		il_error_set(err, "invalid_model_name", 0, 0,
+					 "invalid model name \"%s\": give schema.table or catalog.schema.table", q);
+		return -1;
+	}
+	if (plen_prefix + plen[nparts - 2] > IL_RENDER_MAX_IDENT || plen[nparts - 1] > IL_RENDER_MAX_IDENT)
+	{
+		quote_text(q, name, len);
+		il_error_set(err, "identifier_too_long", 0, 0,
+					 "the relation of model %s has a schema or table name over %d bytes, which postgresql would cut: "
+					 "use a shorter schema prefix or model name", q, IL_RENDER_MAX_IDENT);
+		return -1;
+	}
+	il_buf_putc(out, '"');
+	put_escaped(out, prefix, plen_prefix);
+	put_escaped(out, part[nparts - 2], plen[nparts - 2]);
+	il_buf_append(out, "\".\"", 3);
+	put_escaped(out, part[nparts - 1], plen[nparts - 1]);
+	il_buf_putc(out, '"');
+	return 0;
+}
+
+/*
+ * The relation of a model, for callers.
+ */
+int
+il_render_relation(const char *model_name, const char *schema_prefix, il_buf *out, il_error *err)
+{
+	il_buf		tmp = IL_BUF_INIT;
+	int			ret;
+
+	il_error_clear(err);
+	if (schema_prefix == NULL)
+		schema_prefix = "";
+	if (model_name == NULL)
+		model_name = "";
+	if (check_prefix(schema_prefix, err) != 0)
+		return -1;
+	ret = relation(model_name, strlen(model_name), schema_prefix, &tmp, err);
+	if (ret == 0)
+	{
+		if (tmp.oom)
+			ret = nomem(err);
+		else
+		{
+			il_buf_append(out, tmp.data, tmp.len);
+			if (out->oom)
+				ret = nomem(err);
+		}
+	}
+	il_buf_free(&tmp);
+	return ret;
+}
+
+/*
+ * Is s a date YYYY-MM-DD of years 0001 to 9999?
+ */
+static bool
+valid_date(const char *s)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			y = 0,
+				m,
+				d,
+				i,
+				dim;
+
+	for (i = 0; i < 10; i++)
+	{
+		if (i == 4 || i == 7)
+		{
+			if (s[i] != '-')
+				return false;
+		}
+		else if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	if (s[10] != '\0')
+		return false;
+	for (i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return false;
+	dim = mdays[m - 1];
+	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		dim = 29;
+	return d <= dim;
+}
+
+/*
+ * Checks the step's range.
+ */
+static int
+check_range(const char *start, const char *end, il_error *err)
+{
+	char		q[QUOTE_CAP];
+
+	if (start == NULL && end == NULL)
+		return 0;
+	if (start == NULL || end == NULL)
+	{
+		il_error_set(err, "invalid_range", 0, 0,
+					 "invalid range: give both start and end dates, or neither");
+		return -1;
+	}
+	if (!valid_date(start) || !valid_date(end))
+	{
+		const char *bad = valid_date(start) ? end : start;
+
+		quote_text(q, bad, strlen(bad));
+		il_error_set(err, "invalid_range", 0, 0,
+					 "invalid range date \"%s\": write a date as YYYY-MM-DD", q);
+		return -1;
+	}
+	if (strcmp(start, end) > 0)
+	{
+		il_error_set(err, "invalid_range", 0, 0,
+					 "invalid range: start %s is after end %s", start, end);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Turns the lexer's error into ours: its message and position, our code.
+ */
+static int
+lex_failed(il_parse_status st, il_error *err)
+{
+	switch (st)
+	{
+		case IL_PARSE_ERR_ENCODING:
+			err->code = "invalid_encoding";
+			break;
+		case IL_PARSE_ERR_LIMIT:
+			err->code = "parse_limit";
+			break;
+		case IL_PARSE_ERR_NOMEM:
+			return nomem(err);
+		default:
+			err->code = "syntax_error";
+			break;
+	}
+	return -1;
+}
+
+/*
+ * Runs the guard over tokens of src and turns its first violation into
+ * the error.
+ */
+static int
+guard(const char *src, const il_tokens *toks, il_error *err)
+{
+	il_guard_result g;
+	il_parse_status st;
+	int			ret = 0;
+
+	st = il_guard_check_tokens(src, toks, &g, err);
+	if (st != IL_PARSE_OK)
+		ret = lex_failed(st, err);
+	else if (!g.ok && g.n > 0)
+	{
+		il_error_set(err, g.v[0].rule, g.v[0].line, g.v[0].column, "%s", g.v[0].message);
+		ret = -1;
+	}
+	il_guard_free(&g);
+	return ret;
+}
+
+/*
+ * The checks that make il_lex's reading of token t of s PostgreSQL's (see
+ * il_render.h), for the model file and again for the rendered text (where,
+ * unlike in the file, no template may be left).
+ */
+static int
+lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
+{
+	const char *p = s + t->off;
+	int			line;
+	int			col;
+
+	switch (t->type)
+	{
+		case IL_TOK_STRING:
+			if (memchr(p, '\\', t->len) != NULL)
+			{
+				position_in(s, t, (size_t) ((const char *) memchr(p, '\\', t->len) - s), &line, &col);
+				return misread(err, line, col, "a backslash escape in a string literal",
+							   "postgresql reads a backslash in a string as itself; write the character "
+							   "itself ('' for a quote)");
+			}
+			return 0;
+		case IL_TOK_QIDENT:
+			if (memchr(p, '\\', t->len) != NULL)
+				return misread(err, (int) t->line, (int) t->col, "a backslash in a quoted identifier",
+							   "rename the column or table");
+			return 0;
+		case IL_TOK_OP:
+			if (memchr(p, '$', t->len) != NULL)
+				return misread(err, (int) t->line, (int) t->col, "a dollar sign",
+							   "postgresql reads it as dollar quoting or a parameter; remove it");
+			return 0;
+		case IL_TOK_VARIABLE:
+			return misread(err, (int) t->line, (int) t->col, "a ${...} variable",
+						   "write the value itself");
+		case IL_TOK_TEMPLATE:
+			if (!rendered)
+				return 0;
+			return misread(err, (int) t->line, (int) t->col, "a template block formed by rendering",
+						   "do not build template syntax out of pieces");
+		case IL_TOK_COMMENT:
+			if ((t->flags & IL_TOKF_TEMPLATE_COMMENT) && !rendered)
+				return 0;
+			if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
+				return misread(err, (int) t->line, (int) t->col, "a template comment formed by rendering",
+							   "do not build template syntax out of pieces");
+			if (t->len >= 2 && p[0] == '-' && p[1] == '-')
+			{
+				size_t		i;
+
+				for (i = 2; i < t->len; i++)
+				{
+					/*
+					 * A CR as the comment's last byte (before the newline or
+					 * the end) ends it in both readings.
+					 */
+					if (p[i] == '\r' && i + 1 < t->len)
+					{
+						position_in(s, t, t->off + i, &line, &col);
+						return misread(err, line, col, "a carriage return inside a -- comment",
+									   "postgresql ends the comment there; use newlines (or CR LF) only");
+					}
+				}
+			}
+			return 0;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * Records one name the walker listed (il_refs_found_fn).
+ */
+static void
+on_found(void *arg, const il_refs_found *f)
+{
+	finder	   *fd = arg;
+	const il_token *a = &fd->toks->tok[f->first];
+	const il_token *b = &fd->toks->tok[f->last];
+	il_dag_resolution r = IL_DAG_UNRESOLVED;
+	size_t		node = 0;
+	span_kind	kind;
+	span	   *s;
+
+	if (fd->oom)
+		return;
+	if (f->list == IL_REFS_PATHS)
+		kind = SPAN_PATH;
+	else
+	{
+		if (fd->dag != NULL)
+			r = il_dag_resolve(fd->dag, f->name, f->len, &node);
+		if (r == IL_DAG_RESOLVED)
+			kind = SPAN_MODEL;
+		else if (r == IL_DAG_AMBIGUOUS)
+			kind = SPAN_AMBIGUOUS;
+		else if (f->list == IL_REFS_REFS)
+			kind = SPAN_UNKNOWN_REF;
+		else if (a->type == IL_TOK_TEMPLATE)
+			kind = SPAN_SOURCE;
+		else
+			return;				/* not a model: stays as written */
+	}
+	if (fd->n > 0 && a->off < fd->spans[fd->n - 1].end)
+	{
+		fd->unordered = true;
+		return;
+	}
+	if (fd->n == fd->cap)
+	{
+		size_t		cap = fd->cap ? fd->cap * 2 : 16;
+		span	   *ns = realloc(fd->spans, cap * sizeof(span));
+
+		if (ns == NULL)
+		{
+			fd->oom = true;
+			return;
+		}
+		fd->spans = ns;
+		fd->cap = cap;
+	}
+	s = &fd->spans[fd->n++];
+	s->start = a->off;
+	s->end = (size_t) b->off + b->len;
+	s->tok = f->first;
+	s->node = node;
+	s->kind = kind;
+	s->name_off = fd->names.len;
+	s->name_len = f->len;
+	il_buf_append(&fd->names, f->name, f->len);
+	if (fd->names.oom)
+		fd->oom = true;
+}
+
+/*
+ * Appends the newlines of s[from..to): what keeps lines in place when that
+ * text is replaced.
+ */
+static void
+put_newlines(il_buf *o, const char *s, size_t from, size_t to)
+{
+	const char *p = s + from;
+	const char *e = s + to;
+
+	while (p < e && (p = memchr(p, '\n', (size_t) (e - p))) != NULL)
+	{
+		il_buf_putc(o, '\n');
+		p++;
+	}
+}
+
+/*
+ * Before a replacement that starts with '"': a space after a '"' (it would
+ * continue that identifier) or a '&' (U&"..." is a unicode identifier).
+ */
+static void
+space_before_quote(il_buf *o)
+{
+	if (o->len > 0 && (o->data[o->len - 1] == '"' || o->data[o->len - 1] == '&'))
+		il_buf_putc(o, ' ');
+}
+
+/*
+ * After a replacement that ends with quote: a space when the text goes on
+ * with the same quote.
+ */
+static void
+space_after_quote(const renderer *r, size_t next, char quote, il_buf *o)
+{
+	if (next < r->len && r->sql[next] == quote)
+		il_buf_putc(o, ' ');
+}
+
+/*
+ * If the {{ ... }} block p[0..len) is just a name (trim markers and
+ * spacing allowed), sets *name, *nlen and returns true. It reads forward
+ * only and stops at the first byte that does not fit, so trying every
+ * "{{" of a string before one "}}" stays linear.
+ */
+static bool
+template_var(const char *p, size_t len, const char **name, size_t *nlen)
+{
+	size_t		i = 2;
+	size_t		n0;
+
+	if (len < 4 || p[0] != '{' || p[1] != '{' || p[len - 2] != '}' || p[len - 1] != '}')
+		return false;
+	len -= 2;					/* the closer */
+	if (i < len && p[i] == '-')
+		i++;
+	while (i < len && strchr(" \t\n\r\f\v", p[i]) != NULL)
+		i++;
+	n0 = i;
+	while (i < len && ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+					   (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+		i++;
+	if (i == n0 || (p[n0] >= '0' && p[n0] <= '9'))
+		return false;
+	*name = p + n0;
+	*nlen = i - n0;
+	while (i < len && strchr(" \t\n\r\f\v", p[i]) != NULL)
+		i++;
+	if (i < len && p[i] == '-')
+		i++;
+	return i == len;
+}
+
+/*
+ * The date a template variable stands for: 0 with *date set (NULL when it
+ * is not start_date or end_date), or -1 with missing_range.
+ */
+static int
+template_date(const renderer *r, const char *name, size_t nlen, int line, int col,
+			  const char **date)
+{
+	const char *which = NULL;
+
+	*date = NULL;
+	if (nlen == 10 && memcmp(name, "start_date", 10) == 0)
+	{
+		which = "start_date";
+		*date = r->start;
+	}
+	else if (nlen == 8 && memcmp(name, "end_date", 8) == 0)
+	{
+		which = "end_date";
+		*date = r->end;
+	}
+	if (which != NULL && *date == NULL)
+	{
+		il_error_set(r->err, "missing_range", line, col,
+					 "{{ %s }} needs the step's date range, and this step has none (a full refresh): "
+					 "use the template only in models that run incrementally", which);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sets unknown_template for the block at token t.
+ */
+static int
+unknown_template(const renderer *r, const il_token *t)
+{
+	char		q[QUOTE_CAP];
+
+	quote_text(q, r->sql + t->off, t->len);
+	il_error_set(r->err, "unknown_template", (int) t->line, (int) t->col,
+				 "unknown template %s: only {{ ref('model') }}, {{ source('schema', 'table') }}, "
+				 "{{ start_date }} and {{ end_date }} are rendered", q);
+	return -1;
+}
+
+/*
+ * Writes a string literal token, its {{ start_date }} and {{ end_date }}
+ * replaced by the bare date; other text stays.
+ */
+static int
+put_string(const renderer *r, const il_token *t, il_buf *o)
+{
+	const char *s = r->sql;
+	size_t		p = t->off;
+	size_t		stop = (size_t) t->off + t->len;
+	size_t		close = p;		/* where the next "}}" was last looked for */
+	size_t		copied = p;
+	size_t		newlines = 0;	/* of the replaced templates */
+
+	while (p + 1 < stop)
+	{
+		const char *name;
+		const char *date;
+		size_t		nlen;
+		size_t		end;
+		int			line;
+		int			col;
+
+		if (s[p] != '{' || s[p + 1] != '{')
+		{
+			p++;
+			continue;
+		}
+		/* the first "}}" after p + 2; it only moves forward */
+		if (close < p + 2)
+			close = p + 2;
+		while (close + 1 < stop && !(s[close] == '}' && s[close + 1] == '}'))
+			close++;
+		if (close + 1 >= stop)
+			break;
+		end = close + 2;
+		if (!template_var(s + p, end - p, &name, &nlen))
+		{
+			p++;
+			continue;
+		}
+		position_in(s, t, p, &line, &col);
+		if (template_date(r, name, nlen, line, col, &date) != 0)
+			return -1;
+		if (date == NULL)
+		{
+			p++;
+			continue;
+		}
+		il_buf_append(o, s + copied, p - copied);
+		il_buf_puts(o, date);
+		for (; p < end; p++)
+			newlines += s[p] == '\n';
+		copied = end;
+	}
+	il_buf_append(o, s + copied, stop - copied);
+	while (newlines-- > 0)
+		il_buf_putc(o, '\n');
+	return 0;
+}
+
+/*
+ * Writes a backtick identifier as a double-quoted one.
+ */
+static void
+put_qident(const renderer *r, const il_token *t, il_buf *o)
+{
+	const char *p = r->sql + t->off + 1;
+	const char *e = r->sql + t->off + t->len - 1;
+
+	space_before_quote(o);
+	il_buf_putc(o, '"');
+	while (p < e)
+	{
+		const char *q = p;
+
+		while (q < e && *q != '`' && *q != '"')
+			q++;
+		il_buf_append(o, p, (size_t) (q - p));
+		if (q >= e)
+			break;
+		if (*q == '`')
+		{
+			il_buf_putc(o, '`');
+			q += 2;				/* `` stands for one backtick */
+		}
+		else
+		{
+			il_buf_append(o, "\"\"", 2);
+			q++;
+		}
+		p = q;
+	}
+	il_buf_putc(o, '"');
+	space_after_quote(r, (size_t) t->off + t->len, '"', o);
+}
+
+/*
+ * Writes what a listed name becomes, or fails.
+ */
+static int
+put_span(const renderer *r, const span *sp, il_buf *o)
+{
+	const il_token *t = &r->toks->tok[sp->tok];
+	const char *name = r->fd->names.data + sp->name_off;
+	char		q[QUOTE_CAP];
+
+	if (sp->kind != SPAN_MODEL && sp->kind != SPAN_SOURCE)
+		quote_text(q, name, sp->name_len);	/* for the message */
+	switch (sp->kind)
+	{
+		case SPAN_MODEL:
+			{
+				const char *mname = r->dag->names[sp->node];
+
+				space_before_quote(o);
+				if (relation(mname, strlen(mname), r->prefix, o, r->err) != 0)
+				{
+					r->err->line = (int) t->line;
+					r->err->column = (int) t->col;
+					return -1;
+				}
+				break;
+			}
+		case SPAN_SOURCE:
+			{
+				size_t		i = 0;
+
+				if (!ident_ok(name, sp->name_len))
+					return misread(r->err, (int) t->line, (int) t->col,
+								   "a control character or backslash in a source name",
+								   "name the source plainly");
+				space_before_quote(o);
+				while (i <= sp->name_len)
+				{
+					const char *dot = memchr(name + i, '.', sp->name_len - i);
+					size_t		stop = dot ? (size_t) (dot - name) : sp->name_len;
+
+					if (i > 0)
+						il_buf_putc(o, '.');
+					il_buf_putc(o, '"');
+					put_escaped(o, name + i, stop - i);
+					il_buf_putc(o, '"');
+					i = stop + 1;
+				}
+				break;
+			}
+		case SPAN_AMBIGUOUS:
+			{
+				il_buf		cands = IL_BUF_INIT;
+
+				il_dag_candidates(r->dag, name, sp->name_len, &cands);
+				il_error_set(r->err, "ambiguous_reference", (int) t->line, (int) t->col,
+							 "%s matches several models (%s): write the full name", q, il_buf_cstr(&cands));
+				il_buf_free(&cands);
+				return -1;
+			}
+		case SPAN_UNKNOWN_REF:
+			if (r->dag != NULL && r->self < r->dag->n)
+				il_error_set(r->err, "unknown_ref", (int) t->line, (int) t->col,
+							 "model %s uses {{ ref('%s') }}, but no model of the repository has that name",
+							 r->dag->names[r->self], q);
+			else
+				il_error_set(r->err, "unknown_ref", (int) t->line, (int) t->col,
+							 "{{ ref('%s') }} names no model of the repository", q);
+			return -1;
+		case SPAN_PATH:
+			{
+				char		what[QUOTE_CAP + 32];
+
+				snprintf(what, sizeof(what), "the file-path relation %s", q);
+				return unsupported(r->err, (int) t->line, (int) t->col, what,
+								   "load the files into a table and read that");
+			}
+	}
+	put_newlines(o, r->sql, sp->start, sp->end);
+	space_after_quote(r, sp->end, '"', o);
+	return 0;
+}
+
+/*
+ * Is token j a data source format word?
+ */
+static const char *
+format_at(const il_tokens *tk, const char *s, size_t j)
+{
+	size_t		f;
+
+	if (j >= tk->n || tk->tok[j].type != IL_TOK_WORD)
+		return NULL;
+	for (f = 0; f < lengthof(formats); f++)
+	{
+		size_t		n = strlen(formats[f]);
+		size_t		i;
+
+		if (tk->tok[j].len != n)
+			continue;
+		for (i = 0; i < n; i++)
+			if ((s[tk->tok[j].off + i] | 0x20) != formats[f][i])
+				break;
+		if (i == n)
+			return formats[f];
+	}
+	return NULL;
+}
+
+/*
+ * Fails on a construct of the table at token j (without comments) of a
+ * statement of this kind whose deciding keyword is kw_at.
+ */
+static int
+check_construct(const renderer *r, size_t j, il_stmt_kind kind, size_t kw_at)
+{
+	const il_tokens *tk = r->toks;
+	il_keyword	k = il_tok_keyword(tk, j);
+	size_t		c;
+
+	if (k == IL_KW_NONE)
+		return 0;
+	for (c = 0; c < lengthof(constructs); c++)
+	{
+		const construct *x = &constructs[c];
+		const char *format = NULL;
+
+		if (x->kw != k)
+			continue;
+		if (x->next != IL_KW_NONE && il_tok_keyword(tk, j + 1) != x->next)
+			continue;
+		if ((x->flags & C_FORMAT) && (format = format_at(tk, r->sql, j + 1)) == NULL)
+			continue;
+		if ((x->flags & C_STATEMENT) && kw_at != j)
+			continue;
+		if ((x->flags & C_NOT_MERGE) && kind == IL_STMT_MERGE)
+			continue;
+		if ((x->flags & C_PAREN) && !(j + 1 < tk->n && tk->tok[j + 1].type == IL_TOK_LPAREN))
+			continue;
+		if (format != NULL)
+		{
+			char		what[32];
+
+			snprintf(what, sizeof(what), "%s %s", x->name, format);
+			return unsupported(r->err, (int) tk->tok[j].line, (int) tk->tok[j].col, what, x->hint);
+		}
+		return unsupported(r->err, (int) tk->tok[j].line, (int) tk->tok[j].col, x->name, x->hint);
+	}
+	return 0;
+}
+
+/*
+ * The one pass: copies the model text into o with the replacements.
+ */
+static int
+render_text(const renderer *r, il_buf *o)
+{
+	const il_tokens *all = r->all;
+	const finder *fd = r->fd;
+	size_t		pos = 0;
+	size_t		si = 0;
+	size_t		j = 0;
+	size_t		i;
+	size_t		stmt_start = 0;
+	size_t		kw_at = 0;
+	size_t		depth = 0;
+	il_stmt_kind kind = IL_STMT_NONE;
+
+	for (i = 0; i < all->n; i++)
+	{
+		const il_token *t = &all->tok[i];
+		size_t		tj = j;
+
+		if (t->type != IL_TOK_COMMENT)
+			j++;
+		if (t->off < pos)
+			continue;			/* inside a replaced name */
+		il_buf_append(o, r->sql + pos, t->off - pos);
+		pos = t->off;
+		if (lexical_check(r->sql, t, false, r->err) != 0)
+			return -1;
+		if (t->type != IL_TOK_COMMENT)
+		{
+			if (tj == stmt_start)
+				kind = il_stmt_classify(r->toks, tj, &kw_at);
+			if (check_construct(r, tj, kind, kw_at) != 0)
+				return -1;
+			if (t->type == IL_TOK_LPAREN)
+				depth++;
+			else if (t->type == IL_TOK_RPAREN && depth > 0)
+				depth--;
+			else if (t->type == IL_TOK_SEMI && depth == 0)
+				stmt_start = tj + 1;
+		}
+		if (si < fd->n && fd->spans[si].start == t->off)
+		{
+			if (put_span(r, &fd->spans[si], o) != 0)
+				return -1;
+			pos = fd->spans[si].end;
+			si++;
+			continue;
+		}
+		switch (t->type)
+		{
+			case IL_TOK_QIDENT:
+				put_qident(r, t, o);
+				break;
+			case IL_TOK_STRING:
+				if (put_string(r, t, o) != 0)
+					return -1;
+				break;
+			case IL_TOK_TEMPLATE:
+				{
+					const char *name;
+					const char *date;
+					size_t		nlen;
+					size_t		next = (size_t) t->off + t->len;
+
+					if (r->sql[t->off + 1] != '{' || !template_var(r->sql + t->off, t->len, &name, &nlen))
+						return unknown_template(r, t);
+					if (template_date(r, name, nlen, (int) t->line, (int) t->col, &date) != 0)
+						return -1;
+					if (date == NULL)
+						return unknown_template(r, t);
+					if (o->len > 0)
+					{
+						unsigned char c = (unsigned char) o->data[o->len - 1];
+
+						if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+							c == '_' || c >= 0x80)
+							il_buf_putc(o, ' ');
+					}
+					il_buf_printf(o, "DATE '%s'", date);
+					put_newlines(o, r->sql, t->off, next);
+					space_after_quote(r, next, '\'', o);
+					break;
+				}
+			case IL_TOK_COMMENT:
+				if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
+					put_newlines(o, r->sql, t->off, (size_t) t->off + t->len);
+				else
+					il_buf_append(o, r->sql + t->off, t->len);
+				break;
+			default:
+				il_buf_append(o, r->sql + t->off, t->len);
+				break;
+		}
+		pos = (size_t) t->off + t->len;
+	}
+	if (si < fd->n)
+	{
+		il_error_set(r->err, "internal_error", 0, 0, "a reference lies outside the model's tokens");
+		return -1;
+	}
+	il_buf_append(o, r->sql + pos, r->len - pos);
+	return o->oom ? nomem(r->err) : 0;
+}
+
+/*
+ * Renders a model; see il_render.h.
+ */
+int
+il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+				const char *schema_prefix, const char *start, const char *end,
+				il_buf *out, il_error *err)
+{
+	il_tokens	toks = IL_TOKENS_INIT;
+	il_tokens	all = IL_TOKENS_INIT;
+	il_tokens	rtoks = IL_TOKENS_INIT;
+	il_refs		refs;
+	finder		fd;
+	renderer	r;
+	il_buf		o = IL_BUF_INIT;
+	il_parse_status st;
+	size_t		i;
+	int			ret = -1;
+
+	il_error_clear(err);
+	memset(&fd, 0, sizeof(fd));
+	il_buf_init(&fd.names);
+	if (sql == NULL)
+		sql = "";
+	if (schema_prefix == NULL)
+		schema_prefix = "";
+	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
+		return -1;
+
+	/* The file: lexed, judged, and its names found and resolved. */
+	st = il_lex(sql, len, 0, &toks, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	st = il_lex(sql, len, IL_LEX_KEEP_COMMENTS, &all, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	if (guard(sql, &toks, err) != 0)
+		goto done;
+	fd.toks = &toks;
+	fd.dag = dag;
+	st = il_refs_extract_found(sql, &toks, on_found, &fd, &refs, err);
+	il_refs_free(&refs);
+	if (st != IL_PARSE_OK || fd.oom)
+	{
+		nomem(err);
+		goto done;
+	}
+	if (fd.unordered)
+	{
+		il_error_set(err, "internal_error", 0, 0, "references were found out of text order");
+		goto done;
+	}
+
+	/* The rendering. */
+	r.sql = sql;
+	r.len = len;
+	r.all = &all;
+	r.toks = &toks;
+	r.fd = &fd;
+	r.dag = dag;
+	r.self = self_node;
+	r.prefix = schema_prefix;
+	r.start = start;
+	r.end = end;
+	r.err = err;
+	if (render_text(&r, &o) != 0)
+		goto done;
+
+	/* What PostgreSQL will read: the same as il_lex, and safe. */
+	st = il_lex(o.data ? o.data : "", o.len, IL_LEX_KEEP_COMMENTS, &rtoks, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	for (i = 0; i < rtoks.n; i++)
+		if (lexical_check(o.data, &rtoks.tok[i], true, err) != 0)
+			goto done;
+	il_tokens_free(&rtoks);
+	st = il_lex(o.data ? o.data : "", o.len, 0, &rtoks, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	if (guard(o.data ? o.data : "", &rtoks, err) != 0)
+		goto done;
+
+	il_buf_append(out, o.data ? o.data : "", o.len);
+	if (out->oom)
+	{
+		nomem(err);
+		goto done;
+	}
+	ret = 0;
+done:
+	il_tokens_free(&toks);
+	il_tokens_free(&all);
+	il_tokens_free(&rtoks);
+	free(fd.spans);
+	il_buf_free(&fd.names);
+	il_buf_free(&o);
+	return ret;
+}
+
+/* ---- SQLSTATEs ---- */
+
+typedef struct code_state
+{
+	const char *code;
+	const char *sqlstate;
+} code_state;
+
+/* Sorted by code. */
+static const code_state code_states[] = {
+	{"alter", "42501"},
+	{"create_role", "42501"},
+	{"create_user", "42501"},
+	{"delete", "42501"},
+	{"drop", "42501"},
+	{"execute_immediate", "42501"},
+	{"grant", "42501"},
+	{"identifier_too_long", "42622"},
+	{"internal_error", "XX000"},
+	{"invalid_encoding", "22021"},
+	{"invalid_model_name", "22023"},
+	{"invalid_range", "22023"},
+	{"invalid_schema_prefix", "22023"},
+	{"missing_range", "22023"},
+	{"multiple_statements", "42601"},
+	{"no_statement", "42601"},
+	{"revoke", "42501"},
+	{"truncate", "42501"},
+	{"unknown_template", "42601"},
+	{"unsupported_construct", "0A000"},
+};
+
+/*
+ * The SQLSTATE of an error code (the repository's codes as il_repo).
+ */
+const char *
+il_render_sqlstate(const char *code)
+{
+	size_t		lo = 0;
+	size_t		hi = lengthof(code_states);
+
+	if (code == NULL)
+		return "XX000";
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi) / 2;
+		int			c = strcmp(code_states[mid].code, code);
+
+		if (c == 0)
+			return code_states[mid].sqlstate;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return il_repo_sqlstate(code);
+}

@@ -1,0 +1,126 @@
+/*-------------------------------------------------------------------------
+ *
+ * il_render.h
+ *	  A model's SQL rendered for PostgreSQL: what the local executor runs.
+ *
+ * il_render_model takes a model file's text (header comments included; they
+ * stay comments) and writes the same text with these changes, and no other:
+ *
+ *	references	every name il_refs lists as read or written (il_refs.h: FROM,
+ *				JOIN, MERGE ... USING, subqueries, set operations, INSERT
+ *				and MERGE targets, ...; CTE names excluded; backticks and
+ *				three-part names understood) that resolves to a model of the
+ *				graph, by il_dag_resolve (full name, unique suffix, c.s.t for
+ *				the two-part model s.t, any case), becomes that model's
+ *				relation (il_render_relation). So do {{ ref('x') }} and
+ *				{{ ref("x") }}, any spacing, and {{ source('s', 't') }} of a
+ *				model; another source becomes "s"."t". A name that resolves
+ *				to the rendered model itself is rewritten too (a model may
+ *				read its own table). Other names stay as written.
+ *	backticks	every `quoted identifier` anywhere becomes "quoted identifier"
+ *				(`` becomes `, " becomes "").
+ *	dates		{{ start_date }} and {{ end_date }} (any spacing, also with
+ *				the trim markers {{- -}}, which strip nothing) become the
+ *				step's dates: DATE 'YYYY-MM-DD' where the template stands
+ *				alone, the bare date text inside a string literal
+ *				('{{ start_date }}' -> '2024-01-31'). Inside string literals
+ *				nothing else is a template: '{{ ref('x') }}' stays text.
+ *	comments	{# template comments #} are removed (as Jinja does; what they
+ *				separated is joined, and the guard then judges the result);
+ *				other comments, whitespace, string literals and case are kept
+ *				byte for byte.
+ * Newlines are kept everywhere (a replaced name or template that spanned
+ * lines is followed by its newlines), so a line of the rendered SQL is the
+ * same line of the model file. A replacement that would run into a quote
+ * next to it ("a""b", 'x''y') is separated from it by one space.
+ *
+ * The rendered SQL must mean to PostgreSQL what it means to il_lex, so that
+ * the guard's verdict holds for what PostgreSQL runs. It is refused
+ * (unsupported_construct) when it contains a string literal with a
+ * backslash (Databricks reads escapes, PostgreSQL does not: 'a\'' would end
+ * early there), a backtick identifier with a backslash, a '$' (PostgreSQL's
+ * dollar quoting and parameters), a ${variable}, a carriage return inside a
+ * -- comment other than just before its newline (PostgreSQL ends the comment
+ * there), or a template block left over. The guard (il_guard.h) then judges
+ * the model file and the rendered SQL; a violation is an error whose code
+ * is the guard's rule ("drop", "multiple_statements", ...) and whose message
+ * is the guard's.
+ *
+ * Databricks SQL that PostgreSQL cannot run is refused with
+ * unsupported_construct naming it (the table "constructs" in il_render.c):
+ *	LATERAL VIEW, QUALIFY, INSERT OVERWRITE, DISTRIBUTE BY, CLUSTER BY,
+ *	SORT BY, USING <format> (delta, parquet, csv, json, orc, avro, text,
+ *	binaryfile; not in MERGE, where USING names the source), OPTIMIZE (a
+ *	statement), ZORDER, PIVOT (...), UNPIVOT (...), and file-path relations
+ *	(delta.`/path`).
+ *
+ * Errors (il_error.code; il_render_sqlstate gives the SQLSTATE). err->line
+ * and err->column say where (1-based; in the model file, or for the guard's
+ * second look and the checks of the rendered text, in the rendered SQL,
+ * whose lines are the file's); messages do not repeat the position:
+ *	missing_range			{{ start_date }} or {{ end_date }} used, and the
+ *							step has no range (a full refresh)
+ *	unknown_template		any other {{ ... }}, and every {% ... %}
+ *	unknown_ref				{{ ref('x') }} naming no model
+ *	ambiguous_reference		a name that is a suffix of several models
+ *	unsupported_construct	see above
+ *	invalid_range			start or end not a date YYYY-MM-DD (0001-9999), only
+ *							one of them given, or start after end
+ *	invalid_schema_prefix	a control character, a backslash or invalid UTF-8
+ *	invalid_model_name		(il_render_relation) not 2 or 3 non-empty parts
+ *	identifier_too_long		prefix + schema, or table, over 63 bytes
+ *							(PostgreSQL would cut it, and two models could meet)
+ *	syntax_error, invalid_encoding, parse_limit		the lexer's errors (its
+ *							message; invalid UTF-8 or a NUL byte is
+ *							invalid_encoding)
+ *	drop, truncate, ...		the guard's rules
+ *	out_of_memory
+ * The first error found wins: the arguments' (prefix, range), the lexer's,
+ * the guard's over the file, then the rendering's in text order, then the
+ * checks of the rendered text and the guard over it.
+ *
+ * Time and memory are linear in the input; nothing outside sql[0..len) is
+ * read. On an error out is unchanged.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IL_RENDER_H
+#define IL_RENDER_H
+
+#include <stddef.h>
+
+#include "il_buf.h"
+#include "il_dag.h"
+
+/* PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
+#define IL_RENDER_MAX_IDENT 63
+
+/* self_node when the rendered text is not one of the graph's models. */
+#define IL_RENDER_NO_MODEL ((size_t) -1)
+
+/*
+ * Renders sql[0..len), the file of model self_node of dag (named in
+ * messages; IL_RENDER_NO_MODEL for none), for PostgreSQL and appends it to
+ * out. dag may be NULL (no name then resolves). schema_prefix (NULL: "") is
+ * put before every model's schema, as written. start and end are the
+ * step's range (YYYY-MM-DD, both inclusive), or both NULL. Returns 0, or
+ * -1 with err set.
+ */
+extern int	il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+							const char *schema_prefix, const char *start, const char *end,
+							il_buf *out, il_error *err);
+
+/*
+ * Appends the relation of a model: "<schema_prefix><schema>"."<table>" for
+ * the model name schema.table or catalog.schema.table (the catalog is
+ * dropped, so models that differ only in it meet), each identifier in
+ * double quotes with '"' doubled. Errors invalid_model_name,
+ * invalid_schema_prefix, identifier_too_long (out unchanged).
+ */
+extern int	il_render_relation(const char *model_name, const char *schema_prefix,
+							   il_buf *out, il_error *err);
+
+/* The SQLSTATE of an error code of il_render ("XX000" if unknown). */
+extern const char *il_render_sqlstate(const char *code);
+
+#endif							/* IL_RENDER_H */

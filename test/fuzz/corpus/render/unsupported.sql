@@ -1,0 +1,1 @@
+SELECT a FROM t LATERAL VIEW explode(x) e AS y QUALIFY row_number() OVER (ORDER BY a) = 1 DISTRIBUTE BY a
