@@ -7,9 +7,11 @@
 --
 \set SHOW_CONTEXT never
 -- try() with the server's repository root written as $ROOT
+\set ECHO none
 SELECT format('CREATE FUNCTION pg_temp.tryr(sql text) RETURNS text LANGUAGE sql AS %L',
               format('SELECT replace(public.try(sql), %L, %L)',
                      current_setting('ironlayer.repo_root'), '$ROOT')) \gexec
+\set ECHO all
 CREATE ROLE regress_rp_ann; GRANT ironlayer_admin TO regress_rp_ann;
 CREATE ROLE regress_rp_eng; GRANT ironlayer_engineer TO regress_rp_eng;
 CREATE ROLE regress_rp_dan; GRANT ironlayer_admin TO regress_rp_dan;
