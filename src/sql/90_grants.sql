@@ -51,3 +51,10 @@ REVOKE ALL ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) F
 REVOKE ALL ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) TO ironlayer_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) TO ironlayer_engineer;
+
+REVOKE ALL ON FUNCTION @extschema@.set_environment(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.approve(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.reject(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.set_environment(text, jsonb) TO ironlayer_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.approve(text, text, text) TO ironlayer_engineer;
+GRANT EXECUTE ON FUNCTION @extschema@.reject(text, text, text) TO ironlayer_engineer;
