@@ -74,3 +74,87 @@ SELECT environment, approver, decision, comment FROM ironlayer.plan_approvals OR
 RESET ROLE;
 SELECT action, entity_id = :'plan_id' AS on_plan, details->>'environment' AS environment
   FROM ironlayer.audit_log WHERE action IN ('plan.approve', 'plan.reject') ORDER BY seq;
+
+-- Runs. prod is not approved for this plan by enough people yet.
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'staging')$$, :'plan_id')) AS rejected_env;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'qa')$$, :'plan_id')) AS unknown_env;
+SELECT try($$SELECT ironlayer.apply('nope', 'dev')$$) AS unknown_plan;
+SET ROLE regress_ru_vic;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')) AS viewer_applies;
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'plan_id', 'prod') AS run1 \gset
+SELECT try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')) AS second_active_run;
+SELECT step_index, model, run_type, start_date, end_date, cardinality(depends_on) AS deps, state, attempts
+  FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
+
+-- A worker (any member of ironlayer_worker; here the superuser) claims
+-- steps in dependency order under a lease and records outcomes.
+RESET ROLE;
+SELECT try($$SELECT ironlayer.claim_step(NULL)$$) AS no_worker;
+SELECT s.step_id = rs.step_id AS first_is_staging, rs.model, s.attempts
+  FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT count(*) AS nothing_else_runnable FROM ironlayer.claim_step('w2');
+SELECT state FROM ironlayer.runs WHERE run_id = :run1;
+SELECT ironlayer.heartbeat(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'staging.orders'), 'w1') AS w1_holds;
+SELECT ironlayer.heartbeat(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'staging.orders'), 'w2') AS w2_holds;
+SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'staging.orders'),
+                               'w2', true) AS wrong_worker_completes;
+SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'staging.orders'),
+                               'w1', true, 42, repeat('a', 64), 'postgres') AS completed;
+-- the two downstream steps are runnable now; one fails, with a message
+-- holding personal data that is scrubbed before storage
+SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT rs.model FROM ironlayer.claim_step('w2') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.revenue'),
+                               'w2', false, NULL, NULL, 'postgres', '42P01',
+                               'relation "ext.fx" does not exist; mail ops@example.com, host 10.1.2.3, card 4111 1111 1111 1111, WHERE name = ''Ann''') AS failed;
+SELECT state FROM ironlayer.runs WHERE run_id = :run1;
+SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.customer_summary'),
+                               'w1', true, 7) AS completed;
+SELECT model, state, attempts, rows_affected, error_class, error_message
+  FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
+SELECT state, steps, succeeded, failed, skipped, unfinished, rows_affected FROM ironlayer.run_summary WHERE run_id = :run1;
+
+-- retry: a new run of what did not succeed
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.wait(:run1, '1 s') AS final;
+SELECT ironlayer.retry(:run1) AS run2 \gset
+SELECT model, cardinality(depends_on) AS deps, state FROM ironlayer.run_steps WHERE run_id = :run2 ORDER BY step_index;
+SELECT try(format($$SELECT ironlayer.retry(%s)$$, :run2)) AS retry_active;
+SELECT try(format($$SELECT ironlayer.wait(%s, '0.2 s')$$, :run2)) AS wait_times_out;
+SELECT ironlayer.cancel(:run2);
+SELECT ironlayer.cancel(:run2) AS cancel_again;
+SELECT state, cancelled, unfinished FROM ironlayer.run_summary WHERE run_id = :run2;
+RESET ROLE;
+SELECT count(*) AS nothing_runnable_after_cancel FROM ironlayer.claim_step('w1');
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT try($$SELECT ironlayer.cancel(999999)$$) AS unknown_run;
+-- an expired lease is claimed again, with one more attempt
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:run2) AS run3 \gset
+RESET ROLE;
+SELECT rs.model, s.attempts FROM ironlayer.claim_step('w1', '1 ms') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT pg_sleep(0.05);
+SELECT rs.model, s.attempts FROM ironlayer.claim_step('w2') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT count(*) AS one_step FROM ironlayer.run_steps WHERE run_id = :run3;
+SELECT ironlayer.complete_step(:run3, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run3), 'w1', true) AS stale_worker;
+SELECT ironlayer.complete_step(:run3, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run3), 'w2', true) AS new_owner;
+SELECT state FROM ironlayer.runs WHERE run_id = :run3;
+
+-- an empty plan runs at once; an environment without run_as cannot run
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('shop', 'main', 'main', '2026-01-15')->>'plan_id' AS empty_plan \gset
+SELECT ironlayer.wait(ironlayer.apply(:'empty_plan', 'dev')) AS empty_run;
+SET ROLE regress_ru_ann;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"run_as": null, "auto_approve": true}');
+SELECT try(format($$SELECT ironlayer.apply(%L, 'dev')$$, :'plan_id')) AS no_run_as;
+RESET ROLE;
+SELECT action, count(*) FROM ironlayer.audit_log WHERE action LIKE 'run.%' GROUP BY 1 ORDER BY 1;

@@ -58,3 +58,18 @@ REVOKE ALL ON FUNCTION @extschema@.reject(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.set_environment(text, jsonb) TO ironlayer_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.approve(text, text, text) TO ironlayer_engineer;
 GRANT EXECUTE ON FUNCTION @extschema@.reject(text, text, text) TO ironlayer_engineer;
+
+REVOKE ALL ON FUNCTION @extschema@.apply(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.cancel(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.retry(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.wait(bigint, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.claim_step(text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.heartbeat(bigint, text, text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.complete_step(bigint, text, text, boolean, bigint, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.apply(text, text) TO ironlayer_engineer;
+GRANT EXECUTE ON FUNCTION @extschema@.cancel(bigint) TO ironlayer_engineer;
+GRANT EXECUTE ON FUNCTION @extschema@.retry(bigint) TO ironlayer_engineer;
+GRANT EXECUTE ON FUNCTION @extschema@.wait(bigint, interval) TO ironlayer_viewer;
+GRANT EXECUTE ON FUNCTION @extschema@.claim_step(text, interval) TO ironlayer_worker;
+GRANT EXECUTE ON FUNCTION @extschema@.heartbeat(bigint, text, text, interval) TO ironlayer_worker;
+GRANT EXECUTE ON FUNCTION @extschema@.complete_step(bigint, text, text, boolean, bigint, text, text, text, text) TO ironlayer_worker;
