@@ -44,53 +44,11 @@ typedef struct name_table
 /* Room for a name or path quoted in a message. */
 #define QUOTE_CAP 100
 
-/*
- * Writes user text s into out[0..cap) for a message: control characters
- * and invalid UTF-8 as \xNN, cut at a whole character with "..." when it
- * is too long.
- */
+/* User text for a message (il_quote_text of a C string). */
 static void
 quote_text(char *out, size_t cap, const char *s)
 {
-	const unsigned char *p = (const unsigned char *) (s ? s : "");
-	size_t		o = 0;
-
-	while (*p)
-	{
-		size_t		n = 1;
-		size_t		bad;
-
-		if (*p >= 0x80)
-		{
-			size_t		avail = strnlen((const char *) p, 4);
-
-			n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 1;
-			if (n > avail || !il_utf8_valid((const char *) p, n, &bad))
-				n = 0;
-		}
-		if (n == 0 || *p < 0x20 || *p == 0x7f)
-		{
-			if (o + 4 + 4 >= cap)
-				break;
-			snprintf(out + o, cap - o, "\\x%02x", *p);
-			o += 4;
-			p++;
-		}
-		else
-		{
-			if (o + n + 4 >= cap)
-				break;
-			memcpy(out + o, p, n);
-			o += n;
-			p += n;
-		}
-	}
-	if (*p)
-	{
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	il_quote_text(out, cap, s, s ? strlen(s) : 0);
 }
 
 /* ASCII lower case (names are compared after lower-casing their letters). */

@@ -10,6 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "il_jsonw.h"
@@ -172,4 +173,51 @@ bad:
 	if (bad_offset)
 		*bad_offset = i;
 	return false;
+}
+
+/*
+ * User text for a message (see il_jsonw.h).
+ */
+void
+il_quote_text(char *out, size_t cap, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) (s ? s : "");
+	size_t		i = 0;
+	size_t		o = 0;
+
+	if (s == NULL)
+		len = 0;
+	while (i < len)
+	{
+		size_t		n = 1;
+
+		if (p[i] >= 0x80)
+		{
+			n = (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
+			if (n == 0 || i + n > len || !il_utf8_valid((const char *) p + i, n, NULL))
+				n = 0;
+		}
+		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f)
+		{
+			if (o + 4 + 4 >= cap)
+				break;
+			snprintf(out + o, cap - o, "\\x%02x", p[i]);
+			o += 4;
+			i++;
+		}
+		else
+		{
+			if (o + n + 4 >= cap)
+				break;
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	if (i < len)
+	{
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 }

@@ -33,4 +33,11 @@ extern void il_jsonw_key(il_buf *b, const char *key);
 /* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? */
 extern bool il_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/*
+ * Writes user text s[0..len) into out[0..cap) for an error message:
+ * control characters and bytes that are not UTF-8 as \xNN, cut at a whole
+ * character with "..." when it does not fit. cap must be at least 8.
+ */
+extern void il_quote_text(char *out, size_t cap, const char *s, size_t len);
+
 #endif							/* IL_JSONW_H */

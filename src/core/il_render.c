@@ -136,45 +136,11 @@ nomem(il_error *err)
 	return -1;
 }
 
-/*
- * Writes s[0..len) into out[0..QUOTE_CAP) for a message: control
- * characters as spaces, invalid UTF-8 as '?', cut at a whole character
- * with "..." when it is too long.
- */
+/* User text for a message, in out[0..QUOTE_CAP) (il_quote_text). */
 static void
 quote_text(char *out, const char *s, size_t len)
 {
-	size_t		i = 0;
-	size_t		o = 0;
-
-	while (i < len)
-	{
-		unsigned char c = (unsigned char) s[i];
-		size_t		n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-			(c & 0xf8) == 0xf0 ? 4 : 0;
-
-		if (n == 0 || i + n > len || !il_utf8_valid(s + i, n, NULL))
-		{
-			c = '?';
-			n = 1;
-		}
-		if (o + n + 4 >= QUOTE_CAP)
-			break;
-		if (n == 1)
-			out[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
-		else
-		{
-			memcpy(out + o, s + i, n);
-			o += n;
-		}
-		i += n;
-	}
-	if (i < len)
-	{
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	il_quote_text(out, QUOTE_CAP, s, len);
 }
 
 /*
