@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "cmd_plan.h"
 #include "il_jsonw.h"
 #include "il_plan.h"
@@ -50,31 +51,6 @@ usage(FILE *out)
 			"                      [--models-dir DIR]\n");
 }
 
-/*
- * Takes the value of option name from "--name=value" or the next argument.
- * Returns the value, or NULL when argv[*i] is not this option; sets *bad
- * when the option lacks its value.
- */
-static const char *
-option_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-	size_t		n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc)
-	{
-		*bad = true;
-		return NULL;
-	}
-	(*i)++;
-	return argv[*i];
-}
 
 /*
  * Reports a usage error; returns EXIT_USAGE.
@@ -131,17 +107,17 @@ parse_args(int argc, char **argv, plan_args *a)
 		}
 		if (strcmp(argv[i], "--no-skip-cosmetic") == 0)
 			a->no_skip_cosmetic = true;
-		else if ((v = option_value(argc, argv, &i, "--as-of", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--as-of", &bad)) != NULL)
 			rc = set_once(&a->as_of, v, "--as-of");
-		else if ((v = option_value(argc, argv, &i, "--environment", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--environment", &bad)) != NULL)
 			rc = set_once(&a->environment, v, "--environment");
-		else if ((v = option_value(argc, argv, &i, "--lookback-days", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--lookback-days", &bad)) != NULL)
 			rc = set_once(&a->lookback, v, "--lookback-days");
-		else if ((v = option_value(argc, argv, &i, "--watermarks", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--watermarks", &bad)) != NULL)
 			rc = set_once(&a->watermarks, v, "--watermarks");
-		else if ((v = option_value(argc, argv, &i, "--models-dir", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--models-dir", &bad)) != NULL)
 			rc = set_once(&a->models_dir, v, "--models-dir");
-		else if ((v = option_value(argc, argv, &i, "--full-refresh", &bad)) != NULL)
+		else if ((v = il_cli_option_value(argc, argv, &i, "--full-refresh", &bad)) != NULL)
 			a->full_refresh[a->n_full_refresh++] = v;
 		else if (bad)
 			return misuse("option %s needs a value", argv[i]);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "cmd_repo.h"
 #include "il_repo.h"
 
@@ -45,31 +46,6 @@ usage(FILE *out, const char *cmd)
 				"                         [--max-depth N] [--models-dir DIR]\n");
 }
 
-/*
- * Takes the value of option name from "--name=value" or the next argument.
- * Returns the value, or NULL when argv[*i] is not this option; sets *bad
- * when the option lacks its value.
- */
-static const char *
-option_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-	size_t		n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc)
-	{
-		*bad = true;
-		return NULL;
-	}
-	(*i)++;
-	return argv[*i];
-}
 
 /*
  * Parses the arguments of a command that takes npos positional arguments.
@@ -92,9 +68,9 @@ parse_args(int argc, char **argv, int npos, bool lineage, repo_args *a)
 			usage(stdout, cmd);
 			return 0;
 		}
-		if ((v = option_value(argc, argv, &i, "--models-dir", &bad)) != NULL)
+		if ((v = il_cli_option_value(argc, argv, &i, "--models-dir", &bad)) != NULL)
 			a->models_dir = v;
-		else if (lineage && (v = option_value(argc, argv, &i, "--direction", &bad)) != NULL)
+		else if (lineage && (v = il_cli_option_value(argc, argv, &i, "--direction", &bad)) != NULL)
 		{
 			unsigned	dirs;
 			il_error	err;
@@ -107,7 +83,7 @@ parse_args(int argc, char **argv, int npos, bool lineage, repo_args *a)
 			}
 			a->direction = v;
 		}
-		else if (lineage && (v = option_value(argc, argv, &i, "--max-depth", &bad)) != NULL)
+		else if (lineage && (v = il_cli_option_value(argc, argv, &i, "--max-depth", &bad)) != NULL)
 		{
 			char	   *end;
 			long		d;

@@ -11,6 +11,8 @@
 #ifndef IL_COMMANDS_H
 #define IL_COMMANDS_H
 
+#include <stdbool.h>
+
 /*
  * ironlayer parse FILE...: one canonical-JSON line per file on standard
  * output (the object of ironlayer.parse_model), errors on standard error as
@@ -18,5 +20,12 @@
  * failed, 2 on bad usage.
  */
 extern int	il_cmd_parse(int argc, char **argv);
+
+/*
+ * The value of option name ("--name=value" or "--name value") at argv[*i],
+ * advancing *i past a separate value; NULL when argv[*i] is another
+ * option, or (with *bad set) when the value is missing.
+ */
+extern const char *il_cli_option_value(int argc, char **argv, int *i, const char *name, bool *bad);
 
 #endif							/* IL_COMMANDS_H */
