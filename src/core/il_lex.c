@@ -2127,3 +2127,27 @@ il_lb_free(il_lists_builder *b)
 		free(b->items);
 	il_lb_init(b);
 }
+
+/*
+ * Line and column of a later byte (see il_lex.h).
+ */
+void
+il_text_advance(const char *s, size_t from, size_t to, int *line, int *column)
+{
+	size_t		i;
+	int			l = *line;
+	int			c = *column;
+
+	for (i = from; i < to; i++)
+	{
+		if (s[i] == '\n')
+		{
+			l++;
+			c = 1;
+		}
+		else if (((unsigned char) s[i] & 0xc0) != 0x80)
+			c++;
+	}
+	*line = l;
+	*column = c;
+}

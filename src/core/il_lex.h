@@ -611,4 +611,10 @@ extern bool il_lb_finish(il_lists_builder *b, int nlists, unsigned sort_unique,
 /* Frees the builder's heap memory (after il_lb_finish, or instead of it). */
 extern void il_lb_free(il_lists_builder *b);
 
+/*
+ * Advances *line and *column (1-based; a column counts UTF-8 characters)
+ * over s[from..to): the position of byte to, given that of byte from.
+ */
+extern void il_text_advance(const char *s, size_t from, size_t to, int *line, int *column);
+
 #endif							/* IL_LEX_H */

@@ -149,22 +149,9 @@ quote_text(char *out, const char *s, size_t len)
 static void
 position_in(const char *s, const il_token *t, size_t at, int *line, int *col)
 {
-	size_t		p;
-	int			l = (int) t->line;
-	int			c = (int) t->col;
-
-	for (p = t->off; p < at; p++)
-	{
-		if (s[p] == '\n')
-		{
-			l++;
-			c = 1;
-		}
-		else if (((unsigned char) s[p] & 0xc0) != 0x80)
-			c++;
-	}
-	*line = l;
-	*col = c;
+	*line = (int) t->line;
+	*col = (int) t->col;
+	il_text_advance(s, t->off, at, line, col);
 }
 
 /*

@@ -573,22 +573,9 @@ has_directive(const char *p, size_t len)
 static void
 position_of(const char *data, size_t off, int *line, int *column)
 {
-	size_t		i;
-	int			l = 1;
-	int			c = 1;
-
-	for (i = 0; i < off; i++)
-	{
-		if (data[i] == '\n')
-		{
-			l++;
-			c = 1;
-		}
-		else if (((unsigned char) data[i] & 0xc0) != 0x80)
-			c++;
-	}
-	*line = l;
-	*column = c;
+	*line = 1;
+	*column = 1;
+	il_text_advance(data, 0, off, line, column);
 }
 
 /*
