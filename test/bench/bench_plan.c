@@ -63,39 +63,13 @@ die(const char *what, const il_error *err)
 	exit(1);
 }
 
-/*
- * Generates a repository of n models with a change in a child process.
- */
+/* The repository, generated in a child process (genrepo_in_child). */
 static void
 generate_in_child(const char *dir, size_t n, gen_change change, gen_result *res)
 {
-	int			fds[2];
-	pid_t		pid;
-	int			status;
+	gen_opts	o = {n, change, 0, 0};
 
-	if (pipe(fds) != 0)
-		die("pipe", NULL);
-	pid = fork();
-	if (pid < 0)
-		die("fork", NULL);
-	if (pid == 0)
-	{
-		gen_opts	o = {n, change, 0, 0};
-		gen_result	r;
-		char		e[256];
-		int			rc = genrepo_write(dir, &o, &r, e, sizeof(e));
-
-		if (rc != 0)
-			fprintf(stderr, "run_plan: generate: %s\n", e);
-		else if (write(fds[1], &r, sizeof(r)) != (ssize_t) sizeof(r))
-			rc = -1;
-		_exit(rc == 0 ? 0 : 1);
-	}
-	close(fds[1]);
-	if (read(fds[0], res, sizeof(*res)) != (ssize_t) sizeof(*res))
-		die("generate", NULL);
-	close(fds[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (genrepo_in_child(dir, &o, res) != 0)
 		die("generate", NULL);
 }
 

@@ -119,39 +119,13 @@ typedef struct figures
 	double		rss;
 } figures;
 
-/*
- * Generates a repository of n models (one leaf change) in a child process.
- */
+/* The repository, with a leaf changed, generated in a child process. */
 static void
 generate_in_child(const char *dir, size_t n, gen_result *res)
 {
-	int			fds[2];
-	pid_t		pid;
-	int			status;
+	gen_opts	o = {n, GEN_CHANGE_LEAF, 0, 0};
 
-	if (pipe(fds) != 0)
-		die("pipe", NULL);
-	pid = fork();
-	if (pid < 0)
-		die("fork", NULL);
-	if (pid == 0)
-	{
-		gen_opts	o = {n, GEN_CHANGE_LEAF, 0, 0};
-		gen_result	r;
-		char		e[256];
-		int			rc = genrepo_write(dir, &o, &r, e, sizeof(e));
-
-		if (rc != 0)
-			fprintf(stderr, "run_repo: generate: %s\n", e);
-		else if (write(fds[1], &r, sizeof(r)) != (ssize_t) sizeof(r))
-			rc = -1;
-		_exit(rc == 0 ? 0 : 1);
-	}
-	close(fds[1]);
-	if (read(fds[0], res, sizeof(*res)) != (ssize_t) sizeof(*res))
-		die("generate", NULL);
-	close(fds[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (genrepo_in_child(dir, &o, res) != 0)
 		die("generate", NULL);
 }
 

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -963,6 +964,44 @@ done:
 	git_object_free(obj);
 	git_repository_free(repo);
 	return ret;
+}
+
+/*
+ * genrepo_write in a child process, so that the generator's memory does not
+ * count in the caller's peak RSS. Returns 0, or -1 with a message on
+ * standard error.
+ */
+static int
+genrepo_in_child(const char *path, const gen_opts *o, gen_result *res)
+{
+	int			fds[2];
+	pid_t		pid;
+	int			status;
+	int			ok;
+
+	if (pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+	{
+		gen_result	r;
+		char		e[256];
+		int			rc = genrepo_write(path, o, &r, e, sizeof(e));
+
+		if (rc != 0)
+			fprintf(stderr, "generate: %s\n", e);
+		else if (write(fds[1], &r, sizeof(r)) != (ssize_t) sizeof(r))
+			rc = -1;
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	ok = read(fds[0], res, sizeof(*res)) == (ssize_t) sizeof(*res);
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
 }
 
 #endif							/* IL_GENREPO_H */
