@@ -51,7 +51,14 @@ all: $(EXTENSION).control $(CLI)
 $(EXTENSION).control: $(EXTENSION).control.in Makefile
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-$(DATA_built): $(SQL_PARTS) Makefile
+# The list of parts is a prerequisite too, so removing or renaming one rebuilds
+# the script (a file's time stamp alone would not show that).
+SQL_LIST = src/sql/.parts
+$(SQL_LIST): FORCE
+	@echo '$(SQL_PARTS)' | cmp -s - $@ || echo '$(SQL_PARTS)' > $@
+FORCE:
+
+$(DATA_built): $(SQL_PARTS) $(SQL_LIST) Makefile
 	{ printf -- '-- ironlayer %s install script, generated from src/sql/ by make: do not edit.\n' '$(EXTVERSION)'; \
 	  printf '\\echo Use "CREATE EXTENSION ironlayer" to load this file. \\quit\n'; \
 	  for f in $(SQL_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
@@ -112,7 +119,7 @@ bench-build: $(BENCH_BINS)
 bench:
 	bash scripts/bench.sh
 
-.PHONY: deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build
+.PHONY: FORCE deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build
 
 deps:
 	bash scripts/deps.sh
