@@ -9,6 +9,8 @@ CREATE ROLE regress_ru_eng; GRANT ironlayer_engineer TO regress_ru_eng;
 CREATE ROLE regress_ru_eve; GRANT ironlayer_engineer TO regress_ru_eve;
 CREATE ROLE regress_ru_vic; GRANT ironlayer_viewer TO regress_ru_vic;
 CREATE ROLE regress_ru_runner;
+CREATE ROLE regress_ru_other;
+GRANT regress_ru_runner TO regress_ru_ann;
 SET ROLE regress_ru_ann;
 SELECT ironlayer.create_tenant('runs-a') IS NOT NULL AS created;
 SELECT ironlayer.add_member('runs-a', 'regress_ru_eng', 'engineer');
@@ -34,6 +36,7 @@ SELECT try($$SELECT ironlayer.set_environment('dev', '{"approvals_required": 1.5
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"schema_prefix": "Dev-"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "postgres"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_nobody"}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_other"}')$$) AS not_a_member;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"settings": [1]}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '[]')$$);
 SELECT try($$SELECT ironlayer.set_environment('Bad', '{}')$$);
@@ -87,7 +90,7 @@ SELECT try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')) AS viewer
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'plan_id', 'prod') AS run1 \gset
-SELECT try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')) AS second_active_run;
+SELECT regexp_replace(try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')), 'run \d+ ', 'run N ') AS second_active_run;
 SELECT step_index, model, run_type, start_date, end_date, cardinality(depends_on) AS deps, state, attempts
   FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
 
@@ -125,8 +128,8 @@ SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.wait(:run1, '1 s') AS final;
 SELECT ironlayer.retry(:run1) AS run2 \gset
 SELECT model, cardinality(depends_on) AS deps, state FROM ironlayer.run_steps WHERE run_id = :run2 ORDER BY step_index;
-SELECT try(format($$SELECT ironlayer.retry(%s)$$, :run2)) AS retry_active;
-SELECT try(format($$SELECT ironlayer.wait(%s, '0.2 s')$$, :run2)) AS wait_times_out;
+SELECT regexp_replace(try(format($$SELECT ironlayer.retry(%s)$$, :run2)), 'run \d+ ', 'run N ') AS retry_active;
+SELECT regexp_replace(try(format($$SELECT ironlayer.wait(%s, '0.2 s')$$, :run2)), 'run \d+ ', 'run N ') AS wait_times_out;
 SELECT ironlayer.cancel(:run2);
 SELECT ironlayer.cancel(:run2) AS cancel_again;
 SELECT state, cancelled, unfinished FROM ironlayer.run_summary WHERE run_id = :run2;

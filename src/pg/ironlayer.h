@@ -38,6 +38,8 @@ struct il_git_repo;
 struct il_error;
 extern struct il_git_repo *ironlayer_open_tenant_repo(const char *name, char **models_dir,
 													   int64 *repo_id);
+/* repo.c: a registered repository by its stored path (any tenant's; the caller checked) */
+extern struct il_git_repo *ironlayer_open_repo_path(const char *path, const char *hint);
 extern void ironlayer_core_error(const struct il_error *err, const char *hint) pg_attribute_noreturn();
 
 /* cache.c: the parse cache the core loads models through */
@@ -48,5 +50,8 @@ extern void ironlayer_parse_cache_flush(void);
 
 /* vault.c */
 extern void ironlayer_vault_init(void);
+
+/* worker.c: settings, shared memory and the launcher of the background workers */
+extern void ironlayer_worker_init(void);
 
 #endif							/* IRONLAYER_PG_H */

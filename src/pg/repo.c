@@ -350,18 +350,15 @@ text_array(const char *const *items, size_t n)
 }
 
 /*
- * Open the bound tenant's repository by name for a read function: its
- * libgit2 handle and models directory. Runs SPI itself.
+ * Open a registered repository by its stored path (kept open for the life
+ * of the process, see open_repo_cached), for callers that found the path
+ * themselves: ironlayer_open_tenant_repo and the executor, which crosses
+ * tenants. hint is for a failure, or NULL.
  */
 il_git_repo *
-ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
+ironlayer_open_repo_path(const char *path, const char *hint)
 {
-	pg_uuid_t	tenant;
-	char	   *path;
-	char	   *dir;
 	static bool malloc_tuned = false;
-
-	ironlayer_require_tenant(&tenant);
 
 	/*
 	 * A backend that reads repositories allocates and frees tens of
@@ -377,13 +374,28 @@ ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
 		mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 		malloc_tuned = true;
 	}
+	return open_repo_cached(path, hint);
+}
+
+/*
+ * Open the bound tenant's repository by name for a read function: its
+ * libgit2 handle and models directory. Runs SPI itself.
+ */
+il_git_repo *
+ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
+{
+	pg_uuid_t	tenant;
+	char	   *path;
+	char	   *dir;
+
+	ironlayer_require_tenant(&tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	lookup_repo(&tenant, name, &path, &dir, repo_id);
 	path = MemoryContextStrdup(CurrentMemoryContext, path);
 	SPI_finish();
 	*models_dir = pstrdup(dir);
-	return open_repo_cached(path, "The repository may have moved since it was registered; remove it and add it again.");
+	return ironlayer_open_repo_path(path, "The repository may have moved since it was registered; remove it and add it again.");
 }
 
 /* Say what the parse cache did (DEBUG1), for tests and tuning. */

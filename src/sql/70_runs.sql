@@ -143,6 +143,13 @@ BEGIN
 			ELSE
 				e.run_as := v OPERATOR(pg_catalog.#>>) '{}';
 				PERFORM @extschema@._check_run_as(e.run_as);
+				-- only a role the admin could become: never another tenant's
+				IF NOT @extschema@._is_superuser(caller)
+				   AND NOT pg_catalog.pg_has_role(caller, e.run_as, 'MEMBER') THEN
+					RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+						MESSAGE = pg_catalog.format('%s is not a member of run_as role "%s"', caller, e.run_as),
+						HINT = 'Model SQL may run only as a role its admin could act as: GRANT the role to the admin first.';
+				END IF;
 			END IF;
 		WHEN 'settings' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' THEN
@@ -339,6 +346,8 @@ CREATE TABLE @extschema@.run_steps (
 );
 COMMENT ON TABLE @extschema@.run_steps IS
 	'the steps of runs: state, attempts, lease, timings and scrubbed telemetry';
+CREATE INDEX runs_by_id ON @extschema@.runs (run_id);
+CREATE INDEX run_steps_by_run ON @extschema@.run_steps (run_id, step_id);
 CREATE INDEX run_steps_runnable ON @extschema@.run_steps (tenant_id, run_id, state)
 	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_steps', '');

@@ -70,6 +70,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.apply(text, text) TO ironlayer_engineer;
 GRANT EXECUTE ON FUNCTION @extschema@.cancel(bigint) TO ironlayer_engineer;
 GRANT EXECUTE ON FUNCTION @extschema@.retry(bigint) TO ironlayer_engineer;
 GRANT EXECUTE ON FUNCTION @extschema@.wait(bigint, interval) TO ironlayer_viewer;
+GRANT USAGE ON SCHEMA @extschema@ TO ironlayer_worker;
 GRANT EXECUTE ON FUNCTION @extschema@.claim_step(text, interval) TO ironlayer_worker;
 GRANT EXECUTE ON FUNCTION @extschema@.heartbeat(bigint, text, text, interval) TO ironlayer_worker;
 GRANT EXECUTE ON FUNCTION @extschema@.complete_step(bigint, text, text, boolean, bigint, text, text, text, text) TO ironlayer_worker;

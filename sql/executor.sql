@@ -1,0 +1,310 @@
+--
+-- The local executor: ironlayer._execute_step(run_id, step_id, worker) runs
+-- a claimed step on this server as the environment's run_as role, in the
+-- caller's transaction, and records it with complete_step(). Runs are
+-- driven by hand here, as a worker would drive them.
+--
+\set SHOW_CONTEXT never
+CREATE ROLE regress_ex_ann; GRANT ironlayer_admin TO regress_ex_ann;
+CREATE ROLE regress_ex_runner;		-- run_as: reads the sources
+GRANT regress_ex_runner TO regress_ex_ann;	-- an admin sets only a run_as it could become
+CREATE ROLE regress_ex_worker; GRANT ironlayer_worker TO regress_ex_worker;
+
+-- Sources.
+CREATE SCHEMA landing;
+CREATE SCHEMA ext;
+CREATE TABLE landing.orders (id int, customer_id int, amount numeric(8,2), order_date date);
+INSERT INTO landing.orders VALUES (1, 1, 10.00, '2026-01-02'), (2, 1, 0.00, '2026-01-05'),
+	(3, 2, 25.50, '2026-01-10'), (4, 3, -5.00, '2026-01-12');
+CREATE TABLE landing.customers (id int, name text);
+INSERT INTO landing.customers VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy');
+CREATE TABLE landing.events (id int, customer_id int, kind text, event_date date);
+INSERT INTO landing.events VALUES (1, 1, 'view', '2026-01-03'), (2, 1, 'buy', '2026-01-03'),
+	(3, 2, 'view', '2026-01-08');
+CREATE TABLE ext.fx (rate numeric);
+INSERT INTO ext.fx VALUES (2);
+GRANT USAGE ON SCHEMA landing, ext TO regress_ex_runner;
+GRANT SELECT ON ALL TABLES IN SCHEMA landing, ext TO regress_ex_runner;
+
+-- A second repository, made here: e1 adds an APPEND_ONLY model and its
+-- downstream, a view, two models the postgres executor refuses and one
+-- PostgreSQL refuses; e2 changes the APPEND_ONLY model, e3 the columns of
+-- the table the view reads.
+SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
+\setenv IL_EXEC :repo_root/exec
+\setenv GIT_AUTHOR_NAME ironlayer
+\setenv GIT_AUTHOR_EMAIL tests@ironlayer.invalid
+\setenv GIT_COMMITTER_NAME ironlayer
+\setenv GIT_COMMITTER_EMAIL tests@ironlayer.invalid
+\setenv GIT_CONFIG_NOSYSTEM 1
+\! rm -rf "$IL_EXEC" && mkdir -p "$IL_EXEC/models" && cd "$IL_EXEC" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: ex.one' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/one.sql && git add -A && git commit -q -m e0 && git tag e0
+\! cd "$IL_EXEC" && printf '%s\n' '-- name: ex.events' '-- kind: APPEND_ONLY' '-- time_column: event_date' 'SELECT id, kind, event_date FROM landing.events' "WHERE event_date BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/events.sql && printf '%s\n' '-- name: ex.daily' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: day' 'SELECT event_date AS day, count(*) AS events' 'FROM ex.events' "WHERE event_date BETWEEN '{{ start_date }}' AND '{{ end_date }}'" 'GROUP BY 1' >models/daily.sql && printf '%s\n' '-- name: ex.first_kind' '-- kind: FULL_REFRESH' 'SELECT id, kind FROM landing.events' 'QUALIFY row_number() OVER (PARTITION BY kind ORDER BY id) = 1' >models/first_kind.sql && printf '%s\n' '-- name: ex.copy' '-- kind: FULL_REFRESH' 'INSERT INTO ex.copy SELECT id FROM landing.events' >models/copy.sql && printf '%s\n' '-- name: ex.years' '-- kind: FULL_REFRESH' "SELECT id, date_format(event_date, 'yyyy') AS year FROM landing.events" >models/years.sql && printf '%s\n' '-- name: ex.one' '-- kind: FULL_REFRESH' "SELECT 1 AS x, 'a' AS tag" >models/one.sql && printf '%s\n' '-- name: ex.v' '-- kind: FULL_REFRESH' '-- materialization: VIEW' 'SELECT x, tag FROM ex.one' >models/v.sql && git add -A && git commit -q -m e1 && git tag e1
+\! cd "$IL_EXEC" && printf '%s\n' '-- name: ex.events' '-- kind: APPEND_ONLY' '-- time_column: event_date' 'SELECT id, kind, event_date FROM landing.events' "WHERE id > 0 AND event_date BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/events.sql && git add -A && git commit -q -m e2 && git tag e2
+\! cd "$IL_EXEC" && printf '%s\n' '-- name: ex.one' '-- kind: FULL_REFRESH' "SELECT 1 AS x, 'a' AS tag, 2 AS extra" >models/one.sql && git add -A && git commit -q -m e3 && git tag e3
+
+-- A tenant whose dev environment runs model SQL as regress_ex_runner.
+SET ROLE regress_ex_ann;
+SELECT ironlayer.create_tenant('exec-a') IS NOT NULL AS created;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
+SELECT ironlayer.add_repo('exec', 'exec') > 0 AS added;
+SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ex_runner"}');
+RESET ROLE;
+
+-- What a worker does: claim a step, run it; on an error, roll the step's
+-- work back (the subtransaction) and record the failure.
+CREATE FUNCTION public.exec_next(worker text, OUT model text, OUT result text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	s record;
+BEGIN
+	SELECT c.run_id, c.step_id, rs.model AS m INTO s
+	  FROM ironlayer.claim_step(worker) c JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+	IF NOT FOUND THEN
+		result := 'nothing to run';
+		RETURN;
+	END IF;
+	model := s.m;
+	BEGIN
+		result := ironlayer._execute_step(s.run_id, s.step_id, worker) || ' rows';
+	EXCEPTION WHEN OTHERS THEN
+		result := SQLSTATE || ': ' || SQLERRM;
+		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE, SQLERRM);
+	END;
+END $$;
+-- the state of a run's steps
+CREATE FUNCTION public.steps_of(run bigint)
+RETURNS TABLE (model text, run_type text, start_date date, end_date date, state text, rows_affected bigint,
+			   executor text, sha_ok boolean, error_class text)
+LANGUAGE sql AS $$
+	SELECT model, run_type, start_date, end_date, state, rows_affected, executor,
+		   statement_sha256 ~ '^[0-9a-f]{64}$', error_class
+	  FROM ironlayer.run_steps WHERE run_id = run ORDER BY step_index
+$$;
+-- error text without run and step ids (they depend on what ran before)
+CREATE FUNCTION public.masked(t text) RETURNS text LANGUAGE sql AS $$
+	SELECT regexp_replace(regexp_replace(t, '[0-9a-f]{64}', 'S', 'g'), 'run [0-9]+', 'run R', 'g')
+$$;
+CREATE FUNCTION public.step_of(run bigint, m text) RETURNS text LANGUAGE sql AS $$
+	SELECT step_id FROM ironlayer.run_steps WHERE run_id = run AND model = m
+$$;
+
+--
+-- 1. Every model of shop rebuilt: cycle -> main changes raw.orders, and all
+-- its descendants follow as full refreshes.
+--
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('shop', 'cycle', 'main', '2026-01-15')->>'plan_id' AS full_plan \gset
+SELECT ironlayer.apply(:'full_plan', 'dev') AS run1 \gset
+RESET ROLE;
+SELECT step_index, model, kind, materialization, run_type, start_date, end_date, parallel_group
+  FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
+
+-- Refusals: a step nobody claimed, a step of another worker, no such step,
+-- nulls, a caller who is not a worker.
+SELECT masked(try(format($$SELECT ironlayer._execute_step(%s, %L, 'w1')$$, :run1, step_of(:run1, 'raw.orders')))) AS unclaimed;
+SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+SELECT masked(try(format($$SELECT ironlayer._execute_step(%s, %L, 'w2')$$, :run1, step_of(:run1, 'raw.orders')))) AS other_worker;
+SELECT masked(try(format($$SELECT ironlayer._execute_step(%s, 'nope', 'w1')$$, :run1))) AS no_step;
+SELECT try($$SELECT ironlayer._execute_step(NULL, 'x', 'w1')$$) AS null_run;
+SET ROLE regress_ex_ann;
+SELECT try(format($$SELECT ironlayer._execute_step(%s, %L, 'w1')$$, :run1, step_of(:run1, 'raw.orders'))) AS not_a_worker;
+-- A worker that is no superuser runs the claimed step (rows written);
+-- done, the step is held by nobody.
+RESET ROLE;
+SELECT step_of(:run1, 'raw.orders') AS raw_step \gset
+SET ROLE regress_ex_worker;
+SELECT ironlayer._execute_step(:run1, :'raw_step', 'w1') AS raw_orders_rows;
+RESET ROLE;
+SELECT masked(try(format($$SELECT ironlayer._execute_step(%s, %L, 'w1')$$, :run1, :'raw_step'))) AS run_twice;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM steps_of(:run1);
+SELECT state FROM ironlayer.runs WHERE run_id = :run1;
+-- The tables, in schemas made for run_as and owned by it.
+SELECT * FROM dev_raw.orders ORDER BY id;
+SELECT * FROM dev_staging.orders ORDER BY id;
+SELECT * FROM dev_staging.customers ORDER BY id;
+SELECT * FROM dev_marts.revenue ORDER BY order_date;
+SELECT * FROM dev_marts.customer_summary ORDER BY id;
+SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, pg_get_userbyid(n.nspowner) AS schema_owner
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname LIKE 'dev\_%' AND c.relkind IN ('r', 'v') ORDER BY 1, 2;
+-- the full refresh of an incremental model covers all history up to as_of
+SELECT environment, model, start_date, end_date, updated_by FROM ironlayer.watermarks
+ WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run1) ORDER BY model;
+
+--
+-- 2. The same plan again, after the sources changed: tables are replaced
+-- whole (a new table renamed into place, or, for staging.orders, which a
+-- view reads, new rows in the same table), the key-merged model is merged.
+--
+UPDATE landing.customers SET name = 'Anne' WHERE id = 1;
+INSERT INTO landing.customers VALUES (4, 'Dee');
+INSERT INTO landing.orders VALUES (5, 4, 7.25, '2026-01-14');
+SELECT 'dev_raw.orders'::regclass::oid AS raw_oid, 'dev_staging.orders'::regclass::oid AS staging_oid \gset
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'full_plan', 'dev') AS run2 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT state FROM ironlayer.runs WHERE run_id = :run2;
+SELECT 'dev_raw.orders'::regclass::oid <> :raw_oid AS raw_replaced,
+       'dev_staging.orders'::regclass::oid = :staging_oid AS staging_kept;
+SELECT count(*) AS leftovers FROM pg_class WHERE relname LIKE '%\_\_ironlayer\_new';
+SELECT * FROM dev_staging.customers ORDER BY id;
+SELECT * FROM dev_marts.customer_summary ORDER BY id;
+SELECT count(*) AS raw_orders FROM dev_raw.orders;
+
+--
+-- 3. Incremental: v1 -> main changes staging.orders alone, which loads
+-- from its watermark's end to as_of; running the same range again leaves
+-- the same rows.
+--
+INSERT INTO landing.orders VALUES (6, 2, 3.00, '2026-01-17'), (7, 3, 4.00, '2026-01-19');
+DELETE FROM landing.orders WHERE id = 5;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-20')->>'plan_id' AS inc_plan \gset
+SELECT ironlayer.apply(:'inc_plan', 'dev') AS run3 \gset
+RESET ROLE;
+-- raw.orders is not in this plan: staging.orders reads what is in it
+TRUNCATE dev_raw.orders;
+INSERT INTO dev_raw.orders SELECT * FROM landing.orders;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM steps_of(:run3);
+SELECT * FROM dev_staging.orders ORDER BY id;
+SELECT model, start_date, end_date FROM ironlayer.watermarks
+ WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run3) ORDER BY model;
+SELECT count(*) AS rows_before, sum(amount) AS amount_before FROM dev_staging.orders \gset
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'inc_plan', 'dev') AS run4 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT count(*) = :rows_before AS same_rows, sum(amount) = :amount_before AS same_amount,
+       count(DISTINCT id) = count(*) AS no_duplicates
+  FROM dev_staging.orders;
+-- the same statements ran
+SELECT count(DISTINCT statement_sha256) AS statement_hashes FROM ironlayer.run_steps
+ WHERE run_id IN (:run3, :run4) AND model = 'staging.orders';
+
+--
+-- 4. APPEND_ONLY, its incremental downstream, and what the executor
+-- refuses: Databricks SQL PostgreSQL cannot run, a model that is not a
+-- query; a Databricks function PostgreSQL lacks fails with its SQLSTATE.
+--
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('exec', 'e0', 'e1', '2026-01-05')->>'plan_id' AS e1_plan \gset
+SELECT ironlayer.apply(:'e1_plan', 'dev') AS run5 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM steps_of(:run5);
+SELECT model, left(error_message, 60) AS error FROM ironlayer.run_steps
+ WHERE run_id = :run5 AND state = 'failed' ORDER BY model;
+SELECT state FROM ironlayer.runs WHERE run_id = :run5;
+SELECT * FROM dev_ex.events ORDER BY id;
+SELECT * FROM dev_ex.daily ORDER BY day;
+SELECT * FROM dev_ex.v;
+-- e1 -> e2 changes ex.events: it appends from its watermark's end
+INSERT INTO landing.events VALUES (4, 2, 'buy', '2026-01-09'), (5, 3, 'view', '2026-01-09');
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('exec', 'e1', 'e2', '2026-01-10')->>'plan_id' AS e2_plan \gset
+SELECT ironlayer.apply(:'e2_plan', 'dev') AS run6 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM steps_of(:run6);
+SELECT * FROM dev_ex.events ORDER BY id;
+SELECT * FROM dev_ex.daily ORDER BY day;
+SELECT model, start_date, end_date FROM ironlayer.watermarks
+ WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run6) AND model LIKE 'ex.%' ORDER BY model;
+
+--
+-- 5. A failing step: run_as may not read landing.events (42501). Nothing
+-- of the step stays, its downstream step is skipped, the run fails.
+--
+REVOKE SELECT ON landing.events FROM regress_ex_runner;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'e2_plan', 'dev') AS run7 \gset
+RESET ROLE;
+SELECT count(*) AS events_before FROM dev_ex.events \gset
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run7 ORDER BY step_index;
+SELECT state FROM ironlayer.runs WHERE run_id = :run7;
+SELECT count(*) = :events_before AS events_unchanged FROM dev_ex.events;
+GRANT SELECT ON landing.events TO regress_ex_runner;
+-- a missing source table: 42P01, with PostgreSQL's own message
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'full_plan', 'dev') AS run8 \gset
+RESET ROLE;
+ALTER TABLE ext.fx RENAME TO fx_gone;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run8 ORDER BY step_index;
+ALTER TABLE ext.fx_gone RENAME TO fx;
+-- an environment whose run_as became a superuser is refused before anything runs
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'e2_plan', 'dev') AS run9 \gset
+RESET ROLE;
+ALTER ROLE regress_ex_runner SUPERUSER;
+SELECT * FROM exec_next('w1');
+ALTER ROLE regress_ex_runner NOSUPERUSER;
+SELECT * FROM exec_next('w1');
+SELECT state FROM ironlayer.runs WHERE run_id = :run9;
+
+--
+-- 6. A full refresh whose columns changed, of a table a view reads: the
+-- table cannot be replaced (2BP01, naming the view); once the view is
+-- dropped, a retry replaces the table and makes the view again.
+--
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('exec', 'e2', 'e3', '2026-01-10')->>'plan_id' AS e3_plan \gset
+SELECT ironlayer.apply(:'e3_plan', 'dev') AS run10 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run10 ORDER BY step_index;
+SELECT * FROM dev_ex.v;
+DROP VIEW dev_ex.v;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:run10) AS run11 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT * FROM steps_of(:run11);
+SELECT * FROM dev_ex.one;
+SELECT * FROM dev_ex.v;
+SELECT count(*) AS runs_left_active FROM ironlayer.runs WHERE state IN ('pending', 'running');
+

@@ -1,0 +1,1108 @@
+/*-------------------------------------------------------------------------
+ *
+ * executor.c
+ *	  The local executor: ironlayer._execute_step(run_id, step_id, worker)
+ *	  runs one claimed step of a run on this PostgreSQL server, inside the
+ *	  caller's transaction (docs/runs.md, "The local executor").
+ *
+ * The model's data, its watermark and the step's state change in the one
+ * transaction of the caller: the step is recorded by complete_step() as
+ * the last act, so a crash loses nothing and applies nothing twice. Any
+ * failure is an ERROR with a deliberate SQLSTATE; the caller rolls back and
+ * records it with complete_step(..., false, ...).
+ *
+ * Thin, as the rest of src/pg: the core loads the models at the plan's
+ * target commit (il_repo_load, through the parse cache), reads the model's
+ * file (il_git_read_blob) and renders it for PostgreSQL (il_render_model:
+ * model references to "<schema_prefix><schema>"."<table>", date templates,
+ * constructs PostgreSQL cannot run refused by name, the guard on the
+ * rendered text). This file finds the rows, wraps the query in the
+ * statements of the model's materialization and runs them with SPI as the
+ * environment's run_as role.
+ *
+ * Identities. The SQL function is SECURITY DEFINER with row_security off:
+ * the extension owner reads and writes ironlayer's tables across tenants
+ * and creates missing target schemas (owned by run_as). Model SQL runs as
+ * run_as (never a superuser, checked again here), inside a security-
+ * restricted operation, with search_path "pg_catalog, pg_temp" and
+ * row_security on; settings it changes are undone when it returns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/uuid.h"
+
+#include "il_date.h"
+#include "il_git.h"
+#include "il_lex.h"
+#include "il_render.h"
+#include "il_repo.h"
+#include "il_sha256.h"
+#include "ironlayer.h"
+
+/* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
+#define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+
+/* The first key of the advisory lock that serializes creating one schema ('iron'). */
+#define SCHEMA_LOCK_CLASS 1769107310
+
+/* Suffix of the table a full refresh builds before it takes the old one's place. */
+#define NEW_SUFFIX "__ironlayer_new"
+
+/* What the executor knows of the step, gathered before anything runs. */
+typedef struct Step
+{
+	/* the arguments */
+	int64		run_id;
+	char	   *step_id;
+	char	   *worker;
+
+	/* ironlayer.run_steps, runs, plans, environments, repos */
+	pg_uuid_t	tenant;
+	char	   *model;			/* lower-case full name */
+	bool		full_refresh;	/* run_type FULL_REFRESH (else INCREMENTAL) */
+	bool		step_range;		/* the step has start_date and end_date */
+	DateADT		step_start;
+	DateADT		step_end;
+	char	   *environment;
+	char	   *repository;
+	char	   *applied_by;		/* runs.created_by */
+	char	   *target;			/* the plan's target commit */
+	DateADT		as_of;
+	char	   *schema_prefix;
+	char	   *run_as_name;
+	Oid			run_as;
+	int64		repo_id;
+	char	   *repo_path;
+	char	   *models_dir;
+
+	/* the model at the target commit (copied out of the core's memory) */
+	char	   *path;
+	il_model_kind kind;
+	il_materialization materialization;
+	char	   *time_column;	/* NULL when the header has none */
+	List	   *unique_key;		/* of char *, as written in the header */
+
+	/* the range the step covers, "YYYY-MM-DD", or both empty */
+	char		start[IL_DATE_LEN + 1];
+	char		end[IL_DATE_LEN + 1];
+
+	/* the rendered query (no ';') and the model's relation */
+	char	   *sql;
+	char	   *relation;		/* "schema"."table" */
+	char	   *schema;			/* unquoted */
+	char	   *table;			/* unquoted */
+} Step;
+
+/* What the core allocated (malloc), freed on every path. */
+typedef struct CoreMem
+{
+	il_repo_models *models;
+	il_buf		blob;
+	il_buf		sql;
+	il_buf		relation;
+	il_tokens	tokens;
+} CoreMem;
+
+/* ------------------------------------------------------------- helpers */
+
+/* The text "YYYY-MM-DD" of a date (what il_render expects). */
+static void
+format_date(DateADT d, char out[IL_DATE_LEN + 1], const char *what)
+{
+	int64		days = (int64) d + UNIX_TO_PG_DAYS;
+
+	if (DATE_NOT_FINITE(d) || days < IL_DATE_MIN || days > IL_DATE_MAX
+		|| !il_date_format((il_date) days, out))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must lie between 0001-01-01 and 9999-12-31", what)));
+}
+
+static DateADT
+parse_date(const char *s)
+{
+	il_date		d;
+	il_error	err;
+
+	il_error_clear(&err);
+	if (il_date_parse(s, strlen(s), &d, &err) != 0)
+		elog(ERROR, "invalid date \"%s\"", s);
+	return (DateADT) (d - UNIX_TO_PG_DAYS);
+}
+
+/* A text column of the current SPI result (palloc'd in the caller's context), or NULL. */
+static char *
+spi_text(int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
+/*
+ * A column named in the header (time_column, an item of unique_key) as
+ * PostgreSQL names the query's result column: `quoted` keeps its case, a
+ * plain name is folded to lower case, as PostgreSQL folds an unquoted
+ * alias. A dotted path (a struct field in Databricks) is refused.
+ */
+static char *
+header_column(const Step *st, const char *written, const char *key)
+{
+	size_t		n = strlen(written);
+	StringInfoData b;
+	size_t		i;
+
+	initStringInfo(&b);
+	if (n >= 2 && written[0] == '`' && written[n - 1] == '`')
+	{
+		for (i = 1; i + 1 < n; i++)
+		{
+			if (written[i] == '`')
+			{
+				if (i + 2 < n && written[i + 1] == '`')
+				{
+					appendStringInfoChar(&b, '`');
+					i++;
+					continue;
+				}
+				goto dotted;
+			}
+			appendStringInfoChar(&b, written[i]);
+		}
+		return b.data;
+	}
+	for (i = 0; i < n; i++)
+	{
+		char		c = written[i];
+
+		if (c == '.' || c == '`')
+			goto dotted;
+		appendStringInfoChar(&b, (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c);
+	}
+	return b.data;
+
+dotted:
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("model %s: %s %s is a path into a nested column, which the postgres executor cannot use",
+					st->model, key, written),
+			 errhint("Name a column of the model's result.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* Is name among the columns (a List of char *)? */
+static bool
+has_column(List *columns, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* "a, b, c" of a List of char *, for messages. */
+static char *
+column_list(List *columns)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, columns)
+		appendStringInfo(&b, "%s%s", b.len ? ", " : "", (const char *) lfirst(lc));
+	return b.data;
+}
+
+/* ------------------------------------------------------ the step's rows */
+
+/*
+ * Locks the step's row for the rest of the transaction and checks that the
+ * worker holds it: while the lock is held, claim_step (SKIP LOCKED) cannot
+ * hand the step to another worker, even once the lease has expired.
+ */
+static void
+lock_step(Step *st, MemoryContext cxt)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	bool		isnull;
+	char	   *state;
+	char	   *owner;
+	char	   *run_type;
+	HeapTuple	t;
+	TupleDesc	td;
+
+	values[0] = Int64GetDatum(st->run_id);
+	values[1] = CStringGetTextDatum(st->step_id);
+	if (SPI_execute_with_args("SELECT s.tenant_id, s.model, s.run_type, s.start_date, s.end_date,"
+							  "       s.state, s.lease_owner"
+							  "  FROM ironlayer.run_steps s"
+							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
+							  "   AND s.step_id OPERATOR(pg_catalog.=) $2"
+							  "   FOR UPDATE",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "step look-up failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("step %s of run " INT64_FORMAT " does not exist", st->step_id, st->run_id)));
+	t = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	state = spi_text(6, cxt);
+	owner = spi_text(7, cxt);
+	if (strcmp(state, "running") != 0 || owner == NULL || strcmp(owner, st->worker) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step %s of run " INT64_FORMAT " is not held by worker %s",
+						st->step_id, st->run_id, st->worker),
+				 owner ? errdetail("The step is %s; worker %s holds its lease.", state, owner)
+				 : errdetail("The step is %s; no worker holds it.", state),
+				 errhint("A worker runs only the steps it holds: claim one with ironlayer.claim_step(worker).")));
+	memcpy(&st->tenant, DatumGetUUIDP(SPI_getbinval(t, td, 1, &isnull)), sizeof(pg_uuid_t));
+	st->model = spi_text(2, cxt);
+	run_type = spi_text(3, cxt);
+	st->full_refresh = strcmp(run_type, "FULL_REFRESH") == 0;
+	st->step_start = DatumGetDateADT(SPI_getbinval(t, td, 4, &isnull));
+	st->step_range = !isnull;
+	st->step_end = DatumGetDateADT(SPI_getbinval(t, td, 5, &isnull));
+	st->step_range = st->step_range && !isnull;
+}
+
+/* The run, its plan, environment and repository. */
+static void
+read_run(Step *st, MemoryContext cxt)
+{
+	Oid			types[2] = {UUIDOID, INT8OID};
+	Datum		values[2];
+	bool		isnull;
+	char	   *executor;
+	HeapTuple	t;
+	TupleDesc	td;
+
+	values[0] = UUIDPGetDatum(&st->tenant);
+	values[1] = Int64GetDatum(st->run_id);
+	if (SPI_execute_with_args("SELECT r.environment, p.repository, r.created_by::text, p.target, p.as_of,"
+							  "       e.schema_prefix, e.run_as::text, e.executor,"
+							  "       g.repo_id, g.path, g.models_dir, e.name"
+							  "  FROM ironlayer.runs r"
+							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
+							  "  LEFT JOIN ironlayer.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+							  "                                    AND e.name OPERATOR(pg_catalog.=) r.environment"
+							  "  LEFT JOIN ironlayer.repos g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+							  "                             AND g.name OPERATOR(pg_catalog.=) p.repository"
+							  " WHERE r.tenant_id OPERATOR(pg_catalog.=) $1 AND r.run_id OPERATOR(pg_catalog.=) $2",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "run look-up failed");
+	if (SPI_processed != 1)
+		elog(ERROR, "run " INT64_FORMAT " of step %s not found", st->run_id, st->step_id);
+	t = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	st->environment = spi_text(1, cxt);
+	st->repository = spi_text(2, cxt);
+	st->applied_by = spi_text(3, cxt);
+	st->target = spi_text(4, cxt);
+	st->as_of = DatumGetDateADT(SPI_getbinval(t, td, 5, &isnull));
+	st->schema_prefix = spi_text(6, cxt);
+	st->run_as_name = spi_text(7, cxt);
+	executor = spi_text(8, cxt);
+	st->repo_id = DatumGetInt64(SPI_getbinval(t, td, 9, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("repository \"%s\" of run " INT64_FORMAT " no longer exists", st->repository, st->run_id),
+				 errhint("Register the repository again under the same name, or cancel the run.")));
+	st->repo_path = spi_text(10, cxt);
+	st->models_dir = spi_text(11, cxt);
+	(void) SPI_getbinval(t, td, 12, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("environment \"%s\" of run " INT64_FORMAT " does not exist", st->environment, st->run_id)));
+	if (strcmp(executor, "postgres") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("environment \"%s\" runs steps on executor \"%s\", not on this server",
+						st->environment, executor)));
+	if (st->run_as_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("environment \"%s\" has no run_as role", st->environment),
+				 errhint("A tenant admin sets one: ironlayer.set_environment(name, '{\"run_as\": \"role\"}').")));
+	st->run_as = get_role_oid(st->run_as_name, true);
+	if (!OidIsValid(st->run_as))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("run_as role \"%s\" of environment \"%s\" does not exist",
+						st->run_as_name, st->environment)));
+	if (superuser_arg(st->run_as))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("run_as role \"%s\" of environment \"%s\" is a superuser",
+						st->run_as_name, st->environment),
+				 errdetail("Model SQL never runs with superuser rights.")));
+}
+
+/* ------------------------------------------------- the model, rendered */
+
+/* Raise an error of il_render for the step's model. */
+static void
+render_error(const Step *st, const char *path, const il_error *err)
+{
+	const char *s = il_render_sqlstate(err->code);
+	int			code = MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+
+	if (err->line > 0)
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("model %s, line %d: %s", st->model, err->line, err->message),
+				 errdetail("In %s at commit %s, line %d, column %d.", path, st->target, err->line, err->column)));
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("model %s: %s", st->model, err->message)));
+}
+
+static int
+model_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *) key, ((const il_repo_model *) elem)->name);
+}
+
+/*
+ * Loads the models at the plan's target, finds the step's model, reads
+ * and renders its file; copies what the rest needs into st. The core's
+ * memory is freed on every path.
+ */
+static void
+load_model(Step *st, MemoryContext cxt)
+{
+	CoreMem    *c = palloc0(sizeof(CoreMem));
+	il_git_repo *git;
+
+	git = ironlayer_open_repo_path(st->repo_path,
+								   "The repository may have moved since it was registered; remove it and add it again.");
+	il_buf_init(&c->blob);
+	il_buf_init(&c->sql);
+	il_buf_init(&c->relation);
+	PG_TRY();
+	{
+		il_error	err;
+		const il_repo_model *m;
+		size_t		node;
+		size_t		i;
+		il_parse_status ps;
+
+		il_error_clear(&err);
+		if (il_repo_load(git, st->target, st->models_dir, ironlayer_parse_cache(), IL_REPO_DAG,
+						 &c->models, &err) != 0)
+		{
+			ironlayer_parse_cache_flush();
+			ironlayer_core_error(&err, NULL);
+		}
+		ironlayer_parse_cache_flush();
+		m = bsearch(st->model, c->models->models, c->models->n, sizeof(il_repo_model), model_cmp);
+		if (m == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model %s does not exist at commit %s of repository \"%s\"",
+							st->model, st->target, st->repository)));
+		node = (size_t) (m - c->models->models);
+		st->path = MemoryContextStrdup(cxt, m->path);
+		st->kind = m->kind;
+		st->materialization = m->materialization;
+		st->time_column = m->time_column ? MemoryContextStrdup(cxt, m->time_column) : NULL;
+		for (i = 0; i < m->unique_key.n; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			st->unique_key = lappend(st->unique_key, pstrdup(m->unique_key.items[i]));
+			MemoryContextSwitchTo(old);
+		}
+
+		/*
+		 * The range: an incremental step's own; all history up to as_of for
+		 * a full refresh of a model that keeps history; none otherwise.
+		 */
+		st->start[0] = st->end[0] = '\0';
+		if (!st->full_refresh)
+		{
+			if (!st->step_range)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("incremental step %s of run " INT64_FORMAT " has no date range",
+								st->step_id, st->run_id)));
+			format_date(st->step_start, st->start, "a step's start_date");
+			format_date(st->step_end, st->end, "a step's end_date");
+		}
+		else if (m->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE || m->kind == IL_KIND_APPEND_ONLY)
+		{
+			strlcpy(st->start, "0001-01-01", sizeof(st->start));
+			format_date(st->as_of, st->end, "the plan's as_of");
+		}
+
+		il_error_clear(&err);
+		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
+			ironlayer_core_error(&err, NULL);
+		if (il_render_model(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
+							st->schema_prefix, st->start[0] ? st->start : NULL,
+							st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
+			render_error(st, m->path, &err);
+		if (il_render_relation(m->name, st->schema_prefix, &c->relation, &err) != 0)
+			render_error(st, m->path, &err);
+
+		/* a query, which the statements below wrap */
+		if (m->statement != IL_STMT_SELECT)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("model %s is not a query: its statement is %s, and the postgres executor runs queries only",
+							st->model, il_stmt_kind_name(m->statement) ? il_stmt_kind_name(m->statement) : "empty"),
+					 errdetail("In %s at commit %s.", m->path, st->target),
+					 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
+
+		/*
+		 * The guard let through one statement at most, so every ';' left is
+		 * an empty statement around it: blank them, so the query can be
+		 * wrapped (lines and columns stay the file's).
+		 */
+		ps = il_lex(c->sql.data ? c->sql.data : "", c->sql.len, 0, &c->tokens, &err);
+		if (ps != IL_PARSE_OK)
+			render_error(st, m->path, &err);
+		for (i = 0; i < c->tokens.n; i++)
+			if (c->tokens.tok[i].type == IL_TOK_SEMI)
+				c->sql.data[c->tokens.tok[i].off] = ' ';
+
+		st->sql = MemoryContextStrdup(cxt, c->sql.data ? c->sql.data : "");
+		st->relation = MemoryContextStrdup(cxt, c->relation.data);
+	}
+	PG_FINALLY();
+	{
+		if (c->models != NULL)
+			il_repo_models_free(c->models);
+		il_buf_free(&c->blob);
+		il_buf_free(&c->sql);
+		il_buf_free(&c->relation);
+		il_tokens_free(&c->tokens);
+	}
+	PG_END_TRY();
+
+	/* "schema"."table" as PostgreSQL reads it */
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		List	   *parts = stringToQualifiedNameList(st->relation);
+
+		if (list_length(parts) != 2)
+			elog(ERROR, "unexpected relation %s", st->relation);
+		st->schema = pstrdup(strVal(linitial(parts)));
+		st->table = pstrdup(strVal(lsecond(parts)));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* ------------------------------------------------------------- running */
+
+/*
+ * Creates the model's schema, owned by run_as, when it does not exist.
+ * Runs as the extension owner. Two workers that create one schema at once
+ * take turns (the second finds it made), instead of the second failing on
+ * pg_namespace's unique index.
+ */
+static void
+ensure_schema(const Step *st)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *sql;
+
+	if (OidIsValid(get_namespace_oid(st->schema, true)))
+		return;
+	values[0] = CStringGetTextDatum(st->schema);
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(SCHEMA_LOCK_CLASS)
+							  ", pg_catalog.hashtext($1))",
+							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "schema lock failed");
+	AcceptInvalidationMessages();
+	if (OidIsValid(get_namespace_oid(st->schema, true)))
+		return;
+	sql = psprintf("CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s",
+				   quote_identifier(st->schema), quote_identifier(st->run_as_name));
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "schema creation failed");
+}
+
+/* Runs one statement of the model (as run_as) and keeps its text for the hash. */
+static uint64
+run(StringInfo log, const char *sql, int expect)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "unexpected result %s of a step's statement", SPI_result_code_string(ret));
+	appendStringInfoString(log, sql);
+	appendStringInfoString(log, ";\n");
+	return SPI_processed;
+}
+
+/*
+ * The names of the query's result columns, in order, from its description
+ * (the query is parsed and planned, not run).
+ */
+static List *
+result_columns(const Step *st)
+{
+	SPIPlanPtr	plan = SPI_prepare(st->sql, 0, NULL);
+	List	   *sources;
+	CachedPlanSource *src;
+	List	   *columns = NIL;
+	int			i;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the query of model %s: %s", st->model,
+			 SPI_result_code_string(SPI_result));
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1)
+		elog(ERROR, "the query of model %s is not one statement", st->model);
+	src = (CachedPlanSource *) linitial(sources);
+	if (src->resultDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model %s returns no rows", st->model),
+				 errhint("Write the model as one query.")));
+	for (i = 0; i < src->resultDesc->natts; i++)
+	{
+		char	   *name = pstrdup(NameStr(TupleDescAttr(src->resultDesc, i)->attname));
+
+		if (has_column(columns, name))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("model %s returns two columns named \"%s\"", st->model, name),
+					 errhint("Give every column of the query its own name.")));
+		columns = lappend(columns, name);
+	}
+	SPI_freeplan(plan);
+	return columns;
+}
+
+/* The model's relation as it exists now: its oid (InvalidOid if none) and kind. */
+static Oid
+existing_relation(const Step *st, char *relkind)
+{
+	Oid			nsp = get_namespace_oid(st->schema, true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid(st->table, nsp) : InvalidOid;
+
+	*relkind = OidIsValid(rel) ? get_rel_relkind(rel) : '\0';
+	return rel;
+}
+
+/* The names of a relation's columns, in order. */
+static List *
+relation_columns(Oid relid)
+{
+	Relation	r = relation_open(relid, AccessShareLock);
+	TupleDesc	d = RelationGetDescr(r);
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < d->natts; i++)
+		if (!TupleDescAttr(d, i)->attisdropped)
+			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(d, i)->attname)));
+	relation_close(r, NoLock);
+	return columns;
+}
+
+/* Do two tables have the same columns (names, types, collations) in the same order? */
+static bool
+same_columns(Oid a, Oid b)
+{
+	Relation	ra = relation_open(a, AccessShareLock);
+	Relation	rb = relation_open(b, AccessShareLock);
+	TupleDesc	da = RelationGetDescr(ra);
+	TupleDesc	db = RelationGetDescr(rb);
+	int			i = 0;
+	int			j = 0;
+	bool		same = true;
+
+	for (;;)
+	{
+		Form_pg_attribute x;
+		Form_pg_attribute y;
+
+		while (i < da->natts && TupleDescAttr(da, i)->attisdropped)
+			i++;
+		while (j < db->natts && TupleDescAttr(db, j)->attisdropped)
+			j++;
+		if (i == da->natts || j == db->natts)
+		{
+			same = i == da->natts && j == db->natts;
+			break;
+		}
+		x = TupleDescAttr(da, i++);
+		y = TupleDescAttr(db, j++);
+		if (strcmp(NameStr(x->attname), NameStr(y->attname)) != 0 || x->atttypid != y->atttypid
+			|| x->atttypmod != y->atttypmod || x->attcollation != y->attcollation)
+		{
+			same = false;
+			break;
+		}
+	}
+	relation_close(ra, NoLock);
+	relation_close(rb, NoLock);
+	return same;
+}
+
+/*
+ * The objects that depend on a relation from outside it (views, foreign
+ * keys, functions with SQL bodies), for a message; NULL when there are none.
+ */
+static char *
+dependents(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(DISTINCT o, ', ')"
+							  "  FROM (SELECT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                    THEN (SELECT 'view ' OPERATOR(pg_catalog.||) r.ev_class::pg_catalog.regclass::text"
+							  "                            FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
+							  "                    ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END AS o"
+							  "          FROM pg_catalog.pg_depend d"
+							  "         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND d.refobjid OPERATOR(pg_catalog.=) $1"
+							  "           AND d.deptype OPERATOR(pg_catalog.=) 'n') x",
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "dependency look-up failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* DROP of the model's existing relation, by its kind; nothing may depend on it. */
+static void
+drop_existing(const Step *st, Oid relid, char relkind, StringInfo log)
+{
+	const char *what;
+	char	   *deps;
+
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_PARTITIONED_TABLE:
+			what = "TABLE";
+			break;
+		case RELKIND_VIEW:
+			what = "VIEW";
+			break;
+		case RELKIND_MATVIEW:
+			what = "MATERIALIZED VIEW";
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("relation %s of model %s exists and is not a table or a view", st->relation, st->model),
+					 errhint("Drop or rename it; the executor builds a table or a view there.")));
+			return;
+	}
+	deps = dependents(relid);
+	if (deps != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot replace %s of model %s while other objects depend on it: %s",
+						st->relation, st->model, deps),
+				 errdetail("The model's columns changed, so the new rows cannot go into the existing relation."),
+				 errhint("Drop the dependent objects (views of models are made again by their steps), then retry the run.")));
+	run(log, psprintf("DROP %s %s", what, st->relation), SPI_OK_UTILITY);
+}
+
+/* A table name with the suffix, cut to fit NAMEDATALEN at a whole character. */
+static char *
+new_table_name(const char *table)
+{
+	int			room = NAMEDATALEN - 1 - (int) strlen(NEW_SUFFIX);
+	int			len = (int) strlen(table);
+
+	if (len > room)
+		len = pg_mbcliplen(table, len, room);
+	return psprintf("%.*s%s", len, table, NEW_SUFFIX);
+}
+
+/* Column names quoted, joined by ", ", each with a prefix ("s." or ""). */
+static char *
+quoted_columns(List *columns, const char *prefix)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, columns)
+		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier((const char *) lfirst(lc)));
+	return b.data;
+}
+
+/*
+ * Every column of the query must be a column of the existing table the
+ * rows go into (an incremental insert, a merge): a clear error otherwise.
+ */
+static void
+check_columns_exist(const Step *st, Oid relid, List *columns)
+{
+	List	   *have = relation_columns(relid);
+	ListCell   *lc;
+
+	foreach(lc, columns)
+		if (!has_column(have, (const char *) lfirst(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("model %s returns column \"%s\", which table %s lacks",
+							st->model, (const char *) lfirst(lc), st->relation),
+					 errdetail("The table has: %s.", column_list(have)),
+					 st->kind == IL_KIND_MERGE_BY_KEY
+					 ? errhint("Drop the table: the next run of the model builds it whole.")
+					 : errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
+}
+
+/*
+ * A full refresh: the query's rows replace the table's, all in this
+ * transaction, so readers see the old rows or the new ones, never a half.
+ * The new table is built beside the old one, which is then dropped and
+ * the new one renamed into its place; when other objects (views of other
+ * models) depend on the old table and the columns did not change, the old
+ * table keeps its identity and takes the new rows instead.
+ */
+static int64
+full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
+{
+	char	   *new_table;
+	char	   *new_rel;
+	Oid			new_relid;
+	int64		rows;
+
+	if (!OidIsValid(relid))
+		return (int64) run(log, psprintf("CREATE TABLE %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
+
+	new_table = new_table_name(st->table);
+	new_rel = psprintf("%s.%s", quote_identifier(st->schema), quote_identifier(new_table));
+	rows = (int64) run(log, psprintf("CREATE TABLE %s AS\n%s\n", new_rel, st->sql), SPI_OK_UTILITY);
+	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) && dependents(relid) != NULL)
+	{
+		new_relid = get_relname_relid(new_table, get_namespace_oid(st->schema, false));
+		if (same_columns(relid, new_relid))
+		{
+			run(log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
+			run(log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
+			run(log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);
+			return rows;
+		}
+	}
+	drop_existing(st, relid, relkind, log);
+	run(log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
+	return rows;
+}
+
+/* MERGE_BY_KEY into the existing table: update rows of known keys, insert the others. */
+static int64
+merge(const Step *st, Oid relid, StringInfo log)
+{
+	List	   *columns = result_columns(st);
+	List	   *keys = NIL;
+	List	   *others = NIL;
+	StringInfoData sql;
+	ListCell   *lc;
+	bool		first = true;
+
+	foreach(lc, st->unique_key)
+	{
+		char	   *k = header_column(st, (const char *) lfirst(lc), "unique_key");
+
+		if (!has_column(columns, k))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("unique_key column \"%s\" is not a column of model %s", k, st->model),
+					 errdetail("The query returns: %s.", column_list(columns))));
+		if (!has_column(keys, k))
+			keys = lappend(keys, k);
+	}
+	check_columns_exist(st, relid, columns);
+	foreach(lc, columns)
+		if (!has_column(keys, (const char *) lfirst(lc)))
+			others = lappend(others, lfirst(lc));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "MERGE INTO %s AS t\nUSING (\n%s\n) AS s\nON ", st->relation, st->sql);
+	foreach(lc, keys)
+	{
+		const char *q = quote_identifier((const char *) lfirst(lc));
+
+		appendStringInfo(&sql, "%st.%s = s.%s", first ? "" : " AND ", q, q);
+		first = false;
+	}
+	if (others != NIL)
+	{
+		appendStringInfoString(&sql, "\nWHEN MATCHED THEN UPDATE SET ");
+		first = true;
+		foreach(lc, others)
+		{
+			const char *q = quote_identifier((const char *) lfirst(lc));
+
+			appendStringInfo(&sql, "%s%s = s.%s", first ? "" : ", ", q, q);
+			first = false;
+		}
+	}
+	appendStringInfo(&sql, "\nWHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)",
+					 quoted_columns(columns, ""), quoted_columns(columns, "s."));
+	return (int64) run(log, sql.data, SPI_OK_MERGE);
+}
+
+/*
+ * An incremental step of an INCREMENTAL_BY_TIME_RANGE model (its range
+ * replaced) or of an APPEND_ONLY one (rows added); the table is created
+ * empty, in the query's shape, when missing.
+ */
+static int64
+incremental(const Step *st, Oid relid, char relkind, StringInfo log)
+{
+	List	   *columns = result_columns(st);
+	char	   *cols = quoted_columns(columns, "");
+	char	   *tc = NULL;
+
+	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE)
+	{
+		if (st->time_column == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
+		tc = header_column(st, st->time_column, "time_column");
+		if (!has_column(columns, tc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("time_column \"%s\" is not a column of model %s", tc, st->model),
+					 errdetail("The query returns: %s.", column_list(columns))));
+	}
+	if (!OidIsValid(relid))
+		run(log, psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) AS q WITH NO DATA",
+						  st->relation, st->sql), SPI_OK_UTILITY);
+	else if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation %s of model %s is not a table", st->relation, st->model),
+				 errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
+	else
+		check_columns_exist(st, relid, columns);
+	/* the range is replaced: running it again never duplicates rows */
+	if (tc != NULL)
+		run(log, psprintf("DELETE FROM %s WHERE %s BETWEEN DATE '%s' AND DATE '%s'",
+						  st->relation, quote_identifier(tc), st->start, st->end), SPI_OK_DELETE);
+	return (int64) run(log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
+									 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
+}
+
+/*
+ * The statements of the model's materialization, as run_as. Returns the
+ * rows written (the new table's, inserted or merged; 0 for a view).
+ */
+static int64
+materialize(const Step *st, StringInfo log)
+{
+	char		relkind;
+	Oid			relid = existing_relation(st, &relkind);
+	bool		is_table = relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
+
+	if (st->materialization == IL_MAT_VIEW)
+	{
+		/* a table of the model becomes a view once its materialization says so */
+		if (OidIsValid(relid) && relkind != RELKIND_VIEW)
+			drop_existing(st, relid, relkind, log);
+		run(log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
+		return 0;
+	}
+	if (st->kind == IL_KIND_MERGE_BY_KEY)
+		return is_table ? merge(st, relid, log) : full_refresh(st, relid, relkind, log);
+	if (st->full_refresh || st->kind == IL_KIND_FULL_REFRESH)
+		return full_refresh(st, relid, relkind, log);
+	return incremental(st, relid, relkind, log);
+}
+
+/*
+ * Runs the model's statements as run_as, in a security-restricted
+ * operation with a fixed search_path and row security on; the user and
+ * security context are restored on every path, the settings on success
+ * (an error's rollback restores them otherwise).
+ */
+static int64
+run_as_role(const Step *st, StringInfo log)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	volatile int64 rows = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	SetUserIdAndSecContext(st->run_as,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rows = materialize(st, log);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	/* whatever the model's SQL set (set_config(..., false) too) ends here */
+	AtEOXact_GUC(false, save_nestlevel);
+	return rows;
+}
+
+/* The watermark of a model that keeps history, in the step's environment. */
+static void
+advance_watermark(const Step *st)
+{
+	Oid			types[7] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, TEXTOID};
+	Datum		values[7];
+	const char *sql;
+
+	if (st->kind != IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->kind != IL_KIND_APPEND_ONLY)
+		return;
+	if (st->full_refresh)
+		sql = "INSERT INTO ironlayer.watermarks AS w"
+			"       (tenant_id, repo_id, environment, model, start_date, end_date, updated_by)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			" ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE"
+			"   SET start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,"
+			"       updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by";
+	else
+		sql = "INSERT INTO ironlayer.watermarks AS w"
+			"       (tenant_id, repo_id, environment, model, start_date, end_date, updated_by)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			" ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE"
+			"   SET start_date = LEAST(w.start_date, EXCLUDED.start_date),"
+			"       end_date = GREATEST(w.end_date, EXCLUDED.end_date),"
+			"       updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by";
+	values[0] = UUIDPGetDatum(&st->tenant);
+	values[1] = Int64GetDatum(st->repo_id);
+	values[2] = CStringGetTextDatum(st->environment);
+	values[3] = CStringGetTextDatum(st->model);
+	values[4] = DateADTGetDatum(parse_date(st->start));
+	values[5] = DateADTGetDatum(parse_date(st->end));
+	values[6] = CStringGetTextDatum(st->applied_by);
+	if (SPI_execute_with_args(sql, 7, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "watermark update failed");
+}
+
+/* complete_step(..., true, rows, sha, 'postgres') in this transaction. */
+static void
+record_success(const Step *st, int64 rows, const char *sha)
+{
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[5];
+	bool		isnull;
+
+	values[0] = Int64GetDatum(st->run_id);
+	values[1] = CStringGetTextDatum(st->step_id);
+	values[2] = CStringGetTextDatum(st->worker);
+	values[3] = Int64GetDatum(rows);
+	values[4] = CStringGetTextDatum(sha);
+	if (SPI_execute_with_args("SELECT ironlayer.complete_step($1, $2, $3, true, $4, $5, 'postgres')",
+							  5, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "complete_step failed");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) || isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step %s of run " INT64_FORMAT " is no longer held by worker %s",
+						st->step_id, st->run_id, st->worker)));
+}
+
+/* Names the step in the context of every error raised while it runs. */
+static void
+step_error_context(void *arg)
+{
+	const Step *st = arg;
+
+	if (st->path != NULL)
+		errcontext("ironlayer step %s of run " INT64_FORMAT ", model %s (%s at commit %s)",
+				   st->step_id, st->run_id, st->model, st->path, st->target);
+	else if (st->model != NULL)
+		errcontext("ironlayer step %s of run " INT64_FORMAT ", model %s",
+				   st->step_id, st->run_id, st->model);
+	else
+		errcontext("ironlayer step %s of run " INT64_FORMAT, st->step_id, st->run_id);
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_execute_step);
+/*
+ * ironlayer._execute_step(run_id bigint, step_id text, worker text)
+ * returns bigint: the rows written.
+ */
+Datum
+ironlayer_execute_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Step	   *st;
+	ErrorContextCallback errcb;
+	StringInfoData log;
+	char		sha[IL_SHA256_HEX_LEN + 1];
+	int64		rows;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("run_id, step_id and worker must not be null")));
+	st = palloc0(sizeof(Step));
+	st->run_id = PG_GETARG_INT64(0);
+	st->step_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	st->worker = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	initStringInfo(&log);
+
+	errcb.callback = step_error_context;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_step(st, cxt);
+	read_run(st, cxt);
+	load_model(st, cxt);
+	ensure_schema(st);
+	rows = run_as_role(st, &log);
+	if (il_sha256_hex(log.data, log.len, sha) != 0)
+		elog(ERROR, "SHA-256 failed");
+	advance_watermark(st);
+	record_success(st, rows, sha);
+	SPI_finish();
+
+	error_context_stack = errcb.previous;
+	PG_RETURN_INT64(rows);
+}
