@@ -89,6 +89,13 @@ start() {
 		ironlayer.repo_root = '$base/repos'
 		CONF
 	fi
+	# the background workers run the demo database's plans (clusters made
+	# by an earlier version lack these settings)
+	if ! grep -q '^ironlayer.database' "$data/postgresql.conf"; then
+		printf "ironlayer.database = '%s'\nironlayer.max_workers = 2\n" "$DB" | as_user tee -a "$data/postgresql.conf" >/dev/null
+		as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+			&& as_user "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PORT" -m fast -w restart >/dev/null
+	fi
 	# the port may change between runs: keep it out of postgresql.conf
 	if as_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		echo "demo: the cluster is already running"
@@ -118,6 +125,8 @@ start() {
 		 WHERE NOT EXISTS (SELECT 1 FROM ironlayer.my_tenants() WHERE tenant = 'demo');
 	SQL
 
+	pipeline "$(dirname "$data")"
+
 	local version
 	version=$(psql_demo -d "$DB" -tAc 'SELECT ironlayer.version()')
 	cat <<-EOF2
@@ -135,6 +144,75 @@ start() {
 	Git repositories go under: $(dirname "$(readlink -f "$DEMO/data")")/repos
 	Stop the cluster:          make stop
 	EOF2
+}
+
+# The main job on the embedded default: a model repository built from
+# examples/shop (a start, the initial models, then a change to one upstream
+# model and one new model), its source tables seeded, the initial models
+# built, then the change planned in dev, printed, applied (auto-approved),
+# waited for, and its run summary and a rebuilt mart printed.
+pipeline() {
+	local base=$1 repo=$1/repos/shop n=0
+	commit() {
+		n=$((n + 1))
+		GIT_AUTHOR_NAME=ironlayer GIT_AUTHOR_EMAIL=demo@ironlayer.invalid \
+		GIT_COMMITTER_NAME=ironlayer GIT_COMMITTER_EMAIL=demo@ironlayer.invalid \
+		GIT_AUTHOR_DATE="2026-01-31T00:0$n:00Z" GIT_COMMITTER_DATE="2026-01-31T00:0$n:00Z" \
+			git -C "$repo" -c commit.gpgsign=false commit -q -m "$1"
+	}
+	rm -rf "$repo"
+	mkdir -p "$repo"
+	git -C "$repo" -c init.defaultBranch=main init -q
+	echo "shop: the ironlayer demo's models" >"$repo/README.md"
+	mkdir -p "$repo/models" && touch "$repo/models/.keep"	# a models directory without models yet
+	git -C "$repo" add -A && commit "start"
+	cp -r examples/shop/models/. "$repo/models/"
+	git -C "$repo" add -A && commit "the shop's models"
+	(cd "$repo" && bash "$ROOT/examples/shop/change.sh" >/dev/null)
+	git -C "$repo" add -A && commit "returns are not revenue; product sales"
+	[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$repo"
+
+	echo "demo: seeding the source tables (examples/shop/seed.sql)"
+	psql_demo -d "$DB" -f examples/shop/seed.sql >/dev/null 2>&1
+	psql_demo -d "$DB" >/dev/null <<-'SQL'
+		GRANT USAGE ON SCHEMA source TO ironlayer_demo;
+		GRANT SELECT ON ALL TABLES IN SCHEMA source TO ironlayer_demo;
+		SET ROLE ironlayer_demo;
+		SELECT ironlayer.use_tenant('demo');
+		SELECT ironlayer.add_repo('shop', 'shop')
+		 WHERE NOT EXISTS (SELECT FROM ironlayer.repos WHERE name = 'shop');
+	SQL
+
+	echo "demo: building the initial models in dev (plan HEAD~2..HEAD~1 as of 2026-01-31, apply, wait)"
+	psql_demo -d "$DB" -tA >/dev/null <<-'SQL'
+		SET ROLE ironlayer_demo;
+		SELECT ironlayer.use_tenant('demo');
+		SELECT ironlayer.apply(ironlayer.plan('shop', 'HEAD~2', 'HEAD~1', '2026-01-31')->>'plan_id', 'dev') AS run_id \gset
+		SELECT ironlayer.wait(:run_id, '2 min');
+	SQL
+
+	echo "demo: the change, planned in dev (plan HEAD~1..HEAD as of 2026-01-31):"
+	echo
+	psql_demo -d "$DB" <<-'SQL'
+		SET ROLE ironlayer_demo;
+		SELECT ironlayer.use_tenant('demo') AS tenant \gset
+		SELECT ironlayer.plan('shop', 'HEAD~1', 'HEAD', '2026-01-31')->>'plan_id' AS plan_id \gset
+		\echo plan :plan_id
+		SELECT parallel_group AS "group", model, run_type,
+		       coalesce(start_date || ' .. ' || end_date, '') AS input_range, reason
+		  FROM ironlayer.plan_steps WHERE plan_id = :'plan_id' ORDER BY step_index;
+		\echo applied and waited for:
+		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
+		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
+		SELECT run_id, state, steps, succeeded, failed, skipped, rows_affected,
+		       round(extract(epoch FROM duration) * 1000) AS ms
+		  FROM ironlayer.run_summary WHERE run_id = :run_id;
+		SELECT model, state, attempts, rows_affected,
+		       round(extract(epoch FROM finished_at - started_at) * 1000, 1) AS ms
+		  FROM ironlayer.run_steps WHERE run_id = :run_id ORDER BY step_index;
+		\echo a rebuilt mart, dev_marts.mrt_daily_revenue (last five days):
+		SELECT * FROM dev_marts.mrt_daily_revenue ORDER BY 1 DESC LIMIT 5;
+	SQL
 }
 
 stop() {

@@ -678,6 +678,11 @@ BEGIN
 	IF NOT FOUND OR s.state OPERATOR(pg_catalog.<>) 'running' OR s.lease_owner IS DISTINCT FROM worker THEN
 		RETURN false;			-- the lease was lost: another worker owns the step now
 	END IF;
+	-- completions of one run take turns, so the last one sees all the others
+	-- and finishes the run (two at once would each see the other unfinished)
+	PERFORM FROM @extschema@.runs r
+	  WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+	    FOR NO KEY UPDATE;
 	UPDATE @extschema@.run_steps x
 	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
 		   finished_at = pg_catalog.now(), lease_owner = NULL, lease_until = NULL,
