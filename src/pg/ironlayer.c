@@ -48,6 +48,7 @@ _PG_init(void)
 	{
 		ironlayer_vault_init();
 		ironlayer_cache_init();
+		ironlayer_worker_init();
 
 		/*
 		 * libgit2's start-up (it loads the system's certificates) costs

@@ -1,0 +1,318 @@
+# The background workers: they start once the extension exists, run the
+# steps of applied plans without any manual step, in parallel where the
+# plan allows, are woken at commit (not by polling), record failures
+# (descendants skipped, other branches go on, retry completes), stop at
+# cancel(), and lose nothing when a worker is killed with SIGKILL (the
+# cluster restarts) or the server is shut down mid-step: the step runs
+# again under a new lease and is applied exactly once.
+#
+# Models call public.note(model), which records the model, the process
+# and the time in public.applied inside the step's transaction: a row per
+# step that committed, none for a step whose transaction died.
+use strict;
+use warnings;
+use File::Path qw(make_path);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
+make_path($root);
+
+sub git
+{
+	my ($dir, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'git', '-C', $dir, '-c', 'user.name=test', '-c', 'user.email=test@example.invalid',
+			'-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', @args ],
+		'>', \$out, '2>', \$err) or die "git @args: $err";
+	chomp $out;
+	return $out;
+}
+
+sub write_file
+{
+	my ($path, $text) = @_;
+	my ($dir) = $path =~ m{^(.*)/};
+	make_path($dir);
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close($fh);
+}
+
+# A repository NAME whose first commit has no model and whose second adds
+# MODELS: { 'schema.table' => 'SELECT ...' }, each in models/schema/table.sql.
+sub make_repo
+{
+	my ($name, %models) = @_;
+	my $dir = "$root/$name";
+	make_path("$dir/models");
+	git($dir, 'init', '-q');
+	write_file("$dir/README.md", "$name\n");
+	write_file("$dir/models/README.md", "models of $name\n");
+	git($dir, 'add', '-A');
+	git($dir, 'commit', '-q', '-m', 'no models yet');
+	for my $m (sort keys %models)
+	{
+		my ($schema, $table) = split /\./, $m;
+		write_file("$dir/models/$schema/$table.sql",
+			"-- name: $m\n-- kind: FULL_REFRESH\n$models{$m}\n");
+	}
+	git($dir, 'add', '-A');
+	git($dir, 'commit', '-q', '-m', 'models');
+}
+
+# The SQL of a model that notes itself and takes SECONDS, reading FROM (or nothing).
+sub noting
+{
+	my ($model, $seconds, $from) = @_;
+	my $sql = "SELECT x FROM (SELECT 1 AS x, public.note('$model') AS n, pg_sleep($seconds) AS s) q";
+	$sql = "SELECT u.x FROM $from u CROSS JOIN (SELECT public.note('$model') AS n, pg_sleep($seconds) AS s) q"
+	  if $from;
+	return $sql;
+}
+
+my $node = PostgreSQL::Test::Cluster->new('workers');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'ironlayer'
+ironlayer.repo_root = '$root'
+ironlayer.database = 'postgres'
+ironlayer.max_workers = 2
+ironlayer.lease = 2
+restart_after_crash = on
+});
+$node->start;
+
+my $bound = "SELECT FROM ironlayer.use_tenant('w');\n";
+
+sub sql
+{
+	my ($q) = @_;
+	return $node->safe_psql('postgres', $bound . $q);
+}
+
+sub workers
+{
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'");
+}
+
+# Plans REPO from its first commit to its second and applies the plan in dev.
+sub apply_repo
+{
+	my ($repo) = @_;
+	return sql("SELECT ironlayer.add_repo('$repo', '$repo') > 0 AS added \\gset\n"
+		  . "SELECT ironlayer.plan('$repo', 'HEAD~1', 'HEAD', '2026-01-15')->>'plan_id' AS p \\gset\n"
+		  . "SELECT ironlayer.apply(:'p', 'dev')");
+}
+
+sub wait_run
+{
+	my ($run, $timeout) = @_;
+	$timeout //= '60 s';
+	my ($ret, $out, $err) = $node->psql('postgres', $bound . "SELECT ironlayer.wait($run, '$timeout')");
+	return $ret == 0 ? $out : "error: $err";
+}
+
+sub steps
+{
+	my ($run) = @_;
+	return sql("SELECT string_agg(model || ':' || state || ':' || attempts, ' ' ORDER BY model)"
+		  . " FROM ironlayer.run_steps WHERE run_id = $run");
+}
+
+sub applied
+{
+	my ($prefix) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT coalesce(string_agg(model || '=' || n, ' ' ORDER BY model), '') FROM "
+		  . "(SELECT model, count(*) AS n FROM public.applied WHERE model LIKE '$prefix.%' GROUP BY model) c");
+}
+
+# Waits until a worker runs MODEL and returns its pid.
+sub worker_running
+{
+	my ($model) = @_;
+	my $q = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"
+	  . " AND query LIKE '%($model)%'";
+	$node->poll_query_until('postgres', "SELECT EXISTS ($q)") or die "no worker runs $model";
+	return $node->safe_psql('postgres', $q);
+}
+
+# Before the extension: the launcher waits, no worker runs.
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'ironlayer launcher'")
+  or die "no launcher";
+is(workers(), '0', 'no worker runs before CREATE EXTENSION');
+
+my $schemas = join('', map { "CREATE SCHEMA dev_s$_ AUTHORIZATION regress_runner;\n" } 1 .. 8);
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION ironlayer;
+CREATE ROLE regress_runner;
+GRANT CREATE ON DATABASE postgres TO regress_runner;
+$schemas
+CREATE TABLE public.applied (model text NOT NULL, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE FUNCTION public.note(m text) RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
+	AS \$\$ INSERT INTO public.applied (model, pid) VALUES (m, pg_backend_pid()) RETURNING 1 \$\$;
+SELECT ironlayer.create_tenant('w');
+SELECT ironlayer.use_tenant('w');
+SELECT ironlayer.set_environment('dev', '{"run_as": "regress_runner"}');
+});
+
+# 1. The launcher notices the extension (it checks every few seconds) and starts two workers.
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"),
+	'two workers start once the extension exists');
+
+make_repo('s1',
+	's1.a' => noting('s1.a', 0),
+	's1.b' => noting('s1.b', 0, 's1.a'),
+	's1.c' => noting('s1.c', 0, 's1.a'));
+my $run = apply_repo('s1');
+is(wait_run($run), 'succeeded', 'a run applied in dev completes with no manual step');
+is(steps($run), 's1.a:succeeded:1 s1.b:succeeded:1 s1.c:succeeded:1', 'every step succeeded at the first attempt');
+is(applied('s1'), 's1.a=1 s1.b=1 s1.c=1', 'and was applied once');
+is($node->safe_psql('postgres', "SELECT to_regclass('dev_s1.b') IS NOT NULL"), 't',
+	'the models are in the environment\'s schemas');
+is(sql("SELECT count(*) FROM ironlayer.run_steps WHERE run_id = $run AND (lease_owner IS NOT NULL OR executor <> 'postgres')"),
+	'0', 'no lease is left, the executor is recorded');
+
+# 2. Two independent slow steps run at the same time, in two workers.
+make_repo('s2', 's2.p' => noting('s2.p', 2), 's2.q' => noting('s2.q', 2));
+my $t0 = time;
+$run = apply_repo('s2');
+is(wait_run($run), 'succeeded', 'a run of two independent steps completes');
+my $took = time - $t0;
+is($node->safe_psql('postgres', q{
+	SELECT count(DISTINCT pid) = 2 AND max(at) - min(at) < interval '1.5 s'
+	  FROM public.applied WHERE model LIKE 's2.%'}),
+	't', 'its steps ran concurrently in two workers');
+cmp_ok($took, '<', 3.9, sprintf('two 2-second steps took %.1f s', $took));
+
+# 3. Wake-up at commit: with a 10-minute lease, idle workers would look for
+# work every 5 minutes, so a run finishing within seconds was woken.
+$node->safe_psql('postgres', "ALTER SYSTEM SET ironlayer.lease = 600; SELECT pg_reload_conf()");
+sleep(2);		# the workers reread the settings (SIGHUP) and sleep again
+make_repo('s3',
+	's3.a' => noting('s3.a', 0),
+	's3.b' => noting('s3.b', 0, 's3.a'),
+	's3.c' => noting('s3.c', 0, 's3.b'));
+$t0 = time;
+$run = apply_repo('s3');
+is(wait_run($run, '30 s'), 'succeeded', 'a run completes with a 10-minute lease');
+$took = time - $t0;
+cmp_ok($took, '<', 3, sprintf('three chained steps finished %.2f s after apply: woken at commit', $took));
+$node->safe_psql('postgres', "ALTER SYSTEM RESET ironlayer.lease; SELECT pg_reload_conf()");
+sleep(1);
+
+# 4. A failing step fails the run; its descendants are skipped, the other
+# branch completes; retry() after the cause is fixed completes the run.
+make_repo('s4',
+	's4.f' => "SELECT x FROM ext.src",
+	's4.g' => noting('s4.g', 0, 's4.f'),
+	's4.h' => noting('s4.h', 0));
+$run = apply_repo('s4');
+is(wait_run($run), 'failed', 'a run with a failing step fails');
+is(steps($run), 's4.f:failed:1 s4.g:skipped:0 s4.h:succeeded:1', 'its descendant is skipped, the other branch completes');
+is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run AND state = 'failed'"),
+	'42P01 relation "ext.src" does not exist', 'the failure is recorded with its SQLSTATE and message');
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA ext;
+	CREATE TABLE ext.src AS SELECT 1 AS x;
+	GRANT USAGE ON SCHEMA ext TO regress_runner;
+	GRANT SELECT ON ext.src TO regress_runner;
+});
+my $retry = sql("SELECT ironlayer.retry($run)");
+is(wait_run($retry), 'succeeded', 'retry() after fixing the cause completes');
+is(steps($retry), 's4.f:succeeded:1 s4.g:succeeded:1', 'running what did not succeed');
+is(applied('s4'), 's4.g=1 s4.h=1', 'each step applied once');
+
+# 5. cancel() mid-run: the running step finishes, the others never start.
+make_repo('s5',
+	's5.a' => noting('s5.a', 2),
+	's5.b' => noting('s5.b', 0, 's5.a'),
+	's5.c' => noting('s5.c', 0, 's5.b'));
+$run = apply_repo('s5');
+worker_running('s5.a');
+is(sql("SELECT ironlayer.cancel($run)"), 'cancelled', 'a running run is cancelled');
+is(wait_run($run), 'cancelled', 'wait() returns cancelled');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM ironlayer.run_steps WHERE run_id = $run AND state = 'running'")
+  or die "the running step never finished";
+sleep(1);
+is(steps($run), 's5.a:succeeded:1 s5.b:cancelled:0 s5.c:cancelled:0', 'the running step finished, the rest never ran');
+is(applied('s5'), 's5.a=1', 'nothing after the cancel was applied');
+
+# 6. SIGKILL of a worker running a step: the postmaster restarts the
+# cluster, the step's transaction never committed, its lease expires and
+# it runs again.
+make_repo('s6',
+	's6.slow' => noting('s6.slow', 3),
+	's6.next' => noting('s6.next', 0, 's6.slow'),
+	's6.other' => noting('s6.other', 0));
+$run = apply_repo('s6');
+my $pid = worker_running('s6.slow');
+like(sql("SELECT lease_owner FROM ironlayer.run_steps WHERE run_id = $run AND model = 's6.slow'"),
+	qr/^$pid\@\d{8}T\d{6}\.\d{6}Z$/, 'the lease is held under "<pid>@<server start>"');
+my $log_offset = -s $node->logfile;
+kill 'KILL', $pid;
+$node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+$node->poll_query_until('postgres', 'SELECT true') or die "the server did not come back";
+is(wait_run($run), 'succeeded', 'after a worker was killed, the run completes');
+is(applied('s6'), 's6.next=1 s6.other=1 s6.slow=1', 'every step applied exactly once');
+is(sql("SELECT attempts FROM ironlayer.run_steps WHERE run_id = $run AND model = 's6.slow'"), '2',
+	'the killed step ran a second time');
+
+# 7. Fast shutdown mid-step, then start: the run resumes and completes.
+make_repo('s7',
+	's7.slow' => noting('s7.slow', 3),
+	's7.next' => noting('s7.next', 0, 's7.slow'));
+$run = apply_repo('s7');
+worker_running('s7.slow');
+$t0 = time;
+$node->stop('fast');
+$took = time - $t0;
+cmp_ok($took, '<', 5, sprintf('a fast shutdown stops the worker mid-step (%.1f s)', $took));
+$node->start;
+is(wait_run($run), 'succeeded', 'after a restart, the interrupted run completes');
+is(applied('s7'), 's7.next=1 s7.slow=1', 'every step applied exactly once');
+is(sql("SELECT attempts FROM ironlayer.run_steps WHERE run_id = $run AND model = 's7.slow'"), '2',
+	'the interrupted step ran a second time');
+
+# 8. A worker that exits is replaced; a terminated launcher comes back and
+# does not start more workers than ironlayer.max_workers.
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'") or die;
+my $old = $node->safe_psql('postgres',
+	"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'");
+$node->safe_psql('postgres',
+	"SELECT pg_terminate_backend(min(pid)) FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 2 AND string_agg(pid::text, ',' ORDER BY pid) <> '$old'"
+		  . " FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"),
+	'a terminated worker is replaced');
+my $launcher = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'ironlayer launcher'");
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($launcher)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'ironlayer launcher' AND pid <> $launcher"),
+	'a terminated launcher is restarted');
+sleep(1);
+is(workers(), '2', 'and keeps the workers it finds');
+make_repo('s8', 's8.a' => noting('s8.a', 0));
+$run = apply_repo('s8');
+is(wait_run($run), 'succeeded', 'they still run steps');
+
+# 9. Without the extension the workers stop, and the launcher waits.
+$node->safe_psql('postgres', 'DROP EXTENSION ironlayer CASCADE');
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"),
+	'the workers stop when the extension is dropped');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ironlayer launcher'"),
+	'1', 'the launcher stays, waiting');
+
+$node->stop;
+done_testing();
