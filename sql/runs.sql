@@ -160,4 +160,6 @@ SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.set_environment('dev', '{"run_as": null, "auto_approve": true}');
 SELECT try(format($$SELECT ironlayer.apply(%L, 'dev')$$, :'plan_id')) AS no_run_as;
 RESET ROLE;
-SELECT action, count(*) FROM ironlayer.audit_log WHERE action LIKE 'run.%' GROUP BY 1 ORDER BY 1;
+SELECT action, count(*) FROM ironlayer.audit_log
+ WHERE action LIKE 'run.%' AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'runs-a')
+ GROUP BY 1 ORDER BY 1;

@@ -348,6 +348,9 @@ COMMENT ON TABLE @extschema@.run_steps IS
 	'the steps of runs: state, attempts, lease, timings and scrubbed telemetry';
 CREATE INDEX runs_by_id ON @extschema@.runs (run_id);
 CREATE INDEX run_steps_by_run ON @extschema@.run_steps (run_id, step_id);
+-- the claim's ordered scan of a run's unfinished steps
+CREATE INDEX run_steps_queue ON @extschema@.run_steps (run_id, parallel_group, step_index)
+	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
 CREATE INDEX run_steps_runnable ON @extschema@.run_steps (tenant_id, run_id, state)
 	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_steps', '');
@@ -611,21 +614,30 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'a worker name and a positive lease are required';
 	END IF;
 	-- a pending step whose upstream steps all succeeded, or a running step
-	-- whose lease expired (its worker died: its transaction never committed)
-	SELECT x.tenant_id, x.run_id, x.step_id INTO s
-	  FROM @extschema@.run_steps x
-	  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+	-- whose lease expired (its worker died: its transaction never committed);
+	-- per active run, in run order, the first such step in (parallel_group,
+	-- step_index) order: an ordered index scan that stops at the first one
+	SELECT c.tenant_id, c.run_id, c.step_id INTO s
+	  FROM @extschema@.runs r
+	 CROSS JOIN LATERAL (
+		SELECT x.tenant_id, x.run_id, x.step_id
+		  FROM @extschema@.run_steps x
+		 WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+		   AND ((x.state OPERATOR(pg_catalog.=) 'pending'
+				 AND NOT EXISTS (SELECT FROM pg_catalog.unnest(x.depends_on) d(step_id)
+								  JOIN @extschema@.run_steps u
+									ON u.run_id OPERATOR(pg_catalog.=) x.run_id
+								   AND u.step_id OPERATOR(pg_catalog.=) d.step_id
+								 WHERE u.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								   AND u.state OPERATOR(pg_catalog.<>) 'succeeded'))
+				OR (x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()))
+		 ORDER BY x.parallel_group, x.step_index
+		 LIMIT 1
+		   FOR UPDATE SKIP LOCKED) c
 	 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
-	   AND ((x.state OPERATOR(pg_catalog.=) 'pending'
-			 AND NOT EXISTS (SELECT FROM @extschema@.run_steps u
-							  WHERE u.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-								AND u.run_id OPERATOR(pg_catalog.=) x.run_id
-								AND u.step_id OPERATOR(pg_catalog.=) ANY (x.depends_on)
-								AND u.state OPERATOR(pg_catalog.<>) 'succeeded'))
-			OR (x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()))
-	 ORDER BY x.run_id, x.parallel_group, x.step_index
-	 LIMIT 1
-	   FOR UPDATE OF x SKIP LOCKED;
+	 ORDER BY r.run_id
+	 LIMIT 1;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
@@ -680,12 +692,11 @@ BEGIN
 	END IF;
 	-- completions of one run take turns, so the last one sees all the others
 	-- and finishes the run (two at once would each see the other unfinished)
-	PERFORM FROM @extschema@.runs r
-	  WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
-	    FOR NO KEY UPDATE;
+	PERFORM FROM @extschema@.runs r WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+	   AND r.run_id OPERATOR(pg_catalog.=) s.run_id FOR NO KEY UPDATE;
 	UPDATE @extschema@.run_steps x
 	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
-		   finished_at = pg_catalog.now(), lease_owner = NULL, lease_until = NULL,
+		   finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL,
 		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
 		   executor = complete_step.executor,
 		   error_class = @extschema@._scrub(complete_step.error_class),
@@ -705,11 +716,17 @@ BEGIN
 		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 		   AND x.step_id OPERATOR(pg_catalog.=) d.step_id AND x.state OPERATOR(pg_catalog.=) 'pending';
 	END IF;
-	SELECT count(*) FILTER (WHERE x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])),
-		   count(*) FILTER (WHERE x.state OPERATOR(pg_catalog.=) 'failed')
-	  INTO left_over, failures
-	  FROM @extschema@.run_steps x
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id;
+	-- unfinished steps, through the partial index (not a count of every step)
+	left_over := CASE WHEN EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+									  AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+									  AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']))
+				  THEN 1 ELSE 0 END;
+	failures := CASE WHEN left_over OPERATOR(pg_catalog.=) 0 AND EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+									  AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+									  AND x.state OPERATOR(pg_catalog.=) 'failed')
+				 THEN 1 ELSE 0 END;
 	IF left_over OPERATOR(pg_catalog.=) 0 THEN
 		UPDATE @extschema@.runs r
 		   SET state = CASE WHEN failures OPERATOR(pg_catalog.>) 0 THEN 'failed' ELSE 'succeeded' END,

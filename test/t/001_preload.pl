@@ -34,7 +34,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE second');
 $node->safe_psql('second', 'CREATE EXTENSION ironlayer');
 is($node->safe_psql('second',
 		"SELECT count(*) FROM pg_roles WHERE rolname LIKE 'ironlayer\\_%'"),
-	'3', 'a second database reuses the three group roles');
+	'4', 'a second database reuses the four group roles');
 
 # The binding is private to a backend: another session does not see it.
 $node->safe_psql('postgres', q{SELECT ironlayer.create_tenant('acme')});
