@@ -84,7 +84,7 @@ uninstall-cli:
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/test_%.c,test/unit/run_%,$(UNIT_SRCS))
 
-test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(CORE_OBJS)
+test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(wildcard test/bench/*.h) $(CORE_OBJS)
 	$(CC) $(CFLAGS) $(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(CLI_LIBS)
 
 unit: $(UNIT_BINS)
@@ -111,7 +111,7 @@ fuzz: fuzz-build
 BENCH_SRCS  = $(sort $(wildcard test/bench/bench_*.c))
 BENCH_BINS  = $(patsubst test/bench/bench_%.c,test/bench/run_%,$(BENCH_SRCS))
 
-test/bench/run_%: test/bench/bench_%.c $(CORE_OBJS)
+test/bench/run_%: test/bench/bench_%.c $(wildcard test/bench/*.h) $(CORE_OBJS)
 	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Isrc/core -Itest/bench \
 		-DIRONLAYER_VERSION=\"$(EXTVERSION)\" -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
 

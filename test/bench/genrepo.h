@@ -971,7 +971,7 @@ done:
  * count in the caller's peak RSS. Returns 0, or -1 with a message on
  * standard error.
  */
-static int
+GEN_STATIC int
 genrepo_in_child(const char *path, const gen_opts *o, gen_result *res)
 {
 	int			fds[2];
