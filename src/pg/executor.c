@@ -119,7 +119,7 @@ typedef struct Step
 /* What the core allocated (malloc), freed on every path. */
 typedef struct CoreMem
 {
-	il_repo_models *models;
+	il_repo_models *models;		/* kept by models_at: never freed here */
 	il_buf		blob;
 	il_buf		sql;
 	il_buf		relation;
@@ -127,6 +127,60 @@ typedef struct CoreMem
 } CoreMem;
 
 /* ------------------------------------------------------------- helpers */
+
+/*
+ * The models of the last commit this process loaded, with their graph:
+ * every step of a run reads the same commit, and a commit never changes,
+ * so a worker loads it once per run instead of once per step (12 to 15 ms
+ * at 10,000 models). The key is the repository's path, the commit id and
+ * the models directory; the parser's version is the library's own.
+ */
+static il_repo_models *kept_models = NULL;
+static char *kept_key = NULL;	/* malloc'd */
+static size_t kept_key_len = 0;
+
+/* The models of commit in the repository at path, kept or loaded. */
+static il_repo_models *
+models_at(il_git_repo *git, const char *path, const char *commit, const char *models_dir)
+{
+	size_t		lp = strlen(path) + 1;
+	size_t		lc = strlen(commit) + 1;
+	size_t		ld = models_dir ? strlen(models_dir) + 1 : 0;
+	size_t		len = lp + lc + ld;
+	char	   *key = palloc(len + 1);
+	il_repo_models *m = NULL;
+	il_error	err;
+
+	memcpy(key, path, lp);
+	memcpy(key + lp, commit, lc);
+	if (models_dir)
+		memcpy(key + lp + lc, models_dir, ld);
+	key[len] = '\0';
+	if (kept_models != NULL && kept_key_len == len && memcmp(kept_key, key, len) == 0)
+		return kept_models;
+
+	il_error_clear(&err);
+	if (il_repo_load(git, commit, models_dir, ironlayer_parse_cache(), IL_REPO_DAG, &m, &err) != 0)
+	{
+		ironlayer_parse_cache_flush();
+		ironlayer_core_error(&err, NULL);
+	}
+	ironlayer_parse_cache_flush();
+	/* keep it (the previous one goes) */
+	il_repo_models_free(kept_models);
+	free(kept_key);
+	kept_models = m;
+	kept_key = malloc(len);
+	if (kept_key == NULL)
+	{
+		kept_models = NULL;
+		il_repo_models_free(m);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	memcpy(kept_key, key, len);
+	kept_key_len = len;
+	return m;
+}
 
 /* The text "YYYY-MM-DD" of a date (what il_render expects). */
 static void
@@ -420,14 +474,7 @@ load_model(Step *st, MemoryContext cxt)
 		size_t		i;
 		il_parse_status ps;
 
-		il_error_clear(&err);
-		if (il_repo_load(git, st->target, st->models_dir, ironlayer_parse_cache(), IL_REPO_DAG,
-						 &c->models, &err) != 0)
-		{
-			ironlayer_parse_cache_flush();
-			ironlayer_core_error(&err, NULL);
-		}
-		ironlayer_parse_cache_flush();
+		c->models = models_at(git, st->repo_path, st->target, st->models_dir);
 		m = bsearch(st->model, c->models->models, c->models->n, sizeof(il_repo_model), model_cmp);
 		if (m == NULL)
 			ereport(ERROR,
@@ -504,8 +551,7 @@ load_model(Step *st, MemoryContext cxt)
 	}
 	PG_FINALLY();
 	{
-		if (c->models != NULL)
-			il_repo_models_free(c->models);
+		/* c->models is the kept set: not freed here */
 		il_buf_free(&c->blob);
 		il_buf_free(&c->sql);
 		il_buf_free(&c->relation);
