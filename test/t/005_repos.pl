@@ -8,31 +8,13 @@ use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use RepoUtil;
 
 my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
 make_path($root);
 my $outside = "$PostgreSQL::Test::Utils::tmp_check/outside";
 make_path($outside);
 
-sub git
-{
-	my ($dir, @args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'git', '-C', $dir, '-c', 'user.name=test', '-c', 'user.email=test@example.invalid',
-			'-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', @args ],
-		'>', \$out, '2>', \$err) or die "git @args: $err";
-	chomp $out;
-	return $out;
-}
-sub write_file
-{
-	my ($path, $text) = @_;
-	my ($dir) = $path =~ m{^(.*)/};
-	make_path($dir);
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close($fh);
-}
 sub model
 {
 	my ($name, $kind, $sql, %h) = @_;

@@ -15,31 +15,11 @@ use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use RepoUtil;
 use Time::HiRes qw(time usleep);
 
 my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
 make_path($root);
-
-sub git
-{
-	my ($dir, @args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'git', '-C', $dir, '-c', 'user.name=test', '-c', 'user.email=test@example.invalid',
-			'-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', @args ],
-		'>', \$out, '2>', \$err) or die "git @args: $err";
-	chomp $out;
-	return $out;
-}
-
-sub write_file
-{
-	my ($path, $text) = @_;
-	my ($dir) = $path =~ m{^(.*)/};
-	make_path($dir);
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close($fh);
-}
 
 # A repository NAME whose first commit has no model and whose second adds
 # MODELS: { 'schema.table' => 'SELECT ...' }, each in models/schema/table.sql.
