@@ -91,7 +91,8 @@ SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'plan_id', 'prod') AS run1 \gset
 SELECT regexp_replace(try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')), 'run \d+ ', 'run N ') AS second_active_run;
-SELECT step_index, model, run_type, start_date, end_date, cardinality(depends_on) AS deps, state, attempts
+SELECT step_index, model, run_type, start_date, end_date, cardinality(depends_on) AS deps,
+       cardinality(dependents) AS downstream, waiting, state, attempts
   FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
 
 -- A worker (any member of ironlayer_worker; here the superuser) claims
@@ -108,8 +109,10 @@ SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps W
                                'w2', true) AS wrong_worker_completes;
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'staging.orders'),
                                'w1', true, 42, repeat('a', 64), 'postgres') AS completed;
--- the two downstream steps are runnable now; one fails, with a message
--- holding personal data that is scrubbed before storage
+SELECT model, waiting, state FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
+-- the two downstream steps wait for nothing more and are runnable now;
+-- one fails, with a message holding personal data that is scrubbed before
+-- storage
 SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT rs.model FROM ironlayer.claim_step('w2') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.revenue'),
@@ -127,7 +130,7 @@ SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.wait(:run1, '1 s') AS final;
 SELECT ironlayer.retry(:run1) AS run2 \gset
-SELECT model, cardinality(depends_on) AS deps, state FROM ironlayer.run_steps WHERE run_id = :run2 ORDER BY step_index;
+SELECT model, cardinality(depends_on) AS deps, waiting, state FROM ironlayer.run_steps WHERE run_id = :run2 ORDER BY step_index;
 SELECT regexp_replace(try(format($$SELECT ironlayer.retry(%s)$$, :run2)), 'run \d+ ', 'run N ') AS retry_active;
 SELECT regexp_replace(try(format($$SELECT ironlayer.wait(%s, '0.2 s')$$, :run2)), 'run \d+ ', 'run N ') AS wait_times_out;
 SELECT ironlayer.cancel(:run2);

@@ -328,6 +328,11 @@ CREATE TABLE @extschema@.run_steps (
 	end_date	date,
 	parallel_group int NOT NULL,
 	depends_on	text[] NOT NULL,
+	-- the steps of this run that depend on this one, and how many of this
+	-- step's upstream steps have not succeeded yet: a step is ready when
+	-- pending with none waiting (kept by complete_step)
+	dependents	text[] NOT NULL DEFAULT '{}',
+	waiting		int NOT NULL DEFAULT 0,
 	state		text NOT NULL DEFAULT 'pending'
 		CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'])),
 	attempts	int NOT NULL DEFAULT 0,
@@ -348,9 +353,11 @@ COMMENT ON TABLE @extschema@.run_steps IS
 	'the steps of runs: state, attempts, lease, timings and scrubbed telemetry';
 CREATE INDEX runs_by_id ON @extschema@.runs (run_id);
 CREATE INDEX run_steps_by_run ON @extschema@.run_steps (run_id, step_id);
--- the claim's ordered scan of a run's unfinished steps
-CREATE INDEX run_steps_queue ON @extschema@.run_steps (run_id, parallel_group, step_index)
-	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
+-- the claim's ordered scan of a run's ready steps, and of expired leases
+CREATE INDEX run_steps_ready ON @extschema@.run_steps (run_id, parallel_group, step_index)
+	WHERE state OPERATOR(pg_catalog.=) 'pending' AND waiting OPERATOR(pg_catalog.=) 0;
+CREATE INDEX run_steps_leases ON @extschema@.run_steps (lease_until)
+	WHERE state OPERATOR(pg_catalog.=) 'running';
 CREATE INDEX run_steps_runnable ON @extschema@.run_steps (tenant_id, run_id, state)
 	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_steps', '');
@@ -455,6 +462,18 @@ BEGIN
 										   AND x.run_id OPERATOR(pg_catalog.=) rid)))
 		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid;
 	END IF;
+	-- what each step waits for, and the reverse edges
+	UPDATE @extschema@.run_steps s SET waiting = pg_catalog.cardinality(s.depends_on)
+	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid
+	   AND s.depends_on OPERATOR(pg_catalog.<>) '{}';
+	UPDATE @extschema@.run_steps s SET dependents = d.ids
+	  FROM (SELECT u.step_id, pg_catalog.array_agg(x.step_id ORDER BY x.step_id) AS ids
+			  FROM @extschema@.run_steps x
+			 CROSS JOIN LATERAL pg_catalog.unnest(x.depends_on) u(step_id)
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.run_id OPERATOR(pg_catalog.=) rid
+			 GROUP BY u.step_id) d
+	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid
+	   AND s.step_id OPERATOR(pg_catalog.=) d.step_id;
 	IF NOT EXISTS (SELECT FROM @extschema@.run_steps s
 					WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid) THEN
 		UPDATE @extschema@.runs r SET state = 'succeeded', started_at = pg_catalog.now(), finished_at = pg_catalog.now()
@@ -613,31 +632,32 @@ BEGIN
 	IF worker IS NULL OR lease IS NULL OR lease OPERATOR(pg_catalog.<=) '0'::interval THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'a worker name and a positive lease are required';
 	END IF;
-	-- a pending step whose upstream steps all succeeded, or a running step
-	-- whose lease expired (its worker died: its transaction never committed);
-	-- per active run, in run order, the first such step in (parallel_group,
-	-- step_index) order: an ordered index scan that stops at the first one
-	SELECT c.tenant_id, c.run_id, c.step_id INTO s
-	  FROM @extschema@.runs r
-	 CROSS JOIN LATERAL (
-		SELECT x.tenant_id, x.run_id, x.step_id
-		  FROM @extschema@.run_steps x
-		 WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
-		   AND ((x.state OPERATOR(pg_catalog.=) 'pending'
-				 AND NOT EXISTS (SELECT FROM pg_catalog.unnest(x.depends_on) d(step_id)
-								  JOIN @extschema@.run_steps u
-									ON u.run_id OPERATOR(pg_catalog.=) x.run_id
-								   AND u.step_id OPERATOR(pg_catalog.=) d.step_id
-								 WHERE u.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-								   AND u.state OPERATOR(pg_catalog.<>) 'succeeded'))
-				OR (x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()))
-		 ORDER BY x.parallel_group, x.step_index
-		 LIMIT 1
-		   FOR UPDATE SKIP LOCKED) c
-	 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
-	 ORDER BY r.run_id
-	 LIMIT 1;
+	-- a running step whose lease expired (its worker died: its transaction
+	-- never committed), else a ready step: pending, with every upstream step
+	-- succeeded (none waiting); per active run, in run order, the first in
+	-- (parallel_group, step_index) order. Both are scans of small partial
+	-- indexes that stop at the first row.
+	SELECT x.tenant_id, x.run_id, x.step_id INTO s
+	  FROM @extschema@.run_steps x
+	 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+	 ORDER BY x.lease_until
+	 LIMIT 1
+	   FOR UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		SELECT c.tenant_id, c.run_id, c.step_id INTO s
+		  FROM @extschema@.runs r
+		 CROSS JOIN LATERAL (
+			SELECT x.tenant_id, x.run_id, x.step_id
+			  FROM @extschema@.run_steps x
+			 WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+			   AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
+			 ORDER BY x.parallel_group, x.step_index
+			 LIMIT 1
+			   FOR UPDATE SKIP LOCKED) c
+		 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+		 ORDER BY r.run_id
+		 LIMIT 1;
+	END IF;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
@@ -681,6 +701,7 @@ CREATE FUNCTION @extschema@.complete_step(run_id bigint, step_id text, worker te
 AS $$
 DECLARE
 	s @extschema@.run_steps;
+	dependent text;
 	left_over bigint;
 	failures bigint;
 BEGIN
@@ -703,13 +724,21 @@ BEGIN
 		   error_message = @extschema@._scrub(complete_step.error_message, true)
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
-	IF NOT ok THEN
+	IF ok THEN
+		-- one upstream step fewer to wait for; one primary-key update per
+		-- dependent, whatever the table's statistics say
+		FOREACH dependent IN ARRAY s.dependents LOOP
+			UPDATE @extschema@.run_steps x SET waiting = x.waiting OPERATOR(pg_catalog.-) 1
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+			   AND x.step_id OPERATOR(pg_catalog.=) dependent;
+		END LOOP;
+	ELSE
 		-- everything downstream of the failed step is skipped; other branches go on
 		WITH RECURSIVE down(step_id) AS (
-			SELECT s.step_id
+			SELECT u FROM pg_catalog.unnest(s.dependents) u
 			UNION
-			SELECT x.step_id FROM @extschema@.run_steps x JOIN down d
-			    ON d.step_id OPERATOR(pg_catalog.=) ANY (x.depends_on)
+			SELECT u FROM @extschema@.run_steps x JOIN down d ON x.step_id OPERATOR(pg_catalog.=) d.step_id
+			 CROSS JOIN LATERAL pg_catalog.unnest(x.dependents) u
 			 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id)
 		UPDATE @extschema@.run_steps x SET state = 'skipped', finished_at = pg_catalog.now()
 		  FROM down d
