@@ -143,6 +143,10 @@ SELECT try($$SELECT ironlayer.cancel(999999)$$) AS unknown_run;
 -- an expired lease is claimed again, with one more attempt
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+-- waiting in the transaction that applied a run is an error at once (no
+-- worker can see the run before the commit), not a wait until the timeout
+SELECT regexp_replace(try(format($$SELECT ironlayer.wait(ironlayer.retry(%s), '1 min')$$, :run2)), 'run \d+ ', 'run N ')
+       AS wait_in_applying_transaction;
 SELECT ironlayer.retry(:run2) AS run3 \gset
 RESET ROLE;
 SELECT rs.model, s.attempts FROM ironlayer.claim_step('w1', '1 ms') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);

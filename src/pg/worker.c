@@ -209,6 +209,21 @@ ironlayer_wake_workers(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+PG_FUNCTION_INFO_V1(ironlayer_written_here);
+/*
+ * ironlayer._written_here(xid): whether a row version with this xmin was
+ * written by the calling transaction or one of its subtransactions, so is
+ * invisible to every other session (wait() on a run applied in the same
+ * transaction would wait for workers that cannot see it).
+ */
+Datum
+ironlayer_written_here(PG_FUNCTION_ARGS)
+{
+	TransactionId xid = DatumGetTransactionId(PG_GETARG_DATUM(0));
+
+	PG_RETURN_BOOL(TransactionIdIsCurrentTransactionId(xid));
+}
+
 /* ------------------------------------------------------- common */
 
 typedef enum Readiness

@@ -577,6 +577,11 @@ $$;
 COMMENT ON FUNCTION @extschema@.retry(bigint) IS
 	'a new run of the steps of a failed or cancelled run that did not succeed (engineers and admins)';
 
+-- Whether a row version was written by the calling transaction (src/pg/worker.c).
+CREATE FUNCTION @extschema@._written_here(xmin xid) RETURNS boolean
+	LANGUAGE C VOLATILE STRICT AS 'MODULE_PATHNAME', 'ironlayer_written_here';
+REVOKE ALL ON FUNCTION @extschema@._written_here(xid) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.wait(run_id bigint, timeout interval DEFAULT '5 min') RETURNS text
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -584,18 +589,25 @@ DECLARE
 	tid uuid := @extschema@._require_tenant_role('viewer', 'wait for runs');
 	deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) timeout;
 	s text;
+	here boolean;
 BEGIN
 	IF run_id IS NULL OR timeout IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'run_id and timeout must not be null';
 	END IF;
 	LOOP
-		SELECT r.state INTO s FROM @extschema@.runs r
+		SELECT r.state, @extschema@._written_here(r.xmin) INTO s, here FROM @extschema@.runs r
 		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.run_id OPERATOR(pg_catalog.=) wait.run_id;
 		IF s IS NULL THEN
 			RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = pg_catalog.format('run %s does not exist', run_id);
 		END IF;
 		IF s OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running']) THEN
 			RETURN s;
+		END IF;
+		-- the workers cannot see a run this transaction applied or changed
+		IF here THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_state',
+				MESSAGE = pg_catalog.format('run %s was applied or changed in this transaction, so no worker can see it yet', run_id),
+				HINT = 'Commit, then wait for the run.';
 		END IF;
 		IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>=) deadline THEN
 			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
