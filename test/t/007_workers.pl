@@ -4,7 +4,9 @@
 # (descendants skipped, other branches go on, retry completes), stop at
 # cancel(), and lose nothing when a worker is killed with SIGKILL (the
 # cluster restarts) or the server is shut down mid-step: the step runs
-# again under a new lease and is applied exactly once.
+# again under a new lease and is applied exactly once. An incremental plan
+# applied twice leaves the same rows; a run_as role that may not read a
+# source fails its step with 42501 and leaves nothing, the workers live on.
 #
 # Models call public.note(model), which records the model, the process
 # and the time in public.applied inside the step's transaction: a row per
@@ -285,7 +287,106 @@ make_repo('s8', 's8.a' => noting('s8.a', 0));
 $run = apply_repo('s8');
 is(wait_run($run), 'succeeded', 'they still run steps');
 
-# 9. Without the extension the workers stop, and the launcher waits.
+# 9. An incremental re-run of the same range leaves the same rows: an
+# INCREMENTAL_BY_TIME_RANGE step deletes its range before inserting it, so
+# applying one plan twice neither duplicates nor loses a row, and the rows
+# before the range stay as they were.
+$node->safe_psql('postgres', q{
+	CREATE TABLE public.events (event_date date NOT NULL, user_id int NOT NULL);
+	INSERT INTO public.events VALUES
+		('2026-01-11', 1), ('2026-01-11', 2), ('2026-01-12', 1),
+		('2026-01-13', 1), ('2026-01-13', 2), ('2026-01-13', 3),
+		('2026-01-14', 2), ('2026-01-14', 3), ('2026-01-15', 1), ('2026-01-16', 4);
+	GRANT SELECT ON public.events TO regress_runner;
+});
+# i1: no model, then i1.daily writing version 1, then the same writing version 2.
+sub daily_model
+{
+	my ($version) = @_;
+	return "-- name: i1.daily\n-- kind: INCREMENTAL_BY_TIME_RANGE\n-- time_column: event_date\n"
+	  . "SELECT event_date, count(*) AS events, $version AS version FROM public.events\n"
+	  . "WHERE event_date BETWEEN '{{ start_date }}' AND '{{ end_date }}' GROUP BY event_date\n";
+}
+my $i1 = "$root/i1";
+make_path($i1);
+git($i1, 'init', '-q');
+write_file("$i1/README.md", "i1\n");
+write_file("$i1/models/README.md", "models of i1\n");
+git($i1, 'add', '-A');
+git($i1, 'commit', '-q', '-m', 'no models yet');
+for my $version (1, 2)
+{
+	write_file("$i1/models/i1/daily.sql", daily_model($version));
+	git($i1, 'add', '-A');
+	git($i1, 'commit', '-q', '-m', "daily, version $version");
+}
+sub daily_rows
+{
+	return $node->safe_psql('postgres',
+		"SELECT string_agg(event_date || ':' || events || ':' || version, ' ' ORDER BY event_date, events, version)"
+		  . " FROM dev_i1.daily");
+}
+$run = sql("SELECT ironlayer.add_repo('i1', 'i1') > 0 AS added \\gset\n"
+	  . "SELECT ironlayer.apply(ironlayer.plan('i1', 'HEAD~2', 'HEAD~1', '2026-01-13')->>'plan_id', 'dev')");
+is(wait_run($run), 'succeeded', 'an incremental model is built in full up to as_of');
+is(daily_rows(), '2026-01-11:2:1 2026-01-12:1:1 2026-01-13:3:1', 'with the rows up to as_of');
+my $plan = sql("SELECT ironlayer.plan('i1', 'HEAD~1', 'HEAD', '2026-01-15')->>'plan_id'");
+is(sql("SELECT string_agg(run_type || ' ' || start_date || '..' || end_date, ' ') FROM ironlayer.plan_steps"
+		  . " WHERE plan_id = '$plan'"),
+	'INCREMENTAL 2026-01-13..2026-01-15', 'its change is planned incremental, from the watermark end to as_of');
+$run = sql("SELECT ironlayer.apply('$plan', 'dev')");
+is(wait_run($run), 'succeeded', 'the incremental run succeeds');
+my $rows = daily_rows();
+is($rows, '2026-01-11:2:1 2026-01-12:1:1 2026-01-13:3:2 2026-01-14:2:2 2026-01-15:1:2',
+	'it replaces the rows of its range and keeps those before it');
+my $again = sql("SELECT ironlayer.apply('$plan', 'dev')");
+isnt($again, $run, 'the same plan is applied again, as a new run');
+is(wait_run($again), 'succeeded', 'the re-run of the same range succeeds');
+is(steps($again), 'i1.daily:succeeded:1', 'its step succeeded at the first attempt');
+is(daily_rows(), $rows, 'an incremental re-run of the same range leaves the same rows');
+is(sql("SELECT string_agg(run_type || ' ' || start_date || '..' || end_date || ' ' || rows_affected, ', ' ORDER BY run_id)"
+		  . " FROM ironlayer.run_steps WHERE run_id IN ($run, $again)"),
+	'INCREMENTAL 2026-01-13..2026-01-15 3, INCREMENTAL 2026-01-13..2026-01-15 3',
+	'both runs wrote the same range, three rows each');
+is(sql("SELECT start_date || '..' || end_date FROM ironlayer.watermarks WHERE environment = 'dev' AND model = 'i1.daily'"),
+	'0001-01-01..2026-01-15', 'the watermark covers the history up to as_of');
+
+# 10. A run_as role without the privilege to read a source: the step fails
+# cleanly with PostgreSQL's 42501, nothing of it is left, and the workers
+# survive and run the next run.
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA locked;
+	CREATE TABLE locked.secret AS SELECT 7 AS x;
+	GRANT USAGE ON SCHEMA locked TO regress_runner;
+	REVOKE ALL ON locked.secret FROM PUBLIC;
+});
+my $pids = $node->safe_psql('postgres',
+	"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'");
+make_repo('p1', 'p1.leak' => 'SELECT x FROM locked.secret');
+$log_offset = -s $node->logfile;
+$run = apply_repo('p1');
+is(wait_run($run), 'failed', 'a run whose run_as role may not read a source fails');
+is(steps($run), 'p1.leak:failed:1', 'its step failed at the first attempt');
+is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run"),
+	'42501 permission denied for table secret', 'the failure is recorded as 42501, permission denied');
+is(sql("SELECT rows_affected IS NULL AND statement_sha256 IS NULL AND lease_owner IS NULL"
+		  . " FROM ironlayer.run_steps WHERE run_id = $run"),
+	't', 'with no rows, statements or lease');
+is($node->safe_psql('postgres', "SELECT to_regclass('dev_p1.leak') IS NULL AND to_regnamespace('dev_p1') IS NULL"),
+	't', 'nothing of the failed step was created, not even its schema');
+my $log = slurp_file($node->logfile, $log_offset);
+like($log, qr/step \w+ of run $run failed with SQLSTATE 42501/, 'the server log names the SQLSTATE');
+unlike($log, qr/permission denied/, 'but not the message');
+is($node->safe_psql('postgres',
+		"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"),
+	$pids, 'the workers survive the failure: the same processes');
+is(workers(), '2', 'as many as configured');
+$node->safe_psql('postgres', 'GRANT SELECT ON locked.secret TO regress_runner');
+$retry = sql("SELECT ironlayer.retry($run)");
+is(wait_run($retry), 'succeeded', 'a later run succeeds once the role may read the source');
+is($node->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM dev_p1.leak'), '7', 'and builds the model');
+
+# 11. Without the extension the workers stop, and the launcher waits.
 $node->safe_psql('postgres', 'DROP EXTENSION ironlayer CASCADE');
 ok($node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'"),
