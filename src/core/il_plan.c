@@ -33,6 +33,10 @@
 /* No node. */
 #define NONE SIZE_MAX
 
+/* the plan_id member, written after the hash of the text without it */
+#define PLAN_ID_KEY ",\"plan_id\":\""
+#define PLAN_ID_ROOM (sizeof(PLAN_ID_KEY) - 1 + IL_SHA256_HEX_LEN + 1)
+
 /* What a head model is in the plan (plan_node.flags). */
 #define F_ADDED		0x01
 #define F_MODIFIED	0x02
@@ -850,8 +854,28 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 	size_t		mid;
 	size_t		i;
 	bool		first;
-	char		piece[16 + IL_SHA256_HEX_LEN];
-	size_t		plen;
+	size_t		need;
+	il_sha256_ctx *ctx;
+	uint8_t		digest[IL_SHA256_LEN];
+	char		hex[IL_SHA256_HEX_LEN + 1];
+
+	/*
+	 * One allocation for the whole text, estimated: the steps and their ids,
+	 * the summary's lists (a name is in two at most: affected, and added,
+	 * modified or cosmetic), the fixed parts (the buffer still grows if names
+	 * need escaping). A
+	 * plan of 40,000 steps is 22 MB: growing by doubling would copy it again
+	 * and touch twice the memory.
+	 */
+	need = 1024 + strlen(opts->environment) * 4 + steps->len +
+		nsteps * (sizeof(PLAN_ID_KEY) + IL_SHA256_HEX_LEN + 16);
+	for (i = 0; i < head->n; i++)
+		need += 2 * (strlen(head->models[i].name) + 3);
+	for (i = 0; i < diff->n; i++)
+		if (diff->rows[i].change == IL_CHANGE_REMOVED)
+			need += 2 * strlen(diff->rows[i].model) + 3;
+	if (!il_buf_reserve(out, need))
+		return nomem(err);
 
 	il_buf_puts(out, "{\"as_of\":");
 	put_date(out, as_of);
@@ -868,7 +892,12 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 	il_buf_puts(out, ",\"skip_cosmetic\":");
 	il_jsonw_bool(out, opts->skip_cosmetic);
 	il_buf_putc(out, '}');
-	mid = out->len;				/* "plan_id" goes here */
+	/* room for ,"plan_id":"<64 hex>": the id is of the text without it */
+	mid = out->len;
+	il_buf_puts(out, PLAN_ID_KEY);
+	for (i = 0; i < IL_SHA256_HEX_LEN; i++)
+		il_buf_putc(out, '0');
+	il_buf_putc(out, '"');
 
 	il_buf_puts(out, ",\"steps\":[");
 	for (i = 0; i < nsteps; i++)
@@ -921,18 +950,16 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 	if (out->oom)
 		return nomem(err);
 
-	/* the id of the text without plan_id, then plan_id inserted at mid */
-	if (il_sha256_hex(out->data + start, out->len - start, plan_id) != 0)
-	{
-		il_error_set(err, "out_of_memory", 0, 0, "sha-256 failed");
-		return -1;
-	}
-	plen = (size_t) snprintf(piece, sizeof(piece), ",\"plan_id\":\"%s\"", plan_id);
-	if (!il_buf_reserve(out, plen))
+	/* the id of the text without plan_id, written into its room */
+	ctx = il_sha256_new();
+	if (ctx == NULL)
 		return nomem(err);
-	memmove(out->data + mid + plen, out->data + mid, out->len - mid + 1);
-	memcpy(out->data + mid, piece, plen);
-	out->len += plen;
+	il_sha256_update(ctx, out->data + start, mid - start);
+	il_sha256_update(ctx, out->data + mid + PLAN_ID_ROOM, out->len - mid - PLAN_ID_ROOM);
+	il_sha256_final(ctx, digest);
+	il_hex_encode(digest, IL_SHA256_LEN, hex);
+	memcpy(out->data + mid + sizeof(PLAN_ID_KEY) - 1, hex, IL_SHA256_HEX_LEN);
+	memcpy(plan_id, hex, IL_SHA256_HEX_LEN + 1);
 	return 0;
 }
 
