@@ -104,10 +104,14 @@ commit_of(const char *text, size_t len, const char *key)
 	return pnstrdup(text + at + klen, 40);
 }
 
-/* Keep a new plan; say so in the audit log. Runs inside SPI. */
+/*
+ * Keep a new plan (data[0..len), also as the varlena plan_text); say so in the audit
+ * log. A plan stored already is left alone without building a row of its
+ * text (tens of MB for tens of thousands of steps). Runs inside SPI.
+ */
 static void
-store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const char *text,
-		   size_t len, const char *environment, il_date as_of)
+store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const char *data,
+		   size_t len, text *plan_text, const char *environment, il_date as_of)
 {
 	Oid			argtypes[8] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, JSONOID, TEXTOID, TEXTOID};
 	Datum		values[8];
@@ -115,12 +119,18 @@ store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = CStringGetTextDatum(plan_id);
+	if (SPI_execute_with_args("SELECT FROM ironlayer.plans"
+							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND plan_id OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "plan look-up failed");
+	if (SPI_processed == 1)
+		return;
 	values[2] = CStringGetTextDatum(repo);
 	values[3] = CStringGetTextDatum(environment);
 	values[4] = DateADTGetDatum(il_to_date(as_of));
-	values[5] = PointerGetDatum(cstring_to_text_with_len(text, (int) len));
-	values[6] = CStringGetTextDatum(commit_of(text, len, "\"base\":\""));
-	values[7] = CStringGetTextDatum(commit_of(text, len, "\"target\":\""));
+	values[5] = PointerGetDatum(plan_text);
+	values[6] = CStringGetTextDatum(commit_of(data, len, "\"base\":\""));
+	values[7] = CStringGetTextDatum(commit_of(data, len, "\"target\":\""));
 	ret = SPI_execute_with_args("INSERT INTO ironlayer.plans AS p (tenant_id, plan_id, repository, base, target,"
 								"                                  environment, as_of, plan, created_by)"
 								" VALUES ($1, $2, $3, $7, $8, $4, $5, $6, ironlayer.acting_role())"
@@ -214,7 +224,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 			result = cstring_to_text_with_len(out.data, (int) out.len);
 			MemoryContextSwitchTo(old);
 		}
-		store_plan(&tenant, plan_id, repo, out.data, out.len, opts.environment, as_of);
+		store_plan(&tenant, plan_id, repo, out.data, out.len, result, opts.environment, as_of);
 		SPI_finish();
 	}
 	PG_FINALLY();
