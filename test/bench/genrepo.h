@@ -12,9 +12,9 @@
  *	models/staging/<entity>/stg_<entity>_<i>.sql	40 %
  *	models/marts/<domain>/<fct|dim|agg>_<entity>_<i>.sql	40 %
  * Raw models read one or two external tables (landing.<entity>_<k>, shared
- * between models). A staging model reads 1 to 3 raw or earlier staging
- * models, a mart 1 to 6 staging or earlier marts, so the graph is layered
- * and acyclic. Upstreams are written as full names (most), short names,
+ * between models). A staging model reads the first raw model and 0 to 2
+ * raw or earlier staging models, a mart 1 to 6 staging or earlier marts, so
+ * the graph is layered and acyclic. Upstreams are written as full names (most), short names,
  * {{ ref('...') }}, or also listed in the dependencies header; one mart in
  * ten has a three-part name (prod.marts.x). Headers use every kind (and
  * time_column, unique_key, materialization, partition_by, owner, tags).
@@ -24,7 +24,8 @@
  * Commits: "main" has one commit, or two with a change; the first commit
  * is also the lightweight tag "base". Changes of the second commit:
  *	leaf		the last mart (nothing reads it): a logic change
- *	root		the first raw model: a logic change
+ *	root		the first raw model, which every staging model reads (so
+ *				every staging model and mart is downstream): a logic change
  *	random1pct	max(1, N / 100) models chosen at random: logic changes
  *	cosmetic	max(1, N / 100) models chosen at random: only comments,
  *				keyword case, blank lines and a trailing ';'
@@ -200,8 +201,11 @@ gen_plan(gen_model *m, size_t n, gen_rng *r)
 			lo = hi - 400;
 		if (want > hi - lo)
 			want = hi - lo;
-		/* the first staging model reads the first raw model: the root has a downstream */
-		if (i == nraw)
+		/*
+		 * every staging model reads the first raw model (a calendar, say), so
+		 * the root is upstream of every staging model and mart
+		 */
+		if (g->layer == 1)
 		{
 			g->up[0] = 0;
 			g->spell[0] = 0;
