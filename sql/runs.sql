@@ -123,6 +123,9 @@ SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps W
                                'w1', true, 7) AS completed;
 SELECT model, state, attempts, rows_affected, error_class, error_message
   FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
+-- every finished step that started has its duration
+SELECT model, duration IS NOT NULL AND duration >= '0' AND duration = finished_at - started_at AS timed
+  FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
 SELECT state, steps, succeeded, failed, skipped, unfinished, rows_affected FROM ironlayer.run_summary WHERE run_id = :run1;
 
 -- retry: a new run of what did not succeed

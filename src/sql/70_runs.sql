@@ -340,6 +340,7 @@ CREATE TABLE @extschema@.run_steps (
 	lease_until	timestamptz,
 	started_at	timestamptz,
 	finished_at	timestamptz,
+	duration	interval GENERATED ALWAYS AS (finished_at OPERATOR(pg_catalog.-) started_at) STORED,
 	-- telemetry (scrubbed before storage)
 	executor	text,
 	rows_affected bigint,
