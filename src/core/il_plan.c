@@ -6,13 +6,17 @@
  * One plan: check the inputs (date, options, watermarks sorted by lower-
  * cased name), build the head's graph, mark each head model from the diff
  * rows (a merge of two name-ordered lists) and from the watermarks and the
- * full_refresh names, then walk the graph once in topological order. At
- * each model every affected direct upstream is already decided, so one look
- * at them gives the model's affected state, group, cause, run type, range
- * and depends_on; its step text (without step_id) is written and hashed at
- * once. The steps are then put in (group, name) order by a counting sort
- * (models within a group stay in name order) and the plan is written; its
- * id is the hash of the text written so far, inserted before "steps".
+ * full_refresh names, then decide every model in one walk of the graph in
+ * topological order. At each model every affected direct upstream is
+ * already decided, so one look at them gives the model's affected state,
+ * group, cause, run type and range; nothing is written yet. The steps are
+ * then put in (group, name) order by a counting sort (models within a group
+ * stay in name order) and the plan is written in one go: each step's text
+ * goes straight into the plan where it belongs and is hashed there (its
+ * upstream steps are in earlier groups, so their ids are known by then).
+ * Step texts are never written twice: at 40,000 steps a separate copy was
+ * 20 MB more to touch. The plan's id is the hash of the text without it,
+ * written into the room left for it before "steps".
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +41,18 @@
 #define PLAN_ID_KEY ",\"plan_id\":\""
 #define PLAN_ID_ROOM (sizeof(PLAN_ID_KEY) - 1 + IL_SHA256_HEX_LEN + 1)
 
+/*
+ * Room for one step in the plan text but its names and its depends_on ids:
+ * the keys and punctuation, a range, the longer run type and reason, a
+ * group number of 20 digits, sql_sha256, the step_id member and the comma
+ * before the step (366 bytes at most). The text is reserved from this
+ * before any step is written, so it must not fall short: the buffer would
+ * grow, copying the text.
+ */
+#define STEP_ROOM 384
+/* one id in depends_on: quoted, with its comma */
+#define DEP_ROOM (IL_SHA256_HEX_LEN + 3)
+
 /* What a head model is in the plan (plan_node.flags). */
 #define F_ADDED		0x01
 #define F_MODIFIED	0x02
@@ -55,9 +71,9 @@ typedef struct plan_node
 	il_date		wm_end;			/* with F_WATERMARK */
 	size_t		group;			/* parallel_group of an affected model */
 	size_t		cause;			/* smallest directly changed ancestor, or NONE */
-	size_t		text_off;		/* the step's text without step_id, in steps */
-	size_t		text_len;
-	char		id[IL_SHA256_HEX_LEN + 1];
+	size_t		downstream_of;	/* X of the reason "downstream of X", or NONE */
+	size_t		ndeps;			/* affected direct upstreams */
+	char		id[IL_SHA256_HEX_LEN + 1];	/* step_id, once written */
 } plan_node;
 
 /* A watermark with its lower-cased name, for sorting. */
@@ -711,14 +727,15 @@ mark_full_refresh(const il_repo_models *head, const il_plan_options *opts, plan_
 }
 
 /*
- * Decides model v (all its upstreams decided) and, when it is affected,
- * writes its step text without step_id into steps and hashes it.
- * deps has room for v's upstreams.
+ * Decides model v, all its upstreams decided: whether it is affected, its
+ * group, cause, run type and range, and what its step's text will need
+ * (the number of its upstream steps, the model its reason names). Nothing
+ * is written here: the text goes into the plan in the plan's order
+ * (write_step), which is only known once every model is decided.
  */
-static int
-plan_model(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of,
-		   const il_plan_options *opts, const char **deps, il_buf *steps, il_buf *scratch,
-		   il_error *err)
+static void
+decide_model(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of,
+			 const il_plan_options *opts)
 {
 	const il_dag *dag = head->dag;
 	const il_repo_model *md = &head->models[v];
@@ -731,7 +748,6 @@ plan_model(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of
 	size_t		cause = NONE;
 	size_t		ndeps = 0;
 	size_t		e;
-	size_t		i;
 
 	for (e = dag->up_off[v]; e < dag->up_off[v + 1]; e++)
 	{
@@ -757,13 +773,17 @@ plan_model(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of
 		}
 		if (np->cause < cause)
 			cause = np->cause;
-		deps[ndeps++] = np->id;
+		ndeps++;
 	}
 	if (!affected)
-		return 0;
+		return;
 	nv->flags |= F_AFFECTED;
 	nv->group = group;
 	nv->cause = cause;
+	nv->ndeps = ndeps;
+	/* only a step that is not directly changed is "downstream of" */
+	if ((nv->flags & F_DIRECT) == 0)
+		nv->downstream_of = direct_parent != NONE ? direct_parent : cause;
 
 	/* run type and range */
 	if ((nv->flags & (F_ADDED | F_NAMED)) != 0 || full_up ||
@@ -780,74 +800,137 @@ plan_model(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of
 			start = as_of;
 		nv->start = start;
 	}
+}
 
-	/* the step without step_id, keys in order */
-	nv->text_off = steps->len;
+/*
+ * The kind of a model as its step names it.
+ */
+static const char *
+kind_name(const il_repo_model *md)
+{
+	return md->kind_name != NULL ? md->kind_name : "FULL_REFRESH";
+}
+
+/*
+ * The materialization of a model as its step names it.
+ */
+static const char *
+materialization_name(const il_repo_model *md)
+{
+	return md->materialization_name != NULL ? md->materialization_name : "TABLE";
+}
+
+/*
+ * The most bytes the step of decided node v takes in the plan text, with
+ * its step_id and the comma before it, unless its names need escaping.
+ */
+static size_t
+step_room(const il_repo_models *head, const plan_node *nodes, size_t v)
+{
+	const il_repo_model *md = &head->models[v];
+	const plan_node *nv = &nodes[v];
+	size_t		room = STEP_ROOM + strlen(kind_name(md)) + strlen(materialization_name(md)) +
+		strlen(md->name) + nv->ndeps * DEP_ROOM;
+
+	if (nv->downstream_of != NONE)
+		room += strlen(head->models[nv->downstream_of].name);
+	return room;
+}
+
+/*
+ * Appends the step of decided node v to out: its text without step_id
+ * (keys in order, ending in '}'), hashed where it lies into its id, then
+ * that closing brace turned into the step_id member (the last key). Its
+ * upstream steps are in earlier groups, so they are written and their ids
+ * known. deps has room for v's upstreams.
+ */
+static int
+write_step(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of,
+		   const char **deps, il_buf *out, il_buf *scratch, il_error *err)
+{
+	const il_dag *dag = head->dag;
+	const il_repo_model *md = &head->models[v];
+	plan_node  *nv = &nodes[v];
+	size_t		off = out->len;
+	size_t		ndeps = 0;
+	size_t		e;
+	size_t		i;
+
+	for (e = dag->up_off[v]; e < dag->up_off[v + 1]; e++)
+		if ((nodes[dag->up[e]].flags & F_AFFECTED) != 0)
+			deps[ndeps++] = nodes[dag->up[e]].id;
 	if (ndeps > 1)
 		qsort(deps, ndeps, sizeof(char *), cmp_id);
-	il_buf_puts(steps, "{\"depends_on\":[");
+
+	il_buf_puts(out, "{\"depends_on\":[");
 	for (i = 0; i < ndeps; i++)
 	{
 		if (i > 0)
-			il_buf_putc(steps, ',');
-		il_buf_putc(steps, '"');
-		il_buf_append(steps, deps[i], IL_SHA256_HEX_LEN);
-		il_buf_putc(steps, '"');
+			il_buf_putc(out, ',');
+		il_buf_putc(out, '"');
+		il_buf_append(out, deps[i], IL_SHA256_HEX_LEN);
+		il_buf_putc(out, '"');
 	}
-	il_buf_puts(steps, "],\"input_range\":");
+	il_buf_puts(out, "],\"input_range\":");
 	if ((nv->flags & F_FULL) != 0)
-		il_jsonw_null(steps);
+		il_jsonw_null(out);
 	else
 	{
-		il_buf_puts(steps, "{\"end\":");
-		put_date(steps, as_of);
-		il_buf_puts(steps, ",\"start\":");
-		put_date(steps, nv->start);
-		il_buf_putc(steps, '}');
+		il_buf_puts(out, "{\"end\":");
+		put_date(out, as_of);
+		il_buf_puts(out, ",\"start\":");
+		put_date(out, nv->start);
+		il_buf_putc(out, '}');
 	}
-	il_buf_puts(steps, ",\"kind\":");
-	il_jsonw_cstring(steps, md->kind_name != NULL ? md->kind_name : "FULL_REFRESH");
-	il_buf_puts(steps, ",\"materialization\":");
-	il_jsonw_cstring(steps, md->materialization_name != NULL ? md->materialization_name : "TABLE");
-	il_buf_puts(steps, ",\"model\":");
-	il_jsonw_cstring(steps, md->name);
-	il_buf_puts(steps, ",\"parallel_group\":");
-	il_jsonw_int(steps, (int64_t) group);
-	il_buf_puts(steps, ",\"reason\":");
+	il_buf_puts(out, ",\"kind\":");
+	il_jsonw_cstring(out, kind_name(md));
+	il_buf_puts(out, ",\"materialization\":");
+	il_jsonw_cstring(out, materialization_name(md));
+	il_buf_puts(out, ",\"model\":");
+	il_jsonw_cstring(out, md->name);
+	il_buf_puts(out, ",\"parallel_group\":");
+	il_jsonw_int(out, (int64_t) nv->group);
+	il_buf_puts(out, ",\"reason\":");
 	if ((nv->flags & F_ADDED) != 0)
-		il_jsonw_cstring(steps, "new model added");
+		il_jsonw_cstring(out, "new model added");
 	else if ((nv->flags & F_DIRECT) != 0)
-		il_jsonw_cstring(steps, "SQL logic changed");
+		il_jsonw_cstring(out, "SQL logic changed");
 	else
 	{
 		il_buf_reset(scratch);
 		il_buf_puts(scratch, "downstream of ");
-		il_buf_puts(scratch, head->models[direct_parent != NONE ? direct_parent : cause].name);
-		il_jsonw_string(steps, scratch->data, scratch->len);
+		il_buf_puts(scratch, head->models[nv->downstream_of].name);
+		il_jsonw_string(out, scratch->data, scratch->len);
 	}
-	il_buf_puts(steps, ",\"run_type\":");
-	il_jsonw_cstring(steps, (nv->flags & F_FULL) != 0 ? "FULL_REFRESH" : "INCREMENTAL");
-	il_buf_puts(steps, ",\"sql_sha256\":");
-	il_jsonw_cstring(steps, md->sql_sha256);
-	il_buf_putc(steps, '}');
-	if (steps->oom || scratch->oom)
+	il_buf_puts(out, ",\"run_type\":");
+	il_jsonw_cstring(out, (nv->flags & F_FULL) != 0 ? "FULL_REFRESH" : "INCREMENTAL");
+	il_buf_puts(out, ",\"sql_sha256\":");
+	il_jsonw_cstring(out, md->sql_sha256);
+	il_buf_putc(out, '}');
+	if (out->oom || scratch->oom)
 		return nomem(err);
-	nv->text_len = steps->len - nv->text_off;
-	if (il_sha256_hex(steps->data + nv->text_off, nv->text_len, nv->id) != 0)
+	/* an offset, not a pointer: out may have moved if it grew */
+	if (il_sha256_hex(out->data + off, out->len - off, nv->id) != 0)
 	{
 		il_error_set(err, "out_of_memory", 0, 0, "sha-256 failed");
 		return -1;
 	}
+	out->len--;
+	il_buf_puts(out, ",\"step_id\":\"");
+	il_buf_append(out, nv->id, IL_SHA256_HEX_LEN);
+	il_buf_puts(out, "\"}");
 	return 0;
 }
 
 /*
- * Writes the plan (steps in order[0..nsteps)) to out, with its id.
+ * Writes the plan (steps in order[0..nsteps), at most steps_room bytes
+ * with their ids) to out, with its id. deps has room for any model's
+ * upstreams.
  */
 static int
-write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t *order,
-		   size_t nsteps, il_date as_of, const il_plan_options *opts, const il_buf *steps,
-		   il_buf *out, char plan_id[IL_SHA256_HEX_LEN + 1], il_error *err)
+write_plan(const il_repo_diff_result *diff, plan_node *nodes, const size_t *order, size_t nsteps,
+		   size_t steps_room, il_date as_of, const il_plan_options *opts, const char **deps,
+		   il_buf *scratch, il_buf *out, char plan_id[IL_SHA256_HEX_LEN + 1], il_error *err)
 {
 	const il_repo_models *head = diff->head;
 	size_t		start = out->len;
@@ -860,15 +943,14 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 	char		hex[IL_SHA256_HEX_LEN + 1];
 
 	/*
-	 * One allocation for the whole text, estimated: the steps and their ids,
-	 * the summary's lists (a name is in two at most: affected, and added,
-	 * modified or cosmetic), the fixed parts (the buffer still grows if names
-	 * need escaping). A
-	 * plan of 40,000 steps is 22 MB: growing by doubling would copy it again
-	 * and touch twice the memory.
+	 * One allocation for the whole text, estimated: the steps and their ids
+	 * (at most steps_room), the summary's lists (a name is in two at most:
+	 * affected, and added, modified or cosmetic), the fixed parts (the
+	 * buffer still grows if names need escaping). A plan of 40,000 steps is
+	 * 22 MB: growing by doubling would copy it again and touch twice the
+	 * memory. What is reserved but not written is never touched.
 	 */
-	need = 1024 + strlen(opts->environment) * 4 + steps->len +
-		nsteps * (sizeof(PLAN_ID_KEY) + IL_SHA256_HEX_LEN + 16);
+	need = 1024 + strlen(opts->environment) * 4 + steps_room;
 	for (i = 0; i < head->n; i++)
 		need += 2 * (strlen(head->models[i].name) + 3);
 	for (i = 0; i < diff->n; i++)
@@ -902,15 +984,10 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 	il_buf_puts(out, ",\"steps\":[");
 	for (i = 0; i < nsteps; i++)
 	{
-		const plan_node *n = &nodes[order[i]];
-
 		if (i > 0)
 			il_buf_putc(out, ',');
-		/* the step without its closing brace, then step_id (the last key) */
-		il_buf_append(out, steps->data + n->text_off, n->text_len - 1);
-		il_buf_puts(out, ",\"step_id\":\"");
-		il_buf_append(out, n->id, IL_SHA256_HEX_LEN);
-		il_buf_puts(out, "\"}");
+		if (write_step(head, nodes, order[i], as_of, deps, out, scratch, err) != 0)
+			return -1;
 	}
 	il_buf_puts(out, "],\"summary\":{\"cosmetic_changes_skipped\":");
 	if (opts->skip_cosmetic)
@@ -964,8 +1041,8 @@ write_plan(const il_repo_diff_result *diff, const plan_node *nodes, const size_t
 }
 
 /*
- * Plans a diff: checks, marks, one topological pass, the counting sort,
- * the text.
+ * Plans a diff: checks, marks, the decisions in one topological pass, the
+ * counting sort, the text.
  */
 int
 il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
@@ -979,11 +1056,11 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	const char **deps = NULL;
 	size_t	   *order = NULL;
 	size_t	   *count = NULL;
-	il_buf		steps = IL_BUF_INIT;
 	il_buf		scratch = IL_BUF_INIT;
 	size_t		start = out->len;
 	bool		was_oom = out->oom;
 	size_t		nsteps = 0;
+	size_t		steps_room = 0;
 	size_t		maxup = 0;
 	size_t		maxgroup = 0;
 	size_t		i;
@@ -1008,6 +1085,7 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	for (i = 0; i < head->n; i++)
 	{
 		nodes[i].cause = NONE;
+		nodes[i].downstream_of = NONE;
 		if (head->dag->up_off[i + 1] - head->dag->up_off[i] > maxup)
 			maxup = head->dag->up_off[i + 1] - head->dag->up_off[i];
 	}
@@ -1016,22 +1094,16 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	mark_changes(diff, nodes, opts->skip_cosmetic);
 	mark_watermarks(head, &ws, nodes);
 
-	/* one pass in topological order */
-	deps = malloc((maxup + 1) * sizeof(char *));
-	if (deps == NULL)
-	{
-		nomem(err);
-		goto done;
-	}
+	/* the decisions, in topological order; the room their text will take */
 	for (i = 0; i < head->n; i++)
 	{
 		size_t		v = head->dag->order[i];
 
-		if (plan_model(head, nodes, v, as_of, opts, deps, &steps, &scratch, err) != 0)
-			goto done;
+		decide_model(head, nodes, v, as_of, opts);
 		if ((nodes[v].flags & F_AFFECTED) != 0)
 		{
 			nsteps++;
+			steps_room += step_room(head, nodes, v);
 			if (nodes[v].group > maxgroup)
 				maxgroup = nodes[v].group;
 		}
@@ -1040,7 +1112,8 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	/* steps by (group, name): a counting sort, name order kept within a group */
 	order = malloc((nsteps + 1) * sizeof(size_t));
 	count = calloc(maxgroup + 2, sizeof(size_t));
-	if (order == NULL || count == NULL)
+	deps = malloc((maxup + 1) * sizeof(char *));
+	if (order == NULL || count == NULL || deps == NULL)
 	{
 		nomem(err);
 		goto done;
@@ -1054,7 +1127,9 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 		if ((nodes[i].flags & F_AFFECTED) != 0)
 			order[count[nodes[i].group]++] = i;
 
-	if (write_plan(diff, nodes, order, nsteps, as_of, opts, &steps, out, plan_id, err) != 0)
+	/* the text, each step written and hashed in that order */
+	if (write_plan(diff, nodes, order, nsteps, steps_room, as_of, opts, deps, &scratch, out,
+				   plan_id, err) != 0)
 		goto done;
 	ret = 0;
 done:
@@ -1074,7 +1149,6 @@ done:
 	free(deps);
 	free(order);
 	free(count);
-	il_buf_free(&steps);
 	il_buf_free(&scratch);
 	return ret;
 }
