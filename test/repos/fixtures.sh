@@ -12,6 +12,8 @@
 #                 ambiguous  marts.bad reads the short name "orders"
 #                 duplicate  two files declare staging.orders
 #                 badheader  a model without a kind
+#                 diamond    marts.both reads marts.revenue and
+#                            marts.customer_summary
 #   shop.git    a bare clone of shop
 #   plain       a directory that is not a repository
 #   escape      a symbolic link to a directory outside DIR
@@ -162,6 +164,15 @@ SELECT 1 AS id
 SQL
 g -C "$shop" add -A
 commit "a header without kind"
+branch diamond
+put models/marts/both.sql <<'SQL'
+-- name: marts.both
+-- kind: FULL_REFRESH
+SELECT r.order_date, c.customer_id
+FROM marts.revenue r CROSS JOIN marts.customer_summary c
+SQL
+g -C "$shop" add -A
+commit "a model reading two marts"
 g -C "$shop" checkout -q main
 
 g clone -q --bare "$shop" "$dir/shop.git"
