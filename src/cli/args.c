@@ -5,6 +5,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
@@ -33,4 +35,39 @@ il_cli_option_value(int argc, char **argv, int *i, const char *name, bool *bad)
 	}
 	(*i)++;
 	return argv[*i];
+}
+
+/*
+ * Reads a whole file into buf, at most max bytes (0: no limit); false with
+ * errno set when it cannot.
+ */
+bool
+il_cli_read_file(const char *path, il_buf *buf, size_t max)
+{
+	FILE	   *f = fopen(path, "rb");
+	char		chunk[65536];
+	size_t		n;
+	int			saved;
+
+	if (f == NULL)
+		return false;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	{
+		il_buf_append(buf, chunk, n);
+		if (buf->oom || (max > 0 && buf->len > max))
+		{
+			fclose(f);
+			errno = buf->oom ? ENOMEM : EFBIG;
+			return false;
+		}
+	}
+	if (ferror(f))
+	{
+		saved = errno ? errno : EIO;
+		fclose(f);
+		errno = saved;
+		return false;
+	}
+	fclose(f);
+	return true;
 }

@@ -24,40 +24,6 @@
 #define EXIT_USAGE 2
 
 /*
- * Reads a whole file into buf; false (with errno set) when it cannot.
- */
-static bool
-read_file(const char *path, il_buf *buf)
-{
-	FILE	   *f = fopen(path, "rb");
-	char		chunk[65536];
-	size_t		n;
-	int			saved;
-
-	if (f == NULL)
-		return false;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-	{
-		il_buf_append(buf, chunk, n);
-		if (buf->oom)
-		{
-			fclose(f);
-			errno = ENOMEM;
-			return false;
-		}
-	}
-	if (ferror(f))
-	{
-		saved = errno ? errno : EIO;
-		fclose(f);
-		errno = saved;
-		return false;
-	}
-	fclose(f);
-	return true;
-}
-
-/*
  * Parses one file and prints its line; false when it failed.
  */
 static bool
@@ -70,7 +36,7 @@ parse_one(const char *path, il_buf *text, il_buf *json)
 	il_buf_reset(text);
 	il_buf_reset(json);
 	errno = 0;
-	if (!read_file(path, text))
+	if (!il_cli_read_file(path, text, 0))
 	{
 		fprintf(stderr, "ironlayer: %s: cannot read the file: %s\n", path, strerror(errno));
 		return false;

@@ -208,41 +208,6 @@ options_json(const plan_args *a, il_buf *b)
 }
 
 /*
- * Reads a whole file into buf (at most MAX_WATERMARK_FILE bytes); false
- * (with errno set) when it cannot.
- */
-static bool
-read_file(const char *path, il_buf *buf)
-{
-	FILE	   *f = fopen(path, "rb");
-	char		chunk[65536];
-	size_t		n;
-	int			saved;
-
-	if (f == NULL)
-		return false;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-	{
-		il_buf_append(buf, chunk, n);
-		if (buf->oom || buf->len > MAX_WATERMARK_FILE)
-		{
-			fclose(f);
-			errno = buf->oom ? ENOMEM : EFBIG;
-			return false;
-		}
-	}
-	if (ferror(f))
-	{
-		saved = errno ? errno : EIO;
-		fclose(f);
-		errno = saved;
-		return false;
-	}
-	fclose(f);
-	return true;
-}
-
-/*
  * Checks that the text flags are UTF-8 (the options are JSON text).
  */
 static int
@@ -307,7 +272,7 @@ il_cmd_plan(int argc, char **argv)
 	if (a.watermarks != NULL)
 	{
 		il_buf_reset(&json);
-		if (!read_file(a.watermarks, &json))
+		if (!il_cli_read_file(a.watermarks, &json, MAX_WATERMARK_FILE))
 		{
 			fprintf(stderr, "ironlayer: cannot read the watermark file %s: %s\n", a.watermarks,
 					errno == EFBIG ? "larger than 64 MiB" : strerror(errno));

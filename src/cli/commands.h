@@ -12,6 +12,9 @@
 #define IL_COMMANDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "il_buf.h"
 
 /*
  * ironlayer parse FILE...: one canonical-JSON line per file on standard
@@ -27,5 +30,11 @@ extern int	il_cmd_parse(int argc, char **argv);
  * option, or (with *bad set) when the value is missing.
  */
 extern const char *il_cli_option_value(int argc, char **argv, int *i, const char *name, bool *bad);
+
+/*
+ * Appends the whole file at path to buf, at most max bytes (0: no limit).
+ * False with errno set when it cannot (EFBIG over max, ENOMEM).
+ */
+extern bool il_cli_read_file(const char *path, il_buf *buf, size_t max);
 
 #endif							/* IL_COMMANDS_H */
