@@ -31,29 +31,10 @@
 #include "genrepo.h"
 #include "il_plan.h"
 
+#include "measure.h"
 #include "memcache.h"
 
 /* ---- measuring ---- */
-
-/* Seconds since an arbitrary point. */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-/* Peak resident set of this process, in MB. */
-static double
-peak_rss_mb(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double) ru.ru_maxrss / 1024.0;
-}
 
 /* Exits with a message. */
 static void

@@ -34,29 +34,10 @@
 #include "genrepo.h"
 #include "il_repo.h"
 
+#include "measure.h"
 #include "memcache.h"
 
 /* ---- measuring ---- */
-
-/* Seconds since an arbitrary point. */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of this process. */
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* A measurement: best wall and best CPU time of several runs. */
 typedef struct timing
@@ -89,16 +70,6 @@ t_stop(timing *t)
 }
 
 #define TIMING_INIT {1e9, 1e9, 0, 0}
-
-/* Peak resident set of this process, in MB. */
-static double
-peak_rss_mb(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double) ru.ru_maxrss / 1024.0;
-}
 
 /* Exits with a message. */
 static void
