@@ -19,6 +19,9 @@ extern void ironlayer_require_preload(const char *feature);
 /* The extension owner, for internal look-ups that must not be tenant-filtered. */
 extern Oid	ironlayer_extension_owner(void);
 
+/* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
+extern void ironlayer_check_size(const char *what, Datum d, Size max);
+
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
 /* The bound tenant of the acting role; 42501 with a hint when unbound. */

@@ -47,6 +47,14 @@ $roles$;
 
 GRANT USAGE ON SCHEMA @extschema@ TO ironlayer_viewer;
 
+-- 54000 when a text, jsonb or bytea value holds more than max_bytes bytes,
+-- measured without decompressing it (src/pg/limits.c, docs/limits.md).
+-- (internal: API functions call it first)
+CREATE FUNCTION @extschema@._check_size(what text, value "any", max_bytes int) RETURNS void
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'ironlayer_check_size_sql';
+REVOKE ALL ON FUNCTION @extschema@._check_size(text, "any", int) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.acting_role() RETURNS name
 	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
 	AS 'MODULE_PATHNAME', 'ironlayer_acting_role';
