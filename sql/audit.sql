@@ -53,6 +53,7 @@ SELECT e->>'seq' AS seq, e->>'action' AS action,
  ORDER BY l.seq;
 SELECT count(*) AS tail FROM ironlayer.audit_export(4);
 SELECT try($$SELECT ironlayer.audit_export(0)$$);
+SELECT try($$SELECT ironlayer.audit_export(NULL)$$) AS null_from_seq;
 
 -- The first entry's hash, recomputed here in SQL from its canonical text
 -- (keys sorted, no whitespace, the at format of the chain).

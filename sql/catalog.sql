@@ -129,10 +129,21 @@ SELECT p.oid::regprocedure
 
 -- 10. The group roles exist, cannot log in, and nest viewer < engineer < admin.
 SELECT rolname, rolcanlogin, rolsuper, rolbypassrls
-  FROM pg_roles WHERE rolname LIKE 'ironlayer\_%' ORDER BY 1;
+  FROM pg_roles WHERE rolname IN ('ironlayer_viewer', 'ironlayer_engineer', 'ironlayer_admin', 'ironlayer_worker')
+ ORDER BY 1;
 SELECT pg_has_role('ironlayer_admin', 'ironlayer_engineer', 'MEMBER') AS admin_is_engineer,
        pg_has_role('ironlayer_engineer', 'ironlayer_viewer', 'MEMBER') AS engineer_is_viewer,
        pg_has_role('ironlayer_viewer', 'ironlayer_engineer', 'MEMBER') AS viewer_is_engineer;
+
+-- 10b. The roles made for environments (their default run_as) cannot log
+--      in, have no attribute and belong to no role and no role to them:
+--      what model SQL may touch is what the DBA grants. Expect no rows.
+SELECT ironlayer.create_tenant('catalog-roles') IS NOT NULL AS created;
+SELECT e.name, r.rolname
+  FROM ironlayer.environments e JOIN pg_roles r ON r.rolname = e.default_run_as
+ WHERE r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolbypassrls OR r.rolreplication
+    OR EXISTS (SELECT FROM pg_auth_members m WHERE m.member = r.oid OR m.roleid = r.oid);
+SELECT count(*) > 0 AS has_environment_roles FROM ironlayer.environments WHERE default_run_as IS NOT NULL;
 
 -- 11. The schema grants USAGE only to the viewer group and CREATE to no one
 --     but its owner. Expect no rows for CREATE.

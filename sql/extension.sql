@@ -20,6 +20,7 @@ SELECT set_config('ironlayer.current_tenant', '00000000-0000-0000-0000-000000000
 -- Drop and reinstall in the same database: the group roles outlive the
 -- extension and are reused.
 DROP EXTENSION ironlayer;
-SELECT count(*) AS group_roles FROM pg_roles WHERE rolname LIKE 'ironlayer\_%';
+SELECT count(*) AS group_roles FROM pg_roles
+ WHERE rolname IN ('ironlayer_viewer', 'ironlayer_engineer', 'ironlayer_admin', 'ironlayer_worker');
 CREATE EXTENSION ironlayer;
 SELECT count(*) > 0 AS reinstalled FROM pg_proc WHERE pronamespace = 'ironlayer'::regnamespace;

@@ -62,6 +62,10 @@ SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookba
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookback_days": 1.5}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"skip_cosmetic": "yes"}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"environment": "Prod"}')$$);
+-- a plan is for an environment that exists: none is stored otherwise
+SELECT count(*) AS plans_before FROM ironlayer.plans \gset
+SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"environment": "nowhere"}')$$) AS unknown_environment;
+SELECT count(*) = :plans_before AS none_stored FROM ironlayer.plans;
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"full_refresh": "staging.orders"}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"full_refresh": ["orders"]}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"full_refresh": ["no.such_model"]}')$$);
@@ -76,6 +80,7 @@ SET ROLE regress_pl_ann;
 SELECT ironlayer.use_tenant('plans-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_watermark('shop', 'dev', 'staging.orders', '2026-01-02', '2026-01-01')$$);
 SELECT try($$SELECT ironlayer.set_watermark('shop', 'Dev', 'staging.orders', '2026-01-01', '2026-01-02')$$);
+SELECT try($$SELECT ironlayer.set_watermark('shop', 'dev', repeat('m', 1025), '2026-01-01', '2026-01-02')$$) AS long_model;
 SELECT try($$SELECT ironlayer.set_watermark('shop', 'dev', 'orders', '2026-01-01', '2026-01-02')$$);
 SELECT try($$SELECT ironlayer.set_watermark('nope', 'dev', 'staging.orders', '2026-01-01', '2026-01-02')$$);
 SELECT try($$SELECT ironlayer.set_watermark('shop', 'dev', 'staging.orders', NULL, '2026-01-02')$$);

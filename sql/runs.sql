@@ -18,22 +18,63 @@ SELECT ironlayer.add_member('runs-a', 'regress_ru_eve', 'engineer');
 SELECT ironlayer.add_member('runs-a', 'regress_ru_vic', 'viewer');
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 
--- A new tenant has dev (auto-approved, prefix dev_) and prod (one approval
--- by someone other than the author); model SQL runs as the creator.
-SELECT name, executor, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as, settings
+-- A new tenant has dev (auto-approved) and prod (one approval by someone
+-- other than the author), each writing under the tenant's schema stem and
+-- running model SQL as a role made for it: no login, member of nothing,
+-- no rights until the DBA grants some; statements bounded in time.
+SELECT name, executor, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as,
+       run_as = default_run_as AS own_role, statement_timeout, lock_timeout, max_running_steps, settings
   FROM ironlayer.environments ORDER BY name;
+SELECT name, schema_stem FROM ironlayer.tenants;
+SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreaterole, r.rolbypassrls,
+       (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid OR m.roleid = r.oid) AS memberships,
+       shobj_description(r.oid, 'pg_authid') AS comment
+  FROM pg_roles r WHERE r.rolname LIKE 'ironlayer\_runs\_a\_%' ORDER BY 1;
 
 -- set_environment: create or change; every key checked.
-SELECT ironlayer.set_environment('staging', '{"approvals_required": 2, "schema_prefix": "stg_", "run_as": "regress_ru_runner", "settings": {"timeout": "1 h"}}');
-SELECT ironlayer.set_environment('dev', '{"auto_approve": false}');
-SELECT name, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as, settings
+SELECT ironlayer.set_environment('staging', '{"approvals_required": 2, "schema_prefix": "runs_a_stg_", "run_as": "regress_ru_runner", "settings": {"timeout": "1 h"}}');
+SELECT ironlayer.set_environment('dev', '{"auto_approve": false, "statement_timeout": "90s", "lock_timeout": "250 ms", "max_running_steps": 3}');
+SELECT ironlayer.set_environment('uat', '{}');
+SELECT name, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as,
+       run_as = default_run_as AS own_role, statement_timeout, lock_timeout, max_running_steps, settings
   FROM ironlayer.environments ORDER BY name;
+-- an admin may give an environment back its own role, though not a member of it
+SELECT ironlayer.set_environment('uat', '{"run_as": "regress_ru_runner"}');
+SELECT ironlayer.set_environment('uat', jsonb_build_object('run_as', default_run_as)) FROM ironlayer.environments WHERE name = 'uat';
+SELECT ironlayer.set_environment('uat', '{"max_running_steps": null}');
+SELECT run_as = default_run_as AS own_role_again, max_running_steps FROM ironlayer.environments WHERE name = 'uat';
+-- schemas belong to one tenant: an admin's prefix starts with the tenant's
+-- stem, and no prefix overlaps another tenant's schemas (say nothing of whose)
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"schema_prefix": "dev_"}')$$) AS not_the_stem;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"schema_prefix": ""}')$$) AS everything;
+RESET ROLE;
+SELECT ironlayer.create_tenant('runs-b') IS NOT NULL AS other_tenant;
+SELECT ironlayer.use_tenant('runs-b') IS NOT NULL AS bound;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_a_"}')$$) AS same_as_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_a_dev_marts_"}')$$) AS inside_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_"}')$$) AS around_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": ""}')$$) AS everything_by_superuser;
+SELECT ironlayer.set_environment('prod', '{"schema_prefix": "shared_b_"}') AS superuser_sets_any_free_prefix;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "shared_"}')$$) AS superuser_overlaps;
+-- a tenant whose name's stem is taken gets a random one
+SELECT ironlayer.create_tenant('runs_a') IS NOT NULL AS created;
+SELECT schema_stem ~ '^t[0-9a-f]{12}_$' AS random_stem FROM ironlayer.tenants WHERE name = 'runs_a';
+SET ROLE regress_ru_ann;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"colour": "red"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"executor": "databricks"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"auto_approve": "yes"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"approvals_required": 11}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"approvals_required": 1.5}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"schema_prefix": "Dev-"}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"statement_timeout": "0"}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"statement_timeout": "8 days"}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"lock_timeout": 5}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"lock_timeout": "soon"}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"max_running_steps": 0}')$$);
+SELECT try($$SELECT ironlayer.set_environment('dev', jsonb_build_object('settings', jsonb_build_object('big', repeat('x', 70000))))$$);
+SELECT try($$SELECT ironlayer.set_environment(repeat('d', 64), '{}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "postgres"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_nobody"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_other"}')$$) AS not_a_member;
@@ -41,7 +82,8 @@ SELECT try($$SELECT ironlayer.set_environment('dev', '{"settings": [1]}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '[]')$$);
 SELECT try($$SELECT ironlayer.set_environment('Bad', '{}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', NULL)$$);
-SELECT count(*) AS unchanged FROM ironlayer.environments WHERE name = 'dev' AND NOT auto_approve AND schema_prefix = 'dev_';
+SELECT count(*) AS unchanged FROM ironlayer.environments
+ WHERE name = 'dev' AND NOT auto_approve AND schema_prefix = 'runs_a_dev_' AND lock_timeout = '250 ms';
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{}')$$) AS engineer_sets;
@@ -65,6 +107,9 @@ SELECT try(format($$SELECT ironlayer.approve(%L, 'prod')$$, :'plan_id')) AS twic
 SELECT try($$SELECT ironlayer.approve('nope', 'prod')$$) AS unknown_plan;
 SELECT try(format($$SELECT ironlayer.approve(%L, 'qa')$$, :'plan_id')) AS unknown_environment;
 SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', '')$$, :'plan_id')) AS no_reason;
+SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', repeat('r', 8193))$$, :'plan_id')) AS long_reason;
+SELECT try(format($$SELECT ironlayer.approve(%L, 'staging', repeat('c', 8193))$$, :'plan_id')) AS long_comment;
+SELECT try($$SELECT ironlayer.approve(repeat('p', 65), 'staging')$$) AS long_plan_id;
 -- a rejection is final, even for someone who approved before
 SELECT ironlayer.reject(:'plan_id', 'staging', 'wrong range');
 SET ROLE regress_ru_eng;
@@ -143,6 +188,8 @@ RESET ROLE;
 SELECT count(*) AS nothing_runnable_after_cancel FROM ironlayer.claim_step('w1');
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.cancel(999999)$$) AS unknown_run;
+SELECT try($$SELECT ironlayer.cancel(NULL)$$) AS null_run;
+SELECT try($$SELECT ironlayer.retry(NULL)$$) AS null_retry;
 -- an expired lease is claimed again, with one more attempt
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;

@@ -40,6 +40,7 @@ SELECT try($$SELECT ironlayer.put_credential('dbx', 'ilseal1:AAAA', 'Not A Kind'
 SELECT try($$SELECT ironlayer.put_credential(NULL, 'ilseal1:AAAA')$$);
 SELECT try($$SELECT ironlayer.put_credential('dbx', NULL)$$);
 SELECT try($$SELECT ironlayer.delete_credential('nope')$$);
+SELECT try($$SELECT ironlayer.delete_credential(NULL)$$) AS null_name;
 SELECT try($$SELECT ironlayer.rotate_master_key()$$);
 SELECT count(*) AS stored FROM ironlayer.credentials;
 SELECT * FROM ironlayer.check_credentials();

@@ -619,7 +619,7 @@ Datum
 ironlayer_audit_export(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		from_seq = PG_ARGISNULL(0) ? 1 : PG_GETARG_INT64(0);
+	int64		from_seq;
 	pg_uuid_t	tenant;
 	char	   *tenant_text;
 	Portal		portal;
@@ -628,6 +628,12 @@ ironlayer_audit_export(PG_FUNCTION_ARGS)
 
 	ironlayer_require_tenant(&tenant);
 	tenant_text = uuid_text(&tenant);
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("from_seq must not be null"),
+				 errhint("Export the whole chain with ironlayer.audit_export() or ironlayer.audit_export(1).")));
+	from_seq = PG_GETARG_INT64(0);
 	if (from_seq < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

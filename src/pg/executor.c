@@ -25,7 +25,19 @@
  * and creates missing target schemas (owned by run_as). Model SQL runs as
  * run_as (never a superuser, checked again here), inside a security-
  * restricted operation, with search_path "pg_catalog, pg_temp" and
- * row_security on; settings it changes are undone when it returns.
+ * row_security on; settings it changes are undone when it returns. While
+ * it runs, ironlayer's API sees run_as as the acting role and no tenant
+ * binding (tenant.c, "model SQL"), whoever called the executor.
+ *
+ * Bounds. Each statement of model SQL runs under the environment's
+ * statement_timeout (a timer of this file, so a caller's own statement
+ * timeout is left alone; 57014 when it fires) and lock_timeout (55P03);
+ * the executor's own lock waits are bounded by the function's lock_timeout.
+ * No lock it waits on can be taken by a role without ironlayer's rights: a
+ * missing target schema is created under a row of ironlayer.target_schemas,
+ * which only ironlayer writes (two steps that make one new schema take
+ * turns: the second waits for the first step's commit, at most the
+ * environment's statement_timeout).
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +52,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "storage/latch.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
@@ -52,6 +65,7 @@
 #include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/timeout.h"
 #include "utils/uuid.h"
 
 #include "il_date.h"
@@ -64,9 +78,6 @@
 
 /* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
 #define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
-
-/* The first key of the advisory lock that serializes creating one schema ('iron'). */
-#define SCHEMA_LOCK_CLASS 1769107310
 
 /* Suffix of the table a full refresh builds before it takes the old one's place. */
 #define NEW_SUFFIX "__ironlayer_new"
@@ -94,6 +105,8 @@ typedef struct Step
 	char	   *schema_prefix;
 	char	   *run_as_name;
 	Oid			run_as;
+	int			statement_timeout;	/* ms, > 0 */
+	int			lock_timeout;	/* ms, > 0 */
 	int64		repo_id;
 	char	   *repo_path;
 	char	   *models_dir;
@@ -205,6 +218,21 @@ parse_date(const char *s)
 	if (il_date_parse(s, strlen(s), &d, &err) != 0)
 		elog(ERROR, "invalid date \"%s\"", s);
 	return (DateADT) (d - UNIX_TO_PG_DAYS);
+}
+
+/*
+ * Milliseconds of a timeout setting (an interval set_environment checked to
+ * lie between 1 ms and 7 days), kept within what a timer takes.
+ */
+static int
+interval_ms(Datum d)
+{
+	Interval   *i = DatumGetIntervalP(d);
+	int64		us = i->time + (int64) i->day * USECS_PER_DAY
+		+ (int64) i->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	int64		ms = us / 1000;
+
+	return (int) Max(Min(ms, (int64) PG_INT32_MAX), 1);
 }
 
 /* A text column of the current SPI result (palloc'd in the caller's context), or NULL. */
@@ -365,7 +393,8 @@ read_run(Step *st, MemoryContext cxt)
 	values[1] = Int64GetDatum(st->run_id);
 	if (SPI_execute_with_args("SELECT r.environment, p.repository, r.created_by::text, p.target, p.as_of,"
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
-							  "       g.repo_id, g.path, g.models_dir, e.name"
+							  "       g.repo_id, g.path, g.models_dir, e.name,"
+							  "       e.statement_timeout, e.lock_timeout"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -401,6 +430,8 @@ read_run(Step *st, MemoryContext cxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("environment \"%s\" of run " INT64_FORMAT " does not exist", st->environment, st->run_id)));
+	st->statement_timeout = interval_ms(SPI_getbinval(t, td, 13, &isnull));
+	st->lock_timeout = interval_ms(SPI_getbinval(t, td, 14, &isnull));
 	if (strcmp(executor, "postgres") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -576,38 +607,147 @@ load_model(Step *st, MemoryContext cxt)
 
 /*
  * Creates the model's schema, owned by run_as, when it does not exist.
- * Runs as the extension owner. Two workers that create one schema at once
- * take turns (the second finds it made), instead of the second failing on
- * pg_namespace's unique index.
+ * Runs as the extension owner. The schema's row in ironlayer.target_schemas
+ * goes in first: two transactions that create one schema take turns on its
+ * key (the second finds the schema made) instead of the second failing on
+ * pg_namespace's unique index, and no role without ironlayer's rights can
+ * hold that key (an advisory lock could be held by anyone who can connect).
+ * A schema that ironlayer made for another tenant is refused.
  */
 static void
 ensure_schema(const Step *st)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+	Datum		values[3];
 	char	   *sql;
+	char		wait[32];
+	int			save_nestlevel;
 
 	if (OidIsValid(get_namespace_oid(st->schema, true)))
 		return;
-	values[0] = CStringGetTextDatum(st->schema);
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(SCHEMA_LOCK_CLASS)
-							  ", pg_catalog.hashtext($1))",
-							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "schema lock failed");
-	AcceptInvalidationMessages();
-	if (OidIsValid(get_namespace_oid(st->schema, true)))
-		return;
+	values[0] = UUIDPGetDatum(&st->tenant);
+	values[1] = CStringGetTextDatum(st->schema);
+	values[2] = CStringGetTextDatum(st->environment);
+	/* another step making the schema holds its key until it commits */
+	snprintf(wait, sizeof(wait), "%dms", st->statement_timeout);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", wait, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_execute_with_args("INSERT INTO ironlayer.target_schemas (tenant_id, schema, environment)"
+							  " VALUES ($1, $2, $3) ON CONFLICT (schema) DO NOTHING",
+							  3, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "target schema insert failed");
+	AtEOXact_GUC(true, save_nestlevel);
+	if (SPI_processed == 0)
+	{
+		/* made by another step's transaction, which has committed by now */
+		if (SPI_execute_with_args("SELECT 1 FROM ironlayer.target_schemas"
+								  " WHERE schema OPERATOR(pg_catalog.=) $2"
+								  "   AND tenant_id OPERATOR(pg_catalog.<>) $1",
+								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "target schema look-up failed");
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("schema \"%s\" of model %s belongs to another tenant", st->schema, st->model),
+					 errhint("Each tenant's environments write under their own schema prefix; see ironlayer.environments.")));
+		AcceptInvalidationMessages();
+		if (OidIsValid(get_namespace_oid(st->schema, true)))
+			return;
+	}
 	sql = psprintf("CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s",
 				   quote_identifier(st->schema), quote_identifier(st->run_as_name));
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "schema creation failed");
 }
 
-/* Runs one statement of the model (as run_as) and keeps its text for the hash. */
-static uint64
-run(StringInfo log, const char *sql, int expect)
+/* ------------------------------------------- model SQL, bounded in time */
+
+/*
+ * The environment's statement_timeout runs on a timer of its own (a user
+ * timeout), not PostgreSQL's STATEMENT_TIMEOUT: a session that calls the
+ * executor keeps its own statement timeout. When it fires, the statement
+ * is cancelled as by a query cancel, and the error says why.
+ */
+static TimeoutId step_timeout = MAX_TIMEOUTS;	/* not registered yet */
+static volatile sig_atomic_t step_timeout_fired = false;
+
+static void
+step_timeout_handler(void)
 {
-	int			ret = SPI_execute(sql, false, 0);
+	step_timeout_fired = true;
+	InterruptPending = true;
+	QueryCancelPending = true;
+	SetLatch(MyLatch);
+}
+
+static void
+step_timeout_error(const Step *st)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("canceling statement of model %s: it ran past the statement_timeout of environment \"%s\" (%d ms)",
+					st->model, st->environment, st->statement_timeout),
+			 errhint("A tenant admin can raise it: ironlayer.set_environment(name, '{\"statement_timeout\": \"2h\"}').")));
+}
+
+/* What one bounded statement does: run it, or prepare it (result_columns). */
+typedef enum BoundedOp
+{
+	BOUNDED_EXECUTE,
+	BOUNDED_PREPARE
+} BoundedOp;
+
+/*
+ * SPI_execute(sql) or SPI_prepare(sql) under the step's statement timeout.
+ * Returns SPI_execute's result code, or sets *plan.
+ */
+static int
+bounded(const Step *st, BoundedOp op, const char *sql, SPIPlanPtr *plan)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile int ret = 0;
+
+	if (step_timeout == MAX_TIMEOUTS)
+		step_timeout = RegisterTimeout(USER_TIMEOUT, step_timeout_handler);
+	step_timeout_fired = false;
+	enable_timeout_after(step_timeout, st->statement_timeout);
+	PG_TRY();
+	{
+		if (op == BOUNDED_EXECUTE)
+			ret = SPI_execute(sql, false, 0);
+		else
+			*plan = SPI_prepare(sql, 0, NULL);
+	}
+	PG_CATCH();
+	{
+		disable_timeout(step_timeout, false);
+		if (step_timeout_fired)
+		{
+			/* the cancel was ours: say so, with the code of a timeout */
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			QueryCancelPending = false;
+			step_timeout_error(st);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	disable_timeout(step_timeout, false);
+	if (step_timeout_fired)
+	{
+		/* fired as the statement ended: it took the whole timeout anyway */
+		QueryCancelPending = false;
+		step_timeout_error(st);
+	}
+	return ret;
+}
+
+/* Runs one statement of the model (as run_as, bounded) and keeps its text for the hash. */
+static uint64
+run(const Step *st, StringInfo log, const char *sql, int expect)
+{
+	int			ret = bounded(st, BOUNDED_EXECUTE, sql, NULL);
 
 	if (ret != expect)
 		elog(ERROR, "unexpected result %s of a step's statement", SPI_result_code_string(ret));
@@ -623,12 +763,13 @@ run(StringInfo log, const char *sql, int expect)
 static List *
 result_columns(const Step *st)
 {
-	SPIPlanPtr	plan = SPI_prepare(st->sql, 0, NULL);
+	SPIPlanPtr	plan = NULL;
 	List	   *sources;
 	CachedPlanSource *src;
 	List	   *columns = NIL;
 	int			i;
 
+	(void) bounded(st, BOUNDED_PREPARE, st->sql, &plan);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the query of model %s: %s", st->model,
 			 SPI_result_code_string(SPI_result));
@@ -785,7 +926,7 @@ drop_existing(const Step *st, Oid relid, char relkind, StringInfo log)
 						st->relation, st->model, deps),
 				 errdetail("The model's columns changed, so the new rows cannot go into the existing relation."),
 				 errhint("Drop the dependent objects (views of models are made again by their steps), then retry the run.")));
-	run(log, psprintf("DROP %s %s", what, st->relation), SPI_OK_UTILITY);
+	run(st, log, psprintf("DROP %s %s", what, st->relation), SPI_OK_UTILITY);
 }
 
 /* A table name with the suffix, cut to fit NAMEDATALEN at a whole character. */
@@ -852,24 +993,24 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 	int64		rows;
 
 	if (!OidIsValid(relid))
-		return (int64) run(log, psprintf("CREATE TABLE %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
+		return (int64) run(st, log, psprintf("CREATE TABLE %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
 
 	new_table = new_table_name(st->table);
 	new_rel = psprintf("%s.%s", quote_identifier(st->schema), quote_identifier(new_table));
-	rows = (int64) run(log, psprintf("CREATE TABLE %s AS\n%s\n", new_rel, st->sql), SPI_OK_UTILITY);
+	rows = (int64) run(st, log, psprintf("CREATE TABLE %s AS\n%s\n", new_rel, st->sql), SPI_OK_UTILITY);
 	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) && dependents(relid) != NULL)
 	{
 		new_relid = get_relname_relid(new_table, get_namespace_oid(st->schema, false));
 		if (same_columns(relid, new_relid))
 		{
-			run(log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
-			run(log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
-			run(log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);
+			run(st, log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
+			run(st, log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
+			run(st, log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);
 			return rows;
 		}
 	}
 	drop_existing(st, relid, relkind, log);
-	run(log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
+	run(st, log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
 	return rows;
 }
 
@@ -923,7 +1064,7 @@ merge(const Step *st, Oid relid, StringInfo log)
 	}
 	appendStringInfo(&sql, "\nWHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)",
 					 quoted_columns(columns, ""), quoted_columns(columns, "s."));
-	return (int64) run(log, sql.data, SPI_OK_MERGE);
+	return (int64) run(st, log, sql.data, SPI_OK_MERGE);
 }
 
 /*
@@ -952,7 +1093,7 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 					 errdetail("The query returns: %s.", column_list(columns))));
 	}
 	if (!OidIsValid(relid))
-		run(log, psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) AS q WITH NO DATA",
+		run(st, log, psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) AS q WITH NO DATA",
 						  st->relation, st->sql), SPI_OK_UTILITY);
 	else if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
@@ -963,9 +1104,9 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 		check_columns_exist(st, relid, columns);
 	/* the range is replaced: running it again never duplicates rows */
 	if (tc != NULL)
-		run(log, psprintf("DELETE FROM %s WHERE %s BETWEEN DATE '%s' AND DATE '%s'",
+		run(st, log, psprintf("DELETE FROM %s WHERE %s BETWEEN DATE '%s' AND DATE '%s'",
 						  st->relation, quote_identifier(tc), st->start, st->end), SPI_OK_DELETE);
-	return (int64) run(log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
+	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
 									 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
 }
 
@@ -985,7 +1126,7 @@ materialize(const Step *st, StringInfo log)
 		/* a table of the model becomes a view once its materialization says so */
 		if (OidIsValid(relid) && relkind != RELKIND_VIEW)
 			drop_existing(st, relid, relkind, log);
-		run(log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
+		run(st, log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
 		return 0;
 	}
 	if (st->kind == IL_KIND_MERGE_BY_KEY)
@@ -997,9 +1138,11 @@ materialize(const Step *st, StringInfo log)
 
 /*
  * Runs the model's statements as run_as, in a security-restricted
- * operation with a fixed search_path and row security on; the user and
- * security context are restored on every path, the settings on success
- * (an error's rollback restores them otherwise).
+ * operation with a fixed search_path, row security on and the
+ * environment's lock_timeout, as model SQL (tenant.c: ironlayer's API sees
+ * run_as and no tenant). The user, security context and model SQL state
+ * are restored on every path, the settings on success (an error's rollback
+ * restores them otherwise).
  */
 static int64
 run_as_role(const Step *st, StringInfo log)
@@ -1008,13 +1151,18 @@ run_as_role(const Step *st, StringInfo log)
 	int			save_sec_context;
 	int			save_nestlevel;
 	volatile int64 rows = 0;
+	char		lock_timeout[32];
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	save_nestlevel = NewGUCNestLevel();
+	snprintf(lock_timeout, sizeof(lock_timeout), "%dms", st->lock_timeout);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("lock_timeout", lock_timeout, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ironlayer_model_sql_enter(st->run_as);
 	SetUserIdAndSecContext(st->run_as,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
@@ -1024,6 +1172,7 @@ run_as_role(const Step *st, StringInfo log)
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(save_userid, save_sec_context);
+		ironlayer_model_sql_leave();
 	}
 	PG_END_TRY();
 	/* whatever the model's SQL set (set_config(..., false) too) ends here */
@@ -1096,6 +1245,8 @@ step_error_context(void *arg)
 {
 	const Step *st = arg;
 
+	if (st->step_id == NULL)
+		return;					/* the arguments were refused */
 	if (st->path != NULL)
 		errcontext("ironlayer step %s of run " INT64_FORMAT ", model %s (%s at commit %s)",
 				   st->step_id, st->run_id, st->model, st->path, st->target);
@@ -1106,6 +1257,31 @@ step_error_context(void *arg)
 		errcontext("ironlayer step %s of run " INT64_FORMAT, st->step_id, st->run_id);
 }
 
+/*
+ * The arguments, the step's rows (locked), the model rendered and its
+ * schema made. The caller has pushed the error context.
+ */
+static void
+step_begin(FunctionCallInfo fcinfo, Step *st, MemoryContext cxt)
+{
+	ironlayer_refuse_in_model_sql("run steps");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("run_id, step_id and worker must not be null")));
+	ironlayer_check_size("step_id", PG_GETARG_DATUM(1), 64);
+	ironlayer_check_size("the worker name", PG_GETARG_DATUM(2), 256);
+	st->run_id = PG_GETARG_INT64(0);
+	st->step_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	st->worker = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_step(st, cxt);
+	read_run(st, cxt);
+	load_model(st, cxt);
+	ensure_schema(st);
+}
+
 PG_FUNCTION_INFO_V1(ironlayer_execute_step);
 /*
  * ironlayer._execute_step(run_id bigint, step_id text, worker text)
@@ -1114,34 +1290,19 @@ PG_FUNCTION_INFO_V1(ironlayer_execute_step);
 Datum
 ironlayer_execute_step(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Step	   *st;
+	Step	   *st = palloc0(sizeof(Step));
 	ErrorContextCallback errcb;
 	StringInfoData log;
 	char		sha[IL_SHA256_HEX_LEN + 1];
 	int64		rows;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("run_id, step_id and worker must not be null")));
-	st = palloc0(sizeof(Step));
-	st->run_id = PG_GETARG_INT64(0);
-	st->step_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	st->worker = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	initStringInfo(&log);
-
 	errcb.callback = step_error_context;
 	errcb.arg = st;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	lock_step(st, cxt);
-	read_run(st, cxt);
-	load_model(st, cxt);
-	ensure_schema(st);
+	step_begin(fcinfo, st, CurrentMemoryContext);
 	rows = run_as_role(st, &log);
 	if (il_sha256_hex(log.data, log.len, sha) != 0)
 		elog(ERROR, "SHA-256 failed");

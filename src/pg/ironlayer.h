@@ -24,6 +24,16 @@ extern void ironlayer_check_size(const char *what, Datum d, Size max);
 
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
+/* The role ironlayer authorizes: the session's role, or run_as in model SQL. */
+extern Oid	ironlayer_acting_roleid(void);
+/* Model SQL: a step's statements, run as run_as with no tenant bound. */
+extern void ironlayer_model_sql_enter(Oid run_as);
+extern void ironlayer_model_sql_leave(void);
+extern bool ironlayer_in_model_sql(void);
+/* 42501 "model SQL cannot <what>" while model SQL runs. */
+extern void ironlayer_refuse_in_model_sql(const char *what);
+/* Forget the tenant binding (DISCARD ALL; a worker before each unit of work). */
+extern void ironlayer_tenant_reset(void);
 /* The bound tenant of the acting role; 42501 with a hint when unbound. */
 extern void ironlayer_require_tenant(pg_uuid_t *tenant);
 /*

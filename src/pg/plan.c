@@ -85,6 +85,30 @@ read_watermarks(const pg_uuid_t *tenant, int64 repo_id, const char *environment,
 }
 
 /*
+ * A plan is made for an environment of the tenant that exists (its
+ * watermarks shape the plan, and only there can it be applied). Runs
+ * inside SPI.
+ */
+static void
+require_environment(const pg_uuid_t *tenant, const char *environment)
+{
+	Oid			argtypes[2] = {UUIDOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(environment);
+	if (SPI_execute_with_args("SELECT FROM ironlayer.environments"
+							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "environment look-up failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("environment \"%s\" does not exist", environment),
+				 errhint("ironlayer.environments lists them; the plan option \"environment\" names one (default dev).")));
+}
+
+/*
  * The commit id after key ("base" or "target") in a plan's canonical text,
  * found without parsing it (a plan of 40,000 steps is 22 MB): keys are
  * sorted, so "base" comes right after "as_of" and "target" is the last.
@@ -206,6 +230,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 			ironlayer_core_error(&err, NULL);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		require_environment(&tenant, opts.environment);
 		wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
 		if (il_plan_from_git(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
 							 &out, plan_id, &stats, &err) != 0 || out.oom)

@@ -20,6 +20,12 @@
  *    member's next transaction.
  *  - DISCARD ALL drops it, as it drops every other session state.
  *
+ * Model SQL. While the executor runs a step's statements as the
+ * environment's run_as role (ironlayer_model_sql_enter/leave), ironlayer's
+ * API sees that role as the acting role and no binding at all: the
+ * session's own role and binding (a worker's is the bootstrap superuser)
+ * never lend their rights to what a tenant wrote, and use_tenant() refuses.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -73,15 +79,84 @@ static SavedBinding *saved_stack = NULL;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/*
+ * Model SQL in progress: how deep (the executor does not nest, but an error
+ * path must not leave it entered) and the role it runs as.
+ */
+static int	model_sql_depth = 0;
+static Oid	model_sql_role = InvalidOid;
+
 static void forget_saved(void);
 
 /*
- * The role ironlayer authorizes: the session's current role.
+ * The role ironlayer authorizes: the session's current role (as set by
+ * login or SET ROLE; security-definer functions do not change it), or the
+ * run_as role while model SQL runs.
  */
-static Oid
-acting_roleid(void)
+Oid
+ironlayer_acting_roleid(void)
 {
+	if (model_sql_depth > 0)
+		return model_sql_role;
 	return GetOuterUserId();
+}
+
+#define acting_roleid ironlayer_acting_roleid
+
+/*
+ * The executor enters model SQL before it runs a step's statements as
+ * run_as and leaves it on every path after them.
+ */
+void
+ironlayer_model_sql_enter(Oid run_as)
+{
+	if (model_sql_depth > 0 && model_sql_role != run_as)
+		elog(ERROR, "model SQL is already running as another role");
+	model_sql_role = run_as;
+	model_sql_depth++;
+}
+
+void
+ironlayer_model_sql_leave(void)
+{
+	if (model_sql_depth > 0)
+		model_sql_depth--;
+	if (model_sql_depth == 0)
+		model_sql_role = InvalidOid;
+}
+
+bool
+ironlayer_in_model_sql(void)
+{
+	return model_sql_depth > 0;
+}
+
+/*
+ * 42501 when model SQL calls an API function that must not run there
+ * (what: "bind a tenant", "claim steps", ...).
+ */
+void
+ironlayer_refuse_in_model_sql(const char *what)
+{
+	if (model_sql_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("model SQL cannot %s", what),
+				 errdetail("A step runs as its environment's run_as role \"%s\" with no tenant bound.",
+						   GetUserNameFromId(model_sql_role, false)),
+				 errhint("A model reads and writes tables; ironlayer's functions are for its users.")));
+}
+
+/*
+ * Forget the binding, as DISCARD ALL does. A background worker calls it
+ * before every unit of work, so no step starts with a binding.
+ */
+void
+ironlayer_tenant_reset(void)
+{
+	memset(&binding, 0, sizeof(binding));
+	forget_saved();
+	validated_lxid = InvalidLocalTransactionId;
 }
 
 /*
@@ -122,6 +197,9 @@ tenant_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* the executor leaves model SQL on its error path; be sure */
+			model_sql_depth = 0;
+			model_sql_role = InvalidOid;
 			if (saved_stack != NULL)
 			{
 				SavedBinding *oldest = saved_stack;
@@ -196,9 +274,7 @@ tenant_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL)
 	{
 		/* DISCARD ALL cannot run in a transaction block: no rollback to mind */
-		memset(&binding, 0, sizeof(binding));
-		forget_saved();
-		validated_lxid = InvalidLocalTransactionId;
+		ironlayer_tenant_reset();
 	}
 }
 
@@ -303,7 +379,7 @@ binding_visible(void)
 	pg_uuid_t	id;
 	char		role[TENANT_ROLE_LEN];
 
-	if (!binding.bound || acting_roleid() != binding.roleid)
+	if (!binding.bound || model_sql_depth > 0 || acting_roleid() != binding.roleid)
 		return false;
 	if (!IsTransactionState() || validated_lxid == MyProc->lxid)
 		return true;
@@ -379,6 +455,7 @@ ironlayer_use_tenant(PG_FUNCTION_ARGS)
 	char		role[TENANT_ROLE_LEN];
 	pg_uuid_t  *result;
 
+	ironlayer_refuse_in_model_sql("bind a tenant");
 	if (PG_ARGISNULL(0))
 	{
 		remember_binding();
@@ -386,6 +463,7 @@ ironlayer_use_tenant(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 
+	ironlayer_check_size("the tenant name", PG_GETARG_DATUM(0), NAMEDATALEN - 1);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!lookup_membership(name, NULL, roleid, &id, role) ||
 		(role[0] == '\0' && !superuser_arg(roleid)))
@@ -468,4 +546,17 @@ ironlayer_require_tenant_role_sql(PG_FUNCTION_ARGS)
 	result = palloc(sizeof(pg_uuid_t));
 	memcpy(result, &tenant, sizeof(pg_uuid_t));
 	PG_RETURN_UUID_P(result);
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_refuse_in_model_sql_sql);
+/*
+ * ironlayer._refuse_in_model_sql(what text) returns boolean: true, or 42501
+ * while model SQL runs. For SQL-language API functions that authorize by
+ * the acting role alone (membership management, the worker API).
+ */
+Datum
+ironlayer_refuse_in_model_sql_sql(PG_FUNCTION_ARGS)
+{
+	ironlayer_refuse_in_model_sql(PG_ARGISNULL(0) ? "call this function" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_BOOL(true);
 }

@@ -498,7 +498,7 @@ ironlayer_rotate_master_key(PG_FUNCTION_ARGS)
 	int			ret;
 
 	ironlayer_require_preload("The vault");
-	if (!superuser_arg(GetOuterUserId()))
+	if (!superuser_arg(ironlayer_acting_roleid()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to rotate the vault master key"),

@@ -9,6 +9,7 @@
  * keeps ironlayer.max_workers dynamic workers alive. Each worker loops:
  *
  *	1. claim: ironlayer.claim_step(name, lease) in a short transaction;
+ *	   claims share the workers fairly between tenants (see claim_step);
  *	2. execute: ironlayer._execute_step(run_id, step_id, name) in a new
  *	   transaction, which records success itself; the worker holds the
  *	   step's row lock for the whole transaction, so a step that outlives
@@ -16,6 +17,12 @@
  *	   locked rows);
  *	3. on an ERROR: ironlayer.complete_step(..., ok => false, sqlstate,
  *	   message) in a third transaction.
+ *
+ * Each unit of work starts clean: no tenant binding, no session-level
+ * advisory lock and no temporary object left by an earlier step's model
+ * SQL (whatever one tenant's model did to the session never reaches the
+ * next step, another tenant's perhaps). The worker's own lock waits are
+ * bounded (lock_timeout), and so are the model's (the environment's).
  *
  * When there is nothing to claim a worker sleeps on its latch. Transactions
  * that make work (apply, retry, complete_step) call ironlayer._wake_workers(),
@@ -35,6 +42,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -47,10 +55,12 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -66,6 +76,8 @@
 #define LAUNCHER_IDLE_MS (60 * 1000)	/* recheck workers and the extension */
 #define LAUNCHER_WAIT_MS (5 * 1000)	/* while the extension is missing */
 #define RESTART_DELAY_MS (5 * 1000) /* between two starts of one slot */
+#define WORKER_LOCK_TIMEOUT "60s"	/* the worker's own lock waits */
+#define FAILURE_MESSAGE_MAX 8192	/* bytes of an error message recorded */
 
 /* settings */
 static char *worker_database = NULL;	/* ironlayer.database */
@@ -407,6 +419,21 @@ unit_recover(bool keep)
 	return edata;
 }
 
+/*
+ * What a step's model SQL may have left in this session, gone: the tenant
+ * binding (model SQL cannot bind, but the worker never keeps one either)
+ * and session-level advisory locks (outside a transaction); temporary
+ * objects when in a transaction.
+ */
+static void
+worker_reset_session(bool in_transaction)
+{
+	ironlayer_tenant_reset();
+	LockReleaseSession(USER_LOCKMETHOD);
+	if (in_transaction)
+		ResetTempTableNamespace();
+}
+
 /* (1) Claim one runnable step, in a transaction of its own. */
 static ClaimResult
 worker_claim(Claim *c)
@@ -518,7 +545,14 @@ worker_record_failure(const Claim *c, const char *sqlstate, const char *message)
 		values[2] = CStringGetTextDatum(worker_name);
 		values[3] = CStringGetTextDatum(sqlstate);
 		if (message)
-			values[4] = CStringGetTextDatum(message);
+		{
+			/* an error message can be as long as what a model made it quote */
+			int			len = strlen(message);
+
+			if (len > FAILURE_MESSAGE_MAX)
+				len = pg_mbcliplen(message, len, FAILURE_MESSAGE_MAX);
+			values[4] = PointerGetDatum(cstring_to_text_with_len(message, len));
+		}
 		else
 			nulls[4] = 'n';
 		if (SPI_execute_with_args("SELECT ironlayer.complete_step($1, $2, $3, false, NULL, NULL,"
@@ -561,6 +595,7 @@ worker_execute(const Claim *c)
 		char	   *model = NULL;
 
 		unit_begin();
+		worker_reset_session(true);
 		held = lock_claimed_step(c, &model);
 		if (held)
 		{
@@ -581,6 +616,7 @@ worker_execute(const Claim *c)
 		edata = unit_recover(true);
 	}
 	PG_END_TRY();
+	worker_reset_session(false);
 
 	if (!held)
 	{
@@ -617,6 +653,8 @@ ironlayer_worker_main(Datum main_arg)
 	pgstat_report_appname("ironlayer worker");
 	/* the worker's own transactions read committed, whatever the default */
 	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	/* and never wait on a lock without end (functions may set their own) */
+	SetConfigOption("lock_timeout", WORKER_LOCK_TIMEOUT, PGC_SUSET, PGC_S_OVERRIDE);
 	set_worker_name();
 	unit_context = AllocSetContextCreate(TopMemoryContext, "ironlayer worker unit",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -639,6 +677,7 @@ ironlayer_worker_main(Datum main_arg)
 
 			MemoryContextSwitchTo(unit_context);
 			MemoryContextReset(unit_context);
+			worker_reset_session(false);
 			r = worker_claim(&c);
 			if (r != CLAIMED)
 				break;

@@ -6,6 +6,11 @@ CREATE TABLE @extschema@.tenants (
 	name		text NOT NULL UNIQUE
 				CONSTRAINT tenants_name_check
 				CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	-- every schema the tenant's environments write starts with its stem
+	-- (docs/security.md, "Schemas"); no stem is a prefix of another's
+	schema_stem	text NOT NULL UNIQUE
+				CONSTRAINT tenants_schema_stem_check
+				CHECK (schema_stem OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,16}_$'),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	created_by	name NOT NULL
 );
@@ -46,6 +51,13 @@ CREATE FUNCTION @extschema@.use_tenant(tenant text) RETURNS uuid
 	AS 'MODULE_PATHNAME', 'ironlayer_use_tenant';
 COMMENT ON FUNCTION @extschema@.use_tenant(text) IS
 	'bind this backend to a tenant the acting role is a member of; NULL unbinds';
+
+-- true, or 42501 while model SQL runs (src/pg/tenant.c): for functions that
+-- authorize by the acting role alone. (internal)
+CREATE FUNCTION @extschema@._refuse_in_model_sql(what text) RETURNS boolean
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_refuse_in_model_sql_sql';
+REVOKE ALL ON FUNCTION @extschema@._refuse_in_model_sql(text) FROM PUBLIC;
 
 -- The bound tenant, when the acting role holds at least min_role in it;
 -- else 42501 saying what was refused. (internal, for API functions)
@@ -107,11 +119,13 @@ DECLARE
 	caller name := @extschema@.acting_role();
 	tid uuid;
 BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('manage tenants');
 	IF tenant IS NULL THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'tenant name must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the tenant name', tenant, 63);
 	SELECT t.tenant_id INTO tid FROM @extschema@.tenants t
 	 WHERE t.name OPERATOR(pg_catalog.=) _lock_tenant_for_admin.tenant
 	   FOR UPDATE;
@@ -147,7 +161,10 @@ AS $$
 DECLARE
 	caller name := @extschema@.acting_role();
 	tid uuid;
+	stem text;
+	tries int := 0;
 BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('manage tenants');
 	IF NOT (@extschema@._is_superuser(caller)
 			OR pg_catalog.pg_has_role(caller, 'ironlayer_admin', 'MEMBER')) THEN
 		RAISE EXCEPTION USING
@@ -161,6 +178,7 @@ BEGIN
 			ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'tenant name must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the tenant name', create_tenant.name, 63);
 	IF create_tenant.name OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
@@ -168,8 +186,27 @@ BEGIN
 			DETAIL = 'A tenant name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
 	END IF;
 
-	INSERT INTO @extschema@.tenants AS t (name, created_by)
-	VALUES (create_tenant.name, caller)
+	-- The tenant's schema stem: its name with "-" as "_", cut to 16
+	-- characters, and "_"; when that would overlap another tenant's schemas,
+	-- a random one. Claims of schemas take turns on this lock, which only
+	-- ironlayer's functions can take.
+	LOCK TABLE @extschema@.tenants IN SHARE ROW EXCLUSIVE MODE;
+	stem := pg_catalog.left(pg_catalog.replace(create_tenant.name, '-', '_'), 16) OPERATOR(pg_catalog.||) '_';
+	WHILE @extschema@._schema_prefix_taken(NULL, stem) LOOP
+		tries := tries OPERATOR(pg_catalog.+) 1;
+		IF tries OPERATOR(pg_catalog.>) 8 THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'program_limit_exceeded',
+				MESSAGE = 'no schema stem is free for a new tenant',
+				DETAIL = 'Another tenant''s environment writes under a schema prefix that covers every new stem.',
+				HINT = 'A superuser can give that environment a longer schema_prefix.';
+		END IF;
+		stem := 't' OPERATOR(pg_catalog.||)
+				pg_catalog.left(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 12) OPERATOR(pg_catalog.||) '_';
+	END LOOP;
+
+	INSERT INTO @extschema@.tenants AS t (name, schema_stem, created_by)
+	VALUES (create_tenant.name, stem, caller)
 	ON CONFLICT ON CONSTRAINT tenants_name_key DO NOTHING
 	RETURNING t.tenant_id INTO tid;
 	IF tid IS NULL THEN
@@ -205,6 +242,7 @@ BEGIN
 			ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'member and tenant role must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the tenant role', add_member.tenant_role, 63);
 	IF add_member.tenant_role OPERATOR(pg_catalog.<>) ALL (ARRAY['admin', 'engineer', 'viewer']) THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
@@ -252,6 +290,11 @@ DECLARE
 	tid uuid := @extschema@._lock_tenant_for_admin(tenant);
 	old_role text;
 BEGIN
+	IF remove_member.member IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'member must not be null';
+	END IF;
 	SELECT m.tenant_role INTO old_role FROM @extschema@.members m
 	 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
 	   AND m.member OPERATOR(pg_catalog.=) remove_member.member;
@@ -285,6 +328,7 @@ BEGIN ATOMIC
 	  FROM @extschema@.members m
 	  JOIN @extschema@.tenants t ON t.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
 	 WHERE m.member OPERATOR(pg_catalog.=) @extschema@.acting_role()
+	   AND @extschema@._refuse_in_model_sql('list tenants')
 	 ORDER BY t.name;
 END;
 COMMENT ON FUNCTION @extschema@.my_tenants() IS

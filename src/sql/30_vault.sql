@@ -80,6 +80,10 @@ DECLARE
 	tid uuid := @extschema@._require_tenant_role('admin', 'delete credentials');
 	kind text;
 BEGIN
+	IF delete_credential.name IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'credential name must not be null';
+	END IF;
+	PERFORM @extschema@._check_size('the credential name', delete_credential.name, 63);
 	DELETE FROM @extschema@.credential_store c
 	 WHERE c.tenant_id OPERATOR(pg_catalog.=) tid
 	   AND c.name OPERATOR(pg_catalog.=) delete_credential.name

@@ -29,12 +29,16 @@ AS $$
 DECLARE
 	tid uuid := @extschema@._require_tenant_role('admin', 'set watermarks');
 	rid bigint;
-	m text := pg_catalog.lower(set_watermark.model);
+	m text;
 BEGIN
 	IF repo IS NULL OR environment IS NULL OR model IS NULL OR start_date IS NULL OR end_date IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'repo, environment, model, start_date and end_date must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the repository name', repo, 63);
+	PERFORM @extschema@._check_size('the environment name', environment, 63);
+	PERFORM @extschema@._check_size('the model name', model, 1024);
+	m := pg_catalog.lower(set_watermark.model);
 	SELECT r.repo_id INTO rid FROM @extschema@.repos r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.name OPERATOR(pg_catalog.=) set_watermark.repo;
 	IF rid IS NULL THEN

@@ -11,13 +11,22 @@ CREATE TABLE @extschema@.environments (
 	approver_must_differ boolean NOT NULL DEFAULT true,
 	schema_prefix text NOT NULL DEFAULT '' CHECK (schema_prefix OPERATOR(pg_catalog.~) '^([a-z_][a-z0-9_]{0,29})?$'),
 	run_as		name,
+	-- the role ironlayer made for the environment (docs/security.md)
+	default_run_as name,
+	-- bounds of each statement of model SQL
+	statement_timeout interval NOT NULL DEFAULT '1 hour'
+		CHECK (statement_timeout OPERATOR(pg_catalog.>=) '1 ms' AND statement_timeout OPERATOR(pg_catalog.<=) '7 days'),
+	lock_timeout interval NOT NULL DEFAULT '1 min'
+		CHECK (lock_timeout OPERATOR(pg_catalog.>=) '1 ms' AND lock_timeout OPERATOR(pg_catalog.<=) '7 days'),
+	-- the most steps of the environment's runs that run at once (NULL: no cap)
+	max_running_steps int CHECK (max_running_steps OPERATOR(pg_catalog.>=) 1),
 	settings	jsonb NOT NULL DEFAULT '{}',
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_by	name NOT NULL,
 	PRIMARY KEY (tenant_id, name)
 );
 COMMENT ON TABLE @extschema@.environments IS
-	'where plans of a tenant run: executor, approval rules, schema prefix and the role model SQL runs as';
+	'where plans of a tenant run: executor, approval rules, schema prefix, the role model SQL runs as and its bounds';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.environments', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.environments');
 GRANT SELECT ON @extschema@.environments TO ironlayer_viewer;
@@ -44,18 +53,60 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._check_run_as(name) FROM PUBLIC;
 
--- dev and prod for every new tenant; model SQL runs as the tenant's
--- creator unless that is a superuser (then run_as stays unset).
+-- Does a schema prefix overlap the schemas of a tenant other than tid (its
+-- stem, or a prefix of one of its environments)? Two prefixes overlap when
+-- one starts with the other: both could name one schema. (internal)
+CREATE FUNCTION @extschema@._schema_prefix_taken(tid uuid, prefix text) RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN EXISTS (SELECT FROM @extschema@.tenants t
+					WHERE t.tenant_id IS DISTINCT FROM tid
+					  AND (pg_catalog.starts_with(t.schema_stem, prefix) OR pg_catalog.starts_with(prefix, t.schema_stem)))
+		OR EXISTS (SELECT FROM @extschema@.environments e
+					WHERE e.tenant_id IS DISTINCT FROM tid
+					  AND (pg_catalog.starts_with(e.schema_prefix, prefix) OR pg_catalog.starts_with(prefix, e.schema_prefix)));
+REVOKE ALL ON FUNCTION @extschema@._schema_prefix_taken(uuid, text) FROM PUBLIC;
+
+-- The role model SQL of a new environment runs as: made for it, without
+-- login, member of nothing and with no rights of its own; the DBA grants it
+-- what its models read. Named ironlayer_<tenant>_<environment> ("-" as
+-- "_") when that name is free and fits, else with a random suffix (a role
+-- someone made in advance under the name is never used). (internal)
+CREATE FUNCTION @extschema@._make_environment_role(tenant text, env text) RETURNS name
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	stem text := pg_catalog.replace(tenant OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) env, '-', '_');
+	r text := 'ironlayer_' OPERATOR(pg_catalog.||) stem;
+BEGIN
+	WHILE pg_catalog.octet_length(r) OPERATOR(pg_catalog.>) 63
+		  OR EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) r) LOOP
+		r := 'ironlayer_' OPERATOR(pg_catalog.||) pg_catalog.left(stem, 40)
+			 OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) pg_catalog.left(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 8);
+	END LOOP;
+	EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+	EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r,
+		pg_catalog.format('ironlayer: model SQL of environment %s of tenant %s', env, tenant));
+	RETURN r;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._make_environment_role(text, text) FROM PUBLIC;
+
+-- dev and prod for every new tenant, each with a role of its own for model
+-- SQL and a schema prefix under the tenant's stem.
 CREATE FUNCTION @extschema@._default_environments() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	r name := CASE WHEN @extschema@._is_superuser(NEW.created_by) THEN NULL ELSE NEW.created_by END;
+	dev name := @extschema@._make_environment_role(NEW.name, 'dev');
+	prod name := @extschema@._make_environment_role(NEW.name, 'prod');
 BEGIN
 	INSERT INTO @extschema@.environments
-		(tenant_id, name, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as, updated_by)
-	VALUES (NEW.tenant_id, 'dev', true, 0, false, 'dev_', r, NEW.created_by),
-		   (NEW.tenant_id, 'prod', false, 1, true, '', r, NEW.created_by);
+		(tenant_id, name, auto_approve, approvals_required, approver_must_differ, schema_prefix,
+		 run_as, default_run_as, updated_by)
+	VALUES (NEW.tenant_id, 'dev', true, 0, false, NEW.schema_stem OPERATOR(pg_catalog.||) 'dev_', dev, dev, NEW.created_by),
+		   (NEW.tenant_id, 'prod', false, 1, true, NEW.schema_stem, prod, prod, NEW.created_by);
 	RETURN NULL;
 END
 $$;
@@ -70,14 +121,22 @@ AS $$
 DECLARE
 	tid uuid := @extschema@._require_tenant_role('admin', 'configure environments');
 	caller name := @extschema@.acting_role();
+	super boolean := @extschema@._is_superuser(caller);
 	k text;
 	v jsonb;
+	given text;
+	i interval;
 	e @extschema@.environments;
-	valid constant text := 'approvals_required, approver_must_differ, auto_approve, executor, run_as, schema_prefix, settings';
+	old_prefix text;
+	stem text;
+	tenant_name text;
+	valid constant text := 'approvals_required, approver_must_differ, auto_approve, executor, lock_timeout, max_running_steps, run_as, schema_prefix, settings, statement_timeout';
 BEGIN
 	IF set_environment.name IS NULL OR set_environment.settings IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'name and settings must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the environment name', set_environment.name, 63);
+	PERFORM @extschema@._check_size('the settings object', set_environment.settings, 65536);
 	IF set_environment.name OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = pg_catalog.format('invalid environment name "%s"', set_environment.name),
@@ -87,17 +146,26 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'settings must be a JSON object', HINT = 'Valid keys: ' OPERATOR(pg_catalog.||) valid || '.';
 	END IF;
+	SELECT t.schema_stem, t.name INTO stem, tenant_name FROM @extschema@.tenants t
+	 WHERE t.tenant_id OPERATOR(pg_catalog.=) tid;
 	SELECT * INTO e FROM @extschema@.environments x
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.name OPERATOR(pg_catalog.=) set_environment.name FOR UPDATE;
-	IF NOT FOUND THEN
+	IF FOUND THEN
+		old_prefix := e.schema_prefix;
+	ELSE
 		e.tenant_id := tid;
 		e.name := set_environment.name;
 		e.executor := 'postgres';
 		e.auto_approve := false;
 		e.approvals_required := 1;
 		e.approver_must_differ := true;
-		e.schema_prefix := '';
-		e.run_as := CASE WHEN @extschema@._is_superuser(caller) THEN NULL ELSE caller END;
+		e.schema_prefix := stem OPERATOR(pg_catalog.||)
+			pg_catalog.left(pg_catalog.replace(set_environment.name, '-', '_'), 8) OPERATOR(pg_catalog.||) '_';
+		e.run_as := NULL;		-- a role made for it below, unless the settings name one
+		e.default_run_as := NULL;
+		e.statement_timeout := '1 hour';
+		e.lock_timeout := '1 min';
+		e.max_running_steps := NULL;
 		e.settings := '{}';
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(set_environment.settings) LOOP
@@ -105,74 +173,133 @@ BEGIN
 		WHEN 'executor' THEN
 			IF v OPERATOR(pg_catalog.<>) '"postgres"' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid executor %s', v),
+					MESSAGE = pg_catalog.format('invalid executor %s', pg_catalog.left(v::text, 100)),
 					HINT = 'The executor available is "postgres".';
 			END IF;
 			e.executor := 'postgres';
 		WHEN 'auto_approve', 'approver_must_differ' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'boolean' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid %s %s: give true or false', k, v);
+					MESSAGE = pg_catalog.format('invalid %s %s: give true or false', k, pg_catalog.left(v::text, 100));
 			END IF;
 			IF k OPERATOR(pg_catalog.=) 'auto_approve' THEN
 				e.auto_approve := v::text::boolean;
 			ELSE
 				e.approver_must_differ := v::text::boolean;
 			END IF;
-		WHEN 'approvals_required' THEN
-			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number'
-			   OR v::text OPERATOR(pg_catalog.!~) '^[0-9]{1,2}$' OR v::text::int OPERATOR(pg_catalog.>) 10 THEN
+		WHEN 'approvals_required', 'max_running_steps' THEN
+			IF k OPERATOR(pg_catalog.=) 'max_running_steps' AND pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
+				e.max_running_steps := NULL;
+			ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number' OR v::text OPERATOR(pg_catalog.!~) '^[0-9]{1,4}$'
+			   OR (k OPERATOR(pg_catalog.=) 'approvals_required' AND v::text::int OPERATOR(pg_catalog.>) 10)
+			   OR (k OPERATOR(pg_catalog.=) 'max_running_steps' AND v::text::int OPERATOR(pg_catalog.<) 1) THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid approvals_required %s: give a whole number from 0 to 10', v);
+					MESSAGE = pg_catalog.format('invalid %s %s: give a whole number %s', k, pg_catalog.left(v::text, 100),
+						CASE k WHEN 'approvals_required' THEN 'from 0 to 10' ELSE 'from 1 to 9999, or null for no cap' END);
+			ELSIF k OPERATOR(pg_catalog.=) 'approvals_required' THEN
+				e.approvals_required := v::text::int;
+			ELSE
+				e.max_running_steps := v::text::int;
 			END IF;
-			e.approvals_required := v::text::int;
+		WHEN 'statement_timeout', 'lock_timeout' THEN
+			given := CASE WHEN pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'string' THEN v OPERATOR(pg_catalog.#>>) '{}' END;
+			i := NULL;
+			IF given IS NOT NULL AND pg_catalog.length(given) OPERATOR(pg_catalog.<=) 40 THEN
+				BEGIN
+					i := given::interval;
+				EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+					i := NULL;
+				END;
+			END IF;
+			IF i IS NULL OR i OPERATOR(pg_catalog.<) '1 ms' OR i OPERATOR(pg_catalog.>) '7 days' THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid %s %s', k, pg_catalog.left(v::text, 100)),
+					HINT = 'Give a duration from 1 ms to 7 days as a string, such as "30s", "5 min" or "2h".';
+			END IF;
+			IF k OPERATOR(pg_catalog.=) 'statement_timeout' THEN
+				e.statement_timeout := i;
+			ELSE
+				e.lock_timeout := i;
+			END IF;
 		WHEN 'schema_prefix' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
 			   OR (v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.!~) '^([a-z_][a-z0-9_]{0,29})?$' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid schema_prefix %s', v),
+					MESSAGE = pg_catalog.format('invalid schema_prefix %s', pg_catalog.left(v::text, 100)),
 					HINT = 'A prefix is empty or up to 30 lower-case letters, digits and "_", not starting with a digit.';
 			END IF;
 			e.schema_prefix := v OPERATOR(pg_catalog.#>>) '{}';
 		WHEN 'run_as' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
 				e.run_as := NULL;
-			ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string' THEN
+			ELSIF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+				  OR pg_catalog.octet_length(v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.>) 63 THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid run_as %s: give a role name', v);
+					MESSAGE = pg_catalog.format('invalid run_as %s: give a role name', pg_catalog.left(v::text, 100));
 			ELSE
 				e.run_as := v OPERATOR(pg_catalog.#>>) '{}';
 				PERFORM @extschema@._check_run_as(e.run_as);
-				-- only a role the admin could become: never another tenant's
-				IF NOT @extschema@._is_superuser(caller)
+				-- the environment's own role, or one the admin could become:
+				-- never another tenant's
+				IF NOT super AND e.run_as IS DISTINCT FROM e.default_run_as
 				   AND NOT pg_catalog.pg_has_role(caller, e.run_as, 'MEMBER') THEN
 					RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 						MESSAGE = pg_catalog.format('%s is not a member of run_as role "%s"', caller, e.run_as),
-						HINT = 'Model SQL may run only as a role its admin could act as: GRANT the role to the admin first.';
+						HINT = 'Model SQL may run only as the environment''s own role or a role its admin could act as: GRANT the role to the admin first.';
 				END IF;
 			END IF;
 		WHEN 'settings' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid settings %s: give a JSON object', v);
+					MESSAGE = pg_catalog.format('invalid settings %s: give a JSON object', pg_catalog.left(v::text, 100));
 			END IF;
 			e.settings := v;
 		ELSE
 			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-				MESSAGE = pg_catalog.format('unknown environment setting "%s"', k),
+				MESSAGE = pg_catalog.format('unknown environment setting "%s"', pg_catalog.left(k, 100)),
 				HINT = 'Valid keys: ' OPERATOR(pg_catalog.||) valid || '.';
 		END CASE;
 	END LOOP;
+
+	-- The schemas the environment writes (its prefix and what follows) are
+	-- the tenant's alone: a prefix starts with the tenant's stem (any prefix
+	-- for a superuser) and overlaps no other tenant's stem or prefix.
+	-- Claims take turns on the tenants table's lock.
+	IF e.schema_prefix IS DISTINCT FROM old_prefix THEN
+	LOCK TABLE @extschema@.tenants IN SHARE ROW EXCLUSIVE MODE;
+	IF NOT super AND NOT pg_catalog.starts_with(e.schema_prefix, stem) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('schema_prefix "%s" does not start with "%s"', e.schema_prefix, stem),
+			DETAIL = pg_catalog.format('The schemas of tenant "%s" start with its stem "%s".', tenant_name, stem),
+			HINT = 'Choose a prefix that starts with the stem; a superuser may set any prefix no other tenant uses.';
+	END IF;
+	IF @extschema@._schema_prefix_taken(tid, e.schema_prefix) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('schema_prefix "%s" overlaps the schemas of another tenant', e.schema_prefix),
+			DETAIL = 'Two prefixes overlap when one starts with the other: both could name the same schema.',
+			HINT = 'Choose a longer or another prefix.';
+	END IF;
+	END IF;
+	-- a new environment with no run_as named gets a role of its own
+	IF e.default_run_as IS NULL AND NOT (set_environment.settings OPERATOR(pg_catalog.?) 'run_as') THEN
+		e.default_run_as := @extschema@._make_environment_role(tenant_name, e.name);
+		e.run_as := e.default_run_as;
+	END IF;
 	INSERT INTO @extschema@.environments AS x
 		(tenant_id, name, executor, auto_approve, approvals_required, approver_must_differ,
-		 schema_prefix, run_as, settings, updated_by)
+		 schema_prefix, run_as, default_run_as, statement_timeout, lock_timeout, max_running_steps,
+		 settings, updated_by)
 	VALUES (tid, e.name, e.executor, e.auto_approve, e.approvals_required, e.approver_must_differ,
-			e.schema_prefix, e.run_as, e.settings, caller)
+			e.schema_prefix, e.run_as, e.default_run_as, e.statement_timeout, e.lock_timeout, e.max_running_steps,
+			e.settings, caller)
 	ON CONFLICT ON CONSTRAINT environments_pkey DO UPDATE
 		SET executor = EXCLUDED.executor, auto_approve = EXCLUDED.auto_approve,
 			approvals_required = EXCLUDED.approvals_required,
 			approver_must_differ = EXCLUDED.approver_must_differ,
 			schema_prefix = EXCLUDED.schema_prefix, run_as = EXCLUDED.run_as,
+			default_run_as = EXCLUDED.default_run_as,
+			statement_timeout = EXCLUDED.statement_timeout, lock_timeout = EXCLUDED.lock_timeout,
+			max_running_steps = EXCLUDED.max_running_steps,
 			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by;
 	PERFORM @extschema@._audit(tid, 'environment.set', 'environment', e.name, set_environment.settings);
 END
@@ -206,6 +333,8 @@ CREATE FUNCTION @extschema@._gate_rows(tid uuid, pid text, env text,
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM @extschema@._check_size('plan_id', pid, 64);
+	PERFORM @extschema@._check_size('the environment name', env, 63);
 	SELECT p.created_by INTO plan_author FROM @extschema@.plans p
 	 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.plan_id OPERATOR(pg_catalog.=) pid
 	   FOR NO KEY UPDATE;
@@ -237,6 +366,7 @@ BEGIN
 	IF pid IS NULL OR env IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'plan_id and environment must not be null';
 	END IF;
+	PERFORM @extschema@._check_size('the comment', note, 8192);
 	g := @extschema@._gate_rows(tid, pid, env);
 	IF EXISTS (SELECT FROM @extschema@.plan_approvals a
 				WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
@@ -280,6 +410,7 @@ CREATE FUNCTION @extschema@.reject(plan_id text, environment text, reason text) 
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM @extschema@._check_size('the reason', reason, 8192);
 	IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'a rejection needs a reason';
 	END IF;
@@ -522,6 +653,9 @@ AS $$
 DECLARE
 	r @extschema@.runs;
 BEGIN
+	IF rid IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'run_id must not be null';
+	END IF;
 	SELECT * INTO r FROM @extschema@.runs x
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.run_id OPERATOR(pg_catalog.=) rid FOR UPDATE;
 	IF NOT FOUND THEN
@@ -634,22 +768,33 @@ BEGIN
 END
 $roles$;
 
+-- When each tenant was last given a step: the claim serves the tenant
+-- served longest ago among those with the fewest steps running (round
+-- robin). Only claim_step writes it, so no user can hold its rows.
+CREATE TABLE @extschema@.claim_turns (
+	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
+	last_claim	timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.claim_turns IS
+	'when claim_step last gave each tenant a step (the round robin of the workers)';
+SELECT @extschema@._isolate_tenant_table('@extschema@.claim_turns');
+
 CREATE FUNCTION @extschema@.claim_step(worker text, lease interval DEFAULT '1 min')
 	RETURNS TABLE (tenant_id uuid, run_id bigint, step_id text, attempts int)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	SET row_security = off
+	SET row_security = off SET lock_timeout = '1min'
 AS $$
 DECLARE
 	s record;
+	c record;
 BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('claim steps');
 	IF worker IS NULL OR lease IS NULL OR lease OPERATOR(pg_catalog.<=) '0'::interval THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'a worker name and a positive lease are required';
 	END IF;
+	PERFORM @extschema@._check_size('the worker name', worker, 256);
 	-- a running step whose lease expired (its worker died: its transaction
-	-- never committed), else a ready step: pending, with every upstream step
-	-- succeeded (none waiting); per active run, in run order, the first in
-	-- (parallel_group, step_index) order. Both are scans of small partial
-	-- indexes that stop at the first row.
+	-- never committed) comes first
 	SELECT x.tenant_id, x.run_id, x.step_id INTO s
 	  FROM @extschema@.run_steps x
 	 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
@@ -657,22 +802,54 @@ BEGIN
 	 LIMIT 1
 	   FOR UPDATE SKIP LOCKED;
 	IF NOT FOUND THEN
-		SELECT c.tenant_id, c.run_id, c.step_id INTO s
-		  FROM @extschema@.runs r
-		 CROSS JOIN LATERAL (
-			SELECT x.tenant_id, x.run_id, x.step_id
+		-- Then a ready step (pending, every upstream step succeeded) of an
+		-- active run, shared fairly: the tenants with the fewest steps
+		-- running first, of those the one served longest ago; within a
+		-- tenant, its run with the fewest steps running, then the oldest; in
+		-- a run, the first ready step in (parallel_group, step_index) order.
+		-- Runs of an environment at its max_running_steps wait. Running
+		-- steps are counted through the small index of leases; each try is
+		-- a scan of the small index of ready steps that stops at its first
+		-- row.
+		FOR c IN
+			WITH running AS (
+				SELECT x.tenant_id, x.run_id, pg_catalog.count(*) AS n
+				  FROM @extschema@.run_steps x
+				 WHERE x.state OPERATOR(pg_catalog.=) 'running'
+				 GROUP BY x.tenant_id, x.run_id),
+			active AS (
+				SELECT r.tenant_id, r.run_id, r.environment, COALESCE(g.n, 0) AS n
+				  FROM @extschema@.runs r
+				  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+									 AND g.run_id OPERATOR(pg_catalog.=) r.run_id
+				 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']))
+			SELECT a.tenant_id, a.run_id
+			  FROM active a
+			  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+											 AND e.name OPERATOR(pg_catalog.=) a.environment
+			  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+			 WHERE e.max_running_steps IS NULL
+				OR (SELECT pg_catalog.sum(b.n) FROM active b
+					 WHERE b.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+					   AND b.environment OPERATOR(pg_catalog.=) a.environment) OPERATOR(pg_catalog.<) e.max_running_steps
+			 ORDER BY (SELECT pg_catalog.sum(b.n) FROM active b WHERE b.tenant_id OPERATOR(pg_catalog.=) a.tenant_id),
+					  t.last_claim NULLS FIRST, a.n, a.run_id
+		LOOP
+			SELECT x.tenant_id, x.run_id, x.step_id INTO s
 			  FROM @extschema@.run_steps x
-			 WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+			 WHERE x.run_id OPERATOR(pg_catalog.=) c.run_id AND x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
 			   AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
 			 ORDER BY x.parallel_group, x.step_index
 			 LIMIT 1
-			   FOR UPDATE SKIP LOCKED) c
-		 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
-		 ORDER BY r.run_id
-		 LIMIT 1;
-	END IF;
-	IF NOT FOUND THEN
-		RETURN;
+			   FOR UPDATE SKIP LOCKED;
+			EXIT WHEN FOUND;
+		END LOOP;
+		IF s.step_id IS NULL THEN
+			RETURN;
+		END IF;
+		INSERT INTO @extschema@.claim_turns AS t (tenant_id, last_claim)
+		VALUES (s.tenant_id, pg_catalog.clock_timestamp())
+		ON CONFLICT ON CONSTRAINT claim_turns_pkey DO UPDATE SET last_claim = EXCLUDED.last_claim;
 	END IF;
 	UPDATE @extschema@.run_steps x
 	   SET state = 'running', attempts = x.attempts OPERATOR(pg_catalog.+) 1, lease_owner = worker,
@@ -680,9 +857,17 @@ BEGIN
 		   started_at = COALESCE(x.started_at, pg_catalog.now())
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
-	UPDATE @extschema@.runs r SET state = 'running', started_at = pg_catalog.now()
+	-- the run is running from its first claim; a run row a user's open
+	-- transaction holds is not waited for (complete_step marks it then)
+	PERFORM FROM @extschema@.runs r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
-	   AND r.state OPERATOR(pg_catalog.=) 'pending';
+	   AND r.state OPERATOR(pg_catalog.=) 'pending'
+	   FOR NO KEY UPDATE SKIP LOCKED;
+	IF FOUND THEN
+		UPDATE @extschema@.runs r SET state = 'running', started_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND r.state OPERATOR(pg_catalog.=) 'pending';
+	END IF;
 	RETURN QUERY SELECT x.tenant_id, x.run_id, x.step_id, x.attempts FROM @extschema@.run_steps x
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
@@ -694,11 +879,13 @@ COMMENT ON FUNCTION @extschema@.claim_step(text, interval) IS
 CREATE FUNCTION @extschema@.heartbeat(run_id bigint, step_id text, worker text, lease interval DEFAULT '1 min')
 	RETURNS boolean
 	LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET row_security = off
+	SET lock_timeout = '1min'
 BEGIN ATOMIC
 	WITH u AS (
 		UPDATE @extschema@.run_steps x SET lease_until = pg_catalog.now() OPERATOR(pg_catalog.+) lease
 		 WHERE x.run_id OPERATOR(pg_catalog.=) heartbeat.run_id AND x.step_id OPERATOR(pg_catalog.=) heartbeat.step_id
 		   AND x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_owner OPERATOR(pg_catalog.=) worker
+		   AND @extschema@._refuse_in_model_sql('keep leases')
 		RETURNING 1)
 	SELECT EXISTS (SELECT FROM u);
 END;
@@ -710,7 +897,7 @@ CREATE FUNCTION @extschema@.complete_step(run_id bigint, step_id text, worker te
 										  executor text DEFAULT NULL, error_class text DEFAULT NULL,
 										  error_message text DEFAULT NULL) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	SET row_security = off
+	SET row_security = off SET lock_timeout = '1min'
 AS $$
 DECLARE
 	s @extschema@.run_steps;
@@ -718,6 +905,14 @@ DECLARE
 	left_over bigint;
 	failures bigint;
 BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('complete steps');
+	-- telemetry is cut when stored (scrubbed to 4 kB); what comes in is bounded too
+	PERFORM @extschema@._check_size('step_id', complete_step.step_id, 64);
+	PERFORM @extschema@._check_size('the worker name', worker, 256);
+	PERFORM @extschema@._check_size('executor', complete_step.executor, 64);
+	PERFORM @extschema@._check_size('statement_sha256', complete_step.statement_sha256, 64);
+	PERFORM @extschema@._check_size('error_class', complete_step.error_class, 64);
+	PERFORM @extschema@._check_size('error_message', complete_step.error_message, 65536);
 	SELECT * INTO s FROM @extschema@.run_steps x
 	 WHERE x.run_id OPERATOR(pg_catalog.=) complete_step.run_id AND x.step_id OPERATOR(pg_catalog.=) complete_step.step_id
 	   FOR UPDATE;
@@ -728,6 +923,10 @@ BEGIN
 	-- and finishes the run (two at once would each see the other unfinished)
 	PERFORM FROM @extschema@.runs r WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
 	   AND r.run_id OPERATOR(pg_catalog.=) s.run_id FOR NO KEY UPDATE;
+	-- a claim that found the run row held left it pending
+	UPDATE @extschema@.runs r SET state = 'running', started_at = COALESCE(r.started_at, s.started_at)
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+	   AND r.state OPERATOR(pg_catalog.=) 'pending';
 	UPDATE @extschema@.run_steps x
 	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
 		   finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL,

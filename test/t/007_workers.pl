@@ -140,7 +140,7 @@ CREATE FUNCTION public.note(m text) RETURNS int LANGUAGE sql SECURITY DEFINER SE
 	AS \$\$ INSERT INTO public.applied (model, pid) VALUES (m, pg_backend_pid()) RETURNING 1 \$\$;
 SELECT ironlayer.create_tenant('w');
 SELECT ironlayer.use_tenant('w');
-SELECT ironlayer.set_environment('dev', '{"run_as": "regress_runner"}');
+SELECT ironlayer.set_environment('dev', '{"run_as": "regress_runner", "schema_prefix": "dev_"}');
 });
 
 # 1. The launcher notices the extension (it checks every few seconds) and starts two workers.

@@ -1,0 +1,116 @@
+--
+-- A hostile tenant's model SQL, run by hand as a worker would run it
+-- (docs/security.md, "Model SQL"). Inside the executor ironlayer's API sees
+-- the environment's run_as role and no tenant binding: not the worker's
+-- role (a superuser here), not the binding of the session that runs the
+-- step. Every way in is tried: a table model, a CTE, a view read by a
+-- later step, a function the attacker wrote, the membership functions.
+-- Then the bounds of a step: statement_timeout (57014) and the turn-taking
+-- on a new schema, which no outsider can hold.
+--
+\set SHOW_CONTEXT never
+CREATE ROLE regress_ho_vic; GRANT ironlayer_admin TO regress_ho_vic;
+CREATE ROLE regress_ho_atk; GRANT ironlayer_admin TO regress_ho_atk;
+-- the worst case: the attacker's run_as has ironlayer's admin rights
+CREATE ROLE regress_ho_runner; GRANT ironlayer_admin TO regress_ho_runner;
+GRANT regress_ho_runner TO regress_ho_atk;
+
+-- The victim: a tenant with members, a credential's name and an audit log.
+SET ROLE regress_ho_vic;
+SELECT ironlayer.create_tenant('victim') IS NOT NULL AS created;
+SELECT ironlayer.add_member('victim', 'regress_ho_runner', 'viewer');
+RESET ROLE;
+
+-- The attacker's repository: base (nothing) and head (the attacks).
+SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
+\setenv IL_ATK :repo_root/attack
+\setenv GIT_AUTHOR_NAME ironlayer
+\setenv GIT_AUTHOR_EMAIL tests@ironlayer.invalid
+\setenv GIT_COMMITTER_NAME ironlayer
+\setenv GIT_COMMITTER_EMAIL tests@ironlayer.invalid
+\setenv GIT_CONFIG_NOSYSTEM 1
+\! rm -rf "$IL_ATK" && mkdir -p "$IL_ATK/models" && cd "$IL_ATK" && git -c init.defaultBranch=main init -q && touch models/.keep && git add -A && git commit -q -m a0 && git tag a0
+\! cd "$IL_ATK" && printf '%s\n' '-- name: atk.who' '-- kind: FULL_REFRESH' 'SELECT ironlayer.acting_role()::text AS acting, ironlayer.current_tenant() IS NULL AS unbound, ironlayer.current_tenant_role() IS NULL AS no_role' >models/who.sql && printf '%s\n' '-- name: atk.bind' '-- kind: FULL_REFRESH' "SELECT e::text AS e FROM (SELECT ironlayer.use_tenant('victim') AS u) b CROSS JOIN LATERAL ironlayer.audit_export() e" >models/bind.sql && printf '%s\n' '-- name: atk.cte' '-- kind: FULL_REFRESH' "WITH b AS (SELECT ironlayer.use_tenant('victim') AS u) SELECT u FROM b" >models/cte.sql && printf '%s\n' '-- name: atk.audit_view' '-- kind: FULL_REFRESH' '-- materialization: VIEW' 'SELECT e::text AS e FROM ironlayer.audit_export() e' >models/audit_view.sql && printf '%s\n' '-- name: atk.read_view' '-- kind: FULL_REFRESH' 'SELECT e FROM atk.audit_view' >models/read_view.sql && printf '%s\n' '-- name: atk.fn' '-- kind: FULL_REFRESH' "SELECT public.regress_ho_steal('victim') AS entries" >models/fn.sql && printf '%s\n' '-- name: atk.tenants' '-- kind: FULL_REFRESH' 'SELECT tenant FROM ironlayer.my_tenants()' >models/tenants.sql && printf '%s\n' '-- name: atk.new_tenant' '-- kind: FULL_REFRESH' "SELECT ironlayer.create_tenant('atk-made') AS id" >models/new_tenant.sql && printf '%s\n' '-- name: atk.add_member' '-- kind: FULL_REFRESH' "SELECT ironlayer.add_member('victim', 'regress_ho_atk', 'admin')::text AS added" >models/add_member.sql && printf '%s\n' '-- name: atk.rows' '-- kind: FULL_REFRESH' 'SELECT (SELECT count(*) FROM ironlayer.members) AS members, (SELECT count(*) FROM ironlayer.audit_log) AS audit, (SELECT count(*) FROM ironlayer.credentials) AS credentials, (SELECT count(*) FROM ironlayer.tenants) AS tenants' >models/rows.sql && printf '%s\n' '-- name: atk.slow' '-- kind: FULL_REFRESH' 'SELECT pg_sleep(30) IS NULL AS slept' >models/slow.sql && git add -A && git commit -q -m a1 && git tag a1
+
+-- A function the attacker wrote (security definer, its own): it binds
+-- and reads whatever tenant it is given.
+CREATE FUNCTION public.regress_ho_steal(t text) RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+AS $$
+BEGIN
+	PERFORM ironlayer.use_tenant(t);
+	RETURN (SELECT count(*) FROM ironlayer.audit_export());
+END $$;
+ALTER FUNCTION public.regress_ho_steal(text) OWNER TO regress_ho_atk;
+
+SET ROLE regress_ho_atk;
+SELECT ironlayer.create_tenant('attacker') IS NOT NULL AS created;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+RESET ROLE;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('attack', 'attack') > 0 AS added;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ho_runner", "statement_timeout": "300ms"}');
+SELECT ironlayer.apply(ironlayer.plan('attack', 'a0', 'a1', '2026-01-15')->>'plan_id', 'dev') AS run \gset
+RESET ROLE;
+
+-- A worker that runs every step, bound itself to the victim (as a
+-- superuser may be): none of it reaches the model SQL.
+CREATE FUNCTION public.run_all(worker text)
+RETURNS TABLE (model text, result text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	s record;
+BEGIN
+	LOOP
+		SELECT c.run_id, c.step_id, rs.model AS m INTO s
+		  FROM ironlayer.claim_step(worker) c JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
+		EXIT WHEN NOT FOUND;
+		model := s.m;
+		BEGIN
+			result := ironlayer._execute_step(s.run_id, s.step_id, worker) || ' rows';
+		EXCEPTION WHEN OTHERS OR query_canceled THEN	-- a timeout is 57014, which OTHERS leaves out
+			result := SQLSTATE || ': ' || SQLERRM;
+			PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE, SQLERRM);
+		END;
+		RETURN NEXT;
+	END LOOP;
+END $$;
+SELECT ironlayer.use_tenant('victim') IS NOT NULL AS worker_bound_to_victim;
+SELECT * FROM run_all('w1') ORDER BY model;
+-- the session's own binding is back after the steps
+SELECT ironlayer.current_tenant() = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'victim') AS still_victim;
+
+-- What the models that ran saw: run_as, no tenant, no tenant's rows.
+SELECT * FROM attacker_dev_atk.who;
+SELECT * FROM attacker_dev_atk.rows;
+-- The view was made (making it runs nothing); reading it binds nothing.
+SELECT relkind FROM pg_class WHERE oid = 'attacker_dev_atk.audit_view'::regclass;
+-- Nothing changed in the victim's tenant, and no tenant was made.
+SELECT t.name, m.member, m.tenant_role FROM ironlayer.members m JOIN ironlayer.tenants t USING (tenant_id)
+ WHERE t.name IN ('victim', 'attacker', 'atk-made') ORDER BY 1, 2;
+SELECT count(*) AS tenants_made FROM ironlayer.tenants WHERE name = 'atk-made';
+
+-- The attacker's own session may still call its function: as itself.
+SET ROLE regress_ho_atk;
+SELECT try($$SELECT public.regress_ho_steal('victim')$$) AS attacker_outside_model_sql;
+RESET ROLE;
+
+-- A step whose statement runs past the environment's statement_timeout
+-- failed with 57014 (above: atk.slow), quickly; the session's own
+-- statement_timeout is untouched.
+SELECT model, state, error_class, finished_at - started_at < interval '10 s' AS quick
+  FROM ironlayer.run_steps WHERE run_id = :run AND model = 'atk.slow';
+SHOW statement_timeout;
+
+-- The executor takes turns on a new schema through a row of
+-- ironlayer.target_schemas, which only ironlayer writes; it takes no
+-- advisory lock (anyone who can connect could hold one).
+SELECT schema, environment FROM ironlayer.target_schemas ORDER BY 1;
+SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
+SET ROLE regress_ho_atk;
+SELECT try($$INSERT INTO ironlayer.target_schemas (tenant_id, schema, environment) VALUES (gen_random_uuid(), 'x', 'dev')$$) AS users_cannot_write;
+SELECT try($$SELECT * FROM ironlayer.target_schemas FOR UPDATE$$) AS users_cannot_lock;
+SELECT try($$LOCK TABLE ironlayer.target_schemas IN SHARE MODE$$) AS users_cannot_lock_the_table;
+RESET ROLE;
