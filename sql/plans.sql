@@ -98,4 +98,5 @@ SELECT try($$UPDATE ironlayer.plans SET environment = 'x'$$);
 RESET ROLE;
 SELECT try($$UPDATE ironlayer.plans SET plan = '{}'$$) AS superuser_update;
 SELECT action, entity_type, count(*) FROM ironlayer.audit_log
- WHERE action IN ('plan.create', 'watermark.set') GROUP BY 1, 2 ORDER BY 1;
+ WHERE action IN ('plan.create', 'watermark.set')
+   AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'plans-a') GROUP BY 1, 2 ORDER BY 1;

@@ -770,7 +770,8 @@ $roles$;
 
 -- When each tenant was last given a step: the claim serves the tenant
 -- served longest ago among those with the fewest steps running (round
--- robin). Only claim_step writes it, so no user can hold its rows.
+-- robin). Claims take turns on this table's lock, so each sees the steps
+-- the others claimed; only claim_step locks or writes it (no user can).
 CREATE TABLE @extschema@.claim_turns (
 	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	last_claim	timestamptz NOT NULL
@@ -793,6 +794,9 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'a worker name and a positive lease are required';
 	END IF;
 	PERFORM @extschema@._check_size('the worker name', worker, 256);
+	-- one claim at a time (a claim is a few index probes): the counts of
+	-- running steps below include every claim made before this one
+	LOCK TABLE @extschema@.claim_turns IN SHARE ROW EXCLUSIVE MODE;
 	-- a running step whose lease expired (its worker died: its transaction
 	-- never committed) comes first
 	SELECT x.tenant_id, x.run_id, x.step_id INTO s

@@ -23,26 +23,11 @@ use Time::HiRes qw(time usleep);
 my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
 make_path($root);
 
-# A repository NAME whose first commit has no model and whose second adds
-# MODELS: { 'schema.table' => 'SELECT ...' }, each in models/schema/table.sql.
+# A repository NAME of MODELS (RepoUtil::model_repo).
 sub make_repo
 {
 	my ($name, %models) = @_;
-	my $dir = "$root/$name";
-	make_path("$dir/models");
-	git($dir, 'init', '-q');
-	write_file("$dir/README.md", "$name\n");
-	write_file("$dir/models/README.md", "models of $name\n");
-	git($dir, 'add', '-A');
-	git($dir, 'commit', '-q', '-m', 'no models yet');
-	for my $m (sort keys %models)
-	{
-		my ($schema, $table) = split /\./, $m;
-		write_file("$dir/models/$schema/$table.sql",
-			"-- name: $m\n-- kind: FULL_REFRESH\n$models{$m}\n");
-	}
-	git($dir, 'add', '-A');
-	git($dir, 'commit', '-q', '-m', 'models');
+	model_repo("$root/$name", %models);
 }
 
 # The SQL of a model that notes itself and takes SECONDS, reading FROM (or nothing).

@@ -8,7 +8,7 @@ use Exporter 'import';
 use File::Path qw(make_path);
 use IPC::Run;
 
-our @EXPORT = qw(git write_file);
+our @EXPORT = qw(git write_file model_repo);
 
 # git -C DIR ARGS..., dying with git's message on failure; returns stdout
 # without its last newline.
@@ -32,6 +32,28 @@ sub write_file
 	open(my $fh, '>', $path) or die "$path: $!";
 	print $fh $text;
 	close($fh);
+}
+
+# A repository in DIR whose first commit has no model and whose second adds
+# MODELS: { 'schema.table' => 'SELECT ...' } (kind FULL_REFRESH unless the
+# text starts with header lines of its own), each in models/schema/table.sql.
+sub model_repo
+{
+	my ($dir, %models) = @_;
+	make_path("$dir/models");
+	git($dir, 'init', '-q');
+	write_file("$dir/README.md", "models\n");
+	write_file("$dir/models/README.md", "the models\n");
+	git($dir, 'add', '-A');
+	git($dir, 'commit', '-q', '-m', 'no models yet');
+	for my $m (sort keys %models)
+	{
+		my ($schema, $table) = split /\./, $m;
+		my $text = $models{$m} =~ /^-- kind:/m ? $models{$m} : "-- kind: FULL_REFRESH\n$models{$m}";
+		write_file("$dir/models/$schema/$table.sql", "-- name: $m\n$text\n");
+	}
+	git($dir, 'add', '-A');
+	git($dir, 'commit', '-q', '-m', 'models');
 }
 
 1;
