@@ -174,9 +174,16 @@ pipeline() {
 
 	echo "demo: seeding the source tables (examples/shop/seed.sql)"
 	psql_demo -d "$DB" -f examples/shop/seed.sql >/dev/null 2>&1
+	# Model SQL runs as the dev environment's own role (ironlayer_demo_dev),
+	# which may read nothing until granted: the DBA grants it the sources,
+	# and lets the demo's admin read what it builds.
 	psql_demo -d "$DB" >/dev/null <<-'SQL'
-		GRANT USAGE ON SCHEMA source TO ironlayer_demo;
-		GRANT SELECT ON ALL TABLES IN SCHEMA source TO ironlayer_demo;
+		SELECT run_as FROM ironlayer.environments e JOIN ironlayer.tenants t USING (tenant_id)
+		 WHERE t.name = 'demo' AND e.name = 'dev' \gset
+		GRANT USAGE ON SCHEMA source TO :"run_as";
+		GRANT SELECT ON ALL TABLES IN SCHEMA source TO :"run_as";
+		ALTER DEFAULT PRIVILEGES FOR ROLE :"run_as" GRANT USAGE ON SCHEMAS TO ironlayer_demo;
+		ALTER DEFAULT PRIVILEGES FOR ROLE :"run_as" GRANT SELECT ON TABLES TO ironlayer_demo;
 		SET ROLE ironlayer_demo;
 		SELECT ironlayer.use_tenant('demo');
 		SELECT ironlayer.add_repo('shop', 'shop')
@@ -210,8 +217,8 @@ pipeline() {
 		SELECT model, state, attempts, rows_affected,
 		       round(extract(epoch FROM finished_at - started_at) * 1000, 1) AS ms
 		  FROM ironlayer.run_steps WHERE run_id = :run_id ORDER BY step_index;
-		\echo a rebuilt mart, dev_marts.mrt_daily_revenue (last five days):
-		SELECT * FROM dev_marts.mrt_daily_revenue ORDER BY 1 DESC LIMIT 5;
+		\echo a rebuilt mart, demo_dev_marts.mrt_daily_revenue (last five days):
+		SELECT * FROM demo_dev_marts.mrt_daily_revenue ORDER BY 1 DESC LIMIT 5;
 	SQL
 }
 
