@@ -3,7 +3,8 @@
 -- repositories of test/repos/fixtures.sh (fixed commit ids) under
 -- ironlayer.repo_root: registration and its confinement, commit-ishes,
 -- models at a commit, diffs by model name, lineage, and the errors of bad
--- repositories, all through SQL.
+-- repositories, all through SQL. Then who may register a repository (one
+-- claim, superusers' grants).
 --
 \set SHOW_CONTEXT never
 -- try() with the server's repository root written as $ROOT
@@ -11,6 +12,8 @@
 SELECT format('CREATE FUNCTION pg_temp.tryr(sql text) RETURNS text LANGUAGE sql AS %L',
               format('SELECT replace(public.try(sql), %L, %L)',
                      current_setting('ironlayer.repo_root'), '$ROOT')) \gexec
+SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
+\setenv IL_ROOT :repo_root
 \set ECHO all
 CREATE ROLE regress_rp_ann; GRANT ironlayer_admin TO regress_rp_ann;
 CREATE ROLE regress_rp_eng; GRANT ironlayer_engineer TO regress_rp_eng;
@@ -21,6 +24,8 @@ SELECT ironlayer.add_member('repos-a', 'regress_rp_eng', 'engineer');
 SET ROLE regress_rp_dan;
 SELECT ironlayer.create_tenant('repos-b') IS NOT NULL AS created;
 RESET ROLE;
+-- the fixture repository shop is shared by the regression tests' tenants
+SELECT ironlayer.grant_repo('repos-a', 'shop');
 
 -- Registration: tenant admins only, paths inside the root only.
 SET ROLE regress_rp_eng;
@@ -94,7 +99,59 @@ SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
 SELECT count(*) AS visible FROM ironlayer.repos;
 SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'main')$$) AS other_tenant;
 
--- Removal: admins only; the name is free again.
+-- A repository belongs to the tenant that registered it first: repos-a
+-- claimed shop.git (as "bare"). Another tenant's admin cannot register it,
+-- by any spelling of its path or a symbolic link to it, and is not told who
+-- holds it.
+\! ln -sfn "$IL_ROOT/shop.git" "$IL_ROOT/shop-link"
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', './shop.git/')$$) AS claimed_respelled;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop-link')$$) AS claimed_through_link;
+SELECT pg_temp.tryr(format('SELECT ironlayer.add_repo(%L, %L)', 'stolen', :'repo_root' || '/shop.git')) AS claimed_absolute;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('shop', 'shop')$$) AS granted_to_others;
+SELECT count(*) AS registered FROM ironlayer.repos;
+-- the holder may register it under several names
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('bare2', 'shop-link') > 0 AS added;
+SELECT name, right(path, 10) AS path_tail, right(store, 9) AS store_tail FROM ironlayer.repos ORDER BY name;
+-- only a superuser shares it, and revokes; the acting role counts, not the
+-- owner of a security-definer function around them
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'shop.git')$$) AS admin_grants;
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-a', 'shop.git')$$) AS admin_revokes;
+RESET ROLE;
+CREATE FUNCTION public.regress_rp_share() RETURNS void LANGUAGE sql SECURITY DEFINER
+	RETURN ironlayer.grant_repo('repos-b', 'shop.git');
+SET ROLE regress_rp_ann;
+SELECT pg_temp.tryr($$SELECT public.regress_rp_share()$$) AS through_definer;
+RESET ROLE;
+DROP FUNCTION public.regress_rp_share();
+SELECT ironlayer.grant_repo('repos-b', 'shop-link');
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('nope', 'shop.git')$$) AS unknown_tenant;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'plain')$$) AS not_a_repository;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'escape')$$) AS outside;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('shared', './shop.git') > 0 AS added;
+SELECT count(*) AS models FROM ironlayer.models('shared', 'main');
+SELECT action, entity_type, right(entity_id, 9) AS entity_tail,
+       replace(details->>'path', :'repo_root', '$ROOT') AS path
+  FROM ironlayer.audit_log WHERE action LIKE 'repo.%' ORDER BY seq;
+RESET ROLE;
+-- a revoke leaves the tenant's registrations unless told to remove them
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop.git')$$) AS still_registered;
+SELECT ironlayer.revoke_repo('repos-b', 'shop.git', cascade => true);
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop.git')$$) AS revoked_twice;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT count(*) AS registered FROM ironlayer.repos;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shared', 'main')$$) AS revoked;
+SELECT action, right(entity_id, 9) AS entity_tail, details->>'revoked' AS revoked, details->'removed' AS removed
+  FROM ironlayer.audit_log WHERE action IN ('repo.remove', 'repo.revoke') ORDER BY seq;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed_still;
+
+-- Removal: admins only; the name is free again; the last registration of a
+-- repository gives up the claim, and another tenant may claim it.
 SET ROLE regress_rp_eng;
 SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
 SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS engineer_removes;
@@ -103,5 +160,18 @@ SET ROLE regress_rp_ann;
 SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
 SELECT ironlayer.remove_repo('bare');
 SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS removed_twice;
-SELECT name FROM ironlayer.repos;
+SELECT name FROM ironlayer.repos ORDER BY name;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed_still;
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.remove_repo('bare2');
+SELECT details->>'released' AS released FROM ironlayer.audit_log WHERE action = 'repo.remove' ORDER BY seq;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('mine', 'shop.git') > 0 AS added;
+SELECT ironlayer.remove_repo('mine');
 RESET ROLE;
+SELECT count(*) AS claims_left FROM ironlayer.repo_claims WHERE store LIKE '%/shop.git';
+\! rm -f "$IL_ROOT/shop-link"

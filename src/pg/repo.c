@@ -6,6 +6,12 @@
  *
  * Parsed records come from the parse cache (cache.c).
  *
+ * A repository is confined to ironlayer.repo_root when it is registered
+ * (il_git_confine). It belongs to the tenants that hold a claim or a grant
+ * on its store, the resolved common git directory (ironlayer.repo_claims,
+ * docs/repositories.md): the first tenant to register it claims it, and
+ * only a superuser shares it (grant_repo, in src/sql/50_repos.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -80,6 +86,37 @@ ironlayer_repo_init(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+}
+
+/* ironlayer.repo_root, or 55000 when it is not set (it may change at reload). */
+static const char *
+require_root(void)
+{
+	if (repo_root == NULL || repo_root[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no repository root is configured"),
+				 errdetail("Repositories must lie inside the directory named by ironlayer.repo_root, which is not set."),
+				 errhint("A superuser sets ironlayer.repo_root in postgresql.conf and reloads the configuration.")));
+	return repo_root;
+}
+
+/*
+ * Raise a failed il_git_confine: 42501 for a repository that reaches out of
+ * the root or borrows objects, 22023 for one that is gone (no_such_path).
+ */
+static void pg_attribute_noreturn()
+confine_error(const il_error *err, const char *hint)
+{
+	const char *state = il_plan_sqlstate(err->code ? err->code : "");
+
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg("%s", err->message),
+			 errdetail("A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects."),
+			 errhint("%s", err->code && strcmp(err->code, "no_such_path") == 0
+					 ? "The repository may have moved since it was registered; remove it and add it again."
+					 : hint)));
 }
 
 /*
@@ -190,38 +227,97 @@ valid_repo_name(const char *name)
 }
 
 /*
- * The repository's data must lie inside ironlayer.repo_root too: a ".git"
- * file, a linked worktree or an alternates file could otherwise read the
- * objects of any repository on the server, another tenant's included.
- * Closes git on failure.
+ * The repository at a path given to add_repo or grant_repo (relative to
+ * ironlayer.repo_root, or absolute inside it), opened and confined: its
+ * resolved path and its store (palloc'd). The repository's data must lie
+ * inside the root too: a ".git" file, a linked worktree or an alternates
+ * file could otherwise read the objects of any repository on the server,
+ * another tenant's included. The caller closes the handle.
  */
-static void
-confine_repo(il_git_repo *git, const char *path)
+static il_git_repo *
+open_to_register(const char *path, char **resolved, char **store)
 {
-	const char *dirs[2];
-	int			i;
+	const char *root = require_root();
+	il_git_repo *git;
+	char	   *r = NULL;
 	il_error	err;
 
-	if (il_git_has_alternates(git))
+	if (strstr(path, "..") != NULL && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0
+									   || strstr(path, "/../") != NULL
+									   || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("repository path \"%s\" contains \"..\"", path),
+				 errhint("Give the path inside ironlayer.repo_root without \"..\" parts.")));
+	il_error_clear(&err);
+	if (il_git_path_inside(root, path, &r, &err) != 0)
+		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
+	*resolved = pstrdup(r);
+	free(r);
+	git = open_repo(*resolved, NULL);
+	r = NULL;
+	if (il_git_confine(git, root, *resolved, &r, &err) != 0)
 	{
 		il_git_close(git);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("repository \"%s\" borrows objects from other directories", path),
-				 errdetail("Its objects/info/alternates file points outside the repository."),
-				 errhint("Register a repository that holds its own objects (git repack -a -d, then remove the alternates file).")));
+		confine_error(&err, err.code && strcmp(err.code, "borrowed_objects") == 0
+					  ? "Register a repository that holds its own objects (git repack -a -d, then remove the alternates file)."
+					  : "A repository's git directory must lie inside ironlayer.repo_root as well.");
 	}
-	dirs[0] = il_git_gitdir(git);
-	dirs[1] = il_git_commondir(git);
-	for (i = 0; i < 2; i++)
+	*store = pstrdup(r);
+	free(r);
+	return git;
+}
+
+/*
+ * Make sure the bound tenant may register the repository of this store:
+ * it holds a claim or a grant on it already, or no other tenant holds one
+ * and it claims it now. A store has at most one claim (the unique index
+ * repo_claims_one_claim), so of two tenants claiming at once the second
+ * waits for the first and is refused if it commits. The tenant's row is
+ * locked until the transaction ends, so remove_repo cannot release it
+ * meanwhile. given names the path in the error. Runs inside SPI.
+ */
+static void
+claim_store(const pg_uuid_t *tenant, const char *store, const char *given)
+{
+	Oid			types[2] = {TEXTOID, UUIDOID};
+	Datum		values[2];
+	const char *held = "SELECT 1 FROM ironlayer.repo_claims"
+		" WHERE store OPERATOR(pg_catalog.=) $1 AND tenant_id OPERATOR(pg_catalog.=) $2 FOR SHARE";
+
+	values[0] = CStringGetTextDatum(store);
+	values[1] = UUIDPGetDatum(tenant);
+	if (SPI_execute_with_args(held, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "repository claim look-up failed");
+	if (SPI_processed == 1)
+		return;
+	if (SPI_execute_with_args("INSERT INTO ironlayer.repo_claims (store, tenant_id, granted, created_by)"
+							  " VALUES ($1, $2, false, ironlayer.acting_role()) ON CONFLICT DO NOTHING",
+							  2, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "repository claim failed");
+	if (SPI_processed == 1)
 	{
-		il_error_clear(&err);
-		if (dirs[i] != NULL && il_git_path_inside(repo_root, dirs[i], NULL, &err) != 0)
-		{
-			il_git_close(git);
-			core_error(&err, "A repository's git directory must lie inside ironlayer.repo_root as well.");
-		}
+		/* claimed: unless another tenant was granted it */
+		if (SPI_execute_with_args("SELECT 1 FROM ironlayer.repo_claims"
+								  " WHERE store OPERATOR(pg_catalog.=) $1 AND tenant_id OPERATOR(pg_catalog.<>) $2"
+								  " LIMIT 1", 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "repository claim look-up failed");
+		if (SPI_processed == 0)
+			return;
 	}
+	else
+	{
+		/* the conflict may be this tenant's own claim, committed meanwhile */
+		if (SPI_execute_with_args(held, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "repository claim look-up failed");
+		if (SPI_processed == 1)
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("repository \"%s\" is registered by another tenant", given),
+			 errdetail("A repository belongs to the tenant that registered it first, whichever path names it: its directory, its .git directory, a symbolic link to either or a linked worktree."),
+			 errhint("A superuser can share it with ironlayer.grant_repo(tenant, path).")));
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_add_repo);
@@ -236,12 +332,13 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *path;
 	char	   *resolved = NULL;
+	char	   *store = NULL;
 	char	   *dir = NULL;
 	const char *default_dir = NULL;
 	il_git_repo *git = NULL;
 	il_error	err;
-	Oid			argtypes[4] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
+	Oid			argtypes[5] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
 	int64		repo_id;
 	bool		isnull;
 	int			ret;
@@ -258,31 +355,9 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid repository name \"%s\"", name),
 				 errhint("A name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
-	if (repo_root == NULL || repo_root[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no repository root is configured"),
-				 errdetail("Repositories must lie inside the directory named by ironlayer.repo_root, which is not set."),
-				 errhint("A superuser sets ironlayer.repo_root in postgresql.conf and reloads the configuration.")));
 
+	git = open_to_register(path, &resolved, &store);
 	il_error_clear(&err);
-	if (strstr(path, "..") != NULL && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0
-									   || strstr(path, "/../") != NULL
-									   || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("repository path \"%s\" contains \"..\"", path),
-				 errhint("Give the path inside ironlayer.repo_root without \"..\" parts.")));
-	if (il_git_path_inside(repo_root, path, &resolved, &err) != 0)
-		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
-	{
-		char	   *r = pstrdup(resolved);
-
-		free(resolved);
-		resolved = r;
-	}
-	git = open_repo(resolved, NULL);
-	confine_repo(git, resolved);
 	if (!PG_ARGISNULL(2))
 	{
 		char	   *given = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -310,14 +385,16 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	claim_store(&tenant, store, path);
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(resolved);
 	values[3] = CStringGetTextDatum(dir);
-	ret = SPI_execute_with_args("INSERT INTO ironlayer.repos (tenant_id, name, path, models_dir, created_by)"
-								" VALUES ($1, $2, $3, $4, ironlayer.acting_role())"
+	values[4] = CStringGetTextDatum(store);
+	ret = SPI_execute_with_args("INSERT INTO ironlayer.repos (tenant_id, name, path, models_dir, store, created_by)"
+								" VALUES ($1, $2, $3, $4, $5, ironlayer.acting_role())"
 								" ON CONFLICT (tenant_id, name) DO NOTHING RETURNING repo_id",
-								4, argtypes, values, NULL, false, 0);
+								5, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "repository insert failed");
 	if (SPI_processed == 0)
@@ -328,13 +405,30 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	argtypes[2] = JSONBOID;
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-								psprintf("{\"path\": %s, \"models_dir\": %s}",
-										 json_str(resolved), json_str(dir))));
+								psprintf("{\"path\": %s, \"models_dir\": %s, \"store\": %s}",
+										 json_str(resolved), json_str(dir), json_str(store))));
 	if (SPI_execute_with_args("SELECT ironlayer._audit($1, 'repo.add', 'repo', $2, $3)",
 							  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "audit append failed");
 	SPI_finish();
 	PG_RETURN_INT64(repo_id);
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_repo_store);
+/*
+ * ironlayer._repo_store(path text) returns text: the store of the
+ * repository at path (its resolved common git directory), which must be
+ * registrable as add_repo requires. For grant_repo and revoke_repo, which
+ * check its size first. (internal, strict)
+ */
+Datum
+ironlayer_repo_store(PG_FUNCTION_ARGS)
+{
+	char	   *resolved;
+	char	   *store;
+
+	il_git_close(open_to_register(text_to_cstring(PG_GETARG_TEXT_PP(0)), &resolved, &store));
+	PG_RETURN_TEXT_P(cstring_to_text(store));
 }
 
 /* A text[] of n C strings. */
