@@ -6,9 +6,11 @@
  *
  * Parsed records come from the parse cache (cache.c).
  *
- * A repository is confined to ironlayer.repo_root when it is registered
- * (il_git_confine). It belongs to the tenants that hold a claim or a grant
- * on its store, the resolved common git directory (ironlayer.repo_claims,
+ * A repository is confined to ironlayer.repo_root when it is registered and
+ * again each time it is opened (il_git_confine), cached handle or not, so
+ * a directory swapped for a symbolic link after registration is refused.
+ * A repository belongs to the tenants that hold a claim or a grant on its
+ * store, the resolved common git directory (ironlayer.repo_claims,
  * docs/repositories.md): the first tenant to register it claims it, and
  * only a superuser shares it (grant_repo, in src/sql/50_repos.sql).
  *
@@ -80,7 +82,7 @@ ironlayer_repo_init(void)
 {
 	DefineCustomStringVariable("ironlayer.repo_root",
 							   "Directory that every registered git repository must lie in.",
-							   "Unset, no repository can be registered.",
+							   "Unset, no repository can be registered or read.",
 							   &repo_root,
 							   NULL,
 							   PGC_SIGHUP,
@@ -113,25 +115,28 @@ confine_error(const il_error *err, const char *hint)
 	ereport(ERROR,
 			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
 			 errmsg("%s", err->message),
-			 errdetail("A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects."),
+			 errdetail("A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects; this is checked each time it is opened."),
 			 errhint("%s", err->code && strcmp(err->code, "no_such_path") == 0
 					 ? "The repository may have moved since it was registered; remove it and add it again."
 					 : hint)));
 }
 
 /*
- * The bound tenant's repository by name: its path and models directory
- * (palloc'd). Runs inside SPI.
+ * The bound tenant's repository by name: its path, models directory and
+ * store (palloc'd in the caller's context). Runs inside SPI.
  */
 static void
-lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **models_dir, int64 *repo_id)
+lookup_repo(const pg_uuid_t *tenant, const char *name, MemoryContext cxt,
+			char **path, char **models_dir, char **store, int64 *repo_id)
 {
 	Oid			argtypes[2] = {UUIDOID, TEXTOID};
 	Datum		values[2];
+	HeapTuple	t;
+	TupleDesc	td;
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT path, models_dir, repo_id FROM ironlayer.repos"
+	if (SPI_execute_with_args("SELECT path, models_dir, repo_id, store FROM ironlayer.repos"
 							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "repository look-up failed");
@@ -140,13 +145,16 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **model
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("repository \"%s\" does not exist", name),
 				 errhint("ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.")));
-	*path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	*models_dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	t = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	*path = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 1));
+	*models_dir = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 2));
+	*store = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 4));
 	if (repo_id)
 	{
 		bool		isnull;
 
-		*repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		*repo_id = DatumGetInt64(SPI_getbinval(t, td, 3, &isnull));
 	}
 }
 
@@ -164,26 +172,79 @@ static struct
 } open_repos[OPEN_REPOS];
 static int	open_next = 0;
 
-static il_git_repo *
-open_repo_cached(const char *path, const char *hint)
+/* Close and forget open_repos[i]. */
+static void
+drop_open_repo(int i)
 {
+	il_git_close(open_repos[i].git);
+	free(open_repos[i].path);
+	open_repos[i].git = NULL;
+	open_repos[i].path = NULL;
+}
+
+/*
+ * A registered repository by its stored path, from this process's handles
+ * or opened now, after checking on every call that it is still confined
+ * to ironlayer.repo_root (il_git_confine: the directories may have been
+ * swapped since the last call, the root changed at a reload) and, when
+ * store is given, that it is still the repository registered (its
+ * resolved common directory). A handle that fails is closed and forgotten.
+ */
+static il_git_repo *
+open_repo_checked(const char *path, const char *store, const char *hint)
+{
+	const char *root = require_root();
 	il_git_repo *git = NULL;
+	char	   *found = NULL;
 	il_error	err;
+	int			slot = -1;
 	int			i;
 
 	for (i = 0; i < OPEN_REPOS; i++)
 		if (open_repos[i].path != NULL && strcmp(open_repos[i].path, path) == 0)
-			return open_repos[i].git;
+		{
+			slot = i;
+			git = open_repos[i].git;
+			break;
+		}
+again:
 	il_error_clear(&err);
-	if (il_git_open(path, &git, &err) != 0)
+	if (git == NULL && il_git_open(path, &git, &err) != 0)
 		core_error(&err, hint);
+	if (il_git_confine(git, root, path, &found, &err) != 0 ||
+		(store != NULL && strcmp(found, store) != 0))
+	{
+		bool		moved = err.code == NULL;
+		char		q[120];
+
+		free(found);
+		found = NULL;
+		if (slot >= 0)
+		{
+			/* judge what is there now, as a new session would */
+			drop_open_repo(slot);
+			slot = -1;
+			git = NULL;
+			goto again;
+		}
+		il_git_close(git);
+		if (!moved)
+			confine_error(&err, "A superuser must put the repository's directories back inside ironlayer.repo_root (no symbolic link out of it, no alternates file); or remove the repository.");
+		il_git_format_path(q, sizeof(q), path);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("repository path \"%s\" holds another repository than the one registered", q),
+				 errdetail("Its common git directory resolves elsewhere than when it was registered: a .git directory or file was replaced."),
+				 errhint("Remove the repository; adding it again claims the repository now there.")));
+	}
+	free(found);
+	if (slot >= 0)
+		return git;
+
 	i = open_next;
 	open_next = (open_next + 1) % OPEN_REPOS;
 	if (open_repos[i].path != NULL)
-	{
-		il_git_close(open_repos[i].git);
-		free(open_repos[i].path);
-	}
+		drop_open_repo(i);
 	open_repos[i].path = strdup(path);
 	if (open_repos[i].path == NULL)
 	{
@@ -444,34 +505,52 @@ text_array(const char *const *items, size_t n)
 }
 
 /*
- * Open a registered repository by its stored path (kept open for the life
- * of the process, see open_repo_cached), for callers that found the path
- * themselves: ironlayer_open_tenant_repo and the executor, which crosses
- * tenants. hint is for a failure, or NULL.
+ * A backend that reads repositories allocates and frees tens of megabytes
+ * per call (the models of a commit, their graph). glibc would map those
+ * blocks fresh each time and give them back at once, so every call paid a
+ * page fault per page (a third of a warm plan on a virtual machine). Blocks
+ * up to 64 MB come from the heap (the text of a plan of 40,000 steps and
+ * its buffers are 20 to 30 MB each) and up to 128 MB of freed heap stays
+ * with this backend: a repeated plan of 40,000 steps took 340 ms with 32 MB
+ * and 64 MB, 206 ms so (test/bench/plans.sh). Only backends that read
+ * repositories are changed.
  */
-il_git_repo *
-ironlayer_open_repo_path(const char *path, const char *hint)
+static void
+tune_malloc(void)
 {
 	static bool malloc_tuned = false;
 
-	/*
-	 * A backend that reads repositories allocates and frees tens of
-	 * megabytes per call (the models of a commit, their graph). glibc would
-	 * map those blocks fresh each time and give them back at once, so every
-	 * call paid a page fault per page (a third of a warm plan on a virtual
-	 * machine). Blocks up to 64 MB come from the heap (the text of a plan of
-	 * 40,000 steps and its buffers are 20 to 30 MB each) and up to 128 MB of
-	 * freed heap stays with this backend: a repeated plan of 40,000 steps
-	 * took 340 ms with 32 MB and 64 MB, 206 ms so (test/bench/plans.sh).
-	 * Only backends that read repositories are changed.
-	 */
 	if (!malloc_tuned)
 	{
 		mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 		mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 		malloc_tuned = true;
 	}
-	return open_repo_cached(path, hint);
+}
+
+/*
+ * Open a registered repository by its stored path (kept open for the life
+ * of the process, see open_repo_checked), for callers that found the path
+ * themselves: the executor, which crosses tenants. Confinement to
+ * ironlayer.repo_root is checked on every call. hint is for a failure, or
+ * NULL.
+ */
+il_git_repo *
+ironlayer_open_repo_path(const char *path, const char *hint)
+{
+	tune_malloc();
+	return open_repo_checked(path, NULL, hint);
+}
+
+/*
+ * The same, and the repository must still be the one registered: store is
+ * repos.store of the registration.
+ */
+il_git_repo *
+ironlayer_open_repo_store(const char *path, const char *store, const char *hint)
+{
+	tune_malloc();
+	return open_repo_checked(path, store, hint);
 }
 
 /*
@@ -483,16 +562,16 @@ ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
 {
 	pg_uuid_t	tenant;
 	char	   *path;
-	char	   *dir;
+	char	   *store;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	ironlayer_require_tenant(&tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lookup_repo(&tenant, name, &path, &dir, repo_id);
-	path = MemoryContextStrdup(CurrentMemoryContext, path);
+	lookup_repo(&tenant, name, cxt, &path, models_dir, &store, repo_id);
 	SPI_finish();
-	*models_dir = pstrdup(dir);
-	return ironlayer_open_repo_path(path, "The repository may have moved since it was registered; remove it and add it again.");
+	return ironlayer_open_repo_store(path, store,
+									 "The repository may have moved since it was registered; remove it and add it again.");
 }
 
 /* Say what the parse cache did (DEBUG1), for tests and tuning. */

@@ -1,9 +1,13 @@
 # Repositories among tenants (docs/repositories.md, "Who may register a
-# repository"). A repository belongs to the tenant that registered it
-# first, whatever path names it: its directory, its .git directory, a
-# symbolic link to it, a linked worktree; another tenant's admin is refused
-# without learning who holds it, until the holder removes its last
-# registration.
+# repository" and "Confinement"). A repository belongs to the tenant that
+# registered it first, whatever path names it: its directory, its .git
+# directory, a symbolic link to it, a linked worktree; another tenant's
+# admin is refused without learning who holds it, until the holder removes
+# its last registration. And a repository is confined to ironlayer.repo_root
+# each time it is opened, not only at add_repo: a directory swapped for a
+# symbolic link later, an alternates file, another repository put in its
+# place or a changed root is refused (42501) by models() and plan(), in a
+# session that had the repository open and in a new one.
 use strict;
 use warnings;
 use File::Path qw(make_path);
@@ -90,5 +94,106 @@ is($out, 't', 'the last removal gives the claim up: another tenant may claim it'
 like($err, qr/42501: .*registered by another tenant/, 'and then it is theirs');
 run_as('rival', "SELECT ironlayer.remove_repo('mine')");
 
+# ---------------------------------------------------------------- confinement
+
+($out, $err) = run_as('acme', "SELECT ironlayer.add_repo('victim', 'victim') > 0");
+is($out, 't', 'acme registers its repository again');
+my $models = "SELECT string_agg(name, ',') FROM ironlayer.models('victim', 'HEAD')";
+my $plan = "SELECT ironlayer.plan('victim', 'HEAD~1', 'HEAD', '2026-01-15')->>'plan_id' IS NOT NULL";
+
+# A session that has the repository open (its libgit2 handle is kept).
+my $bg = $node->background_psql('postgres', on_error_stop => 0);
+$bg->query_safe("\\set VERBOSITY verbose\nSET ROLE regress_acme");
+$bg->query_safe("SELECT FROM ironlayer.use_tenant('acme')");
+is($bg->query_safe($models), 'acme.orders', 'a session reads the repository and keeps it open');
+is($bg->query_safe($plan), 't', 'and plans it');
+
+# (stdout, stderr) of SQL in the session that keeps the repository open
+sub in_open
+{
+	my ($sql) = @_;
+	$bg->{stderr} = '';
+	my $o = $bg->query($sql);
+	return ($o, $bg->{stderr});
+}
+
+# Swaps: each is refused in the open session and in a new one, by models()
+# and plan(), and the repository reads again once it is put back.
+sub refused
+{
+	my ($what, $pattern) = @_;
+	for my $sql ($models, $plan)
+	{
+		my $f = $sql eq $models ? 'models()' : 'plan()';
+		my ($o, $e) = in_open($sql);
+		like($e, $pattern, "$what: $f is refused in the session that had it open");
+		unlike("$o$e", qr/secret|rival\.data|\Q$outside\E|\Q$root\E\/other/,
+			"$what: $f reveals nothing of the other repository");
+		($o, $e) = run_as('acme', $sql);
+		like($e, $pattern, "$what: $f is refused in a new session");
+	}
+}
+
+sub restored
+{
+	my ($what) = @_;
+	my ($o, $e) = in_open($models);
+	is("$o$e", 'acme.orders', "$what put back: the open session reads it again");
+}
+
+rename("$root/victim/.git", "$root/victim/.git.saved") or die;
+symlink("$outside/secret/.git", "$root/victim/.git") or die;
+refused('.git swapped for a link out of the root',
+	qr/ERROR:\s+42501: the git directory of repository "[^"]*victim" lies outside the root directory/);
+unlink("$root/victim/.git") or die;
+rename("$root/victim/.git.saved", "$root/victim/.git") or die;
+restored('.git');
+
+rename("$root/victim/.git/objects", "$root/victim/.git/objects.saved") or die;
+symlink("$outside/secret/.git/objects", "$root/victim/.git/objects") or die;
+refused('objects swapped for a link out of the root',
+	qr/ERROR:\s+42501: the objects directory of repository "[^"]*victim" lies outside the root directory/);
+unlink("$root/victim/.git/objects") or die;
+rename("$root/victim/.git/objects.saved", "$root/victim/.git/objects") or die;
+restored('objects');
+
+write_file("$root/victim/.git/objects/info/alternates", "$outside/secret/.git/objects\n");
+refused('an alternates file', qr/ERROR:\s+42501: repository "[^"]*victim" borrows objects from other directories/);
+unlink("$root/victim/.git/objects/info/alternates") or die;
+restored('no alternates');
+
+rename("$root/victim", "$root/victim.saved") or die;
+symlink("$root/other", "$root/victim") or die;
+refused('the directory swapped for a link to another repository in the root',
+	qr/ERROR:\s+42501: repository path "[^"]*victim" no longer resolves to itself/);
+unlink("$root/victim") or die;
+rename("$root/victim.saved", "$root/victim") or die;
+restored('the directory');
+
+rename("$root/victim/.git", "$root/victim/.git.saved") or die;
+write_file("$root/victim/.git", "gitdir: $root/other/.git\n");
+refused('a .git file pointing at another repository in the root',
+	qr/ERROR:\s+42501: repository path "[^"]*victim" holds another repository than the one registered/);
+unlink("$root/victim/.git") or die;
+rename("$root/victim/.git.saved", "$root/victim/.git") or die;
+restored('the .git directory');
+
+# The root may change at a reload.
+my $elsewhere = "$PostgreSQL::Test::Utils::tmp_check/elsewhere";
+make_path($elsewhere);
+$node->append_conf('postgresql.conf', "ironlayer.repo_root = '$elsewhere'\n");
+$node->reload;
+$node->poll_query_until('postgres', "SELECT current_setting('ironlayer.repo_root') = '$elsewhere'") or die;
+refused('a root that no longer holds it', qr/ERROR:\s+42501: repository path "[^"]*victim" lies outside the root directory/);
+$node->append_conf('postgresql.conf', "ironlayer.repo_root = ''\n");
+$node->reload;
+$node->poll_query_until('postgres', "SELECT current_setting('ironlayer.repo_root') = ''") or die;
+refused('no root', qr/ERROR:\s+55000: no repository root is configured/);
+$node->append_conf('postgresql.conf', "ironlayer.repo_root = '$root'\n");
+$node->reload;
+$node->poll_query_until('postgres', "SELECT current_setting('ironlayer.repo_root') = '$root'") or die;
+restored('the root');
+
+$bg->quit;
 $node->stop;
 done_testing();
