@@ -4,7 +4,8 @@
 -- ironlayer.repo_root: registration and its confinement, commit-ishes,
 -- models at a commit, diffs by model name, lineage, and the errors of bad
 -- repositories, all through SQL. Then who may register a repository (one
--- claim, superusers' grants).
+-- claim, superusers' grants), and the size limits and NULLs of the
+-- arguments.
 --
 \set SHOW_CONTEXT never
 -- try() with the server's repository root written as $ROOT
@@ -43,7 +44,6 @@ SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('link', 'escape')$$) AS symlink_
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('plain', 'plain')$$) AS not_a_repository;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('missing', 'nowhere')$$) AS missing;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('Bad Name', 'shop')$$) AS bad_name;
-SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), 'shop')$$) AS long_name;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('dir', 'shop', 'a/../b')$$) AS models_dir_dotdot;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(NULL, 'shop')$$) AS null_name;
 SELECT count(*) AS still_two FROM ironlayer.repos;
@@ -175,3 +175,33 @@ SELECT ironlayer.remove_repo('mine');
 RESET ROLE;
 SELECT count(*) AS claims_left FROM ironlayer.repo_claims WHERE store LIKE '%/shop.git';
 \! rm -f "$IL_ROOT/shop-link"
+
+-- Sizes are checked first (54000, from the header: a 100 MB argument costs
+-- nothing), then NULLs (22004).
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), 'shop')$$) AS long_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('x', repeat('p/', 2049))$$) AS long_path;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('x', 'shop', repeat('m', 100 * 1024 * 1024))$$) AS models_dir_100mb;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), NULL)$$) AS size_before_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo(repeat('a', 64))$$) AS remove_long_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit(repeat('a', 64), 'main')$$) AS resolve_long_repo;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', repeat('c', 1025))$$) AS resolve_long_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', repeat('c', 1025))$$) AS models_long_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', repeat('c', 1025), 'main')$$) AS diff_long_base;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', 'main', repeat('c', 1025))$$) AS diff_long_head;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', repeat('m', 1025))$$) AS lineage_long_model;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', repeat('d', 17))$$) AS lineage_long_direction;
+-- at the limits, the form is checked
+SELECT left(pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', repeat('c', 1024))$$), 22) AS commit_at_limit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', repeat('d', 16))$$) AS direction_at_limit;
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo(NULL)$$) AS remove_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', NULL)$$) AS resolve_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models(NULL, 'main')$$) AS models_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', NULL, 'main')$$) AS diff_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', NULL)$$) AS lineage_null;
+RESET ROLE;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo(repeat('t', 64), 'shop')$$) AS grant_long_tenant;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', repeat('p', 4097))$$) AS grant_long_path;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', NULL)$$) AS grant_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop', NULL)$$) AS revoke_null;

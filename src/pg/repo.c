@@ -44,6 +44,14 @@
 
 static char *repo_root = NULL;	/* GUC ironlayer.repo_root */
 
+/* Size limits of the arguments (docs/limits.md). */
+#define MAX_NAME_BYTES		63		/* a repository's name */
+#define MAX_PATH_BYTES		4096	/* a repository's path (PATH_MAX) */
+#define MAX_DIR_BYTES		1024	/* a models directory */
+#define MAX_COMMIT_BYTES	1024	/* a commit-ish */
+#define MAX_MODEL_BYTES		1024	/* a model's name, in lineage */
+#define MAX_DIRECTION_BYTES	16		/* lineage's direction */
+
 /* A JSON string literal of s (palloc'd). */
 static char *
 json_str(const char *s)
@@ -74,6 +82,32 @@ ironlayer_core_error(const il_error *err, const char *hint)
 }
 
 #define core_error ironlayer_core_error
+
+/* ---------------------------------------------------------------- arguments */
+
+/*
+ * 54000 when text argument arg holds more than max bytes, before any other
+ * work (docs/limits.md). A NULL passes: require_args checks it next.
+ */
+static void
+check_arg_size(FunctionCallInfo fcinfo, int arg, const char *what, Size max)
+{
+	if (!PG_ARGISNULL(arg))
+		ironlayer_check_size(what, PG_GETARG_DATUM(arg), max);
+}
+
+/* 22004 when one of the first n arguments is NULL; names lists them. */
+static void
+require_args(FunctionCallInfo fcinfo, int n, const char *names)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", names)));
+}
 
 /* ---------------------------------------------------------------- repos */
 
@@ -275,7 +309,7 @@ valid_repo_name(const char *name)
 	size_t		i;
 	size_t		n = strlen(name);
 
-	if (n == 0 || n > 63 || !(name[0] >= 'a' && name[0] <= 'z'))
+	if (n == 0 || n > MAX_NAME_BYTES || !(name[0] >= 'a' && name[0] <= 'z'))
 		return false;
 	for (i = 1; i < n; i++)
 	{
@@ -404,10 +438,10 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int			ret;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name and path must not be null")));
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the repository path", MAX_PATH_BYTES);
+	check_arg_size(fcinfo, 2, "the models directory", MAX_DIR_BYTES);
+	require_args(fcinfo, 2, "name and path");
 	ironlayer_require_tenant_role(&tenant, "admin", "register repositories");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -612,15 +646,17 @@ PG_FUNCTION_INFO_V1(ironlayer_resolve_commit);
 Datum
 ironlayer_resolve_commit(PG_FUNCTION_ARGS)
 {
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *dir;
-	il_git_repo *git = ironlayer_open_tenant_repo(repo, &dir, NULL);
+	il_git_repo *git;
 	char		id[IL_GIT_OID_HEX_LEN + 1];
 	il_error	err;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 2, "repo and commit");
+	git = ironlayer_open_tenant_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)), &dir, NULL);
 	il_error_clear(&err);
-	if (il_git_resolve(git, commit, id, &err) != 0)
+	if (il_git_resolve(git, text_to_cstring(PG_GETARG_TEXT_PP(1)), id, &err) != 0)
 		core_error(&err, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -635,13 +671,14 @@ Datum
 ironlayer_models(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	il_repo_models *m = NULL;
 	size_t		i;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 2, "repo and commit");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	m = load_models(repo, commit);
+	m = load_models(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	for (i = 0; i < m->n; i++)
 	{
 		const il_repo_model *r = &m->models[i];
@@ -680,15 +717,22 @@ Datum
 ironlayer_diff(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *base = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *repo;
+	char	   *base;
+	char	   *head;
 	char	   *dir;
 	il_git_repo *git;
 	il_repo_diff_result *d = NULL;
 	il_error	err;
 	size_t		i;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the base commit", MAX_COMMIT_BYTES);
+	check_arg_size(fcinfo, 2, "the head commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 3, "repo, base and head");
+	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	git = ironlayer_open_tenant_repo(repo, &dir, NULL);
 	il_error_clear(&err);
@@ -734,10 +778,11 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	il_error	err;
 	size_t		i;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("repo, commit and model must not be null")));
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	check_arg_size(fcinfo, 2, "the model name", MAX_MODEL_BYTES);
+	check_arg_size(fcinfo, 3, "the direction", MAX_DIRECTION_BYTES);
+	require_args(fcinfo, 3, "repo, commit and model");
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	model = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -74,6 +74,12 @@ DECLARE
 	removed_store text;
 	released boolean := false;
 BEGIN
+	PERFORM @extschema@._check_size('the repository name', remove_repo.name, 63);
+	IF remove_repo.name IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'name must not be null';
+	END IF;
 	tid := @extschema@._require_tenant_role('admin', 'remove repositories');
 	DELETE FROM @extschema@.repos r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
@@ -227,7 +233,7 @@ COMMENT ON FUNCTION @extschema@.revoke_repo(text, text, boolean) IS
 	'take a repository away from a tenant, its claim or its grant (superusers); cascade also removes its registrations';
 
 CREATE FUNCTION @extschema@.resolve_commit(repo text, "commit" text) RETURNS text
-	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_resolve_commit';
 COMMENT ON FUNCTION @extschema@.resolve_commit(text, text) IS
@@ -236,7 +242,7 @@ COMMENT ON FUNCTION @extschema@.resolve_commit(text, text) IS
 CREATE FUNCTION @extschema@.models(repo text, "commit" text)
 	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
 				   unique_key text, blob text, fingerprint text, upstream text[], sources text[])
-	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_models';
 COMMENT ON FUNCTION @extschema@.models(text, text) IS
@@ -244,7 +250,7 @@ COMMENT ON FUNCTION @extschema@.models(text, text) IS
 
 CREATE FUNCTION @extschema@.diff(repo text, base text, head text)
 	RETURNS TABLE (model text, change text, path text)
-	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_diff';
 COMMENT ON FUNCTION @extschema@.diff(text, text, text) IS
