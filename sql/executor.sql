@@ -45,6 +45,9 @@ SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
 -- A tenant whose dev environment runs model SQL as regress_ex_runner.
 SET ROLE regress_ex_ann;
 SELECT ironlayer.create_tenant('exec-a') IS NOT NULL AS created;
+RESET ROLE;
+SELECT ironlayer.grant_repo('exec-a', 'shop');	-- the fixture is shared by the tests' tenants
+SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
 SELECT ironlayer.add_repo('exec', 'exec') > 0 AS added;

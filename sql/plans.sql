@@ -11,6 +11,9 @@ SET ROLE regress_pl_ann;
 SELECT ironlayer.create_tenant('plans-a') IS NOT NULL AS created;
 SELECT ironlayer.add_member('plans-a', 'regress_pl_eng', 'engineer');
 SELECT ironlayer.add_member('plans-a', 'regress_pl_vic', 'viewer');
+RESET ROLE;
+SELECT ironlayer.grant_repo('plans-a', 'shop');	-- the fixture is shared by the tests' tenants
+SET ROLE regress_pl_ann;
 SELECT ironlayer.use_tenant('plans-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
 

@@ -3,7 +3,9 @@
 -- repositories of test/repos/fixtures.sh (fixed commit ids) under
 -- ironlayer.repo_root: registration and its confinement, commit-ishes,
 -- models at a commit, diffs by model name, lineage, and the errors of bad
--- repositories, all through SQL.
+-- repositories, all through SQL. Then who may register a repository (one
+-- claim, superusers' grants), and the size limits and NULLs of the
+-- arguments.
 --
 \set SHOW_CONTEXT never
 -- try() with the server's repository root written as $ROOT
@@ -11,6 +13,8 @@
 SELECT format('CREATE FUNCTION pg_temp.tryr(sql text) RETURNS text LANGUAGE sql AS %L',
               format('SELECT replace(public.try(sql), %L, %L)',
                      current_setting('ironlayer.repo_root'), '$ROOT')) \gexec
+SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
+\setenv IL_ROOT :repo_root
 \set ECHO all
 CREATE ROLE regress_rp_ann; GRANT ironlayer_admin TO regress_rp_ann;
 CREATE ROLE regress_rp_eng; GRANT ironlayer_engineer TO regress_rp_eng;
@@ -21,6 +25,8 @@ SELECT ironlayer.add_member('repos-a', 'regress_rp_eng', 'engineer');
 SET ROLE regress_rp_dan;
 SELECT ironlayer.create_tenant('repos-b') IS NOT NULL AS created;
 RESET ROLE;
+-- the fixture repository shop is shared by the regression tests' tenants
+SELECT ironlayer.grant_repo('repos-a', 'shop');
 
 -- Registration: tenant admins only, paths inside the root only.
 SET ROLE regress_rp_eng;
@@ -38,7 +44,6 @@ SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('link', 'escape')$$) AS symlink_
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('plain', 'plain')$$) AS not_a_repository;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('missing', 'nowhere')$$) AS missing;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('Bad Name', 'shop')$$) AS bad_name;
-SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), 'shop')$$) AS long_name;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('dir', 'shop', 'a/../b')$$) AS models_dir_dotdot;
 SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(NULL, 'shop')$$) AS null_name;
 SELECT count(*) AS still_two FROM ironlayer.repos;
@@ -94,7 +99,59 @@ SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
 SELECT count(*) AS visible FROM ironlayer.repos;
 SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', 'main')$$) AS other_tenant;
 
--- Removal: admins only; the name is free again.
+-- A repository belongs to the tenant that registered it first: repos-a
+-- claimed shop.git (as "bare"). Another tenant's admin cannot register it,
+-- by any spelling of its path or a symbolic link to it, and is not told who
+-- holds it.
+\! ln -sfn "$IL_ROOT/shop.git" "$IL_ROOT/shop-link"
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', './shop.git/')$$) AS claimed_respelled;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop-link')$$) AS claimed_through_link;
+SELECT pg_temp.tryr(format('SELECT ironlayer.add_repo(%L, %L)', 'stolen', :'repo_root' || '/shop.git')) AS claimed_absolute;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('shop', 'shop')$$) AS granted_to_others;
+SELECT count(*) AS registered FROM ironlayer.repos;
+-- the holder may register it under several names
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('bare2', 'shop-link') > 0 AS added;
+SELECT name, right(path, 10) AS path_tail, right(store, 9) AS store_tail FROM ironlayer.repos ORDER BY name;
+-- only a superuser shares it, and revokes; the acting role counts, not the
+-- owner of a security-definer function around them
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'shop.git')$$) AS admin_grants;
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-a', 'shop.git')$$) AS admin_revokes;
+RESET ROLE;
+CREATE FUNCTION public.regress_rp_share() RETURNS void LANGUAGE sql SECURITY DEFINER
+	RETURN ironlayer.grant_repo('repos-b', 'shop.git');
+SET ROLE regress_rp_ann;
+SELECT pg_temp.tryr($$SELECT public.regress_rp_share()$$) AS through_definer;
+RESET ROLE;
+DROP FUNCTION public.regress_rp_share();
+SELECT ironlayer.grant_repo('repos-b', 'shop-link');
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('nope', 'shop.git')$$) AS unknown_tenant;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'plain')$$) AS not_a_repository;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', 'escape')$$) AS outside;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('shared', './shop.git') > 0 AS added;
+SELECT count(*) AS models FROM ironlayer.models('shared', 'main');
+SELECT action, entity_type, right(entity_id, 9) AS entity_tail,
+       replace(details->>'path', :'repo_root', '$ROOT') AS path
+  FROM ironlayer.audit_log WHERE action LIKE 'repo.%' ORDER BY seq;
+RESET ROLE;
+-- a revoke leaves the tenant's registrations unless told to remove them
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop.git')$$) AS still_registered;
+SELECT ironlayer.revoke_repo('repos-b', 'shop.git', cascade => true);
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop.git')$$) AS revoked_twice;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT count(*) AS registered FROM ironlayer.repos;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shared', 'main')$$) AS revoked;
+SELECT action, right(entity_id, 9) AS entity_tail, details->>'revoked' AS revoked, details->'removed' AS removed
+  FROM ironlayer.audit_log WHERE action IN ('repo.remove', 'repo.revoke') ORDER BY seq;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed_still;
+
+-- Removal: admins only; the name is free again; the last registration of a
+-- repository gives up the claim, and another tenant may claim it.
 SET ROLE regress_rp_eng;
 SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
 SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS engineer_removes;
@@ -103,5 +160,48 @@ SET ROLE regress_rp_ann;
 SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
 SELECT ironlayer.remove_repo('bare');
 SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo('bare')$$) AS removed_twice;
-SELECT name FROM ironlayer.repos;
+SELECT name FROM ironlayer.repos ORDER BY name;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('stolen', 'shop.git')$$) AS claimed_still;
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT ironlayer.remove_repo('bare2');
+SELECT details->>'released' AS released FROM ironlayer.audit_log WHERE action = 'repo.remove' ORDER BY seq;
+SET ROLE regress_rp_dan;
+SELECT ironlayer.use_tenant('repos-b') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('mine', 'shop.git') > 0 AS added;
+SELECT ironlayer.remove_repo('mine');
 RESET ROLE;
+SELECT count(*) AS claims_left FROM ironlayer.repo_claims WHERE store LIKE '%/shop.git';
+\! rm -f "$IL_ROOT/shop-link"
+
+-- Sizes are checked first (54000, from the header: a 100 MB argument costs
+-- nothing), then NULLs (22004).
+SET ROLE regress_rp_ann;
+SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), 'shop')$$) AS long_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('x', repeat('p/', 2049))$$) AS long_path;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo('x', 'shop', repeat('m', 100 * 1024 * 1024))$$) AS models_dir_100mb;
+SELECT pg_temp.tryr($$SELECT ironlayer.add_repo(repeat('a', 64), NULL)$$) AS size_before_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo(repeat('a', 64))$$) AS remove_long_name;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit(repeat('a', 64), 'main')$$) AS resolve_long_repo;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', repeat('c', 1025))$$) AS resolve_long_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models('shop', repeat('c', 1025))$$) AS models_long_commit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', repeat('c', 1025), 'main')$$) AS diff_long_base;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', 'main', repeat('c', 1025))$$) AS diff_long_head;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', repeat('m', 1025))$$) AS lineage_long_model;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', repeat('d', 17))$$) AS lineage_long_direction;
+-- at the limits, the form is checked
+SELECT left(pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', repeat('c', 1024))$$), 22) AS commit_at_limit;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', 'raw.orders', repeat('d', 16))$$) AS direction_at_limit;
+SELECT pg_temp.tryr($$SELECT ironlayer.remove_repo(NULL)$$) AS remove_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.resolve_commit('shop', NULL)$$) AS resolve_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.models(NULL, 'main')$$) AS models_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.diff('shop', NULL, 'main')$$) AS diff_null;
+SELECT pg_temp.tryr($$SELECT * FROM ironlayer.lineage('shop', 'main', NULL)$$) AS lineage_null;
+RESET ROLE;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo(repeat('t', 64), 'shop')$$) AS grant_long_tenant;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', repeat('p', 4097))$$) AS grant_long_path;
+SELECT pg_temp.tryr($$SELECT ironlayer.grant_repo('repos-b', NULL)$$) AS grant_null;
+SELECT pg_temp.tryr($$SELECT ironlayer.revoke_repo('repos-b', 'shop', NULL)$$) AS revoke_null;

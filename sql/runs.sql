@@ -90,6 +90,7 @@ SELECT try($$SELECT ironlayer.set_environment('dev', '{}')$$) AS engineer_sets;
 
 -- A plan to decide on, made by regress_ru_eng.
 RESET ROLE;
+SELECT ironlayer.grant_repo('runs-a', 'shop');	-- the fixture is shared by the tests' tenants
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
 SET ROLE regress_ru_eng;

@@ -470,6 +470,19 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 }
 
 /*
+ * Is rpath (resolved) the directory rroot (resolved) or below it? Never a
+ * sibling that merely shares rroot's name as a prefix.
+ */
+static bool
+resolved_below(const char *rroot, const char *rpath)
+{
+	size_t		n = strlen(rroot);
+
+	return strcmp(rroot, "/") == 0 ||
+		(strncmp(rpath, rroot, n) == 0 && (rpath[n] == '\0' || rpath[n] == '/'));
+}
+
+/*
  * Does path lie inside root once both are resolved?
  */
 int
@@ -479,7 +492,6 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	char	   *rpath = NULL;
 	char	   *joined = NULL;
 	char		q[QUOTE_CAP];
-	size_t		n;
 	int			ret = -1;
 
 	if (resolved)
@@ -513,9 +525,7 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 		il_error_set(err, "no_such_path", 0, 0, "path \"%s\" does not exist", q);
 		goto done;
 	}
-	n = strlen(rroot);
-	if (!(strcmp(rroot, "/") == 0 ||
-		  (strncmp(rpath, rroot, n) == 0 && (rpath[n] == '\0' || rpath[n] == '/'))))
+	if (!resolved_below(rroot, rpath))
 	{
 		il_error_set(err, "path_outside_root", 0, 0,
 					 "path \"%s\" lies outside the root directory once symbolic links and \"..\" are resolved",
@@ -532,6 +542,159 @@ done:
 	free(rroot);
 	free(rpath);
 	free(joined);
+	return ret;
+}
+
+/*
+ * realpath() of dir joined with name (name may be "" for dir itself), or
+ * NULL with errno set.
+ */
+static char *
+resolve_in(const char *dir, const char *name)
+{
+	size_t		n = strlen(dir);
+	char	   *joined = malloc(n + strlen(name) + 2);
+	char	   *r;
+	int			saved;
+
+	if (joined == NULL)
+		return NULL;
+	sprintf(joined, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name);
+	r = realpath(joined, NULL);
+	saved = errno;
+	free(joined);
+	errno = saved;
+	return r;
+}
+
+/*
+ * Is an open repository still confined to root? See il_git.h.
+ */
+int
+il_git_confine(const il_git_repo *repo, const char *root, const char *path, char **store,
+			   il_error *err)
+{
+	static const struct
+	{
+		const char *what;
+		int			dir;		/* 0 the git directory, 1 the common directory */
+		const char *name;		/* below it */
+		bool		optional;	/* may be missing */
+	}			dirs[] = {
+		{"git directory", 0, "", false},
+		{"common directory", 1, "", false},
+		{"objects directory", 1, "objects", false},
+		{"pack directory", 1, "objects/pack", true},
+	};
+	const char *gitdir = git_repository_path(repo->repo);
+	const char *commondir = git_repository_commondir(repo->repo);
+	char	   *rroot = NULL;
+	char	   *rpath = NULL;
+	char	   *rcommon = NULL;
+	char	   *robjects = NULL;
+	char	   *alt = NULL;
+	char		q[QUOTE_CAP];
+	struct stat st;
+	size_t		i;
+	int			ret = -1;
+
+	if (store)
+		*store = NULL;
+	il_error_clear(err);
+	il_git_format_path(q, sizeof(q), path);
+	if (root == NULL || root[0] == '\0' || (rroot = realpath(root, NULL)) == NULL)
+	{
+		char		qr[QUOTE_CAP];
+
+		il_git_format_path(qr, sizeof(qr), root);
+		il_error_set(err, "no_such_path", 0, 0, "root directory \"%s\" does not exist", qr);
+		goto done;
+	}
+	if (path == NULL || (rpath = realpath(path, NULL)) == NULL)
+	{
+		il_error_set(err, "no_such_path", 0, 0, "repository path \"%s\" does not exist", q);
+		goto done;
+	}
+	if (strcmp(rpath, path) != 0)
+	{
+		il_error_set(err, "path_changed", 0, 0,
+					 "repository path \"%s\" no longer resolves to itself: a directory on it was moved or replaced by a symbolic link",
+					 q);
+		goto done;
+	}
+	if (!resolved_below(rroot, rpath))
+	{
+		il_error_set(err, "path_outside_root", 0, 0,
+					 "repository path \"%s\" lies outside the root directory", q);
+		goto done;
+	}
+	if (gitdir == NULL || commondir == NULL)
+	{
+		il_error_set(err, "not_a_repository", 0, 0, "\"%s\" has no git directory", q);
+		goto done;
+	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	{
+		const char *base = dirs[i].dir == 0 ? gitdir : commondir;
+		char	   *r;
+
+		/* the common directory is the git directory but in linked worktrees */
+		if (i == 1 && rcommon != NULL)
+			continue;
+		r = resolve_in(base, dirs[i].name);
+		if (r == NULL)
+		{
+			if (errno == ENOMEM)
+			{
+				nomem(err);
+				goto done;
+			}
+			if (dirs[i].optional && (errno == ENOENT || errno == ENOTDIR))
+				continue;
+			il_error_set(err, "no_such_path", 0, 0, "the %s of repository \"%s\" does not exist",
+						 dirs[i].what, q);
+			goto done;
+		}
+		if (!resolved_below(rroot, r))
+		{
+			free(r);
+			il_error_set(err, "path_outside_root", 0, 0,
+						 "the %s of repository \"%s\" lies outside the root directory once symbolic links are resolved",
+						 dirs[i].what, q);
+			goto done;
+		}
+		if ((i == 0 && strcmp(gitdir, commondir) == 0) || i == 1)
+			rcommon = r;
+		else if (i == 2)
+			robjects = r;
+		else
+			free(r);
+	}
+	alt = malloc(strlen(robjects) + sizeof("/info/alternates"));
+	if (alt == NULL)
+	{
+		nomem(err);
+		goto done;
+	}
+	sprintf(alt, "%s/info/alternates", robjects);
+	if (lstat(alt, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
+	{
+		il_error_set(err, "borrowed_objects", 0, 0,
+					 "repository \"%s\" borrows objects from other directories", q);
+		goto done;
+	}
+	if (store)
+	{
+		*store = rcommon;
+		rcommon = NULL;
+	}
+	ret = 0;
+done:
+	free(rroot);
+	free(rpath);
+	free(rcommon);
+	free(robjects);
+	free(alt);
 	return ret;
 }
 

@@ -16,7 +16,10 @@
  *	no_such_path		the path does not exist
  *	not_a_directory		the path is not a directory
  *	not_a_repository	the directory is not a git repository
- *	path_outside_root	il_git_path_inside: the path resolves outside the root
+ *	path_outside_root	il_git_path_inside, il_git_confine: the path (or a
+ *						directory of the repository) resolves outside the root
+ *	path_changed		il_git_confine: the path no longer resolves to itself
+ *	borrowed_objects	il_git_confine: an objects/info/alternates file
  *	unknown_commit		a commit-ish that names nothing
  *	ambiguous_commit	a short id that matches several objects
  *	not_a_commit		a commit-ish that names a tree or a blob
@@ -76,10 +79,10 @@ extern bool il_git_is_bare(const il_git_repo *repo);
  * Where the repository's data lives, as libgit2 resolved it (ending in
  * "/"): the git directory (path/.git/, or path/ when bare, or where a .git
  * file points) and the common directory (objects and refs; differs for a
- * linked worktree). A caller confining repositories to a root should check
- * both with il_git_path_inside, and refuse il_git_has_alternates: an
- * objects/info/alternates file makes the repository read objects from
- * other directories.
+ * linked worktree). A caller confining repositories to a root checks them
+ * with il_git_confine, which also refuses what il_git_has_alternates
+ * tells: an objects/info/alternates file makes the repository read objects
+ * from other directories.
  */
 extern const char *il_git_gitdir(const il_git_repo *repo);
 extern const char *il_git_commondir(const il_git_repo *repo);
@@ -117,6 +120,26 @@ extern int	il_git_normalize_dir(const char *dir, char **out, il_error *err);
  */
 extern int	il_git_path_inside(const char *root, const char *path, char **resolved,
 							   il_error *err);
+
+/*
+ * Checks that an open repository is still confined to the directory root,
+ * as a caller must before each use of a repository it keeps open (the
+ * directories may have been swapped since the last use, or root changed):
+ *	- path (a resolved path, as il_git_path_inside gave it when the
+ *	  repository was admitted) still resolves to itself, so no directory on
+ *	  it has become a symbolic link (path_changed), and lies inside root;
+ *	- the git directory, the common directory, its objects directory and
+ *	  objects/pack (when present) resolve inside root;
+ *	- objects/info/alternates does not exist (borrowed_objects).
+ * Errors: no_such_path (root, path or one of those directories missing),
+ * path_changed, path_outside_root, borrowed_objects, out_of_memory.
+ * Messages name path, never where a link points. *store (malloc'd; pass
+ * NULL when not wanted) is the repository's identity: its resolved common
+ * directory, without a trailing "/"; a working tree, its .git directory,
+ * symbolic links to either and its linked worktrees share it.
+ */
+extern int	il_git_confine(const il_git_repo *repo, const char *root, const char *path,
+						   char **store, il_error *err);
 
 /*
  * Writes path (or any user text) into out[0..cap) for a message: control

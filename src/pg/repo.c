@@ -6,6 +6,14 @@
  *
  * Parsed records come from the parse cache (cache.c).
  *
+ * A repository is confined to ironlayer.repo_root when it is registered and
+ * again each time it is opened (il_git_confine), cached handle or not, so
+ * a directory swapped for a symbolic link after registration is refused.
+ * A repository belongs to the tenants that hold a claim or a grant on its
+ * store, the resolved common git directory (ironlayer.repo_claims,
+ * docs/repositories.md): the first tenant to register it claims it, and
+ * only a superuser shares it (grant_repo, in src/sql/50_repos.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +43,14 @@
 #include "ironlayer.h"
 
 static char *repo_root = NULL;	/* GUC ironlayer.repo_root */
+
+/* Size limits of the arguments (docs/limits.md). */
+#define MAX_NAME_BYTES		63		/* a repository's name */
+#define MAX_PATH_BYTES		4096	/* a repository's path (PATH_MAX) */
+#define MAX_DIR_BYTES		1024	/* a models directory */
+#define MAX_COMMIT_BYTES	1024	/* a commit-ish */
+#define MAX_MODEL_BYTES		1024	/* a model's name, in lineage */
+#define MAX_DIRECTION_BYTES	16		/* lineage's direction */
 
 /* A JSON string literal of s (palloc'd). */
 static char *
@@ -67,6 +83,32 @@ ironlayer_core_error(const il_error *err, const char *hint)
 
 #define core_error ironlayer_core_error
 
+/* ---------------------------------------------------------------- arguments */
+
+/*
+ * 54000 when text argument arg holds more than max bytes, before any other
+ * work (docs/limits.md). A NULL passes: require_args checks it next.
+ */
+static void
+check_arg_size(FunctionCallInfo fcinfo, int arg, const char *what, Size max)
+{
+	if (!PG_ARGISNULL(arg))
+		ironlayer_check_size(what, PG_GETARG_DATUM(arg), max);
+}
+
+/* 22004 when one of the first n arguments is NULL; names lists them. */
+static void
+require_args(FunctionCallInfo fcinfo, int n, const char *names)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", names)));
+}
+
 /* ---------------------------------------------------------------- repos */
 
 void
@@ -74,7 +116,7 @@ ironlayer_repo_init(void)
 {
 	DefineCustomStringVariable("ironlayer.repo_root",
 							   "Directory that every registered git repository must lie in.",
-							   "Unset, no repository can be registered.",
+							   "Unset, no repository can be registered or read.",
 							   &repo_root,
 							   NULL,
 							   PGC_SIGHUP,
@@ -82,19 +124,53 @@ ironlayer_repo_init(void)
 							   NULL, NULL, NULL);
 }
 
+/* ironlayer.repo_root, or 55000 when it is not set (it may change at reload). */
+static const char *
+require_root(void)
+{
+	if (repo_root == NULL || repo_root[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no repository root is configured"),
+				 errdetail("Repositories must lie inside the directory named by ironlayer.repo_root, which is not set."),
+				 errhint("A superuser sets ironlayer.repo_root in postgresql.conf and reloads the configuration.")));
+	return repo_root;
+}
+
 /*
- * The bound tenant's repository by name: its path and models directory
- * (palloc'd). Runs inside SPI.
+ * Raise a failed il_git_confine: 42501 for a repository that reaches out of
+ * the root or borrows objects, 22023 for one that is gone (no_such_path).
+ */
+static void pg_attribute_noreturn()
+confine_error(const il_error *err, const char *hint)
+{
+	const char *state = il_plan_sqlstate(err->code ? err->code : "");
+
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg("%s", err->message),
+			 errdetail("A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects; this is checked each time it is opened."),
+			 errhint("%s", err->code && strcmp(err->code, "no_such_path") == 0
+					 ? "The repository may have moved since it was registered; remove it and add it again."
+					 : hint)));
+}
+
+/*
+ * The bound tenant's repository by name: its path, models directory and
+ * store (palloc'd in the caller's context). Runs inside SPI.
  */
 static void
-lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **models_dir, int64 *repo_id)
+lookup_repo(const pg_uuid_t *tenant, const char *name, MemoryContext cxt,
+			char **path, char **models_dir, char **store, int64 *repo_id)
 {
 	Oid			argtypes[2] = {UUIDOID, TEXTOID};
 	Datum		values[2];
+	HeapTuple	t;
+	TupleDesc	td;
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT path, models_dir, repo_id FROM ironlayer.repos"
+	if (SPI_execute_with_args("SELECT path, models_dir, repo_id, store FROM ironlayer.repos"
 							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "repository look-up failed");
@@ -103,13 +179,16 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, char **path, char **model
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("repository \"%s\" does not exist", name),
 				 errhint("ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.")));
-	*path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	*models_dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	t = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	*path = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 1));
+	*models_dir = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 2));
+	*store = MemoryContextStrdup(cxt, SPI_getvalue(t, td, 4));
 	if (repo_id)
 	{
 		bool		isnull;
 
-		*repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		*repo_id = DatumGetInt64(SPI_getbinval(t, td, 3, &isnull));
 	}
 }
 
@@ -127,26 +206,79 @@ static struct
 } open_repos[OPEN_REPOS];
 static int	open_next = 0;
 
-static il_git_repo *
-open_repo_cached(const char *path, const char *hint)
+/* Close and forget open_repos[i]. */
+static void
+drop_open_repo(int i)
 {
+	il_git_close(open_repos[i].git);
+	free(open_repos[i].path);
+	open_repos[i].git = NULL;
+	open_repos[i].path = NULL;
+}
+
+/*
+ * A registered repository by its stored path, from this process's handles
+ * or opened now, after checking on every call that it is still confined
+ * to ironlayer.repo_root (il_git_confine: the directories may have been
+ * swapped since the last call, the root changed at a reload) and, when
+ * store is given, that it is still the repository registered (its
+ * resolved common directory). A handle that fails is closed and forgotten.
+ */
+static il_git_repo *
+open_repo_checked(const char *path, const char *store, const char *hint)
+{
+	const char *root = require_root();
 	il_git_repo *git = NULL;
+	char	   *found = NULL;
 	il_error	err;
+	int			slot = -1;
 	int			i;
 
 	for (i = 0; i < OPEN_REPOS; i++)
 		if (open_repos[i].path != NULL && strcmp(open_repos[i].path, path) == 0)
-			return open_repos[i].git;
+		{
+			slot = i;
+			git = open_repos[i].git;
+			break;
+		}
+again:
 	il_error_clear(&err);
-	if (il_git_open(path, &git, &err) != 0)
+	if (git == NULL && il_git_open(path, &git, &err) != 0)
 		core_error(&err, hint);
+	if (il_git_confine(git, root, path, &found, &err) != 0 ||
+		(store != NULL && strcmp(found, store) != 0))
+	{
+		bool		moved = err.code == NULL;
+		char		q[120];
+
+		free(found);
+		found = NULL;
+		if (slot >= 0)
+		{
+			/* judge what is there now, as a new session would */
+			drop_open_repo(slot);
+			slot = -1;
+			git = NULL;
+			goto again;
+		}
+		il_git_close(git);
+		if (!moved)
+			confine_error(&err, "A superuser must put the repository's directories back inside ironlayer.repo_root (no symbolic link out of it, no alternates file); or remove the repository.");
+		il_git_format_path(q, sizeof(q), path);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("repository path \"%s\" holds another repository than the one registered", q),
+				 errdetail("Its common git directory resolves elsewhere than when it was registered: a .git directory or file was replaced."),
+				 errhint("Remove the repository; adding it again claims the repository now there.")));
+	}
+	free(found);
+	if (slot >= 0)
+		return git;
+
 	i = open_next;
 	open_next = (open_next + 1) % OPEN_REPOS;
 	if (open_repos[i].path != NULL)
-	{
-		il_git_close(open_repos[i].git);
-		free(open_repos[i].path);
-	}
+		drop_open_repo(i);
 	open_repos[i].path = strdup(path);
 	if (open_repos[i].path == NULL)
 	{
@@ -177,7 +309,7 @@ valid_repo_name(const char *name)
 	size_t		i;
 	size_t		n = strlen(name);
 
-	if (n == 0 || n > 63 || !(name[0] >= 'a' && name[0] <= 'z'))
+	if (n == 0 || n > MAX_NAME_BYTES || !(name[0] >= 'a' && name[0] <= 'z'))
 		return false;
 	for (i = 1; i < n; i++)
 	{
@@ -190,38 +322,97 @@ valid_repo_name(const char *name)
 }
 
 /*
- * The repository's data must lie inside ironlayer.repo_root too: a ".git"
- * file, a linked worktree or an alternates file could otherwise read the
- * objects of any repository on the server, another tenant's included.
- * Closes git on failure.
+ * The repository at a path given to add_repo or grant_repo (relative to
+ * ironlayer.repo_root, or absolute inside it), opened and confined: its
+ * resolved path and its store (palloc'd). The repository's data must lie
+ * inside the root too: a ".git" file, a linked worktree or an alternates
+ * file could otherwise read the objects of any repository on the server,
+ * another tenant's included. The caller closes the handle.
  */
-static void
-confine_repo(il_git_repo *git, const char *path)
+static il_git_repo *
+open_to_register(const char *path, char **resolved, char **store)
 {
-	const char *dirs[2];
-	int			i;
+	const char *root = require_root();
+	il_git_repo *git;
+	char	   *r = NULL;
 	il_error	err;
 
-	if (il_git_has_alternates(git))
+	if (strstr(path, "..") != NULL && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0
+									   || strstr(path, "/../") != NULL
+									   || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("repository path \"%s\" contains \"..\"", path),
+				 errhint("Give the path inside ironlayer.repo_root without \"..\" parts.")));
+	il_error_clear(&err);
+	if (il_git_path_inside(root, path, &r, &err) != 0)
+		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
+	*resolved = pstrdup(r);
+	free(r);
+	git = open_repo(*resolved, NULL);
+	r = NULL;
+	if (il_git_confine(git, root, *resolved, &r, &err) != 0)
 	{
 		il_git_close(git);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("repository \"%s\" borrows objects from other directories", path),
-				 errdetail("Its objects/info/alternates file points outside the repository."),
-				 errhint("Register a repository that holds its own objects (git repack -a -d, then remove the alternates file).")));
+		confine_error(&err, err.code && strcmp(err.code, "borrowed_objects") == 0
+					  ? "Register a repository that holds its own objects (git repack -a -d, then remove the alternates file)."
+					  : "A repository's git directory must lie inside ironlayer.repo_root as well.");
 	}
-	dirs[0] = il_git_gitdir(git);
-	dirs[1] = il_git_commondir(git);
-	for (i = 0; i < 2; i++)
+	*store = pstrdup(r);
+	free(r);
+	return git;
+}
+
+/*
+ * Make sure the bound tenant may register the repository of this store:
+ * it holds a claim or a grant on it already, or no other tenant holds one
+ * and it claims it now. A store has at most one claim (the unique index
+ * repo_claims_one_claim), so of two tenants claiming at once the second
+ * waits for the first and is refused if it commits. The tenant's row is
+ * locked until the transaction ends, so remove_repo cannot release it
+ * meanwhile. given names the path in the error. Runs inside SPI.
+ */
+static void
+claim_store(const pg_uuid_t *tenant, const char *store, const char *given)
+{
+	Oid			types[2] = {TEXTOID, UUIDOID};
+	Datum		values[2];
+	const char *held = "SELECT 1 FROM ironlayer.repo_claims"
+		" WHERE store OPERATOR(pg_catalog.=) $1 AND tenant_id OPERATOR(pg_catalog.=) $2 FOR SHARE";
+
+	values[0] = CStringGetTextDatum(store);
+	values[1] = UUIDPGetDatum(tenant);
+	if (SPI_execute_with_args(held, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "repository claim look-up failed");
+	if (SPI_processed == 1)
+		return;
+	if (SPI_execute_with_args("INSERT INTO ironlayer.repo_claims (store, tenant_id, granted, created_by)"
+							  " VALUES ($1, $2, false, ironlayer.acting_role()) ON CONFLICT DO NOTHING",
+							  2, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "repository claim failed");
+	if (SPI_processed == 1)
 	{
-		il_error_clear(&err);
-		if (dirs[i] != NULL && il_git_path_inside(repo_root, dirs[i], NULL, &err) != 0)
-		{
-			il_git_close(git);
-			core_error(&err, "A repository's git directory must lie inside ironlayer.repo_root as well.");
-		}
+		/* claimed: unless another tenant was granted it */
+		if (SPI_execute_with_args("SELECT 1 FROM ironlayer.repo_claims"
+								  " WHERE store OPERATOR(pg_catalog.=) $1 AND tenant_id OPERATOR(pg_catalog.<>) $2"
+								  " LIMIT 1", 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "repository claim look-up failed");
+		if (SPI_processed == 0)
+			return;
 	}
+	else
+	{
+		/* the conflict may be this tenant's own claim, committed meanwhile */
+		if (SPI_execute_with_args(held, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "repository claim look-up failed");
+		if (SPI_processed == 1)
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("repository \"%s\" is registered by another tenant", given),
+			 errdetail("A repository belongs to the tenant that registered it first, whichever path names it: its directory, its .git directory, a symbolic link to either or a linked worktree."),
+			 errhint("A superuser can share it with ironlayer.grant_repo(tenant, path).")));
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_add_repo);
@@ -236,20 +427,21 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *path;
 	char	   *resolved = NULL;
+	char	   *store = NULL;
 	char	   *dir = NULL;
 	const char *default_dir = NULL;
 	il_git_repo *git = NULL;
 	il_error	err;
-	Oid			argtypes[4] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
+	Oid			argtypes[5] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
 	int64		repo_id;
 	bool		isnull;
 	int			ret;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name and path must not be null")));
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the repository path", MAX_PATH_BYTES);
+	check_arg_size(fcinfo, 2, "the models directory", MAX_DIR_BYTES);
+	require_args(fcinfo, 2, "name and path");
 	ironlayer_require_tenant_role(&tenant, "admin", "register repositories");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -258,31 +450,9 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid repository name \"%s\"", name),
 				 errhint("A name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
-	if (repo_root == NULL || repo_root[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no repository root is configured"),
-				 errdetail("Repositories must lie inside the directory named by ironlayer.repo_root, which is not set."),
-				 errhint("A superuser sets ironlayer.repo_root in postgresql.conf and reloads the configuration.")));
 
+	git = open_to_register(path, &resolved, &store);
 	il_error_clear(&err);
-	if (strstr(path, "..") != NULL && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0
-									   || strstr(path, "/../") != NULL
-									   || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("repository path \"%s\" contains \"..\"", path),
-				 errhint("Give the path inside ironlayer.repo_root without \"..\" parts.")));
-	if (il_git_path_inside(repo_root, path, &resolved, &err) != 0)
-		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
-	{
-		char	   *r = pstrdup(resolved);
-
-		free(resolved);
-		resolved = r;
-	}
-	git = open_repo(resolved, NULL);
-	confine_repo(git, resolved);
 	if (!PG_ARGISNULL(2))
 	{
 		char	   *given = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -310,14 +480,16 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	claim_store(&tenant, store, path);
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(resolved);
 	values[3] = CStringGetTextDatum(dir);
-	ret = SPI_execute_with_args("INSERT INTO ironlayer.repos (tenant_id, name, path, models_dir, created_by)"
-								" VALUES ($1, $2, $3, $4, ironlayer.acting_role())"
+	values[4] = CStringGetTextDatum(store);
+	ret = SPI_execute_with_args("INSERT INTO ironlayer.repos (tenant_id, name, path, models_dir, store, created_by)"
+								" VALUES ($1, $2, $3, $4, $5, ironlayer.acting_role())"
 								" ON CONFLICT (tenant_id, name) DO NOTHING RETURNING repo_id",
-								4, argtypes, values, NULL, false, 0);
+								5, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "repository insert failed");
 	if (SPI_processed == 0)
@@ -328,13 +500,30 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	repo_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	argtypes[2] = JSONBOID;
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-								psprintf("{\"path\": %s, \"models_dir\": %s}",
-										 json_str(resolved), json_str(dir))));
+								psprintf("{\"path\": %s, \"models_dir\": %s, \"store\": %s}",
+										 json_str(resolved), json_str(dir), json_str(store))));
 	if (SPI_execute_with_args("SELECT ironlayer._audit($1, 'repo.add', 'repo', $2, $3)",
 							  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "audit append failed");
 	SPI_finish();
 	PG_RETURN_INT64(repo_id);
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_repo_store);
+/*
+ * ironlayer._repo_store(path text) returns text: the store of the
+ * repository at path (its resolved common git directory), which must be
+ * registrable as add_repo requires. For grant_repo and revoke_repo, which
+ * check its size first. (internal, strict)
+ */
+Datum
+ironlayer_repo_store(PG_FUNCTION_ARGS)
+{
+	char	   *resolved;
+	char	   *store;
+
+	il_git_close(open_to_register(text_to_cstring(PG_GETARG_TEXT_PP(0)), &resolved, &store));
+	PG_RETURN_TEXT_P(cstring_to_text(store));
 }
 
 /* A text[] of n C strings. */
@@ -350,34 +539,52 @@ text_array(const char *const *items, size_t n)
 }
 
 /*
- * Open a registered repository by its stored path (kept open for the life
- * of the process, see open_repo_cached), for callers that found the path
- * themselves: ironlayer_open_tenant_repo and the executor, which crosses
- * tenants. hint is for a failure, or NULL.
+ * A backend that reads repositories allocates and frees tens of megabytes
+ * per call (the models of a commit, their graph). glibc would map those
+ * blocks fresh each time and give them back at once, so every call paid a
+ * page fault per page (a third of a warm plan on a virtual machine). Blocks
+ * up to 64 MB come from the heap (the text of a plan of 40,000 steps and
+ * its buffers are 20 to 30 MB each) and up to 128 MB of freed heap stays
+ * with this backend: a repeated plan of 40,000 steps took 340 ms with 32 MB
+ * and 64 MB, 206 ms so (test/bench/plans.sh). Only backends that read
+ * repositories are changed.
  */
-il_git_repo *
-ironlayer_open_repo_path(const char *path, const char *hint)
+static void
+tune_malloc(void)
 {
 	static bool malloc_tuned = false;
 
-	/*
-	 * A backend that reads repositories allocates and frees tens of
-	 * megabytes per call (the models of a commit, their graph). glibc would
-	 * map those blocks fresh each time and give them back at once, so every
-	 * call paid a page fault per page (a third of a warm plan on a virtual
-	 * machine). Blocks up to 64 MB come from the heap (the text of a plan of
-	 * 40,000 steps and its buffers are 20 to 30 MB each) and up to 128 MB of
-	 * freed heap stays with this backend: a repeated plan of 40,000 steps
-	 * took 340 ms with 32 MB and 64 MB, 206 ms so (test/bench/plans.sh).
-	 * Only backends that read repositories are changed.
-	 */
 	if (!malloc_tuned)
 	{
 		mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 		mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 		malloc_tuned = true;
 	}
-	return open_repo_cached(path, hint);
+}
+
+/*
+ * Open a registered repository by its stored path (kept open for the life
+ * of the process, see open_repo_checked), for callers that found the path
+ * themselves: the executor, which crosses tenants. Confinement to
+ * ironlayer.repo_root is checked on every call. hint is for a failure, or
+ * NULL.
+ */
+il_git_repo *
+ironlayer_open_repo_path(const char *path, const char *hint)
+{
+	tune_malloc();
+	return open_repo_checked(path, NULL, hint);
+}
+
+/*
+ * The same, and the repository must still be the one registered: store is
+ * repos.store of the registration.
+ */
+il_git_repo *
+ironlayer_open_repo_store(const char *path, const char *store, const char *hint)
+{
+	tune_malloc();
+	return open_repo_checked(path, store, hint);
 }
 
 /*
@@ -389,16 +596,16 @@ ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
 {
 	pg_uuid_t	tenant;
 	char	   *path;
-	char	   *dir;
+	char	   *store;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	ironlayer_require_tenant(&tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lookup_repo(&tenant, name, &path, &dir, repo_id);
-	path = MemoryContextStrdup(CurrentMemoryContext, path);
+	lookup_repo(&tenant, name, cxt, &path, models_dir, &store, repo_id);
 	SPI_finish();
-	*models_dir = pstrdup(dir);
-	return ironlayer_open_repo_path(path, "The repository may have moved since it was registered; remove it and add it again.");
+	return ironlayer_open_repo_store(path, store,
+									 "The repository may have moved since it was registered; remove it and add it again.");
 }
 
 /* Say what the parse cache did (DEBUG1), for tests and tuning. */
@@ -439,15 +646,17 @@ PG_FUNCTION_INFO_V1(ironlayer_resolve_commit);
 Datum
 ironlayer_resolve_commit(PG_FUNCTION_ARGS)
 {
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *dir;
-	il_git_repo *git = ironlayer_open_tenant_repo(repo, &dir, NULL);
+	il_git_repo *git;
 	char		id[IL_GIT_OID_HEX_LEN + 1];
 	il_error	err;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 2, "repo and commit");
+	git = ironlayer_open_tenant_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)), &dir, NULL);
 	il_error_clear(&err);
-	if (il_git_resolve(git, commit, id, &err) != 0)
+	if (il_git_resolve(git, text_to_cstring(PG_GETARG_TEXT_PP(1)), id, &err) != 0)
 		core_error(&err, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -462,13 +671,14 @@ Datum
 ironlayer_models(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	il_repo_models *m = NULL;
 	size_t		i;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 2, "repo and commit");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	m = load_models(repo, commit);
+	m = load_models(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	for (i = 0; i < m->n; i++)
 	{
 		const il_repo_model *r = &m->models[i];
@@ -507,15 +717,22 @@ Datum
 ironlayer_diff(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *base = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *repo;
+	char	   *base;
+	char	   *head;
 	char	   *dir;
 	il_git_repo *git;
 	il_repo_diff_result *d = NULL;
 	il_error	err;
 	size_t		i;
 
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the base commit", MAX_COMMIT_BYTES);
+	check_arg_size(fcinfo, 2, "the head commit", MAX_COMMIT_BYTES);
+	require_args(fcinfo, 3, "repo, base and head");
+	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	git = ironlayer_open_tenant_repo(repo, &dir, NULL);
 	il_error_clear(&err);
@@ -561,10 +778,11 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	il_error	err;
 	size_t		i;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("repo, commit and model must not be null")));
+	check_arg_size(fcinfo, 0, "the repository name", MAX_NAME_BYTES);
+	check_arg_size(fcinfo, 1, "the commit", MAX_COMMIT_BYTES);
+	check_arg_size(fcinfo, 2, "the model name", MAX_MODEL_BYTES);
+	check_arg_size(fcinfo, 3, "the direction", MAX_DIRECTION_BYTES);
+	require_args(fcinfo, 3, "repo, commit and model");
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	commit = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	model = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -46,6 +46,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.resolve_commit(text, text) TO ironlayer_vi
 GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;
 GRANT EXECUTE ON FUNCTION @extschema@.lineage(text, text, text, text, int) TO ironlayer_viewer;
+-- superusers only (checked against the acting role as well)
+REVOKE ALL ON FUNCTION @extschema@.grant_repo(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.revoke_repo(text, text, boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION @extschema@.set_watermark(text, text, text, date, date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) FROM PUBLIC;

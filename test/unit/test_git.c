@@ -371,6 +371,95 @@ main(void)
 			  err_is(&err, "no_such_path", "root"), "a missing root: no_such_path");
 	}
 
+	/* Confinement of an open repository to a root (il_git_confine). */
+	{
+		char		croot[600];
+		char		out[600];
+		char		r[700];
+		char		gitdir[700];
+		char		q2[700];
+		char	   *rroot;
+		char	   *store = NULL;
+		char	   *store2 = NULL;
+		char		id0[IL_GIT_OID_HEX_LEN + 1];
+		il_git_repo *h = NULL;
+		il_git_repo *h2 = NULL;
+		git_repository *raw = NULL;
+		git_worktree *wt = NULL;
+		gen_file	f0[] = {{"models/a.sql", "-- name: s.a\n-- kind: FULL_REFRESH\nSELECT 1\n", 0, 0}};
+
+		snprintf(croot, sizeof(croot), "%s/croot", tmp);
+		mkdir(croot, 0700);
+		rroot = realpath(croot, NULL);
+		snprintf(r, sizeof(r), "%s/r", rroot);
+		snprintf(out, sizeof(out), "%s/cout", tmp);
+		CHECK(genrepo_commit_files(r, 0, f0, 1, "one\n", 0, id0, ebuf, sizeof(ebuf)) == 0 &&
+			  genrepo_commit_files(out, 0, f0, 1, "one\n", 0, id0, ebuf, sizeof(ebuf)) == 0,
+			  "a repository inside the root and one outside it");
+		CHECK(il_git_open(r, &h, &err) == 0 && il_git_confine(h, croot, r, &store, &err) == 0 && store != NULL,
+			  "a repository inside the root is confined");
+		snprintf(gitdir, sizeof(gitdir), "%s/.git", r);
+		CHECK(store != NULL && strcmp(store, gitdir) == 0, "its store is its resolved .git directory, without a trailing /");
+		CHECK(il_git_open(gitdir, &h2, &err) == 0 && il_git_confine(h2, croot, gitdir, &store2, &err) == 0 &&
+			  store2 != NULL && strcmp(store, store2) == 0, "its .git directory is the same store");
+		il_git_close(h2);
+		free(store2);
+		store2 = NULL;
+		snprintf(q2, sizeof(q2), "%s/wt", rroot);
+		CHECK(git_repository_open(&raw, r) == 0 && git_worktree_add(&wt, raw, "wt", q2, NULL) == 0,
+			  "a linked worktree inside the root");
+		git_worktree_free(wt);
+		git_repository_free(raw);
+		CHECK(il_git_open(q2, &h2, &err) == 0 && il_git_confine(h2, croot, q2, &store2, &err) == 0 &&
+			  store2 != NULL && strcmp(store, store2) == 0, "a linked worktree is the same store");
+		il_git_close(h2);
+		free(store2);
+		store2 = NULL;
+		snprintf(q2, sizeof(q2), "%s/link", rroot);
+		CHECK(symlink(r, q2) == 0 && il_git_open(q2, &h2, &err) == 0 &&
+			  il_git_confine(h2, croot, q2, &store2, &err) == -1 && store2 == NULL &&
+			  err_is(&err, "path_changed", "link"), "a path that does not resolve to itself: path_changed");
+		il_git_close(h2);
+		CHECK(il_git_confine(h, out, r, NULL, &err) == -1 && err_is(&err, "path_outside_root", "/r\""),
+			  "another root: path_outside_root");
+		CHECK(il_git_confine(h, "/nonexistent-root-x", r, NULL, &err) == -1 && err_is(&err, "no_such_path", "root"),
+			  "a missing root: no_such_path");
+
+		/* swaps under an open handle */
+		snprintf(q2, sizeof(q2), "%s/.git.saved", r);
+		snprintf(p, sizeof(p), "%s/.git", out);
+		CHECK(rename(gitdir, q2) == 0 && symlink(p, gitdir) == 0 &&
+			  il_git_confine(h, croot, r, NULL, &err) == -1 && err_is(&err, "path_outside_root", "git directory"),
+			  ".git swapped for a link out of the root: path_outside_root");
+		CHECK(unlink(gitdir) == 0 && rename(q2, gitdir) == 0 && il_git_confine(h, croot, r, NULL, &err) == 0,
+			  "confined again once restored");
+		snprintf(q2, sizeof(q2), "%s/.git/objects.saved", r);
+		snprintf(p, sizeof(p), "%s/.git/objects", r);
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "/.git/objects");
+		CHECK(rename(p, q2) == 0 && symlink(out, p) == 0 &&
+			  il_git_confine(h, croot, r, NULL, &err) == -1 && err_is(&err, "path_outside_root", "objects directory"),
+			  "objects swapped for a link out of the root: path_outside_root");
+		CHECK(unlink(p) == 0 && rename(q2, p) == 0, "objects restored");
+		snprintf(p, sizeof(p), "%s/.git/objects/info", r);
+		mkdir(p, 0700);
+		snprintf(p, sizeof(p), "%s/.git/objects/info/alternates", r);
+		f = fopen(p, "w");
+		if (f)
+		{
+			fprintf(f, "%s\n", out);
+			fclose(f);
+		}
+		CHECK(il_git_confine(h, croot, r, NULL, &err) == -1 && err_is(&err, "borrowed_objects", NULL),
+			  "an alternates file: borrowed_objects");
+		unlink(p);
+		snprintf(q2, sizeof(q2), "%s/r.moved", rroot);
+		CHECK(rename(r, q2) == 0 && il_git_confine(h, croot, r, NULL, &err) == -1 && err_is(&err, "no_such_path", NULL),
+			  "a repository gone: no_such_path");
+		il_git_close(h);
+		free(store);
+		free(rroot);
+	}
+
 	/* Message formatting. */
 	{
 		char		q[16];
