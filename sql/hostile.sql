@@ -114,3 +114,16 @@ SELECT try($$INSERT INTO ironlayer.target_schemas (tenant_id, schema, environmen
 SELECT try($$SELECT * FROM ironlayer.target_schemas FOR UPDATE$$) AS users_cannot_lock;
 SELECT try($$LOCK TABLE ironlayer.target_schemas IN SHARE MODE$$) AS users_cannot_lock_the_table;
 RESET ROLE;
+
+-- The executor reads the repository that was registered: its git directory
+-- swapped for another repository's (inside the root, so confined) after the
+-- plan was approved, the steps refuse to read it (42501).
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('attack', 'a0', 'a1', '2026-01-15')->>'plan_id', 'dev') AS run2 \gset
+RESET ROLE;
+\! cd "$IL_ATK" && mv .git .git.orig && ln -s ../shop/.git .git
+SELECT model, regexp_replace(result, '"[^"]*"', '"..."', 'g') AS result FROM run_all('w1') ORDER BY model LIMIT 2;
+\! cd "$IL_ATK" && rm .git && mv .git.orig .git
+SELECT count(*) FILTER (WHERE error_class = '42501') AS refused, count(*) AS steps
+  FROM ironlayer.run_steps WHERE run_id = :run2 AND state <> 'skipped';

@@ -109,6 +109,7 @@ typedef struct Step
 	int			lock_timeout;	/* ms, > 0 */
 	int64		repo_id;
 	char	   *repo_path;
+	char	   *repo_store;		/* the repository's identity at registration */
 	char	   *models_dir;
 
 	/* the model at the target commit (copied out of the core's memory) */
@@ -394,7 +395,7 @@ read_run(Step *st, MemoryContext cxt)
 	if (SPI_execute_with_args("SELECT r.environment, p.repository, r.created_by::text, p.target, p.as_of,"
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
-							  "       e.statement_timeout, e.lock_timeout"
+							  "       e.statement_timeout, e.lock_timeout, g.store"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -432,6 +433,7 @@ read_run(Step *st, MemoryContext cxt)
 				 errmsg("environment \"%s\" of run " INT64_FORMAT " does not exist", st->environment, st->run_id)));
 	st->statement_timeout = interval_ms(SPI_getbinval(t, td, 13, &isnull));
 	st->lock_timeout = interval_ms(SPI_getbinval(t, td, 14, &isnull));
+	st->repo_store = spi_text(15, cxt);
 	if (strcmp(executor, "postgres") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -492,7 +494,7 @@ load_model(Step *st, MemoryContext cxt)
 	CoreMem    *c = palloc0(sizeof(CoreMem));
 	il_git_repo *git;
 
-	git = ironlayer_open_repo_path(st->repo_path,
+	git = ironlayer_open_repo_store(st->repo_path, st->repo_store,
 								   "The repository may have moved since it was registered; remove it and add it again.");
 	il_buf_init(&c->blob);
 	il_buf_init(&c->sql);

@@ -56,7 +56,6 @@ extern struct il_git_repo *ironlayer_open_tenant_repo(const char *name, char **m
  * caller checked), confined to ironlayer.repo_root on every call (42501);
  * with its repos.store, also still the repository that was registered.
  */
-extern struct il_git_repo *ironlayer_open_repo_path(const char *path, const char *hint);
 extern struct il_git_repo *ironlayer_open_repo_store(const char *path, const char *store,
 													  const char *hint);
 extern void ironlayer_core_error(const struct il_error *err, const char *hint) pg_attribute_noreturn();

@@ -566,19 +566,9 @@ tune_malloc(void)
  * Open a registered repository by its stored path (kept open for the life
  * of the process, see open_repo_checked), for callers that found the path
  * themselves: the executor, which crosses tenants. Confinement to
- * ironlayer.repo_root is checked on every call. hint is for a failure, or
- * NULL.
- */
-il_git_repo *
-ironlayer_open_repo_path(const char *path, const char *hint)
-{
-	tune_malloc();
-	return open_repo_checked(path, NULL, hint);
-}
-
-/*
- * The same, and the repository must still be the one registered: store is
- * repos.store of the registration.
+ * ironlayer.repo_root is checked on every call, and the repository must
+ * still be the one registered: store is repos.store of the registration.
+ * hint is for a failure, or NULL.
  */
 il_git_repo *
 ironlayer_open_repo_store(const char *path, const char *store, const char *hint)
