@@ -60,6 +60,8 @@ SELECT count(*) AS plans_stored FROM ironlayer.plans;
 
 -- Bad input: clear errors, nothing stored.
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookback": 7}')$$);
+SELECT try($$SELECT ironlayer.plan('shop', repeat('v', 1025), 'main', '2026-01-15')$$) AS long_base;
+SELECT try($$SELECT ironlayer.plan(repeat('s', 64), 'v1', 'main', '2026-01-15')$$) AS long_repo;
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookback_days": 0}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookback_days": 3651}')$$);
 SELECT try($$SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"lookback_days": 1.5}')$$);

@@ -209,6 +209,9 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("repo, base, head, as_of and options must not be null")));
 	ironlayer_require_tenant_role(&tenant, "engineer", "make plans");
+	ironlayer_check_size("the repository name", PG_GETARG_DATUM(0), 63);
+	ironlayer_check_size("base", PG_GETARG_DATUM(1), 1024);
+	ironlayer_check_size("head", PG_GETARG_DATUM(2), 1024);
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
