@@ -6,7 +6,7 @@
 -- The global allow-list: tables without tenant data. Keep it in step with
 -- docs/security.md ("Global tables").
 CREATE TEMP TABLE global_allow_list (relname name PRIMARY KEY);
-INSERT INTO global_allow_list VALUES ('vault_meta'), ('parse_cache'), ('repo_claims');
+INSERT INTO global_allow_list VALUES ('vault_meta'), ('parse_cache'), ('repo_claims'), ('claim_lock');
 
 CREATE TEMP VIEW ext_objects AS
 SELECT d.classid, d.objid

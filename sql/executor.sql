@@ -129,14 +129,14 @@ SELECT * FROM exec_next('w1');
 SELECT * FROM steps_of(:run1);
 SELECT state FROM ironlayer.runs WHERE run_id = :run1;
 -- The tables, in schemas made for run_as and owned by it.
-SELECT * FROM exec_a_dev_raw.orders ORDER BY id;
-SELECT * FROM exec_a_dev_staging.orders ORDER BY id;
-SELECT * FROM exec_a_dev_staging.customers ORDER BY id;
-SELECT * FROM exec_a_dev_marts.revenue ORDER BY order_date;
-SELECT * FROM exec_a_dev_marts.customer_summary ORDER BY id;
+SELECT * FROM execa_dev_raw.orders ORDER BY id;
+SELECT * FROM execa_dev_staging.orders ORDER BY id;
+SELECT * FROM execa_dev_staging.customers ORDER BY id;
+SELECT * FROM execa_dev_marts.revenue ORDER BY order_date;
+SELECT * FROM execa_dev_marts.customer_summary ORDER BY id;
 SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, pg_get_userbyid(n.nspowner) AS schema_owner
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname LIKE 'exec\_a\_dev\_%' AND c.relkind IN ('r', 'v') ORDER BY 1, 2;
+ WHERE n.nspname LIKE 'execa\_dev\_%' AND c.relkind IN ('r', 'v') ORDER BY 1, 2;
 -- the full refresh of an incremental model covers all history up to as_of
 SELECT environment, model, start_date, end_date, updated_by FROM ironlayer.watermarks
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run1) ORDER BY model;
@@ -149,7 +149,7 @@ SELECT environment, model, start_date, end_date, updated_by FROM ironlayer.water
 UPDATE landing.customers SET name = 'Anne' WHERE id = 1;
 INSERT INTO landing.customers VALUES (4, 'Dee');
 INSERT INTO landing.orders VALUES (5, 4, 7.25, '2026-01-14');
-SELECT 'exec_a_dev_raw.orders'::regclass::oid AS raw_oid, 'exec_a_dev_staging.orders'::regclass::oid AS staging_oid \gset
+SELECT 'execa_dev_raw.orders'::regclass::oid AS raw_oid, 'execa_dev_staging.orders'::regclass::oid AS staging_oid \gset
 SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'full_plan', 'dev') AS run2 \gset
@@ -161,12 +161,12 @@ SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT state FROM ironlayer.runs WHERE run_id = :run2;
-SELECT 'exec_a_dev_raw.orders'::regclass::oid <> :raw_oid AS raw_replaced,
-       'exec_a_dev_staging.orders'::regclass::oid = :staging_oid AS staging_kept;
+SELECT 'execa_dev_raw.orders'::regclass::oid <> :raw_oid AS raw_replaced,
+       'execa_dev_staging.orders'::regclass::oid = :staging_oid AS staging_kept;
 SELECT count(*) AS leftovers FROM pg_class WHERE relname LIKE '%\_\_ironlayer\_new';
-SELECT * FROM exec_a_dev_staging.customers ORDER BY id;
-SELECT * FROM exec_a_dev_marts.customer_summary ORDER BY id;
-SELECT count(*) AS raw_orders FROM exec_a_dev_raw.orders;
+SELECT * FROM execa_dev_staging.customers ORDER BY id;
+SELECT * FROM execa_dev_marts.customer_summary ORDER BY id;
+SELECT count(*) AS raw_orders FROM execa_dev_raw.orders;
 
 --
 -- 3. Incremental: v1 -> main changes staging.orders alone, which loads
@@ -181,16 +181,16 @@ SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-20')->>'plan_id' AS inc_pla
 SELECT ironlayer.apply(:'inc_plan', 'dev') AS run3 \gset
 RESET ROLE;
 -- raw.orders is not in this plan: staging.orders reads what is in it
-TRUNCATE exec_a_dev_raw.orders;
-INSERT INTO exec_a_dev_raw.orders SELECT * FROM landing.orders;
+TRUNCATE execa_dev_raw.orders;
+INSERT INTO execa_dev_raw.orders SELECT * FROM landing.orders;
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT * FROM steps_of(:run3);
-SELECT * FROM exec_a_dev_staging.orders ORDER BY id;
+SELECT * FROM execa_dev_staging.orders ORDER BY id;
 SELECT model, start_date, end_date FROM ironlayer.watermarks
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run3) ORDER BY model;
-SELECT count(*) AS rows_before, sum(amount) AS amount_before FROM exec_a_dev_staging.orders \gset
+SELECT count(*) AS rows_before, sum(amount) AS amount_before FROM execa_dev_staging.orders \gset
 SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'inc_plan', 'dev') AS run4 \gset
@@ -200,7 +200,7 @@ SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT count(*) = :rows_before AS same_rows, sum(amount) = :amount_before AS same_amount,
        count(DISTINCT id) = count(*) AS no_duplicates
-  FROM exec_a_dev_staging.orders;
+  FROM execa_dev_staging.orders;
 -- the same statements ran
 SELECT count(DISTINCT statement_sha256) AS statement_hashes FROM ironlayer.run_steps
  WHERE run_id IN (:run3, :run4) AND model = 'staging.orders';
@@ -227,9 +227,9 @@ SELECT * FROM steps_of(:run5);
 SELECT model, left(error_message, 60) AS error FROM ironlayer.run_steps
  WHERE run_id = :run5 AND state = 'failed' ORDER BY model;
 SELECT state FROM ironlayer.runs WHERE run_id = :run5;
-SELECT * FROM exec_a_dev_ex.events ORDER BY id;
-SELECT * FROM exec_a_dev_ex.daily ORDER BY day;
-SELECT * FROM exec_a_dev_ex.v;
+SELECT * FROM execa_dev_ex.events ORDER BY id;
+SELECT * FROM execa_dev_ex.daily ORDER BY day;
+SELECT * FROM execa_dev_ex.v;
 -- e1 -> e2 changes ex.events: it appends from its watermark's end
 INSERT INTO landing.events VALUES (4, 2, 'buy', '2026-01-09'), (5, 3, 'view', '2026-01-09');
 SET ROLE regress_ex_ann;
@@ -240,8 +240,8 @@ RESET ROLE;
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT * FROM steps_of(:run6);
-SELECT * FROM exec_a_dev_ex.events ORDER BY id;
-SELECT * FROM exec_a_dev_ex.daily ORDER BY day;
+SELECT * FROM execa_dev_ex.events ORDER BY id;
+SELECT * FROM execa_dev_ex.daily ORDER BY day;
 SELECT model, start_date, end_date FROM ironlayer.watermarks
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run6) AND model LIKE 'ex.%' ORDER BY model;
 
@@ -254,12 +254,12 @@ SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'e2_plan', 'dev') AS run7 \gset
 RESET ROLE;
-SELECT count(*) AS events_before FROM exec_a_dev_ex.events \gset
+SELECT count(*) AS events_before FROM execa_dev_ex.events \gset
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT model, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run7 ORDER BY step_index;
 SELECT state FROM ironlayer.runs WHERE run_id = :run7;
-SELECT count(*) = :events_before AS events_unchanged FROM exec_a_dev_ex.events;
+SELECT count(*) = :events_before AS events_unchanged FROM execa_dev_ex.events;
 GRANT SELECT ON landing.events TO regress_ex_runner;
 -- a missing source table: 42P01, with PostgreSQL's own message
 SET ROLE regress_ex_ann;
@@ -298,8 +298,8 @@ RESET ROLE;
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT model, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run10 ORDER BY step_index;
-SELECT * FROM exec_a_dev_ex.v;
-DROP VIEW exec_a_dev_ex.v;
+SELECT * FROM execa_dev_ex.v;
+DROP VIEW execa_dev_ex.v;
 SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.retry(:run10) AS run11 \gset
@@ -307,7 +307,7 @@ RESET ROLE;
 SELECT * FROM exec_next('w1');
 SELECT * FROM exec_next('w1');
 SELECT * FROM steps_of(:run11);
-SELECT * FROM exec_a_dev_ex.one;
-SELECT * FROM exec_a_dev_ex.v;
+SELECT * FROM execa_dev_ex.one;
+SELECT * FROM execa_dev_ex.v;
 SELECT count(*) AS runs_left_active FROM ironlayer.runs WHERE state IN ('pending', 'running');
 

@@ -127,3 +127,24 @@ SELECT model, regexp_replace(result, '"[^"]*"', '"..."', 'g') AS result FROM run
 \! cd "$IL_ATK" && rm .git && mv .git.orig .git
 SELECT count(*) FILTER (WHERE error_class = '42501') AS refused, count(*) AS steps
   FROM ironlayer.run_steps WHERE run_id = :run2 AND state <> 'skipped';
+
+-- The executor writes only into schemas and relations run_as owns, and
+-- none with rules: another role's schema where a model's schema goes (made
+-- in advance by anyone who may create schemas), another role's table in
+-- run_as's schema, a table with a rule. Each is refused before anything
+-- runs on it.
+CREATE SCHEMA attacker_dev_own AUTHORIZATION regress_ho_vic;
+CREATE TABLE attacker_dev_atk.planted (x int);
+ALTER TABLE attacker_dev_atk.planted OWNER TO regress_ho_vic;
+CREATE TABLE attacker_dev_atk.ruled (x int);
+CREATE RULE ruled_nothing AS ON INSERT TO attacker_dev_atk.ruled DO INSTEAD NOTHING;
+ALTER TABLE attacker_dev_atk.ruled OWNER TO regress_ho_runner;
+\! cd "$IL_ATK" && printf '%s\n' '-- name: own.t' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/own.sql && printf '%s\n' '-- name: atk.planted' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/planted.sql && printf '%s\n' '-- name: atk.ruled' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/ruled.sql && git add -A && git commit -q -m a2 && git tag a2
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('attack', 'a1', 'a2', '2026-01-15')->>'plan_id', 'dev') AS run3 \gset
+RESET ROLE;
+SELECT * FROM run_all('w1') ORDER BY model;
+SELECT pg_get_userbyid(relowner) AS owner, count(*) FROM pg_class
+ WHERE relnamespace IN ('attacker_dev_own'::regnamespace, 'attacker_dev_atk'::regnamespace)
+   AND relname IN ('t', 'planted', 'ruled') GROUP BY 1 ORDER BY 1;

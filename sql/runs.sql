@@ -32,7 +32,7 @@ SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreaterole, r.rolbypassrls,
   FROM pg_roles r WHERE r.rolname LIKE 'ironlayer\_runs\_a\_%' ORDER BY 1;
 
 -- set_environment: create or change; every key checked.
-SELECT ironlayer.set_environment('staging', '{"approvals_required": 2, "schema_prefix": "runs_a_stg_", "run_as": "regress_ru_runner", "settings": {"timeout": "1 h"}}');
+SELECT ironlayer.set_environment('staging', '{"approvals_required": 2, "schema_prefix": "runsa_stg_", "run_as": "regress_ru_runner", "settings": {"timeout": "1 h"}}');
 SELECT ironlayer.set_environment('dev', '{"auto_approve": false, "statement_timeout": "90s", "lock_timeout": "250 ms", "max_running_steps": 3}');
 SELECT ironlayer.set_environment('uat', '{}');
 SELECT name, auto_approve, approvals_required, approver_must_differ, schema_prefix, run_as,
@@ -50,16 +50,19 @@ SELECT try($$SELECT ironlayer.set_environment('dev', '{"schema_prefix": ""}')$$)
 RESET ROLE;
 SELECT ironlayer.create_tenant('runs-b') IS NOT NULL AS other_tenant;
 SELECT ironlayer.use_tenant('runs-b') IS NOT NULL AS bound;
-SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_a_"}')$$) AS same_as_other;
-SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_a_dev_marts_"}')$$) AS inside_other;
-SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs_"}')$$) AS around_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runsa_"}')$$) AS same_as_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runsa_dev_marts_"}')$$) AS inside_other;
+SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "runs"}')$$) AS around_other;
 SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": ""}')$$) AS everything_by_superuser;
 SELECT ironlayer.set_environment('prod', '{"schema_prefix": "shared_b_"}') AS superuser_sets_any_free_prefix;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('prod', '{"schema_prefix": "shared_"}')$$) AS superuser_overlaps;
--- a tenant whose name's stem is taken gets a random one
+-- stems are letters and digits and one "_": no stem starts with another,
+-- so distinct stems never name one schema; a tenant whose name's stem is
+-- taken (or is "pg_", a reserved prefix) gets a random one
 SELECT ironlayer.create_tenant('runs_a') IS NOT NULL AS created;
-SELECT schema_stem ~ '^t[0-9a-f]{12}_$' AS random_stem FROM ironlayer.tenants WHERE name = 'runs_a';
+SELECT ironlayer.create_tenant('p-g') IS NOT NULL AS created;
+SELECT name, schema_stem ~ '^t[0-9a-f]{12}_$' AS random_stem FROM ironlayer.tenants WHERE name IN ('runs_a', 'p-g') ORDER BY 1;
 SET ROLE regress_ru_ann;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"colour": "red"}')$$);
@@ -78,12 +81,22 @@ SELECT try($$SELECT ironlayer.set_environment(repeat('d', 64), '{}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "postgres"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_nobody"}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_other"}')$$) AS not_a_member;
+-- roles whose rights reach past their grants, or that every tenant shares,
+-- are refused even to an admin who is a member of them
+RESET ROLE;
+CREATE ROLE regress_ru_bypass BYPASSRLS; GRANT regress_ru_bypass TO regress_ru_ann;
+CREATE ROLE regress_ru_reader; GRANT pg_read_all_data TO regress_ru_reader; GRANT regress_ru_reader TO regress_ru_ann;
+SET ROLE regress_ru_ann;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "ironlayer_admin"}')$$) AS shared_group;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "pg_read_all_data"}')$$) AS predefined;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_bypass"}')$$) AS bypassrls;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"run_as": "regress_ru_reader"}')$$) AS reads_all_data;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{"settings": [1]}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', '[]')$$);
 SELECT try($$SELECT ironlayer.set_environment('Bad', '{}')$$);
 SELECT try($$SELECT ironlayer.set_environment('dev', NULL)$$);
 SELECT count(*) AS unchanged FROM ironlayer.environments
- WHERE name = 'dev' AND NOT auto_approve AND schema_prefix = 'runs_a_dev_' AND lock_timeout = '250 ms';
+ WHERE name = 'dev' AND NOT auto_approve AND schema_prefix = 'runsa_dev_' AND lock_timeout = '250 ms';
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{}')$$) AS engineer_sets;
@@ -221,3 +234,26 @@ RESET ROLE;
 SELECT action, count(*) FROM ironlayer.audit_log
  WHERE action LIKE 'run.%' AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'runs-a')
  GROUP BY 1 ORDER BY 1;
+
+-- Bounds a tenant cannot pass: 100 environments (each has a role of its
+-- own, cluster-wide) and 100 active runs (every claim looks at them all).
+SET ROLE regress_ru_ann;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT count(*) AS environments FROM ironlayer.environments;
+SELECT count(ironlayer.set_environment('e' || g, '{"auto_approve": true}'))
+  FROM generate_series(1, 100 - (SELECT count(*) FROM ironlayer.environments)) g;
+SELECT try($$SELECT ironlayer.set_environment('one_more', '{}')$$) AS environment_101;
+RESET ROLE;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('shop2', 'shop') > 0 AS same_store_other_name;
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-16')->>'plan_id' AS p1 \gset
+SELECT ironlayer.plan('shop2', 'v1', 'main', '2026-01-17')->>'plan_id' AS p2 \gset
+SELECT count(ironlayer.apply(:'p1', name)) AS applied FROM ironlayer.environments WHERE name ~ '^e[0-9]+$';
+SELECT count(*) AS active FROM ironlayer.runs WHERE state IN ('pending', 'running');
+SELECT count(ironlayer.apply(:'p2', name)) AS applied
+  FROM ironlayer.environments WHERE name IN ('e1', 'e2', 'e3', 'e4');
+SELECT try(format($$SELECT ironlayer.apply(%L, 'e5')$$, :'p2')) AS run_101;
+SELECT count(*) AS active FROM ironlayer.runs WHERE state IN ('pending', 'running');
+RESET ROLE;

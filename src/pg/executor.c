@@ -30,9 +30,11 @@
  * binding (tenant.c, "model SQL"), whoever called the executor.
  *
  * Bounds. Each statement of model SQL runs under the environment's
- * statement_timeout (a timer of this file, so a caller's own statement
- * timeout is left alone; 57014 when it fires) and lock_timeout (55P03);
- * the executor's own lock waits are bounded by the function's lock_timeout.
+ * statement_timeout (bounds.c: a timer of its own, so a caller's statement
+ * timeout is left alone; 57014 when it fires, the process ended if the
+ * statement goes on) and lock_timeout (55P03), and within the step's memory
+ * limit; the executor's own lock waits are bounded by the function's
+ * lock_timeout. It writes only schemas and relations run_as owns.
  * No lock it waits on can be taken by a role without ironlayer's rights: a
  * missing target schema is created under a row of ironlayer.target_schemas,
  * which only ironlayer writes (two steps that make one new schema take
@@ -43,16 +45,18 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "storage/latch.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
@@ -65,7 +69,7 @@
 #include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
-#include "utils/timeout.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "il_date.h"
@@ -450,12 +454,16 @@ read_run(Step *st, MemoryContext cxt)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("run_as role \"%s\" of environment \"%s\" does not exist",
 						st->run_as_name, st->environment)));
-	if (superuser_arg(st->run_as))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("run_as role \"%s\" of environment \"%s\" is a superuser",
-						st->run_as_name, st->environment),
-				 errdetail("Model SQL never runs with superuser rights.")));
+	/* what set_environment and apply checked, checked again: roles change */
+	{
+		Oid			types[1] = {NAMEOID};
+		Datum		values[1];
+
+		values[0] = DirectFunctionCall1(namein, CStringGetDatum(st->run_as_name));
+		if (SPI_execute_with_args("SELECT ironlayer._check_run_as($1)", 1, types, values, NULL, false, 0)
+			!= SPI_OK_SELECT)
+			elog(ERROR, "run_as check failed");
+	}
 }
 
 /* ------------------------------------------------- the model, rendered */
@@ -607,6 +615,39 @@ load_model(Step *st, MemoryContext cxt)
 
 /* ------------------------------------------------------------- running */
 
+/* A role's name for a message ("?" when it was dropped). */
+static const char *
+owner_name(Oid role)
+{
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? name : "?";
+}
+
+/*
+ * A schema the model's relation goes into must be run_as's: another role's
+ * (made in advance by anyone who may create schemas) could hold objects
+ * that act on what the step writes.
+ */
+static void
+check_schema_owner(const Step *st, Oid nsp)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		return;					/* dropped meanwhile: the step fails later */
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	if (owner != st->run_as)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("schema \"%s\" of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
+						st->schema, st->model, owner_name(owner), st->run_as_name),
+				 errdetail("The executor writes only into schemas its run_as role owns."),
+				 errhint("A superuser can make run_as its owner: ALTER SCHEMA ... OWNER TO ...")));
+}
+
 /*
  * Creates the model's schema, owned by run_as, when it does not exist.
  * Runs as the extension owner. The schema's row in ironlayer.target_schemas
@@ -624,9 +665,13 @@ ensure_schema(const Step *st)
 	char	   *sql;
 	char		wait[32];
 	int			save_nestlevel;
+	Oid			nsp = get_namespace_oid(st->schema, true);
 
-	if (OidIsValid(get_namespace_oid(st->schema, true)))
+	if (OidIsValid(nsp))
+	{
+		check_schema_owner(st, nsp);
 		return;
+	}
 	values[0] = UUIDPGetDatum(&st->tenant);
 	values[1] = CStringGetTextDatum(st->schema);
 	values[2] = CStringGetTextDatum(st->environment);
@@ -654,8 +699,12 @@ ensure_schema(const Step *st)
 					 errmsg("schema \"%s\" of model %s belongs to another tenant", st->schema, st->model),
 					 errhint("Each tenant's environments write under their own schema prefix; see ironlayer.environments.")));
 		AcceptInvalidationMessages();
-		if (OidIsValid(get_namespace_oid(st->schema, true)))
+		nsp = get_namespace_oid(st->schema, true);
+		if (OidIsValid(nsp))
+		{
+			check_schema_owner(st, nsp);
 			return;
+		}
 	}
 	sql = psprintf("CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s",
 				   quote_identifier(st->schema), quote_identifier(st->run_as_name));
@@ -664,24 +713,6 @@ ensure_schema(const Step *st)
 }
 
 /* ------------------------------------------- model SQL, bounded in time */
-
-/*
- * The environment's statement_timeout runs on a timer of its own (a user
- * timeout), not PostgreSQL's STATEMENT_TIMEOUT: a session that calls the
- * executor keeps its own statement timeout. When it fires, the statement
- * is cancelled as by a query cancel, and the error says why.
- */
-static TimeoutId step_timeout = MAX_TIMEOUTS;	/* not registered yet */
-static volatile sig_atomic_t step_timeout_fired = false;
-
-static void
-step_timeout_handler(void)
-{
-	step_timeout_fired = true;
-	InterruptPending = true;
-	QueryCancelPending = true;
-	SetLatch(MyLatch);
-}
 
 static void
 step_timeout_error(const Step *st)
@@ -701,8 +732,8 @@ typedef enum BoundedOp
 } BoundedOp;
 
 /*
- * SPI_execute(sql) or SPI_prepare(sql) under the step's statement timeout.
- * Returns SPI_execute's result code, or sets *plan.
+ * SPI_execute(sql) or SPI_prepare(sql) under the step's statement timeout
+ * (bounds.c). Returns SPI_execute's result code, or sets *plan.
  */
 static int
 bounded(const Step *st, BoundedOp op, const char *sql, SPIPlanPtr *plan)
@@ -710,10 +741,7 @@ bounded(const Step *st, BoundedOp op, const char *sql, SPIPlanPtr *plan)
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile int ret = 0;
 
-	if (step_timeout == MAX_TIMEOUTS)
-		step_timeout = RegisterTimeout(USER_TIMEOUT, step_timeout_handler);
-	step_timeout_fired = false;
-	enable_timeout_after(step_timeout, st->statement_timeout);
+	ironlayer_bounds_start(st->statement_timeout);
 	PG_TRY();
 	{
 		if (op == BOUNDED_EXECUTE)
@@ -723,25 +751,19 @@ bounded(const Step *st, BoundedOp op, const char *sql, SPIPlanPtr *plan)
 	}
 	PG_CATCH();
 	{
-		disable_timeout(step_timeout, false);
-		if (step_timeout_fired)
+		if (ironlayer_bounds_stop())
 		{
 			/* the cancel was ours: say so, with the code of a timeout */
 			MemoryContextSwitchTo(cxt);
 			FlushErrorState();
-			QueryCancelPending = false;
 			step_timeout_error(st);
 		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	disable_timeout(step_timeout, false);
-	if (step_timeout_fired)
-	{
-		/* fired as the statement ended: it took the whole timeout anyway */
-		QueryCancelPending = false;
+	/* fired as the statement ended: it took the whole timeout anyway */
+	if (ironlayer_bounds_stop())
 		step_timeout_error(st);
-	}
 	return ret;
 }
 
@@ -752,7 +774,11 @@ run(const Step *st, StringInfo log, const char *sql, int expect)
 	int			ret = bounded(st, BOUNDED_EXECUTE, sql, NULL);
 
 	if (ret != expect)
-		elog(ERROR, "unexpected result %s of a step's statement", SPI_result_code_string(ret));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a statement of model %s did not do what it was written to do (%s)",
+						st->model, SPI_result_code_string(ret)),
+				 errhint("A rule on the model's relation may rewrite it; the executor writes relations without rules.")));
 	appendStringInfoString(log, sql);
 	appendStringInfoString(log, ";\n");
 	return SPI_processed;
@@ -799,14 +825,45 @@ result_columns(const Step *st)
 	return columns;
 }
 
-/* The model's relation as it exists now: its oid (InvalidOid if none) and kind. */
+/*
+ * The model's relation as it exists now: its oid (InvalidOid if none) and
+ * kind. The executor writes only what run_as owns and no rule rewrites:
+ * a relation that another role made where the model's goes (with the
+ * rights to make it there), or one with rules, is refused before anything
+ * runs on it.
+ */
 static Oid
 existing_relation(const Step *st, char *relkind)
 {
 	Oid			nsp = get_namespace_oid(st->schema, true);
 	Oid			rel = OidIsValid(nsp) ? get_relname_relid(st->table, nsp) : InvalidOid;
+	HeapTuple	tup;
+	Oid			owner;
+	bool		rules;
 
-	*relkind = OidIsValid(rel) ? get_rel_relkind(rel) : '\0';
+	*relkind = '\0';
+	if (!OidIsValid(rel))
+		return InvalidOid;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;		/* dropped since the name was looked up */
+	*relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	rules = ((Form_pg_class) GETSTRUCT(tup))->relhasrules;
+	ReleaseSysCache(tup);
+	if (owner != st->run_as)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("relation %s of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
+						st->relation, st->model, owner_name(owner), st->run_as_name),
+				 errdetail("The executor writes only relations its run_as role owns."),
+				 errhint("Drop or rename the relation, or make run_as its owner.")));
+	if (rules && *relkind != RELKIND_VIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation %s of model %s has rules", st->relation, st->model),
+				 errdetail("A rule could rewrite what the executor writes into it."),
+				 errhint("Drop the rules of the relation.")));
 	return rel;
 }
 
@@ -931,16 +988,24 @@ drop_existing(const Step *st, Oid relid, char relkind, StringInfo log)
 	run(st, log, psprintf("DROP %s %s", what, st->relation), SPI_OK_UTILITY);
 }
 
-/* A table name with the suffix, cut to fit NAMEDATALEN at a whole character. */
+/*
+ * A table name with the suffix. A name too long for it is cut at a whole
+ * character and told apart from the other names cut alike by 8 hex digits
+ * of its SHA-256.
+ */
 static char *
 new_table_name(const char *table)
 {
 	int			room = NAMEDATALEN - 1 - (int) strlen(NEW_SUFFIX);
 	int			len = (int) strlen(table);
+	char		sha[IL_SHA256_HEX_LEN + 1];
 
-	if (len > room)
-		len = pg_mbcliplen(table, len, room);
-	return psprintf("%.*s%s", len, table, NEW_SUFFIX);
+	if (len <= room)
+		return psprintf("%s%s", table, NEW_SUFFIX);
+	if (il_sha256_hex(table, len, sha) != 0)
+		elog(ERROR, "SHA-256 failed");
+	len = pg_mbcliplen(table, len, room - 9);
+	return psprintf("%.*s_%.8s%s", len, table, sha, NEW_SUFFIX);
 }
 
 /* Column names quoted, joined by ", ", each with a prefix ("s." or ""). */
@@ -1140,11 +1205,11 @@ materialize(const Step *st, StringInfo log)
 
 /*
  * Runs the model's statements as run_as, in a security-restricted
- * operation with a fixed search_path, row security on and the
- * environment's lock_timeout, as model SQL (tenant.c: ironlayer's API sees
- * run_as and no tenant). The user, security context and model SQL state
- * are restored on every path, the settings on success (an error's rollback
- * restores them otherwise).
+ * operation with a fixed search_path, row security on, the environment's
+ * lock_timeout and the step's memory limit (bounds.c), as model SQL
+ * (tenant.c: ironlayer's API sees run_as and no tenant). The user, security
+ * context, memory limit and model SQL state are restored on every path, the
+ * settings on success (an error's rollback restores them otherwise).
  */
 static int64
 run_as_role(const Step *st, StringInfo log)
@@ -1154,6 +1219,7 @@ run_as_role(const Step *st, StringInfo log)
 	int			save_nestlevel;
 	volatile int64 rows = 0;
 	char		lock_timeout[32];
+	struct rlimit saved_limit;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	save_nestlevel = NewGUCNestLevel();
@@ -1164,7 +1230,11 @@ run_as_role(const Step *st, StringInfo log)
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("lock_timeout", lock_timeout, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/* what model SQL says (RAISE WARNING in a loop) does not fill the server log */
+	(void) set_config_option("log_min_messages", "error", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	ironlayer_model_sql_enter(st->run_as);
+	ironlayer_memory_limit(&saved_limit);
 	SetUserIdAndSecContext(st->run_as,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
@@ -1174,6 +1244,7 @@ run_as_role(const Step *st, StringInfo log)
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(save_userid, save_sec_context);
+		ironlayer_memory_unlimit(&saved_limit);
 		ironlayer_model_sql_leave();
 	}
 	PG_END_TRY();

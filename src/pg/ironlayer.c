@@ -62,6 +62,7 @@ _PG_init(void)
 	}
 
 	ironlayer_repo_init();
+	ironlayer_bounds_init();
 
 	/*
 	 * Reserve our prefix: "SET ironlayer.anything" is an error rather than a

@@ -22,6 +22,14 @@ extern Oid	ironlayer_extension_owner(void);
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 
+/* bounds.c: the time and memory bounds of model SQL */
+struct rlimit;
+extern void ironlayer_bounds_init(void);
+extern void ironlayer_bounds_start(int ms);
+extern bool ironlayer_bounds_stop(void);
+extern void ironlayer_memory_limit(struct rlimit *saved);
+extern void ironlayer_memory_unlimit(const struct rlimit *saved);
+
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
 /* The role ironlayer authorizes: the session's role, or run_as in model SQL. */
@@ -59,6 +67,9 @@ extern struct il_git_repo *ironlayer_open_tenant_repo(const char *name, char **m
 extern struct il_git_repo *ironlayer_open_repo_store(const char *path, const char *store,
 													  const char *hint);
 extern void ironlayer_core_error(const struct il_error *err, const char *hint) pg_attribute_noreturn();
+/* repo.c: what the parse cache did, at DEBUG1, for superusers only */
+struct il_repo_stats;
+extern void ironlayer_report_cache_stats(const struct il_repo_stats *st);
 
 /* cache.c: the parse cache the core loads models through */
 struct il_parse_cache;

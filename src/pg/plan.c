@@ -243,8 +243,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 				il_error_set(&err, "out_of_memory", 0, 0, "out of memory while planning");
 			ironlayer_core_error(&err, NULL);
 		}
-		elog(DEBUG1, "ironlayer: %zu files, %zu blobs, %zu from the cache, %zu parsed, %zu stale",
-			 stats.files, stats.blobs, stats.cache_hits, stats.parsed, stats.stale);
+		ironlayer_report_cache_stats(&stats);
 		/* the result outlives SPI's memory */
 		{
 			MemoryContext old = MemoryContextSwitchTo(outer);

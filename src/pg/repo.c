@@ -598,13 +598,21 @@ ironlayer_open_tenant_repo(const char *name, char **models_dir, int64 *repo_id)
 									 "The repository may have moved since it was registered; remove it and add it again.");
 }
 
-/* Say what the parse cache did (DEBUG1), for tests and tuning. */
-static void
-report_stats(const il_repo_stats *st)
+/*
+ * Say what the parse cache did (DEBUG1), for tests and tuning, to
+ * superusers only: the cache is shared, so its hits would tell a tenant
+ * that another tenant has a file of the same content.
+ */
+void
+ironlayer_report_cache_stats(const il_repo_stats *st)
 {
+	if (!superuser_arg(ironlayer_acting_roleid()))
+		return;
 	elog(DEBUG1, "ironlayer: %zu files, %zu blobs, %zu from the cache, %zu parsed, %zu stale",
 		 st->files, st->blobs, st->cache_hits, st->parsed, st->stale);
 }
+
+#define report_stats ironlayer_report_cache_stats
 
 /*
  * The models of the bound tenant's repository at a commit, with their

@@ -83,6 +83,7 @@
 static char *worker_database = NULL;	/* ironlayer.database */
 static int	max_workers = 2;		/* ironlayer.max_workers */
 static int	lease_seconds = 60;		/* ironlayer.lease */
+static int	tenant_max_running_steps = 0;	/* ironlayer.tenant_max_running_steps */
 
 /* ------------------------------------------------------- shared memory */
 
@@ -923,6 +924,16 @@ ironlayer_worker_init(void)
 							60, 1, 86400,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ironlayer.tenant_max_running_steps",
+							"The most steps of one tenant that run at once.",
+							"claim_step leaves a tenant's steps pending while this many of its steps run, "
+							"so no tenant holds every worker. 0 sets no cap.",
+							&tenant_max_running_steps,
+							0, 0, 10000,
+							PGC_SIGHUP,
+							0,
 							NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -7,10 +7,13 @@ CREATE TABLE @extschema@.tenants (
 				CONSTRAINT tenants_name_check
 				CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
 	-- every schema the tenant's environments write starts with its stem
-	-- (docs/security.md, "Schemas"); no stem is a prefix of another's
-	schema_stem	text NOT NULL UNIQUE
+	-- (docs/security.md, "Schemas"): letters and digits, then one "_", so
+	-- no stem starts with another and distinct stems (the unique index)
+	-- never name one schema
+	schema_stem	text NOT NULL
+				CONSTRAINT tenants_schema_stem_key UNIQUE
 				CONSTRAINT tenants_schema_stem_check
-				CHECK (schema_stem OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,16}_$'),
+				CHECK (schema_stem OPERATOR(pg_catalog.~) '^[a-z][a-z0-9]{0,15}_$'),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	created_by	name NOT NULL
 );
@@ -162,6 +165,7 @@ DECLARE
 	caller name := @extschema@.acting_role();
 	tid uuid;
 	stem text;
+	taken text;
 	tries int := 0;
 BEGIN
 	PERFORM @extschema@._refuse_in_model_sql('manage tenants');
@@ -186,34 +190,42 @@ BEGIN
 			DETAIL = 'A tenant name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
 	END IF;
 
-	-- The tenant's schema stem: its name with "-" as "_", cut to 16
-	-- characters, and "_"; when that would overlap another tenant's schemas,
-	-- a random one. Claims of schemas take turns on this lock, which only
-	-- ironlayer's functions can take.
-	LOCK TABLE @extschema@.tenants IN SHARE ROW EXCLUSIVE MODE;
-	stem := pg_catalog.left(pg_catalog.replace(create_tenant.name, '-', '_'), 16) OPERATOR(pg_catalog.||) '_';
-	WHILE @extschema@._schema_prefix_taken(NULL, stem) LOOP
+	-- The tenant's schema stem: its name without "-" and "_", cut to 16
+	-- characters, and "_" (stems of that form never start with one another,
+	-- so distinct stems are all it takes, and the unique index holds that
+	-- whatever runs at the same time); a random one when the name's is
+	-- taken, would overlap a prefix a superuser set, or is "pg_" (reserved).
+	stem := pg_catalog.left(pg_catalog.regexp_replace(create_tenant.name, '[-_]', '', 'g'), 16);
+	stem := CASE WHEN stem OPERATOR(pg_catalog.=) 'pg' THEN NULL ELSE stem OPERATOR(pg_catalog.||) '_' END;
+	LOOP
 		tries := tries OPERATOR(pg_catalog.+) 1;
-		IF tries OPERATOR(pg_catalog.>) 8 THEN
+		IF tries OPERATOR(pg_catalog.>) 9 THEN
 			RAISE EXCEPTION USING
 				ERRCODE = 'program_limit_exceeded',
 				MESSAGE = 'no schema stem is free for a new tenant',
-				DETAIL = 'Another tenant''s environment writes under a schema prefix that covers every new stem.',
+				DETAIL = 'A superuser gave an environment a schema prefix that covers every new stem.',
 				HINT = 'A superuser can give that environment a longer schema_prefix.';
 		END IF;
-		stem := 't' OPERATOR(pg_catalog.||)
-				pg_catalog.left(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 12) OPERATOR(pg_catalog.||) '_';
+		IF stem IS NULL OR @extschema@._schema_prefix_taken(NULL, stem) THEN
+			stem := 't' OPERATOR(pg_catalog.||)
+					pg_catalog.left(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 12) OPERATOR(pg_catalog.||) '_';
+			CONTINUE WHEN @extschema@._schema_prefix_taken(NULL, stem);
+		END IF;
+		BEGIN
+			INSERT INTO @extschema@.tenants AS t (name, schema_stem, created_by)
+			VALUES (create_tenant.name, stem, caller)
+			RETURNING t.tenant_id INTO tid;
+			EXIT;
+		EXCEPTION WHEN unique_violation THEN
+			GET STACKED DIAGNOSTICS taken = CONSTRAINT_NAME;
+			IF taken OPERATOR(pg_catalog.<>) 'tenants_schema_stem_key' THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'unique_violation',
+					MESSAGE = pg_catalog.format('tenant "%s" already exists', create_tenant.name);
+			END IF;
+		END;
+		stem := NULL;
 	END LOOP;
-
-	INSERT INTO @extschema@.tenants AS t (name, schema_stem, created_by)
-	VALUES (create_tenant.name, stem, caller)
-	ON CONFLICT ON CONSTRAINT tenants_name_key DO NOTHING
-	RETURNING t.tenant_id INTO tid;
-	IF tid IS NULL THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'unique_violation',
-			MESSAGE = pg_catalog.format('tenant "%s" already exists', create_tenant.name);
-	END IF;
 
 	INSERT INTO @extschema@.members (tenant_id, member, tenant_role, added_by)
 	VALUES (tid, caller, 'admin', caller);

@@ -31,24 +31,54 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.environments', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.environments');
 GRANT SELECT ON @extschema@.environments TO ironlayer_viewer;
 
--- A role that may run model SQL: it exists and is not a superuser.
+-- A role that may run model SQL: it exists, is no superuser, has no
+-- attribute and no predefined role that reaches past its own grants (every
+-- tenant's rows, other roles, files, other backends), and is none of the
+-- roles shared by every tenant (schemas it owns would be theirs too).
 CREATE FUNCTION @extschema@._check_run_as(r name) RETURNS void
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	a pg_catalog.pg_roles;
+	p text;
 BEGIN
 	IF r IS NULL THEN
 		RETURN;
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+	SELECT * INTO a FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
+	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
 			MESSAGE = pg_catalog.format('role "%s" does not exist', r);
 	END IF;
-	IF @extschema@._is_superuser(r) THEN
+	IF a.rolsuper THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('run_as role "%s" is a superuser', r),
 			DETAIL = 'Model SQL never runs with superuser rights.',
 			HINT = 'Create a role that owns the target schemas and give it only the rights the models need.';
 	END IF;
+	IF a.rolbypassrls OR a.rolcreaterole OR a.rolreplication THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('run_as role "%s" has the attribute %s', r,
+				CASE WHEN a.rolbypassrls THEN 'BYPASSRLS' WHEN a.rolcreaterole THEN 'CREATEROLE' ELSE 'REPLICATION' END),
+			DETAIL = 'Model SQL never runs with rights over other tenants'' rows or over roles.',
+			HINT = 'Use the environment''s own role, or a role with only the rights the models need.';
+	END IF;
+	IF r OPERATOR(pg_catalog.~) '^pg_'
+	   OR r OPERATOR(pg_catalog.=) ANY (ARRAY['ironlayer_viewer', 'ironlayer_engineer', 'ironlayer_admin', 'ironlayer_worker']) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('run_as role "%s" is shared by every tenant', r),
+			DETAIL = 'The schemas model SQL makes belong to run_as: they would belong to every member of this role.',
+			HINT = 'Use the environment''s own role, or a role only this tenant''s people are members of.';
+	END IF;
+	FOREACH p IN ARRAY ARRAY['pg_read_all_data', 'pg_write_all_data', 'pg_read_server_files', 'pg_write_server_files',
+							 'pg_execute_server_program', 'pg_signal_backend', 'ironlayer_worker'] LOOP
+		IF pg_catalog.pg_has_role(r, p, 'MEMBER') THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = pg_catalog.format('run_as role "%s" is a member of %s', r, p),
+				DETAIL = 'Model SQL never runs with rights over every tenant''s data, the server''s files or other sessions.',
+				HINT = 'Use the environment''s own role, or a role with only the rights the models need.';
+		END IF;
+	END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._check_run_as(name) FROM PUBLIC;
@@ -153,6 +183,13 @@ BEGIN
 	IF FOUND THEN
 		old_prefix := e.schema_prefix;
 	ELSE
+		-- each environment has a role of its own, cluster-wide: a bounded number
+		IF (SELECT pg_catalog.count(*) FROM @extschema@.environments x
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid) OPERATOR(pg_catalog.>=) 100 THEN
+			RAISE EXCEPTION USING ERRCODE = 'program_limit_exceeded',
+				MESSAGE = 'a tenant has at most 100 environments',
+				HINT = 'Change an environment that exists instead.';
+		END IF;
 		e.tenant_id := tid;
 		e.name := set_environment.name;
 		e.executor := 'postgres';
@@ -262,11 +299,11 @@ BEGIN
 	END LOOP;
 
 	-- The schemas the environment writes (its prefix and what follows) are
-	-- the tenant's alone: a prefix starts with the tenant's stem (any prefix
-	-- for a superuser) and overlaps no other tenant's stem or prefix.
-	-- Claims take turns on the tenants table's lock.
+	-- the tenant's alone: a prefix starts with the tenant's stem, and stems
+	-- never start with one another (create_tenant), so no admin can name
+	-- another tenant's schema. A superuser may set any prefix: it must not
+	-- overlap another tenant's stem or prefix.
 	IF e.schema_prefix IS DISTINCT FROM old_prefix THEN
-	LOCK TABLE @extschema@.tenants IN SHARE ROW EXCLUSIVE MODE;
 	IF NOT super AND NOT pg_catalog.starts_with(e.schema_prefix, stem) THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('schema_prefix "%s" does not start with "%s"', e.schema_prefix, stem),
@@ -566,6 +603,14 @@ BEGIN
 			MESSAGE = pg_catalog.format('run %s of repository "%s" in %s is still active', active, repo, e.name),
 			HINT = 'Wait for it (ironlayer.wait) or cancel it (ironlayer.cancel).';
 	END IF;
+	-- every claim looks at the active runs: a bounded number per tenant
+	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])) OPERATOR(pg_catalog.>=) 100 THEN
+		RAISE EXCEPTION USING ERRCODE = 'program_limit_exceeded',
+			MESSAGE = 'a tenant has at most 100 active runs',
+			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
+	END IF;
 	INSERT INTO @extschema@.runs (tenant_id, plan_id, environment, repository, retry_of, created_by)
 	VALUES (tid, pid, e.name, repo, prior, caller)
 	RETURNING run_id INTO rid;
@@ -768,10 +813,20 @@ BEGIN
 END
 $roles$;
 
+-- Claims take turns on the one row of this table, so each sees the steps
+-- the others claimed. A row lock: no role without ironlayer's rights can
+-- hold it (a role can take a weak lock on any table, by its oid, before
+-- PostgreSQL checks its rights: a table lock stronger than ROW EXCLUSIVE
+-- could be held up that way; a row lock cannot). Global, read by nobody.
+CREATE TABLE @extschema@.claim_lock (
+	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton)
+);
+INSERT INTO @extschema@.claim_lock DEFAULT VALUES;
+COMMENT ON TABLE @extschema@.claim_lock IS 'the one row that claim_step locks: claims take turns';
+
 -- When each tenant was last given a step: the claim serves the tenant
 -- served longest ago among those with the fewest steps running (round
--- robin). Claims take turns on this table's lock, so each sees the steps
--- the others claimed; only claim_step locks or writes it (no user can).
+-- robin). Only claim_step writes it, and no user reads it.
 CREATE TABLE @extschema@.claim_turns (
 	tenant_id	uuid PRIMARY KEY REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	last_claim	timestamptz NOT NULL
@@ -788,6 +843,7 @@ AS $$
 DECLARE
 	s record;
 	c record;
+	cap int;
 BEGIN
 	PERFORM @extschema@._refuse_in_model_sql('claim steps');
 	IF worker IS NULL OR lease IS NULL OR lease OPERATOR(pg_catalog.<=) '0'::interval THEN
@@ -796,48 +852,67 @@ BEGIN
 	PERFORM @extschema@._check_size('the worker name', worker, 256);
 	-- one claim at a time (a claim is a few index probes): the counts of
 	-- running steps below include every claim made before this one
-	LOCK TABLE @extschema@.claim_turns IN SHARE ROW EXCLUSIVE MODE;
-	-- a running step whose lease expired (its worker died: its transaction
-	-- never committed) comes first
-	SELECT x.tenant_id, x.run_id, x.step_id INTO s
-	  FROM @extschema@.run_steps x
-	 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
-	 ORDER BY x.lease_until
-	 LIMIT 1
-	   FOR UPDATE SKIP LOCKED;
-	IF NOT FOUND THEN
+	PERFORM FROM @extschema@.claim_lock FOR UPDATE;
+	-- A running step whose lease expired (its worker died: its transaction
+	-- never committed) comes first; one whose workers died three times
+	-- (killed, crashed, or ended past the statement_timeout) is not tried
+	-- again: it fails.
+	LOOP
+		SELECT x.tenant_id, x.run_id, x.step_id, x.attempts INTO s
+		  FROM @extschema@.run_steps x
+		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+		 ORDER BY x.lease_until
+		 LIMIT 1
+		   FOR UPDATE SKIP LOCKED;
+		EXIT WHEN NOT FOUND OR s.attempts OPERATOR(pg_catalog.<) 3;
+		UPDATE @extschema@.run_steps x SET lease_owner = worker
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
+		PERFORM @extschema@.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, NULL, '57P01',
+			pg_catalog.format('the step was given up after %s attempts: each time its worker ended before it '
+							  'finished (killed, crashed, or stopped past the statement_timeout)', s.attempts));
+	END LOOP;
+	IF s.step_id IS NULL THEN
 		-- Then a ready step (pending, every upstream step succeeded) of an
 		-- active run, shared fairly: the tenants with the fewest steps
 		-- running first, of those the one served longest ago; within a
 		-- tenant, its run with the fewest steps running, then the oldest; in
 		-- a run, the first ready step in (parallel_group, step_index) order.
-		-- Runs of an environment at its max_running_steps wait. Running
-		-- steps are counted through the small index of leases; each try is
-		-- a scan of the small index of ready steps that stops at its first
-		-- row.
+		-- Runs of an environment at its max_running_steps wait, and so do a
+		-- tenant's at ironlayer.tenant_max_running_steps. Running steps are
+		-- counted through the small index of leases, and the runs with a
+		-- ready step through the small index of ready steps: a claim costs
+		-- a scan of the active runs (at most 100 a tenant), and each try a
+		-- scan of the ready steps of one run that stops at its first row.
+		cap := COALESCE(NULLIF(pg_catalog.current_setting('ironlayer.tenant_max_running_steps', true), ''), '0')::int;
 		FOR c IN
 			WITH running AS (
 				SELECT x.tenant_id, x.run_id, pg_catalog.count(*) AS n
 				  FROM @extschema@.run_steps x
 				 WHERE x.state OPERATOR(pg_catalog.=) 'running'
 				 GROUP BY x.tenant_id, x.run_id),
-			active AS (
-				SELECT r.tenant_id, r.run_id, r.environment, COALESCE(g.n, 0) AS n
-				  FROM @extschema@.runs r
-				  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-									 AND g.run_id OPERATOR(pg_catalog.=) r.run_id
-				 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']))
-			SELECT a.tenant_id, a.run_id
-			  FROM active a
-			  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-											 AND e.name OPERATOR(pg_catalog.=) a.environment
-			  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-			 WHERE e.max_running_steps IS NULL
-				OR (SELECT pg_catalog.sum(b.n) FROM active b
-					 WHERE b.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-					   AND b.environment OPERATOR(pg_catalog.=) a.environment) OPERATOR(pg_catalog.<) e.max_running_steps
-			 ORDER BY (SELECT pg_catalog.sum(b.n) FROM active b WHERE b.tenant_id OPERATOR(pg_catalog.=) a.tenant_id),
-					  t.last_claim NULLS FIRST, a.n, a.run_id
+			busy AS (
+				SELECT g.tenant_id, r.environment, pg_catalog.sum(g.n) AS n
+				  FROM running g JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) g.tenant_id
+														AND r.run_id OPERATOR(pg_catalog.=) g.run_id
+				 GROUP BY g.tenant_id, r.environment),
+			per_tenant AS (
+				SELECT b.tenant_id, pg_catalog.sum(b.n) AS n FROM busy b GROUP BY b.tenant_id)
+			SELECT r.tenant_id, r.run_id
+			  FROM @extschema@.runs r
+			  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+											 AND e.name OPERATOR(pg_catalog.=) r.environment
+			  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND g.run_id OPERATOR(pg_catalog.=) r.run_id
+			  LEFT JOIN busy b ON b.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND b.environment OPERATOR(pg_catalog.=) r.environment
+			  LEFT JOIN per_tenant p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+			  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+			 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+			   AND EXISTS (SELECT FROM @extschema@.run_steps x
+							WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+							  AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0)
+			   AND (e.max_running_steps IS NULL OR COALESCE(b.n, 0) OPERATOR(pg_catalog.<) e.max_running_steps)
+			   AND (cap OPERATOR(pg_catalog.<=) 0 OR COALESCE(p.n, 0) OPERATOR(pg_catalog.<) cap)
+			 ORDER BY COALESCE(p.n, 0), t.last_claim NULLS FIRST, COALESCE(g.n, 0), r.run_id
 		LOOP
 			SELECT x.tenant_id, x.run_id, x.step_id INTO s
 			  FROM @extschema@.run_steps x
