@@ -14,7 +14,15 @@
 #    taken any more.
 # 5. Claims are fair: a 1-step run of one tenant is served while another
 #    tenant's 40-step run holds both workers, not after it; an environment's
-#    max_running_steps caps its steps running at once.
+#    max_running_steps, and the DBA's ironlayer.tenant_max_running_steps,
+#    cap the steps running at once.
+# 6. An outsider holding ROW EXCLUSIVE on ironlayer's tables (nextval's lock
+#    before its checks) holds up no claim, tenant or schema claim.
+# 7. A model that catches its cancels is ended after a grace period, and its
+#    step is given up after three attempts.
+# 8. Past ironlayer.step_memory_limit a step fails with out of memory; model
+#    SQL's warnings stay out of the server log.
+# 9. The shared parse cache's statistics are for superusers only.
 use strict;
 use warnings;
 use File::Path qw(make_path);
@@ -34,7 +42,7 @@ shared_preload_libraries = 'ironlayer'
 ironlayer.repo_root = '$root'
 ironlayer.database = 'postgres'
 ironlayer.max_workers = 2
-ironlayer.lease = 30
+ironlayer.lease = 2
 });
 $node->start;
 
@@ -214,11 +222,105 @@ as('fair', 'big', q{SELECT ironlayer.set_environment('dev', '{"max_running_steps
 %big = map { sprintf('cap.m%02d', $_) => 'SELECT pg_sleep(0.2) IS NULL AS slept' } 1 .. 6;
 $big = apply_models('fair', 'big', 'capped', %big);
 is(wait_run('big', $big), 'succeeded', 'a capped run succeeds');
-is($node->safe_psql('postgres', qq{
+sub concurrency
+{
+	my ($run) = @_;
+	return $node->safe_psql('postgres', qq{
 	SELECT max(n) FROM (SELECT (SELECT count(*) FROM ironlayer.run_steps y
 								 WHERE y.run_id = x.run_id AND y.started_at <= x.started_at AND y.finished_at > x.started_at) AS n
-						  FROM ironlayer.run_steps x WHERE x.run_id = $big) c}),
-	'1', 'with one step running at a time');
+						  FROM ironlayer.run_steps x WHERE x.run_id = $run) c});
+}
+is(concurrency($big), '1', 'with one step running at a time');
+# The DBA's cap of every tenant (a tenant sets its own environments' caps).
+as('fair', 'big', q{SELECT ironlayer.set_environment('dev', '{"max_running_steps": null}')});
+$node->safe_psql('postgres', "ALTER SYSTEM SET ironlayer.tenant_max_running_steps = 1; SELECT pg_reload_conf()");
+%big = map { sprintf('tcap.m%02d', $_) => 'SELECT pg_sleep(0.2) IS NULL AS slept' } 1 .. 6;
+$big = apply_models('fair', 'big', 'tcapped', %big);
+is(wait_run('big', $big), 'succeeded', 'a run under ironlayer.tenant_max_running_steps = 1 succeeds');
+is(concurrency($big), '1', 'with one step running at a time');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET ironlayer.tenant_max_running_steps; SELECT pg_reload_conf()");
+
+
+# 6. An outsider with nothing but CONNECT takes ROW EXCLUSIVE on ironlayer's
+# tables by their oids (nextval() locks a relation before it checks
+# anything, and the lock outlives the error): claims, tenant creation and
+# schema claims take no table lock that conflicts with it.
+my %oid = map { $_ => $node->safe_psql('postgres', "SELECT 'ironlayer.$_'::regclass::oid") }
+  qw(claim_lock claim_turns tenants environments runs run_steps);
+$holder = $node->background_psql('postgres', extra_params => [ '-U', 'outsider' ]);
+$holder->query_safe('BEGIN');
+for my $t (sort keys %oid)
+{
+	$holder->query_safe("DO \$\$ BEGIN PERFORM nextval($oid{$t}::regclass); EXCEPTION WHEN others THEN NULL; END \$\$");
+}
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+		  . " WHERE a.usename = 'outsider' AND l.mode = 'RowExclusiveLock' AND l.relation IN ("
+		  . join(', ', values %oid) . ")"),
+	scalar(keys %oid), 'an outsider holds ROW EXCLUSIVE on ironlayer\'s tables');
+$t0 = time;
+$run = apply_models('atk', 'attacker', 'outlocked', 'outl.t' => 'SELECT 1 AS x');
+is(wait_run('attacker', $run), 'succeeded', 'runs are claimed and run meanwhile');
+$node->safe_psql('postgres', "SELECT ironlayer.create_tenant('locked-out')", extra_params => [ '-U', 'fair' ]);
+$node->safe_psql('postgres', q{SELECT ironlayer.use_tenant('locked-out'); SELECT ironlayer.set_environment('prod', '{"schema_prefix": "lockedout_"}')});
+cmp_ok(time - $t0, '<', 20, 'a tenant is made and its prefix set meanwhile');
+$holder->quit;
+
+# 7. A model that catches the cancel of its statement_timeout and goes on is
+# ended 10 s later, nothing can catch that; its step is claimed again when
+# its lease expires, and given up after the third attempt.
+$node->safe_psql('postgres', q{
+CREATE FUNCTION public.stubborn(seconds float8) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+	WHILE clock_timestamp() < t0 + make_interval(secs => seconds) LOOP
+		BEGIN PERFORM pg_sleep(0.2); EXCEPTION WHEN query_canceled THEN NULL; END;
+	END LOOP;
+	RETURN 1;
+END $$;
+});
+as('atk', 'attacker', q{SELECT ironlayer.set_environment('dev', '{"statement_timeout": "1s"}')});
+$pids = worker_pids();
+$t0 = time;
+$run = apply_models('atk', 'attacker', 'stubborn', 'stb.loop' => 'SELECT public.stubborn(600) AS x');
+is(wait_run('attacker', $run), 'failed', 'a model that catches its cancels fails');
+$elapsed = time - $t0;
+is(steps('attacker', $run), 'stb.loop:failed:57P01', 'given up (57P01)');
+is(as('atk', 'attacker', "SELECT attempts || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run"),
+	'3 the step was given up after 3 attempts: each time its worker ended before it finished'
+	  . ' (killed, crashed, or stopped past the statement_timeout)',
+	'after three attempts, each ended');
+cmp_ok($elapsed, '<', 80, sprintf('in %.0f s, for a model that would run 600 s', $elapsed));
+isnt(worker_pids(), $pids, 'the workers that ran it were ended and replaced');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'ironlayer worker'") or die "no workers";
+$run = apply_models('atk', 'attacker', 'after', 'aft.t' => 'SELECT 1 AS x');
+is(wait_run('attacker', $run), 'succeeded', 'the new workers run the next run');
+as('atk', 'attacker', q{SELECT ironlayer.set_environment('dev', '{"statement_timeout": "1h"}')});
+
+# 8. Memory: past ironlayer.step_memory_limit a step fails with out of
+# memory (53200); the worker lives on. Model SQL's warnings stay out of the
+# server log.
+$node->safe_psql('postgres', "ALTER SYSTEM SET ironlayer.step_memory_limit = '256MB'; SELECT pg_reload_conf()");
+$pids = worker_pids();
+my $log_offset = -s $node->logfile;
+$run = apply_models('atk', 'attacker', 'hungry',
+	'hgr.big' => "SELECT cardinality(a) AS n FROM (SELECT array_agg(repeat('x', 1000000)) AS a FROM generate_series(1, 1000)) s",
+	'hgr.noisy' => 'SELECT count(pg_terminate_backend(1)) AS n FROM generate_series(1, 200)');
+is(wait_run('attacker', $run), 'failed', 'a model that takes 1 GB fails');
+is(steps('attacker', $run), 'hgr.big:failed:53200 hgr.noisy:succeeded:', 'with out of memory (53200)');
+is(worker_pids(), $pids, 'the workers live on');
+my $log = slurp_file($node->logfile, $log_offset);
+unlike($log, qr/is not a PostgreSQL server process/, 'the 200 warnings of model SQL are not in the server log');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET ironlayer.step_memory_limit; SELECT pg_reload_conf()");
+
+# 9. The parse cache is shared: what it did is told to superusers only.
+my ($ret, $out, $err) = $node->psql('postgres',
+	"SET client_min_messages = debug1; SELECT FROM ironlayer.use_tenant('attacker'); SELECT count(*) FROM ironlayer.models('attack', 'HEAD')",
+	extra_params => [ '-U', 'atk' ]);
+unlike($err, qr/from the cache/, 'a member is not told what the parse cache holds');
+($ret, $out, $err) = $node->psql('postgres',
+	"SET client_min_messages = debug1; SELECT FROM ironlayer.use_tenant('attacker'); SELECT count(*) FROM ironlayer.models('attack', 'HEAD')");
+like($err, qr/from the cache/, 'a superuser is');
 
 $node->stop;
 done_testing();
