@@ -52,16 +52,12 @@ check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status s
 	{
 		const il_token *k = &t->tok[i];
 
-		REQUIRE((size_t) k->off + k->len <= size);
-		REQUIRE(k->len > 0);
-		REQUIRE(k->line >= 1 && k->col >= 1);
+		REQUIRE((size_t) k->off + il_tok_len(k) <= size);
+		REQUIRE(il_tok_len(k) > 0);
 		REQUIRE(k->type >= IL_TOK_WORD && k->type <= IL_TOK_COMMENT);
 		REQUIRE(k->kw < IL_KW__COUNT);
 		if (i > 0)
-		{
-			REQUIRE(k->off >= t->tok[i - 1].off + t->tok[i - 1].len);
-			REQUIRE(k->line >= t->tok[i - 1].line);
-		}
+			REQUIRE(k->off >= t->tok[i - 1].off + il_tok_len(&t->tok[i - 1]));
 		if (k->type == IL_TOK_WORD && !(k->flags & IL_TOKF_HIGH))
 		{
 			/* a whole word: word bytes only, not followed by one */
@@ -77,17 +73,17 @@ check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status s
 					break;
 				}
 
-			for (j = 0; j < k->len; j++)
+			for (j = 0; j < k->lenm; j++)
 				REQUIRE((w[j] >= 'a' && w[j] <= 'z') || (w[j] >= 'A' && w[j] <= 'Z') ||
 						(w[j] >= '0' && w[j] <= '9') || w[j] == '_');
-			if (k->off + k->len < size)
+			if (k->off + k->lenm < size)
 			{
-				unsigned char c = w[k->len];
+				unsigned char c = w[k->lenm];
 
 				REQUIRE(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 						  (c >= '0' && c <= '9') || c == '_' || c >= 0x80));
 			}
-			want = il_keyword_lookup((const char *) w, k->len);
+			want = il_keyword_lookup((const char *) w, k->lenm);
 			if (prev == IL_TOK_DOT || prev == IL_TOK_COLON || prev == IL_TOK_DCOLON)
 				want = IL_KW_NONE;
 			REQUIRE(k->kw == want);
@@ -96,9 +92,11 @@ check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status s
 		}
 		if (st == IL_PARSE_OK && (k->type == IL_TOK_LPAREN || k->type == IL_TOK_LBRACKET))
 		{
-			REQUIRE(k->match > i && k->match < t->n);
-			REQUIRE(t->tok[k->match].match == i);
-			REQUIRE(t->tok[k->match].type == (k->type == IL_TOK_LPAREN ? IL_TOK_RPAREN : IL_TOK_RBRACKET));
+			uint32_t	m = il_tok_match(k);
+
+			REQUIRE(m > i && m < t->n);
+			REQUIRE(il_tok_match(&t->tok[m]) == i);
+			REQUIRE(t->tok[m].type == (k->type == IL_TOK_LPAREN ? IL_TOK_RPAREN : IL_TOK_RBRACKET));
 		}
 	}
 }
@@ -166,7 +164,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 	{
 		const il_token *k = &t->tok[i];
 		const char *p = s + k->off;
-		const char *end = p + k->len;
+		const char *end = p + il_tok_len(k);
 		size_t		j;
 
 		if (k->type == IL_TOK_COMMENT)
@@ -178,7 +176,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 		{
 			bool		upper = k->type == IL_TOK_NUMBER || k->kw != IL_KW_NONE;
 
-			for (j = 0; j < k->len; j++)
+			for (j = 0; j < k->lenm; j++)
 			{
 				char		c = p[j];
 
@@ -192,7 +190,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 		else if (k->type == IL_TOK_STRING && (k->flags & (IL_TOKF_RAW | IL_TOKF_HEX)))
 		{
 			il_buf_putc(out, (k->flags & IL_TOKF_RAW) ? 'r' : 'X');
-			il_buf_append(out, p + 1, k->len - 1);
+			il_buf_append(out, p + 1, k->lenm - 1);
 		}
 		else if (k->type == IL_TOK_TEMPLATE)
 		{
@@ -238,7 +236,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 			il_buf_append(out, z, 2);
 		}
 		else
-			il_buf_append(out, p, k->len);
+			il_buf_append(out, p, il_tok_len(k));
 	}
 }
 
@@ -293,9 +291,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (all.tok[i].type == IL_TOK_COMMENT)
 				continue;
 			REQUIRE(j < toks.n);
-			REQUIRE(all.tok[i].off == toks.tok[j].off && all.tok[i].len == toks.tok[j].len &&
-					all.tok[i].type == toks.tok[j].type && all.tok[i].kw == toks.tok[j].kw &&
-					all.tok[i].line == toks.tok[j].line && all.tok[i].col == toks.tok[j].col);
+			REQUIRE(all.tok[i].off == toks.tok[j].off &&
+					il_tok_len(&all.tok[i]) == il_tok_len(&toks.tok[j]) &&
+					all.tok[i].type == toks.tok[j].type && all.tok[i].kw == toks.tok[j].kw);
 			j++;
 		}
 		REQUIRE(j == toks.n);

@@ -116,16 +116,16 @@ render_checked(const char *s, size_t size, const char *start, const char *end, i
 		REQUIRE(t->type != IL_TOK_QIDENT && t->type != IL_TOK_TEMPLATE && t->type != IL_TOK_VARIABLE);
 		REQUIRE(!(t->type == IL_TOK_COMMENT && (t->flags & IL_TOKF_TEMPLATE_COMMENT)));
 		if (t->type == IL_TOK_STRING)
-			REQUIRE(memchr(r + t->off, '\\', t->len) == NULL);
+			REQUIRE(memchr(r + t->off, '\\', il_tok_len(t)) == NULL);
 		/* "dev_..." starts only the relations of models */
-		if (t->type == IL_TOK_STRING && t->len > 5 && memcmp(r + t->off, "\"dev_", 5) == 0 &&
+		if (t->type == IL_TOK_STRING && il_tok_len(t) > 5 && memcmp(r + t->off, "\"dev_", 5) == 0 &&
 			memchr(s, '"', size) == NULL && memchr(s, '`', size) == NULL && memchr(s, '{', size) == NULL &&
 			i + 2 < toks.n && toks.tok[i + 1].type == IL_TOK_DOT)
 		{
 			const il_token *tt = &toks.tok[i + 2];
 			char		name[160];
-			size_t		n1 = t->len - 6;
-			size_t		n2 = tt->len - 2;
+			size_t		n1 = il_tok_len(t) - 6;
+			size_t		n2 = il_tok_len(tt) - 2;
 			size_t		m;
 			bool		found = false;
 
