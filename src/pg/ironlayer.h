@@ -22,6 +22,9 @@ extern Oid	ironlayer_extension_owner(void);
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 
+/* jsonb.c: the jsonb of JSON text as the core writes it, without jsonb_in's tree */
+extern Datum ironlayer_json_to_jsonb(const char *json, Size len);
+
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
 /* The bound tenant of the acting role; 42501 with a hint when unbound. */
