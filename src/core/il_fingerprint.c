@@ -139,7 +139,7 @@ put_bytes(char *d, const char *s, size_t n, const char *limit)
  * Writes the normalized text of token t (not a comment) at d and returns
  * its end. Bytes of src may be read up to limit; d needs il_tok_len(t) + 8 bytes.
  */
-static inline char *
+static inline __attribute__((always_inline)) char *
 norm_token(char *d, const char *src, const il_token *t, const char *limit)
 {
 	const char *s = src + t->off;
@@ -279,6 +279,25 @@ il_fingerprint_update(il_sha256_ctx *ctx, const char *src, const il_tokens *toks
 	if (toks->n == 0)
 		return 0;
 	limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
+	/* tokens do not overlap: when their span and a space each fit, one piece */
+	if ((size_t) (limit - (src + toks->tok[0].off)) + n + 8 <= FP_CHUNK)
+	{
+		char	   *d = buf;
+
+		for (i = 0; i < n; i++)
+		{
+			const il_token *t = &toks->tok[i];
+
+			if (t->type == IL_TOK_COMMENT)
+				continue;
+			*d = ' ';
+			d += !first;
+			first = false;
+			d = norm_token(d, src, t, limit);
+		}
+		il_sha256_update(ctx, buf, (size_t) (d - buf));
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 	{
 		const il_token *t = &toks->tok[i];

@@ -2174,16 +2174,36 @@ il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 		for (i = b->len; i < b->len + len; i++)
 			if (b->text[i] >= 'A' && b->text[i] <= 'Z')
 				b->text[i] = (char) (b->text[i] + ('a' - 'A'));
-	if (unique && il_strindex_find(&b->index, b->text + b->len, len, list,
-								   lb_item_string, b) != UINT32_MAX)
-		return true;
 	b->items[b->n].off = (uint32_t) b->len;
 	b->items[b->n].len = (uint32_t) len;
 	b->items[b->n].list = (uint32_t) list;
-	if (unique && !il_strindex_add(&b->index, (uint32_t) b->n, lb_item_string, b))
+	/*
+	 * The first IL_LB_INLINE_ITEMS items are kept as they come (il_lb_finish
+	 * drops their duplicates); from then on the unique lists' items are
+	 * indexed, and a duplicate is dropped at once.
+	 */
+	if (unique && b->n >= IL_LB_INLINE_ITEMS)
 	{
-		b->oom = true;
-		return false;
+		if (b->n == IL_LB_INLINE_ITEMS || b->index.n == 0)
+		{
+			for (i = 0; i < b->n; i++)
+				if (((b->unique >> b->items[i].list) & 1) &&
+					il_strindex_find(&b->index, b->text + b->items[i].off, b->items[i].len,
+									 (int) b->items[i].list, lb_item_string, b) == UINT32_MAX &&
+					!il_strindex_add(&b->index, (uint32_t) i, lb_item_string, b))
+				{
+					b->oom = true;
+					return false;
+				}
+		}
+		if (il_strindex_find(&b->index, b->text + b->len, len, list,
+							 lb_item_string, b) != UINT32_MAX)
+			return true;
+		if (!il_strindex_add(&b->index, (uint32_t) b->n, lb_item_string, b))
+		{
+			b->oom = true;
+			return false;
+		}
 	}
 	b->n++;
 	b->len += len;

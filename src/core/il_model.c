@@ -25,6 +25,36 @@ il_model_free(il_model *m)
 	m->fingerprint[0] = '\0';
 }
 
+/* The prefix's pieces, gathered so that most prefixes are one update. */
+typedef struct prefix_writer
+{
+	il_sha256_ctx *ctx;
+	size_t		n;
+	char		buf[512];
+} prefix_writer;
+
+/*
+ * Adds s to the prefix.
+ */
+static void
+put_piece(prefix_writer *w, const char *s)
+{
+	size_t		len = strlen(s);
+
+	if (len > sizeof(w->buf) - w->n)
+	{
+		il_sha256_update(w->ctx, w->buf, w->n);
+		w->n = 0;
+		if (len > sizeof(w->buf))
+		{
+			il_sha256_update(w->ctx, s, len);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, s, len);
+	w->n += len;
+}
+
 /*
  * Hashes the fingerprint's header prefix:
  * "name=...\nkind=...\nmaterialization=...\ntime_column=...\n"
@@ -33,9 +63,12 @@ il_model_free(il_model *m)
 static void
 hash_prefix(il_sha256_ctx *ctx, const il_header *h)
 {
+	prefix_writer w;
 	size_t		i;
 
-#define PUT(str) il_sha256_update(ctx, (str), strlen(str))
+	w.ctx = ctx;
+	w.n = 0;
+#define PUT(str) put_piece(&w, (str))
 	PUT("name=");
 	PUT(h->name ? h->name : "");
 	PUT("\nkind=");
@@ -55,6 +88,7 @@ hash_prefix(il_sha256_ctx *ctx, const il_header *h)
 	PUT(h->partition_by ? h->partition_by : "");
 	PUT("\n\n");
 #undef PUT
+	il_sha256_update(ctx, w.buf, w.n);
 }
 
 /*

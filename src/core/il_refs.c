@@ -639,20 +639,25 @@ cte_key_of(walker *w, const char *s, size_t len, bool quoted, bool add)
 	uint32_t	key;
 
 	/* the lower-cased name goes after the keys' text, and stays if new */
-	for (k = 0; k < len; k++)
-	{
-		char		c = s[k];
-
-		if (quoted && c == '`')
-			k++;				/* `` stands for one backtick */
-		if (c >= 'A' && c <= 'Z')
-			c = (char) (c + ('a' - 'A'));
-		sb_putc(&w->keytext, c);
-	}
-	if (w->keytext.oom || w->keytext.len - at > UINT32_MAX || at > UINT32_MAX)
+	sb_append(&w->keytext, s, len);
+	if (w->keytext.oom || len > UINT32_MAX || at > UINT32_MAX)
 	{
 		w->oom = true;
 		return UINT32_MAX;
+	}
+	{
+		char	   *d = w->keytext.data + at;
+		size_t		n = 0;
+
+		for (k = 0; k < len; k++)
+		{
+			char		c = d[k];
+
+			if (quoted && c == '`')
+				k++;			/* `` stands for one backtick */
+			d[n++] = (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
+		}
+		w->keytext.len = at + n;
 	}
 	key = il_strindex_find(&w->keyindex, w->keytext.data + at, w->keytext.len - at, 0,
 						   key_string, w);
