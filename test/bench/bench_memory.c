@@ -12,6 +12,9 @@
  *					name; schema prefix "dev_")
  *	plan options	il_plan_options_parse (ironlayer.plan()'s options)
  *	_scrub			il_scrub_max to 4096 bytes (ironlayer._scrub())
+ *	put_credential	il_seal_open, il_vault_fingerprint, il_fernet_encrypt of a
+ *					sealed secret of 64 kB, its limit (the core's part of
+ *					ironlayer.put_credential())
  * over inputs built to be as costly as possible (test/bench/adversarial.h;
  * the options and scrubber inputs are below), each of SIZE bytes (1 MiB by
  * default, the limit of parse_model and sql_guard). The input itself is not
@@ -26,11 +29,14 @@
 
 #include "adversarial.h"
 #include "il_dag.h"
+#include "il_fernet.h"
 #include "il_guard.h"
 #include "il_model.h"
 #include "il_plan.h"
 #include "il_render.h"
 #include "il_scrub.h"
+#include "il_seal.h"
+#include "il_vault.h"
 #include "measure.h"
 #include "memcount.h"
 
@@ -111,6 +117,27 @@ peak_scrub(const il_buf *in, unsigned flags)
 
 	il_scrub_max(in->data, in->len, flags, 4096, &out);
 	il_buf_free(&out);
+	return memcount_peak_since(base);
+}
+
+/*
+ * put_credential's core work for a secret sealed into sealed[0..len):
+ * open, fingerprint, encrypt.
+ */
+static size_t
+peak_credential(const il_seal_key *key, const uint8_t *root, const il_buf *sealed)
+{
+	long long	base = memcount_start();
+	il_buf		plain = IL_BUF_INIT;
+	il_buf		token = IL_BUF_INIT;
+	il_error	err;
+	char		fp[IL_VAULT_FINGERPRINT_LEN + 1];
+
+	if (il_seal_open(key, sealed->data, sealed->len, &plain, &err) == 0 &&
+		il_vault_fingerprint(root, (const uint8_t *) plain.data, plain.len, fp) == 0)
+		(void) il_fernet_encrypt(root, (const uint8_t *) plain.data, plain.len, 0, NULL, &token, &err);
+	il_buf_free(&plain);
+	il_buf_free(&token);
 	return memcount_peak_since(base);
 }
 
@@ -284,6 +311,40 @@ main(void)
 			worst_scrub = r > rs ? r : rs;
 			worst_scrub_at = scrub_inputs[i];
 		}
+	}
+	{
+		uint8_t		root[32] = {0};
+		il_seal_key key;
+		il_buf		pub = IL_BUF_INIT;
+		il_buf		plain = IL_BUF_INIT;
+		il_buf		sealed = IL_BUF_INIT;
+		size_t		n = 48 << 10;
+
+		/* the largest secret whose sealed text fits in 64 kB */
+		if (il_seal_keypair_from_root(root, &key, &err) != 0)
+			return 1;
+		il_seal_public_text(&key, &pub);
+		for (;;)
+		{
+			il_buf_reset(&plain);
+			adv_fill(&plain, n, "s");
+			il_buf_reset(&sealed);
+			if (il_seal_seal(pub.data, pub.len, (const uint8_t *) plain.data, plain.len, &sealed, &err) != 0)
+				return 1;
+			if (sealed.len > (64 << 10))
+				break;
+			n += 256;
+		}
+		n -= 256;
+		il_buf_reset(&plain);
+		adv_fill(&plain, n, "s");
+		il_buf_reset(&sealed);
+		il_seal_seal(pub.data, pub.len, (const uint8_t *) plain.data, plain.len, &sealed, &err);
+		printf("\nput_credential: a sealed secret of %zu bytes (%zu bytes of secret): %.2fx\n",
+			   sealed.len, plain.len, (double) peak_credential(&key, root, &sealed) / (double) sealed.len);
+		il_buf_free(&pub);
+		il_buf_free(&plain);
+		il_buf_free(&sealed);
 	}
 	printf("\nworst: parse_model %.1fx (%s), sql_guard %.1fx (%s), render %.1fx (%s), plan options %.1fx (%s), _scrub %.2fx (%s)\n",
 		   worst_model, worst_model_at, worst_guard, worst_guard_at, worst_render, worst_render_at,
