@@ -880,6 +880,7 @@ typedef struct lexer
 	il_error   *err;
 	il_parse_status status;
 	uint8_t		last_type;		/* type of the last token other than a comment */
+	bool		bounded;		/* the token array was sized by il_lex_max_tokens */
 	uint32_t	depth;
 	uint32_t	stack[IL_LEX_MAX_DEPTH];	/* open ( and [ token indexes */
 } lexer;
@@ -1210,10 +1211,16 @@ grow_tokens(lexer *lx, uint32_t line, uint32_t col)
 	size_t		cap;
 	il_token   *nt;
 
-	if (t->cap > 0)
-		cap = t->cap * 2;		/* small inputs only (and never past a bound) */
-	else if (len >= IL_LEX_BOUND_MIN)
+	if (len >= IL_LEX_BOUND_MIN && !lx->bounded)
+	{
+		/* once: room for every token the text can hold (also in an array reused) */
+		lx->bounded = true;
 		cap = il_lex_max_tokens((const char *) lx->src, len) + 1;
+		if (cap <= t->cap)
+			cap = t->cap * 2;
+	}
+	else if (t->cap > 0)
+		cap = t->cap * 2;		/* small inputs (and never past a bound) */
 	else
 		cap = len / 4 + 32;
 
@@ -1576,6 +1583,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 	lx->err = err;
 	lx->status = IL_PARSE_OK;
 	lx->last_type = 0;
+	lx->bounded = false;
 	lx->depth = 0;
 	p = lx->src;
 	end = lx->end;

@@ -559,9 +559,9 @@ typedef struct il_tokens
  *
  * Memory: the token array only, 12 bytes a token. For an input of
  * IL_LEX_BOUND_MIN bytes or more it is sized once, to il_lex_max_tokens,
- * and cut to what it holds at the end, so it never exceeds 12 bytes per
- * input byte and is never copied; smaller inputs start from a guess and
- * grow.
+ * when it first needs room (also an array reset and given again), and cut
+ * to what it holds at the end, so it never exceeds 12 bytes per input byte;
+ * smaller inputs start from a guess and grow.
  */
 extern il_parse_status il_lex(const char *src, size_t len, unsigned flags,
 							  il_tokens *out, il_error *err);

@@ -22,9 +22,6 @@ extern Oid	ironlayer_extension_owner(void);
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 
-/* jsonb.c: the jsonb of JSON text as the core writes it, without jsonb_in's tree */
-extern Datum ironlayer_json_to_jsonb(const char *json, Size len);
-
 /* tenant.c */
 extern void ironlayer_tenant_init(void);
 /* The bound tenant of the acting role; 42501 with a hint when unbound. */
@@ -59,5 +56,8 @@ extern void ironlayer_vault_init(void);
 
 /* worker.c: settings, shared memory and the launcher of the background workers */
 extern void ironlayer_worker_init(void);
+
+/* jsonb.c: the jsonb of JSON text as the core writes it, without jsonb_in's tree */
+extern Datum ironlayer_json_to_jsonb(const char *json, Size len);
 
 #endif							/* IRONLAYER_PG_H */

@@ -370,6 +370,15 @@ main(void)
 		memset(big, ',', n);
 		CHECK(lexn(big, n, 0) == IL_PARSE_OK && toks.n == n && toks.cap <= n + 1,
 			  "64 kB of commas: one token a byte, the array sized by the bound, never grown");
+		{
+			il_tokens	reused = IL_TOKENS_INIT;
+
+			il_lex("a b c", 5, 0, &reused, &err);
+			reused.n = 0;
+			CHECK(il_lex(big, n, 0, &reused, &err) == IL_PARSE_OK && reused.n == n && reused.cap <= n + 1,
+				  "an array reset and given again is sized by the bound too");
+			il_tokens_free(&reused);
+		}
 		memset(big, ' ', n);
 		memcpy(big, "select 1 -- ", 12);
 		CHECK(lexn(big, n, 0) == IL_PARSE_OK && toks.n == 2 && toks.cap <= 2 + 256,
