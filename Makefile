@@ -80,19 +80,26 @@ uninstall: uninstall-cli
 uninstall-cli:
 	rm -f '$(DESTDIR)$(bindir)/ironlayer'
 
+# Programs that count the core's memory (test/bench/memcount.h) route every
+# allocation of the objects they link through the counting allocator.
+MEMCOUNT_LDFLAGS =
+MEMCOUNT_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+test/bench/run_memory test/unit/run_memory: MEMCOUNT_LDFLAGS = $(MEMCOUNT_WRAP)
+
 # C unit tests of the core: each test/unit/test_*.c is linked with the core alone.
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/test_%.c,test/unit/run_%,$(UNIT_SRCS))
 
 test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(wildcard test/bench/*.h) $(CORE_OBJS)
-	$(CC) $(CFLAGS) $(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(CLI_LIBS)
+	$(CC) $(CFLAGS) $(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(CLI_LIBS) $(MEMCOUNT_LDFLAGS)
 
 unit: $(UNIT_BINS)
 
 # libFuzzer harnesses: test/fuzz/fuzz_<name>.c -> test/fuzz/run_<name>, built
 # with clang and the address and undefined-behaviour sanitizers over the core
 # sources. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
-# test/fuzz/corpus/<name>/ (scripts/fuzz.sh).
+# test/fuzz/corpus/<name>/ (scripts/fuzz.sh). Every allocation goes through
+# test/bench/memcount.h, so the harnesses check memory per input byte.
 FUZZ_SRCS   = $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS   = $(patsubst test/fuzz/fuzz_%.c,test/fuzz/run_%,$(FUZZ_SRCS))
 FUZZ_CC     = clang
@@ -100,8 +107,8 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
               -fno-sanitize-recover=undefined -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
 FUZZ_SECONDS ?= 60
 
-test/fuzz/run_%: test/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard src/core/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+test/fuzz/run_%: test/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/bench/memcount.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itest/bench -o $@ $< $(CORE_SRCS) $(CORE_LIBS) $(MEMCOUNT_WRAP)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
@@ -113,7 +120,7 @@ BENCH_BINS  = $(patsubst test/bench/bench_%.c,test/bench/run_%,$(BENCH_SRCS))
 
 test/bench/run_%: test/bench/bench_%.c $(wildcard test/bench/*.h) $(CORE_OBJS)
 	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Isrc/core -Itest/bench \
-		-DIRONLAYER_VERSION=\"$(EXTVERSION)\" -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
+		-DIRONLAYER_VERSION=\"$(EXTVERSION)\" -o $@ $< $(CORE_OBJS) $(CORE_LIBS) $(MEMCOUNT_LDFLAGS)
 
 bench-build: $(BENCH_BINS)
 bench:

@@ -86,3 +86,60 @@ SELECT try($$SELECT ironlayer.sql_guard('SELECT ''open')$$);
 SELECT p->'guard'->'ok' AS ok, p->'guard'->'violations'->0->>'rule' AS rule
   FROM ironlayer.parse_model(E'-- name: s.t\n-- kind: FULL_REFRESH\nSELECT 1; DROP TABLE s.t') p;
 
+
+-- Size limits (docs/limits.md): 1 MiB, a repository's largest model file.
+-- One byte more is 54000 before any work; the size is in bytes, and a
+-- compressed value counts with its full size.
+SELECT ironlayer.parse_model(repeat('x', 1048577));
+SELECT try($$SELECT ironlayer.sql_guard(repeat('x', 1048577))$$) AS guard_over;
+SELECT try($$SELECT ironlayer.parse_model(repeat('é', 524289))$$) AS bytes_not_characters;
+CREATE TEMP TABLE compressed AS SELECT repeat('-- ', 400000) AS t;
+SELECT pg_column_size(t) < 100000 AS compressed,
+       try($$SELECT ironlayer.sql_guard(t) FROM compressed$$) AS judged_by_full_size
+  FROM compressed;
+-- Exactly 1 MiB is judged for what it says.
+SELECT try($$SELECT ironlayer.parse_model(repeat('x', 1048576))$$) AS model_at_limit;
+SELECT ironlayer.sql_guard(repeat(' ', 1048568) || 'SELECT 1') AS guard_at_limit;
+SELECT p->>'name' AS name, jsonb_array_length(p->'references') AS references
+  FROM ironlayer.parse_model((SELECT E'-- name: s.t\n-- kind: FULL_REFRESH\nSELECT 1 FROM a'
+                                     || repeat(',a', (1048576 - 50) / 2))) p;
+
+-- Output that grows with the input is bounded: 1 MiB of "1;" is 524,288
+-- statements; the guard lists the first 100 violations and then one that
+-- says there are more, where the 101st is (before: all 524,287, 90 MB).
+SELECT jsonb_array_length(g->'violations') AS listed,
+       g->'violations'->99->>'rule' AS hundredth,
+       g->'violations'->100 AS last,
+       pg_column_size(g) < 25000 AS small
+  FROM ironlayer.sql_guard(repeat('1;', 524288)) g;
+SELECT jsonb_array_length(p->'guard'->'violations') AS listed,
+       p->'guard'->'violations'->100->>'line' AS line,
+       p->'guard'->'violations'->100->>'column' AS col
+  FROM ironlayer.parse_model(E'-- name: s.t\n-- kind: FULL_REFRESH\n' || repeat('1;', 500000)) p;
+-- Exactly 100 violations are all listed; 101 are 100 and the marker.
+SELECT jsonb_array_length(g->'violations') AS listed,
+       g->'violations'->-1->>'rule' AS last_rule
+  FROM ironlayer.sql_guard(repeat('1;', 100) || '1') g;
+SELECT jsonb_array_length(g->'violations') AS listed,
+       g->'violations'->-1->>'rule' AS last_rule
+  FROM ironlayer.sql_guard(repeat('1;', 101) || '1') g;
+
+-- A long WITH list and many references take linear time (it was their
+-- product: this 1 MiB model, 87,001 CTEs and 260,001 references to a
+-- table, took 27 s).
+SET statement_timeout = '10s';
+SELECT jsonb_array_length(p->'references') AS references, p->'references'->0 AS first
+  FROM ironlayer.parse_model(E'-- name: s.t\n-- kind: FULL_REFRESH\nWITH a(())' || repeat(',a(())', 87000)
+                             || ' SELECT 1 FROM b' || repeat(',b', 260000)) p;
+RESET statement_timeout;
+
+-- The jsonb is built from the core's text without jsonb_in, and is the
+-- same value, byte size and key order as jsonb_in makes of that text.
+SELECT pg_column_size(r) = pg_column_size(r::text::jsonb) AS same_size,
+       r = r::text::jsonb AS same_value,
+       (SELECT bool_and(r -> k = (r::text::jsonb) -> k) FROM jsonb_object_keys(r) k) AS every_key,
+       r ->> 'owner' = E'\u0001"\\' AS escapes,
+       jsonb_array_length(r -> 'guard' -> 'violations') AS violations
+  FROM ironlayer.parse_model(E'-- name: s.t\n-- kind: MERGE_BY_KEY\n-- unique_key: a, b\n-- owner: \u0001"\\\n'
+                             || E'-- tags: z, é, y\nSELECT 1 FROM `\u0002x`, a.b JOIN {{ ref(''m'') }} USING (k);'
+                             || repeat(' DROP TABLE t;', 40)) r;

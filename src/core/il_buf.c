@@ -55,9 +55,13 @@ il_buf_reserve(il_buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return true;
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	/* twice as much, or what is asked when that is more (a reservation of
+	 * a known size takes that size, not the next power of two) */
+	cap = b->cap > SIZE_MAX / 2 ? SIZE_MAX : b->cap * 2;
+	if (cap < 64)
+		cap = 64;
+	if (cap < need)
+		cap = need;
 	p = realloc(b->data, cap);
 	if (p == NULL)
 	{

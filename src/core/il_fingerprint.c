@@ -7,6 +7,7 @@
  *-------------------------------------------------------------------------
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "il_fingerprint.h"
@@ -136,9 +137,9 @@ put_bytes(char *d, const char *s, size_t n, const char *limit)
 
 /*
  * Writes the normalized text of token t (not a comment) at d and returns
- * its end. Bytes of src may be read up to limit; d needs t->len + 8 bytes.
+ * its end. Bytes of src may be read up to limit; d needs il_tok_len(t) + 8 bytes.
  */
-static inline char *
+static inline __attribute__((always_inline)) char *
 norm_token(char *d, const char *src, const il_token *t, const char *limit)
 {
 	const char *s = src + t->off;
@@ -147,20 +148,20 @@ norm_token(char *d, const char *src, const il_token *t, const char *limit)
 	{
 		case IL_TOK_WORD:
 		case IL_TOK_NUMBER:
-			put_case(d, s, t->len, limit, t->kw != IL_KW_NONE || t->type == IL_TOK_NUMBER);
-			return d + t->len;
+			put_case(d, s, t->lenm, limit, t->kw != IL_KW_NONE || t->type == IL_TOK_NUMBER);
+			return d + t->lenm;
 		case IL_TOK_TEMPLATE:
-			return put_template(d, s, t->len);
+			return put_template(d, s, t->lenm);
 		case IL_TOK_STRING:
-			put_bytes(d, s, t->len, limit);
+			put_bytes(d, s, t->lenm, limit);
 			if (t->flags & IL_TOKF_RAW)
 				d[0] = 'r';
 			else if (t->flags & IL_TOKF_HEX)
 				d[0] = 'X';
-			return d + t->len;
+			return d + t->lenm;
 		default:
-			put_bytes(d, s, t->len, limit);
-			return d + t->len;
+			put_bytes(d, s, il_tok_len(t), limit);
+			return d + il_tok_len(t);
 	}
 }
 
@@ -185,7 +186,7 @@ il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
 		n--;
 	if (toks->n == 0)
 		return;
-	limit = src + toks->tok[toks->n - 1].off + toks->tok[toks->n - 1].len;
+	limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
 	/* tokens do not overlap: their lengths add up to at most their span */
 	total = (size_t) (limit - (src + toks->tok[0].off)) + n;
 	if (!il_buf_reserve(out, total + 8))
@@ -206,6 +207,127 @@ il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
 	out->data[out->len] = '\0';
 }
 
+/* The piece of normalized text hashed at a time. */
+#define FP_CHUNK 16384
+
+/*
+ * Hashes the normalized text of token t (not a comment), too long for the
+ * chunk buffer, straight from src or piece by piece through buf (FP_CHUNK
+ * + 8 bytes). Returns -1 when out of memory.
+ */
+static int
+update_long_token(il_sha256_ctx *ctx, char *buf, const char *src, const il_token *t,
+				  const char *limit)
+{
+	const char *s = src + t->off;
+	size_t		len = il_tok_len(t);
+	size_t		k;
+	char	   *tmp;
+
+	switch (t->type)
+	{
+		case IL_TOK_WORD:
+		case IL_TOK_NUMBER:
+			for (k = 0; k < len; k += FP_CHUNK)
+			{
+				size_t		m = len - k < FP_CHUNK ? len - k : FP_CHUNK;
+
+				put_case(buf, s + k, m, limit, t->kw != IL_KW_NONE || t->type == IL_TOK_NUMBER);
+				il_sha256_update(ctx, buf, m);
+			}
+			return 0;
+		case IL_TOK_TEMPLATE:
+			tmp = malloc(len + 8);
+			if (tmp == NULL)
+				return -1;
+			il_sha256_update(ctx, tmp, (size_t) (put_template(tmp, s, len) - tmp));
+			free(tmp);
+			return 0;
+		case IL_TOK_STRING:
+			if (t->flags & (IL_TOKF_RAW | IL_TOKF_HEX))
+			{
+				il_sha256_update(ctx, (t->flags & IL_TOKF_RAW) ? "r" : "X", 1);
+				il_sha256_update(ctx, s + 1, len - 1);
+				return 0;
+			}
+			il_sha256_update(ctx, s, len);
+			return 0;
+		default:
+			il_sha256_update(ctx, s, len);
+			return 0;
+	}
+}
+
+/*
+ * Hashes the normalized text of the tokens into ctx, a chunk at a time.
+ */
+int
+il_fingerprint_update(il_sha256_ctx *ctx, const char *src, const il_tokens *toks)
+{
+	char		buf[FP_CHUNK + 8];
+	size_t		used = 0;
+	size_t		n = toks->n;
+	size_t		i;
+	const char *limit;
+	bool		first = true;
+
+	/* Leave out one trailing ';'. */
+	while (n > 0 && toks->tok[n - 1].type == IL_TOK_COMMENT)
+		n--;
+	if (n > 0 && toks->tok[n - 1].type == IL_TOK_SEMI)
+		n--;
+	if (toks->n == 0)
+		return 0;
+	limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
+	/* tokens do not overlap: when their span and a space each fit, one piece */
+	if ((size_t) (limit - (src + toks->tok[0].off)) + n + 8 <= FP_CHUNK)
+	{
+		char	   *d = buf;
+
+		for (i = 0; i < n; i++)
+		{
+			const il_token *t = &toks->tok[i];
+
+			if (t->type == IL_TOK_COMMENT)
+				continue;
+			*d = ' ';
+			d += !first;
+			first = false;
+			d = norm_token(d, src, t, limit);
+		}
+		il_sha256_update(ctx, buf, (size_t) (d - buf));
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const il_token *t = &toks->tok[i];
+		size_t		len = il_tok_len(t);
+
+		if (t->type == IL_TOK_COMMENT)
+			continue;
+		/* room for a space, the token and the 8 bytes norm_token may write past it */
+		if (len + 1 + 8 > FP_CHUNK - used)
+		{
+			il_sha256_update(ctx, buf, used);
+			used = 0;
+		}
+		if (!first)
+			buf[used++] = ' ';
+		first = false;
+		if (len + 8 <= FP_CHUNK - used)
+			used = (size_t) (norm_token(buf + used, src, t, limit) - buf);
+		else
+		{
+			il_sha256_update(ctx, buf, used);
+			used = 0;
+			if (update_long_token(ctx, buf, src, t, limit) != 0)
+				return -1;
+		}
+	}
+	il_sha256_update(ctx, buf, used);
+	return 0;
+}
+
 /*
  * Fingerprints a prefix and the normalized text of the tokens.
  */
@@ -215,7 +337,7 @@ il_fingerprint_tokens(const char *src, const il_tokens *toks,
 					  char hex[IL_SHA256_HEX_LEN + 1], il_error *err)
 {
 	il_buf_reset(scratch);
-	il_buf_reserve(scratch, prefix_len + toks->n + (toks->n ? toks->tok[toks->n - 1].off + toks->tok[toks->n - 1].len : 0));
+	il_buf_reserve(scratch, prefix_len + toks->n + (toks->n ? toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]) : 0));
 	if (prefix_len > 0)
 		il_buf_append(scratch, prefix, prefix_len);
 	il_fingerprint_text(src, toks, scratch);
@@ -241,14 +363,29 @@ il_parse_status
 il_fingerprint(const char *sql, size_t len, char hex[IL_SHA256_HEX_LEN + 1], il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
-	il_buf		scratch = IL_BUF_INIT;
 	il_parse_status st;
 
 	hex[0] = '\0';
 	st = il_lex(sql, len, 0, &toks, err);
 	if (st == IL_PARSE_OK)
-		st = il_fingerprint_tokens(sql, &toks, NULL, 0, &scratch, hex, err);
+	{
+		il_sha256_ctx *ctx = il_sha256_new();
+		uint8_t		digest[IL_SHA256_LEN];
+
+		if (ctx == NULL)
+			st = IL_PARSE_ERR_NOMEM;
+		else if (il_fingerprint_update(ctx, sql, &toks) != 0)
+		{
+			il_sha256_final(ctx, digest);
+			st = IL_PARSE_ERR_NOMEM;
+		}
+		else if (il_sha256_final(ctx, digest) != 0)
+			st = IL_PARSE_ERR_NOMEM;
+		else
+			il_hex_encode(digest, IL_SHA256_LEN, hex);
+		if (st != IL_PARSE_OK)
+			il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
+	}
 	il_tokens_free(&toks);
-	il_buf_free(&scratch);
 	return st;
 }

@@ -44,6 +44,14 @@ extern il_parse_status il_fingerprint_tokens(const char *src, const il_tokens *t
 											 char hex[IL_SHA256_HEX_LEN + 1],
 											 il_error *err);
 
+/*
+ * Hashes the normalized text of the tokens (of src) into ctx without
+ * writing it out: a 16 kB piece at a time, so it takes no memory that grows
+ * with the text (but for a template block longer than a piece, copied once
+ * to be normalized). Returns 0, or -1 when out of memory.
+ */
+extern int	il_fingerprint_update(il_sha256_ctx *ctx, const char *src, const il_tokens *toks);
+
 /* Lexes sql[0..len) and fingerprints it (the lexer's errors pass through). */
 extern il_parse_status il_fingerprint(const char *sql, size_t len,
 									  char hex[IL_SHA256_HEX_LEN + 1], il_error *err);

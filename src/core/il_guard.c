@@ -35,6 +35,9 @@ static const char msg_execute[] =
 "execute immediate (dynamic sql) is not allowed in model sql: write the statement itself";
 static const char msg_multiple[] =
 "a model must be exactly one statement: remove this statement and the ';' before it";
+_Static_assert(IL_GUARD_MAX_VIOLATIONS == 100, "msg_too_many names the limit");
+static const char msg_too_many[] =
+"more than 100 violations: only the first 100 are listed; fix them and judge the text again";
 static const char msg_none[] =
 "a model must be exactly one statement and this text has none: write a select (or insert, merge) statement";
 
@@ -52,48 +55,66 @@ il_guard_free(il_guard_result *result)
 }
 
 /*
- * Appends a violation; false when out of memory.
+ * A violation found, before its position is known: the byte offset of its
+ * token. Found in token order but for a statement's own kind, so they are
+ * kept in a small array, cut to the first IL_GUARD_MAX_VIOLATIONS + 1
+ * whenever it fills: the memory does not grow with the text.
  */
-static bool
-add_violation(il_guard_result *r, const char *rule, const char *message,
-			  int line, int column)
+typedef struct found
 {
-	il_violation *v;
+	uint32_t	off;
+	const char *rule;
+	const char *message;
+} found;
 
-	if (r->n == r->cap)
-	{
-		size_t		cap = r->cap ? r->cap * 2 : 4;
-		il_violation *nv = realloc(r->v, cap * sizeof(il_violation));
+#define FOUND_CAP (2 * (IL_GUARD_MAX_VIOLATIONS + 1))
 
-		if (nv == NULL)
-			return false;
-		r->v = nv;
-		r->cap = cap;
-	}
-	v = &r->v[r->n++];
-	v->rule = rule;
-	v->severity = SEVERITY_CRITICAL;
-	v->message = message;
-	v->line = line;
-	v->column = column;
-	r->ok = false;
-	return true;
+typedef struct collector
+{
+	found		f[FOUND_CAP];
+	size_t		n;
+} collector;
+
+/*
+ * Orders found violations by offset and rule (qsort callback): the order of
+ * line, column and rule.
+ */
+static int
+found_cmp(const void *a, const void *b)
+{
+	const found *x = a;
+	const found *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return strcmp(x->rule, y->rule);
 }
 
 /*
- * Orders violations by line, column and rule (qsort callback).
+ * Sorts the found violations and keeps the first IL_GUARD_MAX_VIOLATIONS + 1
+ * (one more than are listed, to know that there are more).
  */
-static int
-violation_cmp(const void *a, const void *b)
+static void
+cut_found(collector *c)
 {
-	const il_violation *x = a;
-	const il_violation *y = b;
+	if (c->n > 1)
+		qsort(c->f, c->n, sizeof(found), found_cmp);
+	if (c->n > IL_GUARD_MAX_VIOLATIONS + 1)
+		c->n = IL_GUARD_MAX_VIOLATIONS + 1;
+}
 
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->column != y->column)
-		return x->column < y->column ? -1 : 1;
-	return strcmp(x->rule, y->rule);
+/*
+ * Notes a violation at the token starting at byte off.
+ */
+static void
+add_violation(collector *c, const char *rule, const char *message, uint32_t off)
+{
+	if (c->n == FOUND_CAP)
+		cut_found(c);
+	c->f[c->n].off = off;
+	c->f[c->n].rule = rule;
+	c->f[c->n].message = message;
+	c->n++;
 }
 
 /*
@@ -220,11 +241,10 @@ kind_rule(il_stmt_kind kind, const char **message)
 
 /*
  * Judges the statement starting at token s (number nstmt, 1-based); returns
- * the index of the ';' that ends it (or the end), or SIZE_MAX when out of
- * memory.
+ * the index of the ';' that ends it (or the end).
  */
 static size_t
-check_statement(const il_tokens *tk, size_t s, int nstmt, il_guard_result *r)
+check_statement(const il_tokens *tk, size_t s, int nstmt, collector *r)
 {
 	const il_token *t = tk->tok;
 	size_t		n = tk->n;
@@ -234,14 +254,12 @@ check_statement(const il_tokens *tk, size_t s, int nstmt, il_guard_result *r)
 	const char *stmt_rule;
 	size_t		j;
 
-	if (nstmt >= 2 &&
-		!add_violation(r, "multiple_statements", msg_multiple, (int) t[s].line, (int) t[s].col))
-		return SIZE_MAX;
+	if (nstmt >= 2)
+		add_violation(r, "multiple_statements", msg_multiple, t[s].off);
 	kind = il_stmt_classify(tk, s, &kwi);
 	stmt_rule = kind_rule(kind, &message);
-	if (stmt_rule && kwi < n &&
-		!add_violation(r, stmt_rule, message, (int) t[kwi].line, (int) t[kwi].col))
-		return SIZE_MAX;
+	if (stmt_rule && kwi < n)
+		add_violation(r, stmt_rule, message, t[kwi].off);
 
 	/* Tokens after a keyword have no keyword when they are ';' or absent. */
 	for (j = s; j < n && t[j].type != IL_TOK_SEMI; j++)
@@ -300,8 +318,8 @@ check_statement(const il_tokens *tk, size_t s, int nstmt, il_guard_result *r)
 			default:
 				break;
 		}
-		if (rule && !add_violation(r, rule, message, (int) t[j].line, (int) t[j].col))
-			return SIZE_MAX;
+		if (rule)
+			add_violation(r, rule, message, t[j].off);
 	}
 	return j;
 }
@@ -313,14 +331,20 @@ il_parse_status
 il_guard_check_tokens(const char *src, const il_tokens *toks,
 					  il_guard_result *result, il_error *err)
 {
+	collector	c;
 	size_t		i = 0;
 	int			nstmt = 0;
-	bool		ok = true;
+	size_t		k;
+	size_t		at = 0;
+	int			line = 1;
+	int			column = 1;
 
-	(void) src;
 	memset(result, 0, sizeof(*result));
 	result->ok = true;
 	il_error_clear(err);
+	if (src == NULL)
+		src = "";
+	c.n = 0;
 	while (i < toks->n)
 	{
 		if (toks->tok[i].type == IL_TOK_SEMI)
@@ -328,23 +352,51 @@ il_guard_check_tokens(const char *src, const il_tokens *toks,
 			i++;				/* an empty statement */
 			continue;
 		}
-		i = check_statement(toks, i, ++nstmt, result);
-		if (i == SIZE_MAX)
-		{
-			ok = false;
+		i = check_statement(toks, i, ++nstmt, &c);
+		/* later statements come after every violation kept: stop */
+		if (c.n >= IL_GUARD_MAX_VIOLATIONS + 1)
 			break;
-		}
 	}
-	if (ok && nstmt == 0)
-		ok = add_violation(result, "no_statement", msg_none, 1, 1);
-	if (!ok)
+	if (nstmt == 0)
+		add_violation(&c, "no_statement", msg_none, 0);
+	cut_found(&c);
+	if (c.n == 0)
+		return IL_PARSE_OK;
+	result->cap = c.n;
+	result->v = malloc(c.n * sizeof(il_violation));
+	if (result->v == NULL)
 	{
 		il_guard_free(result);
 		il_error_set(err, "out_of_memory", 0, 0, "out of memory in the sql guard");
 		return IL_PARSE_ERR_NOMEM;
 	}
-	if (result->n > 1)
-		qsort(result->v, result->n, sizeof(il_violation), violation_cmp);
+	/* positions, in one pass over the text up to the last violation */
+	for (k = 0; k < c.n; k++)
+	{
+		il_violation *v = &result->v[k];
+		size_t		off = c.f[k].off;
+
+		if (at == 0 && off >= 3 && (unsigned char) src[0] == 0xef &&
+			(unsigned char) src[1] == 0xbb && (unsigned char) src[2] == 0xbf)
+			at = 3;				/* a byte order mark is not a column */
+		il_text_advance(src, at, off, &line, &column);
+		at = off;
+		v->rule = c.f[k].rule;
+		v->severity = SEVERITY_CRITICAL;
+		v->message = c.f[k].message;
+		v->line = line;
+		v->column = column;
+	}
+	result->n = c.n;
+	if (c.n > IL_GUARD_MAX_VIOLATIONS)
+	{
+		/* the first one not listed tells that more were found */
+		il_violation *v = &result->v[IL_GUARD_MAX_VIOLATIONS];
+
+		v->rule = "too_many_violations";
+		v->message = msg_too_many;
+	}
+	result->ok = false;
 	return IL_PARSE_OK;
 }
 
@@ -367,12 +419,35 @@ il_guard_check(const char *sql, size_t len, il_guard_result *result, il_error *e
 }
 
 /*
+ * The length of the guard object in canonical form.
+ */
+size_t
+il_guard_json_len(const il_guard_result *result)
+{
+	size_t		n = strlen("{\"ok\":,\"violations\":[]}") + (result->ok ? 4 : 5);
+	size_t		i;
+
+	for (i = 0; i < result->n; i++)
+	{
+		const il_violation *v = &result->v[i];
+
+		n += (i > 0) + strlen("{\"column\":,\"line\":,\"message\":,\"rule\":,\"severity\":}") +
+			il_jsonw_int_len(v->column) + il_jsonw_int_len(v->line) +
+			il_jsonw_cstring_len(v->message) + il_jsonw_cstring_len(v->rule) +
+			il_jsonw_cstring_len(v->severity);
+	}
+	return n;
+}
+
+/*
  * Appends {"ok":...,"violations":[...]} in canonical form.
  */
 void
 il_guard_to_json(const il_guard_result *result, il_buf *out)
 {
 	size_t		i;
+
+	il_buf_reserve(out, il_guard_json_len(result));
 
 	il_buf_putc(out, '{');
 	il_jsonw_key(out, "ok");

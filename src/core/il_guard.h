@@ -27,6 +27,9 @@
  *						statement (empty statements, as in "select 1;;", do
  *						not count)
  *	no_statement		the text has no statement at all (at line 1, column 1)
+ *	too_many_violations	more than IL_GUARD_MAX_VIOLATIONS (100) were found:
+ *						the first 100 are listed, and this one takes the
+ *						place (line and column) of the 101st
  * A keyword is a violation where it starts a statement (after any WITH list,
  * leading parentheses and {% %} blocks), and anywhere in a statement when it
  * is followed by what makes it a command: DROP + an object word (TABLE,
@@ -36,9 +39,11 @@
  *
  * A violation's line and column are those of the keyword (of the first
  * token of the extra statement for multiple_statements). Violations are
- * sorted by line, column and rule. Text that does not lex is not judged:
- * il_guard_check returns the lexer's status and error instead (the SQL
- * function raises it as an error, as parse_model does).
+ * sorted by line, column and rule, and at most 101 are listed (the last a
+ * too_many_violations), so memory and the JSON stay small whatever the
+ * text: "1;1;1;..." is a violation per two bytes. Text that does not lex is
+ * not judged: il_guard_check returns the lexer's status and error instead
+ * (the SQL function raises it as an error, as parse_model does).
  *
  * JSON (il_guard_to_json, RFC 8785):
  *	{"ok":true,"violations":[]}
@@ -52,6 +57,9 @@
 
 #include "il_buf.h"
 #include "il_lex.h"
+
+/* The most violations listed (then a too_many_violations closes the list). */
+#define IL_GUARD_MAX_VIOLATIONS 100
 
 typedef struct il_violation
 {
@@ -79,8 +87,10 @@ extern il_parse_status il_guard_check(const char *sql, size_t len,
 /* The same over tokens from il_lex (without comments). */
 extern il_parse_status il_guard_check_tokens(const char *src, const il_tokens *toks,
 											 il_guard_result *result, il_error *err);
-/* Appends the guard object as canonical JSON. */
+/* Appends the guard object as canonical JSON (reserving its length once). */
 extern void il_guard_to_json(const il_guard_result *result, il_buf *out);
+/* The length of that JSON text. */
+extern size_t il_guard_json_len(const il_guard_result *result);
 extern void il_guard_free(il_guard_result *result);
 
 #endif							/* IL_GUARD_H */

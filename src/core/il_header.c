@@ -448,6 +448,7 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 	hp.line_start = p;
 	hp.status = IL_PARSE_OK;
 	il_lb_init(&hp.lb);
+	il_lb_unique(&hp.lb, (1u << HL_TAGS) | (1u << HL_DEPENDENCIES));
 
 	if (len >= 3 && (unsigned char) p[0] == 0xef && (unsigned char) p[1] == 0xbb &&
 		(unsigned char) p[2] == 0xbf)

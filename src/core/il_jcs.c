@@ -5,8 +5,7 @@
  *
  * The parser builds a tree in an arena (blocks that never move, so values
  * can point at each other) with an explicit walk instead of recursion:
- * each value points to its parent, first child, last child and next
- * sibling. When an object closes, its members are sorted by name (UTF-16
+ * each value points to its parent, first child and next sibling. When an object closes, its members are sorted by name (UTF-16
  * code unit order) and relinked, and duplicate names are found as equal
  * neighbours. Writing walks the tree the same way.
  *
@@ -35,17 +34,19 @@ typedef struct jcs_block
 #define JCS_BLOCK_MIN 4096
 #define JCS_BLOCK_MAX (1024 * 1024)
 
+/* 72 bytes: the input is at most 4 GiB (json_too_large), so counts and
+ * offsets are 32 bits, and the parser keeps each open container's last
+ * child itself. */
 struct il_jcs_value
 {
 	il_jcs_kind kind;
-	size_t		count;			/* children of an array or object */
+	uint32_t	count;			/* children of an array or object */
 	il_jcs_value *parent;
 	il_jcs_value *first;
-	il_jcs_value *last;
 	il_jcs_value *next;
 	const char *name;			/* member name, NUL-terminated, or NULL */
-	size_t		namelen;
-	size_t		name_off;		/* byte offset of the name in the input */
+	uint32_t	namelen;
+	uint32_t	name_off;		/* byte offset of the name in the input */
 	const char *str;			/* string text, or a number's canonical text */
 	size_t		len;
 	double		num;
@@ -70,19 +71,21 @@ typedef struct jcs_parser
 
 /*
  * jcs_alloc
- *		size bytes from the document's arena, or NULL.
+ *		size bytes from the document's arena, aligned to align (a power of
+ *		two: 1 for text, the value's alignment for values), or NULL.
  */
 static void *
-jcs_alloc(il_jcs_doc *doc, size_t size)
+jcs_alloc(il_jcs_doc *doc, size_t size, size_t align)
 {
-	const size_t align = _Alignof(max_align_t);
 	jcs_block  *b = doc->blocks;
+	size_t		at = 0;
 	void	   *p;
 
-	if (size > SIZE_MAX - align - sizeof(jcs_block))
+	if (size > SIZE_MAX - _Alignof(max_align_t) - sizeof(jcs_block))
 		return NULL;
-	size = (size + align - 1) & ~(align - 1);
-	if (b == NULL || b->cap - b->used < size)
+	if (b != NULL)
+		at = (b->used + align - 1) & ~(align - 1);
+	if (b == NULL || at > b->cap || b->cap - at < size)
 	{
 		size_t		cap = doc->next_cap;
 
@@ -97,9 +100,10 @@ jcs_alloc(il_jcs_doc *doc, size_t size)
 		doc->blocks = b;
 		if (doc->next_cap < JCS_BLOCK_MAX)
 			doc->next_cap *= 2;
+		at = 0;
 	}
-	p = (char *) b->data + b->used;
-	b->used += size;
+	p = (char *) b->data + at;
+	b->used = at + size;
 	return p;
 }
 
@@ -387,7 +391,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 		jcs_oom(p);
 		return -1;
 	}
-	copy = jcs_alloc(p->doc, p->scratch.len + 1);
+	copy = jcs_alloc(p->doc, p->scratch.len + 1, 1);
 	if (copy == NULL)
 	{
 		jcs_oom(p);
@@ -686,7 +690,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 	v->num = d == 0 ? 0.0 : (s[start] == '-' ? -d : d);
 	il_buf_reset(&p->scratch);
 	il_jcs_write_number(&p->scratch, v->num);
-	if (p->scratch.oom || (text = jcs_alloc(p->doc, p->scratch.len + 1)) == NULL)
+	if (p->scratch.oom || (text = jcs_alloc(p->doc, p->scratch.len + 1, 1)) == NULL)
 	{
 		jcs_oom(p);
 		return -1;
@@ -799,7 +803,7 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 
 	if (obj->count < 2)
 		return 0;
-	if (obj->count > SIZE_MAX / sizeof(*m) || (m = malloc(obj->count * sizeof(*m))) == NULL)
+	if ((m = malloc((size_t) obj->count * sizeof(*m))) == NULL)
 	{
 		jcs_oom(p);
 		return -1;
@@ -828,7 +832,6 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 	for (i = 1; i < obj->count; i++)
 		m[i - 1]->next = m[i];
 	m[obj->count - 1]->next = NULL;
-	obj->last = m[obj->count - 1];
 	free(m);
 	return 0;
 }
@@ -876,6 +879,7 @@ jcs_parse_text(jcs_parser *p)
 {
 	il_jcs_value *cur = NULL;
 	int			depth = 0;
+	il_jcs_value *tail[IL_JCS_MAX_DEPTH + 1];	/* last child of each open container */
 	const char *name = NULL;
 	size_t		namelen = 0;
 	size_t		name_off = 0;
@@ -884,6 +888,11 @@ jcs_parse_text(jcs_parser *p)
 	if (p->len >= 3 && memcmp(p->s, "\xef\xbb\xbf", 3) == 0)
 	{
 		jcs_fail(p, 0, "json_syntax", "a byte order mark is not allowed");
+		return -1;
+	}
+	if (p->len > UINT32_MAX)
+	{
+		jcs_fail(p, 0, "json_too_large", "the JSON text is larger than 4 GiB");
 		return -1;
 	}
 	for (;;)
@@ -899,7 +908,7 @@ jcs_parse_text(jcs_parser *p)
 			jcs_fail(p, p->pos, "json_syntax", "expected a JSON value, found the end of input");
 			return -1;
 		}
-		v = jcs_alloc(p->doc, sizeof(il_jcs_value));
+		v = jcs_alloc(p->doc, sizeof(il_jcs_value), _Alignof(il_jcs_value));
 		if (v == NULL)
 		{
 			jcs_oom(p);
@@ -911,17 +920,17 @@ jcs_parse_text(jcs_parser *p)
 			p->doc->root = v;
 		else
 		{
-			if (cur->last)
-				cur->last->next = v;
+			if (tail[depth])
+				tail[depth]->next = v;
 			else
 				cur->first = v;
-			cur->last = v;
+			tail[depth] = v;
 			cur->count++;
 			if (cur->kind == IL_JCS_OBJECT)
 			{
 				v->name = name;
-				v->namelen = namelen;
-				v->name_off = name_off;
+				v->namelen = (uint32_t) namelen;
+				v->name_off = (uint32_t) name_off;
 			}
 		}
 		c = p->s[p->pos];
@@ -938,6 +947,7 @@ jcs_parse_text(jcs_parser *p)
 				v->kind = c == '[' ? IL_JCS_ARRAY : IL_JCS_OBJECT;
 				p->pos++;
 				depth++;
+				tail[depth] = NULL;
 				cur = v;
 				jcs_skip_ws(p);
 				if (p->pos < p->len && p->s[p->pos] == (c == '[' ? ']' : '}'))

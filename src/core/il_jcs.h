@@ -21,6 +21,7 @@
  *							(after unescaping)
  *	json_too_deep			arrays/objects nested more than IL_JCS_MAX_DEPTH
  *	json_number_out_of_range a number whose nearest double is infinite
+ *	json_too_large			a text of more than 4 GiB
  *	out_of_memory
  *
  * The parser is iterative (no recursion), so the depth bound protects

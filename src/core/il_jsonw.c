@@ -116,6 +116,51 @@ il_jsonw_key(il_buf *b, const char *key)
 	il_buf_putc(b, ':');
 }
 
+size_t
+il_jsonw_string_len(const char *s, size_t len)
+{
+	size_t		n = len + 2;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* \" \\ \b \t \n \f \r, or \u00xx */
+		n += (c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' ||
+			  c == '\r') ? 1 : 5;
+	}
+	return n;
+}
+
+size_t
+il_jsonw_cstring_len(const char *s)
+{
+	return s == NULL ? 4 : il_jsonw_string_len(s, strlen(s));
+}
+
+size_t
+il_jsonw_int_len(int64_t v)
+{
+	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+	size_t		n = v < 0 ? 2 : 1;
+
+	while (u >= 10)
+	{
+		u /= 10;
+		n++;
+	}
+	return n;
+}
+
+size_t
+il_jsonw_key_len(const char *key)
+{
+	return il_jsonw_string_len(key, strlen(key)) + 1;
+}
+
 bool
 il_utf8_valid(const char *s, size_t len, size_t *bad_offset)
 {

@@ -30,6 +30,16 @@ extern void il_jsonw_null(il_buf *b);
 /* A key and its colon: "key": */
 extern void il_jsonw_key(il_buf *b, const char *key);
 
+/*
+ * The bytes the writers above append, for a writer that reserves its
+ * output once: il_jsonw_string (quotes included), il_jsonw_cstring (null
+ * for NULL), il_jsonw_int, il_jsonw_key (colon included).
+ */
+extern size_t il_jsonw_string_len(const char *s, size_t len);
+extern size_t il_jsonw_cstring_len(const char *s);
+extern size_t il_jsonw_int_len(int64_t v);
+extern size_t il_jsonw_key_len(const char *key);
+
 /* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? */
 extern bool il_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 

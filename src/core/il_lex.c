@@ -880,6 +880,7 @@ typedef struct lexer
 	il_error   *err;
 	il_parse_status status;
 	uint8_t		last_type;		/* type of the last token other than a comment */
+	bool		bounded;		/* the token array was sized by il_lex_max_tokens */
 	uint32_t	depth;
 	uint32_t	stack[IL_LEX_MAX_DEPTH];	/* open ( and [ token indexes */
 } lexer;
@@ -1206,8 +1207,22 @@ static bool
 grow_tokens(lexer *lx, uint32_t line, uint32_t col)
 {
 	il_tokens  *t = lx->out;
-	size_t		cap = t->cap ? t->cap * 2 : (size_t) (lx->end - lx->src) / 4 + 32;
+	size_t		len = (size_t) (lx->end - lx->src);
+	size_t		cap;
 	il_token   *nt;
+
+	if (len >= IL_LEX_BOUND_MIN && !lx->bounded)
+	{
+		/* once: room for every token the text can hold (also in an array reused) */
+		lx->bounded = true;
+		cap = il_lex_max_tokens((const char *) lx->src, len) + 1;
+		if (cap <= t->cap)
+			cap = t->cap * 2;
+	}
+	else if (t->cap > 0)
+		cap = t->cap * 2;		/* small inputs (and never past a bound) */
+	else
+		cap = len / 4 + 32;
 
 	if (cap > SIZE_MAX / sizeof(il_token))
 		nt = NULL;
@@ -1239,10 +1254,7 @@ emit(lexer *lx, il_tok_type type, const unsigned char *start,
 		return false;
 	tok = &t->tok[t->n++];
 	tok->off = (uint32_t) (start - lx->src);
-	tok->len = (uint32_t) (stop - start);
-	tok->line = line;
-	tok->col = col;
-	tok->match = 0;
+	tok->lenm = (uint32_t) (stop - start);
 	tok->kw = kw;
 	tok->type = (uint8_t) type;
 	tok->flags = flags;
@@ -1571,6 +1583,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 	lx->err = err;
 	lx->status = IL_PARSE_OK;
 	lx->last_type = 0;
+	lx->bounded = false;
 	lx->depth = 0;
 	p = lx->src;
 	end = lx->end;
@@ -1684,6 +1697,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 				if (!emit(lx, c == '(' ? IL_TOK_LPAREN : IL_TOK_LBRACKET, start, p + 1,
 						  line, col, IL_KW_NONE, 0))
 					break;
+				lx->out->tok[lx->out->n - 1].lenm = 0;	/* no match yet */
 				lx->stack[lx->depth++] = (uint32_t) (lx->out->n - 1);
 				p++;
 				continue;
@@ -1713,8 +1727,8 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 							  line, col, IL_KW_NONE, 0))
 						break;
 					lx->depth--;
-					lx->out->tok[open].match = (uint32_t) (lx->out->n - 1);
-					lx->out->tok[lx->out->n - 1].match = open;
+					lx->out->tok[open].lenm = (uint32_t) (lx->out->n - 1);
+					lx->out->tok[lx->out->n - 1].lenm = open;
 					p++;
 					continue;
 				}
@@ -1918,12 +1932,148 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 	if (lx->status == IL_PARSE_OK && lx->depth > 0)
 	{
 		const il_token *open = &lx->out->tok[lx->stack[lx->depth - 1]];
+		int			oline;
+		int			ocol;
 
-		fail(lx, IL_PARSE_ERR_SYNTAX, "unclosed_parenthesis", open->line, open->col,
+		il_lex_position(src, open->off, &oline, &ocol);
+		fail(lx, IL_PARSE_ERR_SYNTAX, "unclosed_parenthesis", (uint32_t) oline, (uint32_t) ocol,
 			 open->type == IL_TOK_LPAREN ? "'(' is never closed: add the matching ')'"
 			 : "'[' is never closed: add the matching ']'");
 	}
+	/* give back what a bound or a guess set aside and no token used */
+	if (lx->status == IL_PARSE_OK && out->cap - out->n > out->n / 4 + 256)
+	{
+		il_token   *nt = realloc(out->tok, (out->n ? out->n : 1) * sizeof(il_token));
+
+		if (nt != NULL)
+		{
+			out->tok = nt;
+			out->cap = out->n ? out->n : 1;
+		}
+	}
 	return lx->status;
+}
+
+/*
+ * The hash of a string and its tag (FNV-1a, then the tag mixed in).
+ */
+static uint32_t
+strindex_hash(const char *s, size_t len, int tag)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	h ^= (uint32_t) tag * 0x9e3779b9u;
+	return h ^ (h >> 15);
+}
+
+/*
+ * Starts an empty index.
+ */
+void
+il_strindex_init(il_strindex *x)
+{
+	x->slots = NULL;
+	x->cap = 0;
+	x->n = 0;
+}
+
+/*
+ * Frees an index and leaves it empty.
+ */
+void
+il_strindex_free(il_strindex *x)
+{
+	free(x->slots);
+	il_strindex_init(x);
+}
+
+/*
+ * Does entry e hold s[0..len) with tag?
+ */
+static bool
+strindex_is(uint32_t e, const char *s, size_t len, int tag, il_strindex_get get, const void *arg)
+{
+	size_t		elen;
+	int			etag;
+	const char *es = get(arg, e, &elen, &etag);
+
+	return etag == tag && elen == len && memcmp(es, s, len) == 0;
+}
+
+/*
+ * Finds the entry holding a string.
+ */
+uint32_t
+il_strindex_find(const il_strindex *x, const char *s, size_t len, int tag,
+				 il_strindex_get get, const void *arg)
+{
+	size_t		i;
+
+	if (x->cap == 0)
+	{
+		for (i = 0; i < x->n; i++)
+			if (strindex_is(x->few[i], s, len, tag, get, arg))
+				return x->few[i];
+		return UINT32_MAX;
+	}
+	for (i = strindex_hash(s, len, tag) & (x->cap - 1); x->slots[i] != 0; i = (i + 1) & (x->cap - 1))
+		if (strindex_is(x->slots[i] - 1, s, len, tag, get, arg))
+			return x->slots[i] - 1;
+	return UINT32_MAX;
+}
+
+/*
+ * Puts entry e into the slots (there is room).
+ */
+static void
+strindex_put(uint32_t *slots, size_t cap, uint32_t e, il_strindex_get get, const void *arg)
+{
+	size_t		len;
+	int			tag;
+	const char *s = get(arg, e, &len, &tag);
+	size_t		i;
+
+	for (i = strindex_hash(s, len, tag) & (cap - 1); slots[i] != 0; i = (i + 1) & (cap - 1))
+		;
+	slots[i] = e + 1;
+}
+
+/*
+ * Adds an entry, making the table (or a larger one) when it is due.
+ */
+bool
+il_strindex_add(il_strindex *x, uint32_t entry, il_strindex_get get, const void *arg)
+{
+	if (x->cap == 0 && x->n < IL_STRINDEX_FEW)
+	{
+		x->few[x->n++] = entry;
+		return true;
+	}
+	if ((x->n + 1) * 2 > x->cap)
+	{
+		size_t		cap = x->cap ? x->cap * 2 : 4 * IL_STRINDEX_FEW;
+		uint32_t   *slots;
+		size_t		i;
+
+		if (cap > SIZE_MAX / sizeof(uint32_t) || (slots = calloc(cap, sizeof(uint32_t))) == NULL)
+			return false;
+		if (x->cap == 0)
+			for (i = 0; i < x->n; i++)
+				strindex_put(slots, cap, x->few[i], get, arg);
+		else
+			for (i = 0; i < x->cap; i++)
+				if (x->slots[i] != 0)
+					strindex_put(slots, cap, x->slots[i] - 1, get, arg);
+		free(x->slots);
+		x->slots = slots;
+		x->cap = cap;
+	}
+	strindex_put(x->slots, x->cap, entry, get, arg);
+	x->n++;
+	return true;
 }
 
 /*
@@ -1938,7 +2088,31 @@ il_lb_init(il_lists_builder *b)
 	b->items = b->items_inline;
 	b->n = 0;
 	b->icap = IL_LB_INLINE_ITEMS;
+	b->unique = 0;
+	il_strindex_init(&b->index);
 	b->oom = false;
+}
+
+/*
+ * Names the lists whose duplicates are dropped as they come.
+ */
+void
+il_lb_unique(il_lists_builder *b, unsigned lists)
+{
+	b->unique = lists;
+}
+
+/*
+ * The string of builder item e (il_strindex_get).
+ */
+static const char *
+lb_item_string(const void *arg, uint32_t e, size_t *len, int *tag)
+{
+	const il_lists_builder *b = arg;
+
+	*len = b->items[e].len;
+	*tag = (int) b->items[e].list;
+	return b->text + b->items[e].off;
 }
 
 /*
@@ -1948,9 +2122,11 @@ bool
 il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 {
 	size_t		i;
+	bool		unique;
 
 	if (b->oom || list < 0 || list >= IL_LB_MAX_LISTS)
 		return false;
+	unique = (b->unique >> list) & 1;
 	if (b->n == b->icap)
 	{
 		size_t		cap = b->icap * 2;
@@ -1972,7 +2148,7 @@ il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 		b->items = ni;
 		b->icap = cap;
 	}
-	if (len > SIZE_MAX / 2 - b->len)
+	if (len > UINT32_MAX - b->len || b->n >= UINT32_MAX - 1)
 	{
 		b->oom = true;
 		return false;
@@ -2000,14 +2176,43 @@ il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 		b->text = nt;
 		b->cap = cap;
 	}
+	/* the string goes at the end of the text; dropped again if a duplicate */
 	memcpy(b->text + b->len, s, len);
 	if (lower)
 		for (i = b->len; i < b->len + len; i++)
 			if (b->text[i] >= 'A' && b->text[i] <= 'Z')
 				b->text[i] = (char) (b->text[i] + ('a' - 'A'));
-	b->items[b->n].off = b->len;
-	b->items[b->n].len = len;
-	b->items[b->n].list = list;
+	b->items[b->n].off = (uint32_t) b->len;
+	b->items[b->n].len = (uint32_t) len;
+	b->items[b->n].list = (uint32_t) list;
+	/*
+	 * The first IL_LB_INLINE_ITEMS items are kept as they come (il_lb_finish
+	 * drops their duplicates); from then on the unique lists' items are
+	 * indexed, and a duplicate is dropped at once.
+	 */
+	if (unique && b->n >= IL_LB_INLINE_ITEMS)
+	{
+		if (b->n == IL_LB_INLINE_ITEMS || b->index.n == 0)
+		{
+			for (i = 0; i < b->n; i++)
+				if (((b->unique >> b->items[i].list) & 1) &&
+					il_strindex_find(&b->index, b->text + b->items[i].off, b->items[i].len,
+									 (int) b->items[i].list, lb_item_string, b) == UINT32_MAX &&
+					!il_strindex_add(&b->index, (uint32_t) i, lb_item_string, b))
+				{
+					b->oom = true;
+					return false;
+				}
+		}
+		if (il_strindex_find(&b->index, b->text + b->len, len, list,
+							 lb_item_string, b) != UINT32_MAX)
+			return true;
+		if (!il_strindex_add(&b->index, (uint32_t) b->n, lb_item_string, b))
+		{
+			b->oom = true;
+			return false;
+		}
+	}
 	b->n++;
 	b->len += len;
 	return true;
@@ -2053,8 +2258,9 @@ il_lb_finish(il_lists_builder *b, int nlists, unsigned sort_unique,
 		il_lb_free(b);
 		return true;
 	}
+	il_strindex_free(&b->index);	/* not needed any more: room for the block */
 	for (i = 0; i < b->n; i++)
-		if (b->items[i].list < nlists)
+		if (b->items[i].list < (uint32_t) nlists)
 			count[b->items[i].list]++;
 	ptrs = malloc(b->n * sizeof(char *) + b->len + b->n);
 	if (ptrs == NULL)
@@ -2072,7 +2278,7 @@ il_lb_finish(il_lists_builder *b, int nlists, unsigned sort_unique,
 	{
 		const il_lb_item *it = &b->items[i];
 
-		if (it->list >= nlists)
+		if (it->list >= (uint32_t) nlists)
 			continue;
 		memcpy(text, b->text + it->off, it->len);
 		text[it->len] = '\0';
@@ -2121,11 +2327,68 @@ il_lb_finish(il_lists_builder *b, int nlists, unsigned sort_unique,
 void
 il_lb_free(il_lists_builder *b)
 {
+	unsigned	unique = b->unique;
+
 	if (b->text != b->text_inline)
 		free(b->text);
 	if (b->items != b->items_inline)
 		free(b->items);
+	il_strindex_free(&b->index);
 	il_lb_init(b);
+	b->unique = unique;
+}
+
+/*
+ * An upper bound of the tokens of a text (see il_lex.h): the bytes that
+ * can start one.
+ */
+size_t
+il_lex_max_tokens(const char *src, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) src;
+	size_t		n = 0;
+	size_t		i;
+	unsigned	prev = 0;		/* 1: an ASCII word byte, 2: a non-ASCII byte */
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = p[i];
+		unsigned	cur;
+
+		if (c >= 0x80)
+			cur = 2;
+		else if (char_class[c] & C_WORD)
+			cur = 1;
+		else
+		{
+			cur = 0;
+			/* blanks and newlines start nothing */
+			n += !((char_class[c] & C_SPACE) || c == '\n');
+			prev = cur;
+			continue;
+		}
+		/* a word byte after a word byte continues it, but for a non-ASCII
+		 * byte after an ASCII one (a number ends before it) */
+		n += prev == 0 || (cur == 2 && prev == 1);
+		prev = cur;
+	}
+	return n;
+}
+
+/*
+ * The position of a byte as il_lex reports it (see il_lex.h).
+ */
+void
+il_lex_position(const char *src, size_t off, int *line, int *column)
+{
+	const unsigned char *p = (const unsigned char *) src;
+	size_t		from = 0;
+
+	*line = 1;
+	*column = 1;
+	if (off >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		from = 3;
+	il_text_advance(src, from, off, line, column);
 }
 
 /*

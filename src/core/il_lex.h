@@ -486,17 +486,47 @@ typedef enum il_keyword
 /* The keyword can start a command the SQL guard forbids (DROP, ...). */
 #define IL_KWF_GUARD 0x02
 
+/*
+ * A token: 12 bytes, since an input can be a token a byte (",,,,"). Read
+ * its length with il_tok_len and, for ( ) [ ], its partner with
+ * il_tok_match: those four are always one byte long, so lenm holds the
+ * index of the matching token instead. Its line and column are not kept:
+ * il_lex_position computes them from off.
+ */
 typedef struct il_token
 {
 	uint32_t	off;			/* byte offset of the first byte */
-	uint32_t	len;			/* length in bytes, quotes and delimiters included */
-	uint32_t	line;			/* 1-based */
-	uint32_t	col;			/* 1-based, in characters */
-	uint32_t	match;			/* for ( ) [ ]: index of the matching token */
+	uint32_t	lenm;			/* length in bytes, quotes and delimiters
+								 * included; for ( ) [ ] the index of the
+								 * matching token */
 	uint16_t	kw;				/* il_keyword of a word (not after . : ::), else IL_KW_NONE */
 	uint8_t		type;			/* il_tok_type */
 	uint8_t		flags;			/* IL_TOKF_* */
 } il_token;
+
+/* Is the token ( ) [ or ]? */
+static inline bool
+il_tok_is_bracket(const il_token *t)
+{
+	return (unsigned) t->type - IL_TOK_LPAREN <= IL_TOK_RBRACKET - IL_TOK_LPAREN;
+}
+
+/* The token's length in bytes. */
+static inline uint32_t
+il_tok_len(const il_token *t)
+{
+	return il_tok_is_bracket(t) ? 1 : t->lenm;
+}
+
+/*
+ * The index of the token matching a ( ) [ or ] (after a successful il_lex;
+ * 0 for a bracket left open by a failed one).
+ */
+static inline uint32_t
+il_tok_match(const il_token *t)
+{
+	return il_tok_is_bracket(t) ? t->lenm : 0;
+}
 
 /* A word or number with a non-ASCII byte (never a keyword). */
 #define IL_TOKF_HIGH 0x01
@@ -526,10 +556,37 @@ typedef struct il_tokens
  * Lexes src[0..len) into out (which must be empty, e.g. IL_TOKENS_INIT, or
  * reset by the caller). On an error, out holds the tokens before the error
  * and err describes the problem. Free out with il_tokens_free.
+ *
+ * Memory: the token array only, 12 bytes a token. For an input of
+ * IL_LEX_BOUND_MIN bytes or more it is sized once, to il_lex_max_tokens,
+ * when it first needs room (also an array reset and given again), and cut
+ * to what it holds at the end, so it never exceeds 12 bytes per input byte;
+ * smaller inputs start from a guess and grow.
  */
 extern il_parse_status il_lex(const char *src, size_t len, unsigned flags,
 							  il_tokens *out, il_error *err);
 extern void il_tokens_free(il_tokens *toks);
+
+/* Inputs from this size on get a token array sized by il_lex_max_tokens. */
+#define IL_LEX_BOUND_MIN 4096
+
+/*
+ * At least as many tokens as il_lex can emit from src[0..len) (with or
+ * without comments): the bytes that can start one, that is every byte but
+ * blanks, newlines, an ASCII letter, digit or '_' right after one of those
+ * or a non-ASCII byte, and a non-ASCII byte right after another (a token
+ * never starts inside a word; a number followed by a non-ASCII letter is
+ * the one place where a word starts right after a word character). One
+ * pass, no allocation.
+ */
+extern size_t il_lex_max_tokens(const char *src, size_t len);
+
+/*
+ * The line and column (1-based; a column counts characters) of byte off of
+ * src, as il_lex reports positions: a byte order mark at the very start is
+ * not counted. Time linear in off.
+ */
+extern void il_lex_position(const char *src, size_t off, int *line, int *column);
 
 
 /* The keyword spelled by s[0..len) in any case, or IL_KW_NONE. */
@@ -565,9 +622,39 @@ typedef struct il_strlist
 #define IL_STRLIST_INIT {NULL, 0}
 
 /*
+ * An index of strings kept elsewhere (entries numbered by their owner),
+ * to find one by its content: open addressing over entry numbers, 4 bytes
+ * a slot, at most half full. The first IL_STRINDEX_FEW entries are only
+ * listed and compared one by one, so a small index takes no heap memory.
+ * The owner says where an entry's string is with a get callback; a tag
+ * (a list number) is part of the key.
+ */
+#define IL_STRINDEX_FEW 16
+
+typedef const char *(*il_strindex_get) (const void *arg, uint32_t entry, size_t *len, int *tag);
+
+typedef struct il_strindex
+{
+	uint32_t   *slots;			/* entry + 1; 0 is an empty slot */
+	size_t		cap;			/* a power of two, or 0 while few */
+	size_t		n;
+	uint32_t	few[IL_STRINDEX_FEW];
+} il_strindex;
+
+extern void il_strindex_init(il_strindex *x);
+/* The entry whose string is s[0..len) with tag, or UINT32_MAX. */
+extern uint32_t il_strindex_find(const il_strindex *x, const char *s, size_t len, int tag,
+								 il_strindex_get get, const void *arg);
+/* Adds an entry (not there yet); false when out of memory. */
+extern bool il_strindex_add(il_strindex *x, uint32_t entry, il_strindex_get get, const void *arg);
+extern void il_strindex_free(il_strindex *x);
+
+/*
  * Builds up to IL_LB_MAX_LISTS string lists at once and then moves them all
  * into one allocation. Small contents stay in the builder itself (no heap
  * use until il_lb_finish); the builder must not be copied after il_lb_init.
+ * Lists named by il_lb_unique drop a string added twice at once, so they
+ * take memory for their different strings only.
  */
 #define IL_LB_MAX_LISTS 8
 #define IL_LB_INLINE_TEXT 1024
@@ -575,9 +662,9 @@ typedef struct il_strlist
 
 typedef struct il_lb_item
 {
-	size_t		off;			/* in text */
-	size_t		len;
-	int			list;
+	uint32_t	off;			/* in text */
+	uint32_t	len;
+	uint32_t	list;
 } il_lb_item;
 
 typedef struct il_lists_builder
@@ -588,6 +675,8 @@ typedef struct il_lists_builder
 	il_lb_item *items;
 	size_t		n;
 	size_t		icap;
+	unsigned	unique;			/* lists without duplicates (il_lb_unique) */
+	il_strindex index;			/* their items */
 	bool		oom;
 	char		text_inline[IL_LB_INLINE_TEXT];
 	il_lb_item	items_inline[IL_LB_INLINE_ITEMS];
@@ -595,8 +684,14 @@ typedef struct il_lists_builder
 
 extern void il_lb_init(il_lists_builder *b);
 /*
+ * The lists (bit k for list k) whose duplicates il_lb_add drops; give the
+ * same lists to il_lb_finish in sort_unique. Call before the first add.
+ */
+extern void il_lb_unique(il_lists_builder *b, unsigned lists);
+/*
  * Adds s[0..len) (no NUL inside) to list number list, with ASCII letters
- * lower-cased when lower; false when out of memory.
+ * lower-cased when lower (unless the list is unique and holds it already);
+ * false when out of memory, or when the text would pass 4 GiB.
  */
 extern bool il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower);
 /*

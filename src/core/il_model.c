@@ -11,6 +11,8 @@
 #include "il_jsonw.h"
 #include "il_model.h"
 
+#define lengthof_keys(a) (sizeof(a) / sizeof((a)[0]))
+
 /*
  * Frees a parsed model and leaves it empty.
  */
@@ -23,35 +25,50 @@ il_model_free(il_model *m)
 	m->fingerprint[0] = '\0';
 }
 
-/* Room left before the normalized text for the fingerprint's header prefix. */
-#define PREFIX_ROOM 512
+/* The prefix's pieces, gathered so that most prefixes are one update. */
+typedef struct prefix_writer
+{
+	il_sha256_ctx *ctx;
+	size_t		n;
+	char		buf[512];
+} prefix_writer;
 
 /*
- * Writes s at d (when d is not NULL); returns its length.
+ * Adds s to the prefix.
  */
-static size_t
-put_str(char *d, const char *s)
+static void
+put_piece(prefix_writer *w, const char *s)
 {
-	size_t		n = strlen(s);
+	size_t		len = strlen(s);
 
-	if (d != NULL)
-		memcpy(d, s, n);
-	return n;
+	if (len > sizeof(w->buf) - w->n)
+	{
+		il_sha256_update(w->ctx, w->buf, w->n);
+		w->n = 0;
+		if (len > sizeof(w->buf))
+		{
+			il_sha256_update(w->ctx, s, len);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, s, len);
+	w->n += len;
 }
 
 /*
- * Writes the fingerprint's header prefix at d (when d is not NULL, with
- * room for it) and returns its length:
+ * Hashes the fingerprint's header prefix:
  * "name=...\nkind=...\nmaterialization=...\ntime_column=...\n"
  * "unique_key=a,b\npartition_by=...\n\n".
  */
-static size_t
-header_prefix(const il_header *h, char *d)
+static void
+hash_prefix(il_sha256_ctx *ctx, const il_header *h)
 {
-	size_t		n = 0;
+	prefix_writer w;
 	size_t		i;
 
-#define PUT(str) (n += put_str(d ? d + n : NULL, (str)))
+	w.ctx = ctx;
+	w.n = 0;
+#define PUT(str) put_piece(&w, (str))
 	PUT("name=");
 	PUT(h->name ? h->name : "");
 	PUT("\nkind=");
@@ -71,30 +88,25 @@ header_prefix(const il_header *h, char *d)
 	PUT(h->partition_by ? h->partition_by : "");
 	PUT("\n\n");
 #undef PUT
-	return n;
+	il_sha256_update(ctx, w.buf, w.n);
 }
 
 /*
  * Parses a model file: lexer, header, references, guard, fingerprint.
+ * Memory: the tokens (12 bytes each), the header's and the references'
+ * lists, and at most IL_GUARD_MAX_VIOLATIONS violations; the fingerprint
+ * is hashed as it is normalized, never written out.
  */
 il_parse_status
 il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
-	il_buf		text = IL_BUF_INIT;
 	il_parse_status st;
 
 	memset(out, 0, sizeof(*out));
 	out->guard.ok = true;
 	if (sql == NULL)
 		sql = "";
-	/* The normalized text will go after room for the header prefix. */
-	if (!il_buf_reserve(&text, PREFIX_ROOM + len + len / 8 + 64))
-	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory while parsing the model");
-		return IL_PARSE_ERR_NOMEM;
-	}
-	text.len = PREFIX_ROOM;
 	st = il_lex(sql, len, 0, &toks, err);
 	if (st == IL_PARSE_OK)
 		st = il_header_parse(sql, len, &out->header, err);
@@ -104,46 +116,25 @@ il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
 		st = il_guard_check_tokens(sql, &toks, &out->guard, err);
 	if (st == IL_PARSE_OK)
 	{
-		size_t		plen;
-		const char *hashed;
-		size_t		hashed_len;
-		il_buf		joined = IL_BUF_INIT;
+		il_sha256_ctx *ctx = il_sha256_new();
+		uint8_t		digest[IL_SHA256_LEN];
+		bool		failed = ctx == NULL;
 
-		il_fingerprint_text(sql, &toks, &text);
-		plen = header_prefix(&out->header, NULL);
-		if (text.oom)
+		if (ctx != NULL)
 		{
-			hashed = NULL;
-			hashed_len = 0;
+			hash_prefix(ctx, &out->header);
+			failed = il_fingerprint_update(ctx, sql, &toks) != 0;
+			failed = il_sha256_final(ctx, digest) != 0 || failed;
 		}
-		else if (plen <= PREFIX_ROOM)
-		{
-			header_prefix(&out->header, text.data + PREFIX_ROOM - plen);
-			hashed = text.data + PREFIX_ROOM - plen;
-			hashed_len = text.len - (PREFIX_ROOM - plen);
-		}
-		else if (il_buf_reserve(&joined, plen + text.len - PREFIX_ROOM))
-		{
-			header_prefix(&out->header, joined.data);
-			memcpy(joined.data + plen, text.data + PREFIX_ROOM, text.len - PREFIX_ROOM);
-			joined.len = plen + text.len - PREFIX_ROOM;
-			hashed = joined.data;
-			hashed_len = joined.len;
-		}
-		else
-		{
-			hashed = NULL;
-			hashed_len = 0;
-		}
-		if (hashed == NULL || il_sha256_hex(hashed, hashed_len, out->fingerprint) != 0)
+		if (failed)
 		{
 			il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
 			st = IL_PARSE_ERR_NOMEM;
 		}
-		il_buf_free(&joined);
+		else
+			il_hex_encode(digest, IL_SHA256_LEN, out->fingerprint);
 	}
 	il_tokens_free(&toks);
-	il_buf_free(&text);
 	if (st != IL_PARSE_OK)
 		il_model_free(out);
 	return st;
@@ -168,12 +159,58 @@ put_list(il_buf *b, const il_strlist *l)
 }
 
 /*
- * Appends the parse_model object, keys in RFC 8785 order.
+ * The length of a JSON array of strings.
+ */
+static size_t
+list_len(const il_strlist *l)
+{
+	size_t		n = 2;
+	size_t		i;
+
+	for (i = 0; i < l->n; i++)
+		n += (i > 0) + il_jsonw_cstring_len(l->items[i]);
+	return n;
+}
+
+/*
+ * The length of the parse_model object in canonical form.
+ */
+size_t
+il_model_json_len(const il_model *m)
+{
+	const il_header *h = &m->header;
+	static const char *const keys[] = {
+		"dependencies", "fingerprint", "guard", "kind", "materialization", "name", "owner",
+		"partition_by", "paths", "references", "refs", "statement", "tags", "targets",
+		"time_column", "unique_key"
+	};
+	size_t		n = 2 + lengthof_keys(keys) - 1;	/* braces and commas */
+	size_t		i;
+
+	for (i = 0; i < lengthof_keys(keys); i++)
+		n += il_jsonw_key_len(keys[i]);
+	n += list_len(&h->dependencies) + il_jsonw_cstring_len(m->fingerprint) +
+		il_guard_json_len(&m->guard) + il_jsonw_cstring_len(il_model_kind_name(h->kind)) +
+		il_jsonw_cstring_len(il_materialization_name(h->materialization)) +
+		il_jsonw_cstring_len(h->name) + il_jsonw_cstring_len(h->owner) +
+		il_jsonw_cstring_len(h->partition_by) + list_len(&m->refs.paths) +
+		list_len(&m->refs.references) + list_len(&m->refs.refs) +
+		il_jsonw_cstring_len(il_stmt_kind_name(m->refs.statement)) + list_len(&h->tags) +
+		list_len(&m->refs.targets) + il_jsonw_cstring_len(h->time_column) +
+		list_len(&h->unique_key);
+	return n;
+}
+
+/*
+ * Appends the parse_model object, keys in RFC 8785 order, into room
+ * reserved once (il_model_json_len).
  */
 void
 il_model_to_json(const il_model *m, il_buf *out)
 {
 	const il_header *h = &m->header;
+
+	il_buf_reserve(out, il_model_json_len(m));
 
 	il_buf_putc(out, '{');
 	il_jsonw_key(out, "dependencies");

@@ -73,8 +73,12 @@ typedef struct il_model
  */
 extern il_parse_status il_model_parse(const char *sql, size_t len, il_model *out,
 									  il_error *err);
-/* Appends the parse_model object as canonical JSON (no newline). */
+/*
+ * Appends the parse_model object as canonical JSON (no newline), reserving
+ * its length (il_model_json_len) once: the text is never copied to grow.
+ */
 extern void il_model_to_json(const il_model *m, il_buf *out);
+extern size_t il_model_json_len(const il_model *m);
 extern void il_model_free(il_model *m);
 
 /* Appends "line L, column C: message" (or "line L: ...", or just the message). */

@@ -207,12 +207,8 @@ il_plan_options_init(il_plan_options *opts)
 void
 il_plan_options_free(il_plan_options *opts)
 {
-	size_t		i;
-
 	if (opts == NULL)
 		return;
-	for (i = 0; i < opts->n_full_refresh; i++)
-		free(opts->full_refresh[i]);
 	free(opts->full_refresh);
 	opts->full_refresh = NULL;
 	opts->n_full_refresh = 0;
@@ -238,19 +234,19 @@ bad_option(il_error *err, const char *key, const il_jcs_value *v, const char *wh
 }
 
 /*
- * Reads the full_refresh array into o.
+ * Reads the full_refresh array into o: one block, the pointers and then
+ * the names.
  */
 static int
 parse_full_refresh(const il_jcs_value *v, il_plan_options *o, il_error *err)
 {
 	const il_jcs_value *e;
 	size_t		n = il_jcs_count(v);
+	size_t		text = 0;
+	char	   *at;
 
 	if (il_jcs_kind_of(v) != IL_JCS_ARRAY)
 		return bad_option(err, "full_refresh", v, "is not an array of model names");
-	o->full_refresh = calloc(n + 1, sizeof(char *));
-	if (o->full_refresh == NULL)
-		return nomem(err);
 	for (e = il_jcs_first(v); e != NULL; e = il_jcs_next(e))
 	{
 		size_t		len;
@@ -258,12 +254,22 @@ parse_full_refresh(const il_jcs_value *v, il_plan_options *o, il_error *err)
 
 		if (s == NULL || len == 0 || strlen(s) != len)
 			return bad_option(err, "full_refresh", e, "is not a model name (a non-empty string)");
-		o->full_refresh[o->n_full_refresh] = malloc(len + 1);
-		if (o->full_refresh[o->n_full_refresh] == NULL)
-			return nomem(err);
-		memcpy(o->full_refresh[o->n_full_refresh], s, len + 1);
-		o->n_full_refresh++;
+		text += len + 1;
 	}
+	o->full_refresh = malloc((n + 1) * sizeof(char *) + text);
+	if (o->full_refresh == NULL)
+		return nomem(err);
+	at = (char *) (o->full_refresh + n + 1);
+	for (e = il_jcs_first(v); e != NULL; e = il_jcs_next(e))
+	{
+		size_t		len;
+		const char *s = il_jcs_string(e, &len);
+
+		memcpy(at, s, len + 1);
+		o->full_refresh[o->n_full_refresh++] = at;
+		at += len + 1;
+	}
+	o->full_refresh[n] = NULL;
 	return 0;
 }
 

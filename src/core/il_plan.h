@@ -144,7 +144,8 @@ typedef struct il_plan_options
 	char		environment[IL_PLAN_ENVIRONMENT_MAX + 1];
 	int			lookback_days;
 	bool		skip_cosmetic;
-	char	  **full_refresh;	/* names as given (malloc'd), resolved at plan time */
+	char	  **full_refresh;	/* names as given, resolved at plan time: one
+								 * block (the pointers, then the names) */
 	size_t		n_full_refresh;
 } il_plan_options;
 

@@ -54,13 +54,25 @@ typedef struct frame
 	long		cte_pending;	/* CTE whose name was read last */
 } frame;
 
+/*
+ * A CTE in scope: its name (a key) and the frame depth of its WITH. The
+ * names are kept once each, with how many CTEs of that name in scope are
+ * active, so a name is looked up in constant time (a long WITH list and
+ * many references would otherwise cost their product).
+ */
 typedef struct cte
 {
-	size_t		off;			/* lower-cased name in ctenames */
-	size_t		len;
-	size_t		depth;			/* frame depth of its WITH */
+	uint32_t	key;			/* index in keys */
+	uint16_t	depth;			/* frame depth of its WITH (at most IL_LEX_MAX_DEPTH) */
 	bool		active;
 } cte;
+
+typedef struct cte_key
+{
+	uint32_t	off;			/* lower-cased name in keytext */
+	uint32_t	len;
+	uint32_t	active;			/* active CTEs of this name in scope */
+} cte_key;
 
 /* A small growable byte buffer that starts inside the walker. */
 #define SBUF_INLINE 256
@@ -76,6 +88,7 @@ typedef struct sbuf
 
 #define FRAMES_INLINE 64
 #define CTES_INLINE 32
+#define KEYS_INLINE 16
 
 enum
 {
@@ -95,10 +108,14 @@ typedef struct walker
 	frame	   *fr;
 	size_t		depth;
 	size_t		fcap;
-	cte		   *ctes;
+	cte		   *ctes;			/* a stack: the CTEs in scope */
 	size_t		nctes;
 	size_t		ccap;
-	sbuf		ctenames;		/* the CTE names, lower-cased */
+	cte_key    *keys;			/* every CTE name seen, once */
+	size_t		nkeys;
+	size_t		kcap;
+	sbuf		keytext;		/* their text, lower-cased */
+	il_strindex keyindex;
 	sbuf		name;			/* the name read last, normalized */
 	il_lists_builder lb;		/* references, targets, refs, paths */
 	size_t		name_first;		/* the tokens w->name was read from */
@@ -108,6 +125,7 @@ typedef struct walker
 	bool		oom;
 	frame		fr_inline[FRAMES_INLINE];
 	cte			ctes_inline[CTES_INLINE];
+	cte_key		keys_inline[KEYS_INLINE];
 } walker;
 
 /*
@@ -208,7 +226,7 @@ il_stmt_kind_name(il_stmt_kind kind)
 static size_t
 skip_group(const il_tokens *tk, size_t i)
 {
-	size_t		m = tk->tok[i].match;
+	size_t		m = il_tok_match(&tk->tok[i]);
 
 	return m > i && m < tk->n ? m + 1 : tk->n;
 }
@@ -461,12 +479,12 @@ is_format(const walker *w, const il_token *tok)
 	{
 		size_t		i;
 
-		if (formats[f].len != tok->len)
+		if (formats[f].len != il_tok_len(tok))
 			continue;
-		for (i = 0; i < tok->len; i++)
+		for (i = 0; i < il_tok_len(tok); i++)
 			if ((s[i] | 0x20) != formats[f].name[i])
 				break;
-		if (i == tok->len)
+		if (i == il_tok_len(tok))
 			return true;
 	}
 	return false;
@@ -486,7 +504,7 @@ append_part(walker *w, const il_token *tok)
 		size_t		i;
 		size_t		at = w->name.len;
 
-		sb_append(&w->name, s, tok->len);
+		sb_append(&w->name, s, il_tok_len(tok));
 		if (w->name.oom)
 			return;
 		for (i = at; i < w->name.len; i++)
@@ -496,10 +514,10 @@ append_part(walker *w, const il_token *tok)
 	else
 	{
 		const char *in = s + 1;
-		size_t		inlen = tok->len - 2;
+		size_t		inlen = il_tok_len(tok) - 2;
 
 		if (inlen == 0 || memchr(in, '.', inlen) || memchr(in, '`', inlen))
-			sb_append(&w->name, s, tok->len);
+			sb_append(&w->name, s, il_tok_len(tok));
 		else
 			sb_append(&w->name, in, inlen);
 	}
@@ -550,7 +568,7 @@ read_name(walker *w, size_t i, int *nparts, bool *is_path, bool *unknown)
 	if (*nparts == 2 && t[j].type == IL_TOK_QIDENT && is_format(w, &t[i]))
 	{
 		const char *in = w->src + t[j].off + 1;
-		size_t		inlen = t[j].len - 2;
+		size_t		inlen = il_tok_len(&t[j]) - 2;
 
 		if (memchr(in, '/', inlen) || memchr(in, ':', inlen))
 		{
@@ -558,10 +576,10 @@ read_name(walker *w, size_t i, int *nparts, bool *is_path, bool *unknown)
 			w->name.len = 0;
 			append_part(w, &t[i]);
 			sb_putc(&w->name, '.');
-			sb_append(&w->name, w->src + t[j].off, t[j].len);
+			sb_append(&w->name, w->src + t[j].off, il_tok_len(&t[j]));
 		}
 	}
-	if (next + 1 < w->n && t[next].type == IL_TOK_OP && t[next].len == 1 &&
+	if (next + 1 < w->n && t[next].type == IL_TOK_OP && il_tok_len(&t[next]) == 1 &&
 		w->src[t[next].off] == '@' &&
 		(t[next + 1].type == IL_TOK_WORD || t[next + 1].type == IL_TOK_NUMBER))
 		next += 2;
@@ -596,33 +614,132 @@ add_name(walker *w, int list)
 }
 
 /*
+ * The key of a CTE name (il_strindex_get).
+ */
+static const char *
+key_string(const void *arg, uint32_t e, size_t *len, int *tag)
+{
+	const walker *w = arg;
+
+	*len = w->keys[e].len;
+	*tag = 0;
+	return w->keytext.data + w->keys[e].off;
+}
+
+/*
+ * The key of the name s[0..len) (backticked when quoted: `` stands for one
+ * backtick), lower-cased; a new key when it has none, or UINT32_MAX when
+ * out of memory (or, with add false, when there is no such key).
+ */
+static uint32_t
+cte_key_of(walker *w, const char *s, size_t len, bool quoted, bool add)
+{
+	size_t		at = w->keytext.len;
+	size_t		k;
+	uint32_t	key;
+
+	/* the lower-cased name goes after the keys' text, and stays if new */
+	sb_append(&w->keytext, s, len);
+	if (w->keytext.oom || len > UINT32_MAX || at > UINT32_MAX)
+	{
+		w->oom = true;
+		return UINT32_MAX;
+	}
+	{
+		char	   *d = w->keytext.data + at;
+		size_t		n = 0;
+
+		for (k = 0; k < len; k++)
+		{
+			char		c = d[k];
+
+			if (quoted && c == '`')
+				k++;			/* `` stands for one backtick */
+			d[n++] = (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
+		}
+		w->keytext.len = at + n;
+	}
+	key = il_strindex_find(&w->keyindex, w->keytext.data + at, w->keytext.len - at, 0,
+						   key_string, w);
+	if (key != UINT32_MAX || !add)
+	{
+		w->keytext.len = at;
+		return key;
+	}
+	if (w->nkeys == w->kcap)
+	{
+		size_t		cap = w->kcap * 2;
+		cte_key    *nk;
+
+		if (w->keys == w->keys_inline)
+		{
+			nk = malloc(cap * sizeof(cte_key));
+			if (nk != NULL)
+				memcpy(nk, w->keys, w->nkeys * sizeof(cte_key));
+		}
+		else
+			nk = realloc(w->keys, cap * sizeof(cte_key));
+		if (nk == NULL)
+		{
+			w->oom = true;
+			return UINT32_MAX;
+		}
+		w->keys = nk;
+		w->kcap = cap;
+	}
+	key = (uint32_t) w->nkeys;
+	w->keys[key].off = (uint32_t) at;
+	w->keys[key].len = (uint32_t) (w->keytext.len - at);
+	w->keys[key].active = 0;
+	if (!il_strindex_add(&w->keyindex, key, key_string, w))
+	{
+		w->oom = true;
+		return UINT32_MAX;
+	}
+	w->nkeys++;
+	return key;
+}
+
+/*
+ * Marks CTE c active.
+ */
+static void
+cte_activate(walker *w, size_t c)
+{
+	if (!w->ctes[c].active)
+	{
+		w->ctes[c].active = true;
+		w->keys[w->ctes[c].key].active++;
+	}
+}
+
+/*
+ * Drops the CTEs in scope down to n.
+ */
+static void
+cte_pop(walker *w, size_t n)
+{
+	while (w->nctes > n)
+	{
+		const cte  *e = &w->ctes[--w->nctes];
+
+		if (e->active)
+			w->keys[e->key].active--;
+	}
+}
+
+/*
  * Is the one-part name in w->name an active CTE?
  */
 static bool
-cte_visible(const walker *w)
+cte_visible(walker *w)
 {
-	size_t		c;
+	uint32_t	key;
 
-	for (c = w->nctes; c-- > 0;)
-	{
-		const cte  *e = &w->ctes[c];
-		size_t		i;
-
-		if (!e->active || e->len != w->name.len)
-			continue;
-		for (i = 0; i < e->len; i++)
-		{
-			char		a = w->name.data[i];
-
-			if (a >= 'A' && a <= 'Z')
-				a = (char) (a + ('a' - 'A'));
-			if (a != w->ctenames.data[e->off + i])
-				break;
-		}
-		if (i == e->len)
-			return true;
-	}
-	return false;
+	if (w->nctes == 0)
+		return false;
+	key = cte_key_of(w, w->name.data, w->name.len, false, false);
+	return key != UINT32_MAX && w->keys[key].active > 0;
 }
 
 /*
@@ -694,7 +811,7 @@ static void
 on_template(walker *w, const il_token *tok)
 {
 	const char *p = w->src + tok->off;
-	const char *end = p + tok->len;
+	const char *end = p + il_tok_len(tok);
 	const char *fn;
 	size_t		fnlen;
 	const char *arg[2];
@@ -702,7 +819,7 @@ on_template(walker *w, const il_token *tok)
 	int			nargs = 0;
 	int			a;
 
-	if (tok->len < 4 || p[1] != '{')
+	if (il_tok_len(tok) < 4 || p[1] != '{')
 		return;
 	p += 2;
 	end -= 2;
@@ -791,8 +908,8 @@ add_cte(walker *w, size_t i)
 	frame	   *f = &w->fr[w->depth];
 	const il_token *tok = &w->t[i];
 	const char *s = w->src + tok->off;
-	size_t		len = tok->len;
-	size_t		k;
+	size_t		len = il_tok_len(tok);
+	uint32_t	key;
 	cte		   *e;
 
 	if (tok->type == IL_TOK_QIDENT)
@@ -821,28 +938,17 @@ add_cte(walker *w, size_t i)
 		w->ctes = nc;
 		w->ccap = cap;
 	}
-	e = &w->ctes[w->nctes];
-	e->off = w->ctenames.len;
-	e->depth = w->depth;
-	e->active = f->recursive;
-	for (k = 0; k < len; k++)
-	{
-		char		c = s[k];
-
-		if (tok->type == IL_TOK_QIDENT && c == '`')
-			k++;				/* `` stands for one backtick */
-		if (c >= 'A' && c <= 'Z')
-			c = (char) (c + ('a' - 'A'));
-		sb_putc(&w->ctenames, c);
-	}
-	if (w->ctenames.oom)
-	{
-		w->oom = true;
+	key = cte_key_of(w, s, len, tok->type == IL_TOK_QIDENT, true);
+	if (key == UINT32_MAX)
 		return;
-	}
-	e->len = w->ctenames.len - e->off;
+	e = &w->ctes[w->nctes];
+	e->key = key;
+	e->depth = (uint16_t) w->depth;
+	e->active = false;
 	f->cte_pending = (long) w->nctes;
 	w->nctes++;
+	if (f->recursive)
+		cte_activate(w, w->nctes - 1);
 }
 
 /*
@@ -925,15 +1031,17 @@ close_frame(walker *w)
 	if (w->depth == 0)
 		return;
 	child = &w->fr[w->depth];
-	while (w->nctes > 0 && w->ctes[w->nctes - 1].depth >= w->depth)
 	{
-		w->ctenames.len = w->ctes[w->nctes - 1].off;
-		w->nctes--;
+		size_t		keep = w->nctes;
+
+		while (keep > 0 && w->ctes[keep - 1].depth >= w->depth)
+			keep--;
+		cte_pop(w, keep);
 	}
 	w->depth--;
 	parent = &w->fr[w->depth];
 	if (child->cte >= 0 && (size_t) child->cte < w->nctes)
-		w->ctes[child->cte].active = true;
+		cte_activate(w, (size_t) child->cte);
 	parent->state = child->resume;
 }
 
@@ -967,7 +1075,7 @@ table_query_position(const walker *w, size_t i)
 	}
 	if (pt == IL_TOK_RPAREN)
 	{
-		size_t		o = w->t[i - 1].match;
+		size_t		o = il_tok_match(&w->t[i - 1]);
 
 		return o > 0 && o < i - 1 && kw(w, o - 1) == IL_KW_AS;
 	}
@@ -1246,8 +1354,7 @@ reset_statement(walker *w, size_t start)
 	f->start = start;
 	f->cte = -1;
 	f->cte_pending = -1;
-	w->nctes = 0;
-	w->ctenames.len = 0;
+	cte_pop(w, 0);
 }
 
 /*
@@ -1292,15 +1399,20 @@ il_refs_extract_found(const char *src, const il_tokens *tk, il_refs_found_fn fou
 	w.fcap = FRAMES_INLINE;
 	w.ctes = w.ctes_inline;
 	w.nctes = 0;
+	w.keys = w.keys_inline;
+	w.nkeys = 0;
+	w.kcap = KEYS_INLINE;
+	il_strindex_init(&w.keyindex);
 	w.ccap = CTES_INLINE;
 	w.name_first = 0;
 	w.name_last = 0;
 	w.found = found;
 	w.found_arg = found_arg;
 	w.oom = false;
-	sb_init(&w.ctenames);
+	sb_init(&w.keytext);
 	sb_init(&w.name);
 	il_lb_init(&w.lb);
+	il_lb_unique(&w.lb, 0xf);
 	reset_statement(&w, 0);
 
 	for (i = 0; i < w.n && !w.oom; i++)
@@ -1437,7 +1549,10 @@ il_refs_extract_found(const char *src, const il_tokens *tk, il_refs_found_fn fou
 		free(w.fr);
 	if (w.ctes != w.ctes_inline)
 		free(w.ctes);
-	sb_free(&w.ctenames);
+	if (w.keys != w.keys_inline)
+		free(w.keys);
+	il_strindex_free(&w.keyindex);
+	sb_free(&w.keytext);
 	sb_free(&w.name);
 	if (!ok)
 	{

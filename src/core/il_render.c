@@ -87,14 +87,15 @@ typedef enum span_kind
 	SPAN_PATH					/* error unsupported_construct */
 } span_kind;
 
+/* 28 bytes: a model file is at most IL_LEX_MAX_INPUT (1 GiB) bytes */
 typedef struct span
 {
-	size_t		start;			/* bytes of the model text */
-	size_t		end;
-	size_t		tok;			/* its first token (il_lex without comments) */
-	size_t		node;			/* SPAN_MODEL */
-	size_t		name_off;		/* the normalized name, in finder.names */
-	size_t		name_len;
+	uint32_t	start;			/* bytes of the model text */
+	uint32_t	end;
+	uint32_t	tok;			/* its first token (il_lex without comments) */
+	uint32_t	node;			/* SPAN_MODEL */
+	uint32_t	name_off;		/* the normalized name, in finder.names */
+	uint32_t	name_len;
 	span_kind	kind;
 } span;
 
@@ -144,34 +145,31 @@ quote_text(char *out, const char *s, size_t len)
 }
 
 /*
- * The line and column of byte at inside token t.
- */
-static void
-position_in(const char *s, const il_token *t, size_t at, int *line, int *col)
-{
-	*line = (int) t->line;
-	*col = (int) t->col;
-	il_text_advance(s, t->off, at, line, col);
-}
-
-/*
- * Sets unsupported_construct for name at line:col with a hint.
+ * Sets unsupported_construct for name at byte at of s, with a hint.
  */
 static int
-unsupported(il_error *err, int line, int col, const char *name, const char *hint)
+unsupported(il_error *err, const char *s, size_t at, const char *name, const char *hint)
 {
+	int			line;
+	int			col;
+
+	il_lex_position(s, at, &line, &col);
 	il_error_set(err, "unsupported_construct", line, col,
 				 "%s is databricks sql that postgresql cannot run: %s", name, hint);
 	return -1;
 }
 
 /*
- * Sets unsupported_construct for text that PostgreSQL would read otherwise
- * than il_lex (and so than the guard).
+ * Sets unsupported_construct for text at byte at of s that PostgreSQL
+ * would read otherwise than il_lex (and so than the guard).
  */
 static int
-misread(il_error *err, int line, int col, const char *name, const char *hint)
+misread(il_error *err, const char *s, size_t at, const char *name, const char *hint)
 {
+	int			line;
+	int			col;
+
+	il_lex_position(s, at, &line, &col);
 	il_error_set(err, "unsupported_construct", line, col,
 				 "%s would be read differently by postgresql: %s", name, hint);
 	return -1;
@@ -446,58 +444,56 @@ static int
 lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
 {
 	const char *p = s + t->off;
-	int			line;
-	int			col;
+	size_t		len = il_tok_len(t);
 
 	switch (t->type)
 	{
 		case IL_TOK_STRING:
-			if (memchr(p, '\\', t->len) != NULL)
+			if (memchr(p, '\\', len) != NULL)
 			{
-				position_in(s, t, (size_t) ((const char *) memchr(p, '\\', t->len) - s), &line, &col);
-				return misread(err, line, col, "a backslash escape in a string literal",
+				return misread(err, s, (size_t) ((const char *) memchr(p, '\\', len) - s),
+							   "a backslash escape in a string literal",
 							   "postgresql reads a backslash in a string as itself; write the character "
 							   "itself ('' for a quote)");
 			}
 			return 0;
 		case IL_TOK_QIDENT:
-			if (memchr(p, '\\', t->len) != NULL)
-				return misread(err, (int) t->line, (int) t->col, "a backslash in a quoted identifier",
+			if (memchr(p, '\\', len) != NULL)
+				return misread(err, s, t->off, "a backslash in a quoted identifier",
 							   "rename the column or table");
 			return 0;
 		case IL_TOK_OP:
-			if (memchr(p, '$', t->len) != NULL)
-				return misread(err, (int) t->line, (int) t->col, "a dollar sign",
+			if (memchr(p, '$', len) != NULL)
+				return misread(err, s, t->off, "a dollar sign",
 							   "postgresql reads it as dollar quoting or a parameter; remove it");
 			return 0;
 		case IL_TOK_VARIABLE:
-			return misread(err, (int) t->line, (int) t->col, "a ${...} variable",
+			return misread(err, s, t->off, "a ${...} variable",
 						   "write the value itself");
 		case IL_TOK_TEMPLATE:
 			if (!rendered)
 				return 0;
-			return misread(err, (int) t->line, (int) t->col, "a template block formed by rendering",
+			return misread(err, s, t->off, "a template block formed by rendering",
 						   "do not build template syntax out of pieces");
 		case IL_TOK_COMMENT:
 			if ((t->flags & IL_TOKF_TEMPLATE_COMMENT) && !rendered)
 				return 0;
 			if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
-				return misread(err, (int) t->line, (int) t->col, "a template comment formed by rendering",
+				return misread(err, s, t->off, "a template comment formed by rendering",
 							   "do not build template syntax out of pieces");
-			if (t->len >= 2 && p[0] == '-' && p[1] == '-')
+			if (len >= 2 && p[0] == '-' && p[1] == '-')
 			{
 				size_t		i;
 
-				for (i = 2; i < t->len; i++)
+				for (i = 2; i < len; i++)
 				{
 					/*
 					 * A CR as the comment's last byte (before the newline or
 					 * the end) ends it in both readings.
 					 */
-					if (p[i] == '\r' && i + 1 < t->len)
+					if (p[i] == '\r' && i + 1 < len)
 					{
-						position_in(s, t, t->off + i, &line, &col);
-						return misread(err, line, col, "a carriage return inside a -- comment",
+						return misread(err, s, t->off + i, "a carriage return inside a -- comment",
 									   "postgresql ends the comment there; use newlines (or CR LF) only");
 					}
 				}
@@ -559,14 +555,19 @@ on_found(void *arg, const il_refs_found *f)
 		fd->spans = ns;
 		fd->cap = cap;
 	}
+	if (fd->names.len + f->len > UINT32_MAX || node > UINT32_MAX)
+	{
+		fd->oom = true;
+		return;
+	}
 	s = &fd->spans[fd->n++];
 	s->start = a->off;
-	s->end = (size_t) b->off + b->len;
-	s->tok = f->first;
-	s->node = node;
+	s->end = b->off + il_tok_len(b);
+	s->tok = (uint32_t) f->first;
+	s->node = (uint32_t) node;
 	s->kind = kind;
-	s->name_off = fd->names.len;
-	s->name_len = f->len;
+	s->name_off = (uint32_t) fd->names.len;
+	s->name_len = (uint32_t) f->len;
 	il_buf_append(&fd->names, f->name, f->len);
 	if (fd->names.oom)
 		fd->oom = true;
@@ -650,10 +651,12 @@ template_var(const char *p, size_t len, const char **name, size_t *nlen)
  * is not start_date or end_date), or -1 with missing_range.
  */
 static int
-template_date(const renderer *r, const char *name, size_t nlen, int line, int col,
+template_date(const renderer *r, const char *name, size_t nlen, size_t at,
 			  const char **date)
 {
 	const char *which = NULL;
+	int			line;
+	int			col;
 
 	*date = NULL;
 	if (nlen == 10 && memcmp(name, "start_date", 10) == 0)
@@ -668,6 +671,7 @@ template_date(const renderer *r, const char *name, size_t nlen, int line, int co
 	}
 	if (which != NULL && *date == NULL)
 	{
+		il_lex_position(r->sql, at, &line, &col);
 		il_error_set(r->err, "missing_range", line, col,
 					 "{{ %s }} needs the step's date range, and this step has none (a full refresh): "
 					 "use the template only in models that run incrementally", which);
@@ -684,8 +688,12 @@ unknown_template(const renderer *r, const il_token *t)
 {
 	char		q[QUOTE_CAP];
 
-	quote_text(q, r->sql + t->off, t->len);
-	il_error_set(r->err, "unknown_template", (int) t->line, (int) t->col,
+	int			line;
+	int			col;
+
+	quote_text(q, r->sql + t->off, il_tok_len(t));
+	il_lex_position(r->sql, t->off, &line, &col);
+	il_error_set(r->err, "unknown_template", line, col,
 				 "unknown template %s: only {{ ref('model') }}, {{ source('schema', 'table') }}, "
 				 "{{ start_date }} and {{ end_date }} are rendered", q);
 	return -1;
@@ -700,7 +708,7 @@ put_string(const renderer *r, const il_token *t, il_buf *o)
 {
 	const char *s = r->sql;
 	size_t		p = t->off;
-	size_t		stop = (size_t) t->off + t->len;
+	size_t		stop = (size_t) t->off + il_tok_len(t);
 	size_t		close = p;		/* where the next "}}" was last looked for */
 	size_t		copied = p;
 	size_t		newlines = 0;	/* of the replaced templates */
@@ -711,8 +719,6 @@ put_string(const renderer *r, const il_token *t, il_buf *o)
 		const char *date;
 		size_t		nlen;
 		size_t		end;
-		int			line;
-		int			col;
 
 		if (s[p] != '{' || s[p + 1] != '{')
 		{
@@ -732,8 +738,7 @@ put_string(const renderer *r, const il_token *t, il_buf *o)
 			p++;
 			continue;
 		}
-		position_in(s, t, p, &line, &col);
-		if (template_date(r, name, nlen, line, col, &date) != 0)
+		if (template_date(r, name, nlen, p, &date) != 0)
 			return -1;
 		if (date == NULL)
 		{
@@ -759,7 +764,7 @@ static void
 put_qident(const renderer *r, const il_token *t, il_buf *o)
 {
 	const char *p = r->sql + t->off + 1;
-	const char *e = r->sql + t->off + t->len - 1;
+	const char *e = r->sql + t->off + il_tok_len(t) - 1;
 
 	space_before_quote(o);
 	il_buf_putc(o, '"');
@@ -785,7 +790,7 @@ put_qident(const renderer *r, const il_token *t, il_buf *o)
 		p = q;
 	}
 	il_buf_putc(o, '"');
-	space_after_quote(r, (size_t) t->off + t->len, '"', o);
+	space_after_quote(r, (size_t) t->off + il_tok_len(t), '"', o);
 }
 
 /*
@@ -797,6 +802,8 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 	const il_token *t = &r->toks->tok[sp->tok];
 	const char *name = r->fd->names.data + sp->name_off;
 	char		q[QUOTE_CAP];
+	int			line;
+	int			col;
 
 	if (sp->kind != SPAN_MODEL && sp->kind != SPAN_SOURCE)
 		quote_text(q, name, sp->name_len);	/* for the message */
@@ -809,8 +816,7 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 				space_before_quote(o);
 				if (relation(mname, strlen(mname), r->prefix, o, r->err) != 0)
 				{
-					r->err->line = (int) t->line;
-					r->err->column = (int) t->col;
+					il_lex_position(r->sql, t->off, &r->err->line, &r->err->column);
 					return -1;
 				}
 				break;
@@ -820,7 +826,7 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 				size_t		i = 0;
 
 				if (!ident_ok(name, sp->name_len))
-					return misread(r->err, (int) t->line, (int) t->col,
+					return misread(r->err, r->sql, t->off,
 								   "a control character or backslash in a source name",
 								   "name the source plainly");
 				space_before_quote(o);
@@ -843,18 +849,20 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 				il_buf		cands = IL_BUF_INIT;
 
 				il_dag_candidates(r->dag, name, sp->name_len, &cands);
-				il_error_set(r->err, "ambiguous_reference", (int) t->line, (int) t->col,
+				il_lex_position(r->sql, t->off, &line, &col);
+				il_error_set(r->err, "ambiguous_reference", line, col,
 							 "%s matches several models (%s): write the full name", q, il_buf_cstr(&cands));
 				il_buf_free(&cands);
 				return -1;
 			}
 		case SPAN_UNKNOWN_REF:
+			il_lex_position(r->sql, t->off, &line, &col);
 			if (r->dag != NULL && r->self < r->dag->n)
-				il_error_set(r->err, "unknown_ref", (int) t->line, (int) t->col,
+				il_error_set(r->err, "unknown_ref", line, col,
 							 "model %s uses {{ ref('%s') }}, but no model of the repository has that name",
 							 r->dag->names[r->self], q);
 			else
-				il_error_set(r->err, "unknown_ref", (int) t->line, (int) t->col,
+				il_error_set(r->err, "unknown_ref", line, col,
 							 "{{ ref('%s') }} names no model of the repository", q);
 			return -1;
 		case SPAN_PATH:
@@ -862,7 +870,7 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 				char		what[QUOTE_CAP + 32];
 
 				snprintf(what, sizeof(what), "the file-path relation %s", q);
-				return unsupported(r->err, (int) t->line, (int) t->col, what,
+				return unsupported(r->err, r->sql, t->off, what,
 								   "load the files into a table and read that");
 			}
 	}
@@ -886,7 +894,7 @@ format_at(const il_tokens *tk, const char *s, size_t j)
 		size_t		n = strlen(formats[f]);
 		size_t		i;
 
-		if (tk->tok[j].len != n)
+		if (il_tok_len(&tk->tok[j]) != n)
 			continue;
 		for (i = 0; i < n; i++)
 			if ((s[tk->tok[j].off + i] | 0x20) != formats[f][i])
@@ -932,9 +940,9 @@ check_construct(const renderer *r, size_t j, il_stmt_kind kind, size_t kw_at)
 			char		what[32];
 
 			snprintf(what, sizeof(what), "%s %s", x->name, format);
-			return unsupported(r->err, (int) tk->tok[j].line, (int) tk->tok[j].col, what, x->hint);
+			return unsupported(r->err, r->sql, tk->tok[j].off, what, x->hint);
 		}
-		return unsupported(r->err, (int) tk->tok[j].line, (int) tk->tok[j].col, x->name, x->hint);
+		return unsupported(r->err, r->sql, tk->tok[j].off, x->name, x->hint);
 	}
 	return 0;
 }
@@ -1004,11 +1012,11 @@ render_text(const renderer *r, il_buf *o)
 					const char *name;
 					const char *date;
 					size_t		nlen;
-					size_t		next = (size_t) t->off + t->len;
+					size_t		next = (size_t) t->off + il_tok_len(t);
 
-					if (r->sql[t->off + 1] != '{' || !template_var(r->sql + t->off, t->len, &name, &nlen))
+					if (r->sql[t->off + 1] != '{' || !template_var(r->sql + t->off, il_tok_len(t), &name, &nlen))
 						return unknown_template(r, t);
-					if (template_date(r, name, nlen, (int) t->line, (int) t->col, &date) != 0)
+					if (template_date(r, name, nlen, t->off, &date) != 0)
 						return -1;
 					if (date == NULL)
 						return unknown_template(r, t);
@@ -1027,15 +1035,15 @@ render_text(const renderer *r, il_buf *o)
 				}
 			case IL_TOK_COMMENT:
 				if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
-					put_newlines(o, r->sql, t->off, (size_t) t->off + t->len);
+					put_newlines(o, r->sql, t->off, (size_t) t->off + il_tok_len(t));
 				else
-					il_buf_append(o, r->sql + t->off, t->len);
+					il_buf_append(o, r->sql + t->off, il_tok_len(t));
 				break;
 			default:
-				il_buf_append(o, r->sql + t->off, t->len);
+				il_buf_append(o, r->sql + t->off, il_tok_len(t));
 				break;
 		}
-		pos = (size_t) t->off + t->len;
+		pos = (size_t) t->off + il_tok_len(t);
 	}
 	if (si < fd->n)
 	{
@@ -1119,6 +1127,12 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 	r.err = err;
 	if (render_text(&r, &o) != 0)
 		goto done;
+	/* the file's tokens and names are done with: room for the rendering's */
+	il_tokens_free(&toks);
+	il_tokens_free(&all);
+	free(fd.spans);
+	fd.spans = NULL;
+	il_buf_free(&fd.names);
 
 	/* What PostgreSQL will read: the same as il_lex, and safe. */
 	st = il_lex(o.data ? o.data : "", o.len, IL_LEX_KEEP_COMMENTS, &rtoks, err);

@@ -697,14 +697,32 @@ utf8_char(const scanner *sc, size_t p)
 }
 
 /*
- * Scrubs; see il_scrub.h.
+ * Appends s[0..n) to out, but never more than what makes the output (from
+ * start) cap bytes long.
  */
-void
-il_scrub(const char *in, size_t len, unsigned flags, il_buf *out)
+static void
+put_capped(il_buf *out, size_t start, size_t cap, const void *s, size_t n)
+{
+	size_t		have = out->len - start;
+
+	if (have >= cap)
+		return;
+	il_buf_append(out, s, n < cap - have ? n : cap - have);
+}
+
+/*
+ * Scrubs in[0..len) onto out, stopping once the output (from where it
+ * starts) is cap bytes long: those bytes are what a full scrub writes
+ * first, since the scan never goes back (a position once passed is copied
+ * or replaced for good).
+ */
+static void
+scrub_capped(const char *in, size_t len, unsigned flags, size_t cap, il_buf *out)
 {
 	scanner		sc;
 	size_t		p = 0;
 	size_t		copy = 0;		/* unmatched text from here is pending */
+	size_t		start = out->len;
 
 	sc.s = (const unsigned char *) (in ? in : "");
 	sc.len = in ? len : 0;
@@ -719,14 +737,16 @@ il_scrub(const char *in, size_t len, unsigned flags, il_buf *out)
 		size_t		d;
 		bool		hit;
 
+		if (out->len - start + (p - copy) >= cap)
+			break;				/* what follows would be cut */
 		if (c >= 0x80)
 		{
 			size_t		n = utf8_char(&sc, p);
 
 			if (n == 0)
 			{
-				il_buf_append(out, sc.s + copy, p - copy);
-				il_buf_append(out, "\xef\xbf\xbd", 3);
+				put_capped(out, start, cap, sc.s + copy, p - copy);
+				put_capped(out, start, cap, "\xef\xbf\xbd", 3);
 				copy = ++p;
 			}
 			else
@@ -759,12 +779,21 @@ il_scrub(const char *in, size_t len, unsigned flags, il_buf *out)
 			p++;
 			continue;
 		}
-		il_buf_append(out, sc.s + copy, m.keep - copy);
-		il_buf_puts(out, m.repl);
-		il_buf_puts(out, m.suffix);
+		put_capped(out, start, cap, sc.s + copy, m.keep - copy);
+		put_capped(out, start, cap, m.repl, strlen(m.repl));
+		put_capped(out, start, cap, m.suffix, strlen(m.suffix));
 		p = copy = sc.fresh = m.end;
 	}
-	il_buf_append(out, sc.s + copy, sc.len - copy);
+	put_capped(out, start, cap, sc.s + copy, p - copy);
+}
+
+/*
+ * Scrubs; see il_scrub.h.
+ */
+void
+il_scrub(const char *in, size_t len, unsigned flags, il_buf *out)
+{
+	scrub_capped(in, len, flags, SIZE_MAX, out);
 }
 
 /*
@@ -779,7 +808,8 @@ il_scrub_max(const char *in, size_t len, unsigned flags, size_t max, il_buf *out
 
 	if (max < marker)
 		max = marker;
-	il_scrub(in, len, flags, out);
+	/* one byte more than max tells that the text is cut */
+	scrub_capped(in, len, flags, max < SIZE_MAX ? max + 1 : SIZE_MAX, out);
 	if (out->oom || out->len - start <= max)
 		return;
 	cut = start + max - marker;

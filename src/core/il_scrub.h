@@ -86,7 +86,9 @@
  * at a whole UTF-8 character to leave room for "...[truncated]" (so the
  * result is at most max bytes and ends with the marker). The cut is made
  * after scrubbing, so it never reveals what a replacement hid. A max below
- * the marker's length is taken as the marker's length.
+ * the marker's length is taken as the marker's length. It stops scanning
+ * once it has written max + 1 bytes (what follows would be cut), so its
+ * memory is max + 1 bytes of output whatever the input's size.
  *
  *-------------------------------------------------------------------------
  */

@@ -55,15 +55,18 @@ il_sha256_update(il_sha256_ctx *ctx, const void *data, size_t len)
 		ctx->failed = 1;
 }
 
-void
+int
 il_sha256_final(il_sha256_ctx *ctx, uint8_t out[IL_SHA256_LEN])
 {
 	unsigned int n = 0;
+	int			failed;
 
 	if (EVP_DigestFinal_ex(ctx->md, out, &n) != 1 || n != IL_SHA256_LEN)
 		ctx->failed = 1;
+	failed = ctx->failed;
 	EVP_MD_CTX_free(ctx->md);
 	OPENSSL_free(ctx);
+	return failed ? -1 : 0;
 }
 
 int

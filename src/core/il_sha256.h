@@ -19,8 +19,8 @@ typedef struct il_sha256_ctx il_sha256_ctx;
 
 extern il_sha256_ctx *il_sha256_new(void);	/* NULL when out of memory */
 extern void il_sha256_update(il_sha256_ctx *ctx, const void *data, size_t len);
-/* Writes the digest and frees ctx. */
-extern void il_sha256_final(il_sha256_ctx *ctx, uint8_t out[IL_SHA256_LEN]);
+/* Writes the digest and frees ctx; returns 0, or -1 when libcrypto failed. */
+extern int	il_sha256_final(il_sha256_ctx *ctx, uint8_t out[IL_SHA256_LEN]);
 
 /* One-shot digest; returns 0, or -1 when libcrypto failed. */
 extern int	il_sha256(const void *data, size_t len, uint8_t out[IL_SHA256_LEN]);

@@ -83,4 +83,7 @@ extern void ironlayer_vault_init(void);
 /* worker.c: settings, shared memory and the launcher of the background workers */
 extern void ironlayer_worker_init(void);
 
+/* jsonb.c: the jsonb of JSON text as the core writes it, without jsonb_in's tree */
+extern Datum ironlayer_json_to_jsonb(const char *json, Size len);
+
 #endif							/* IRONLAYER_PG_H */

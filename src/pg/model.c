@@ -10,27 +10,34 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 
 #include "il_guard.h"
 #include "il_model.h"
+#include "il_repo.h"
 #include "ironlayer.h"
+
+/* The largest text parse_model and sql_guard take: a repository's largest model file. */
+#define IRONLAYER_MODEL_MAX IL_REPO_MAX_FILE_SIZE
 
 /*
  * Raise the error of a failed parse, with the SQLSTATE the core assigns.
- * what names the input ("model", "SQL text").
+ * what names the input ("model", "SQL text"). The message is formatted on
+ * the stack: nothing of the core's is allocated when it is raised.
  */
 static void
+pg_attribute_noreturn()
 parse_error(il_parse_status st, const il_error *err, const char *what)
 {
-	il_buf		text = IL_BUF_INIT;
 	const char *state = il_parse_status_sqlstate(st);
-	char	   *msg;
+	char		msg[sizeof(err->message) + 64];
 	const char *head;
 
-	il_model_error_text(err, &text);
-	msg = pstrdup(il_buf_cstr(&text));
-	il_buf_free(&text);
+	if (err->line > 0 && err->column > 0)
+		snprintf(msg, sizeof(msg), "line %d, column %d: %s", err->line, err->column, err->message);
+	else if (err->line > 0)
+		snprintf(msg, sizeof(msg), "line %d: %s", err->line, err->message);
+	else
+		snprintf(msg, sizeof(msg), "%s", err->message);
 	switch (st)
 	{
 		case IL_PARSE_ERR_HEADER:
@@ -58,35 +65,52 @@ parse_error(il_parse_status st, const il_error *err, const char *what)
 			 errcontext("parsing %s", what)));
 }
 
-/* Turn canonical JSON text from the core into jsonb; frees buf. */
+/*
+ * Turn canonical JSON text from the core into jsonb; frees buf on every
+ * path (the conversion can fail only for want of memory).
+ */
 static Datum
 core_jsonb(il_buf *buf)
 {
-	Datum		d;
+	volatile Datum d = (Datum) 0;
 
 	if (buf->oom)
 	{
 		il_buf_free(buf);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
-	d = DirectFunctionCall1(jsonb_in, CStringGetDatum(pstrdup(il_buf_cstr(buf))));
-	il_buf_free(buf);
+	PG_TRY();
+	{
+		d = ironlayer_json_to_jsonb(buf->data, buf->len);
+	}
+	PG_FINALLY();
+	{
+		il_buf_free(buf);
+	}
+	PG_END_TRY();
 	return d;
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_parse_model);
 /*
  * ironlayer.parse_model(sql text) returns jsonb
+ *
+ * The text may hold IRONLAYER_MODEL_MAX bytes, like a model file of a
+ * repository. Memory: the core's (docs/benchmarks.md), malloc'd and freed
+ * before anything here can raise an error, then the JSON text and the
+ * jsonb.
  */
 Datum
 ironlayer_parse_model(PG_FUNCTION_ARGS)
 {
-	text	   *sql = PG_GETARG_TEXT_PP(0);
+	text	   *sql;
 	il_model	m;
 	il_error	err;
 	il_parse_status st;
 	il_buf		out = IL_BUF_INIT;
 
+	ironlayer_check_size("the model text", PG_GETARG_DATUM(0), IRONLAYER_MODEL_MAX);
+	sql = PG_GETARG_TEXT_PP(0);
 	il_error_clear(&err);
 	st = il_model_parse(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql), &m, &err);
 	if (st != IL_PARSE_OK)
@@ -102,16 +126,21 @@ ironlayer_parse_model(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(ironlayer_sql_guard);
 /*
  * ironlayer.sql_guard(sql text) returns jsonb: {"ok": bool, "violations": [...]}
+ *
+ * The same size limit as parse_model; at most IL_GUARD_MAX_VIOLATIONS
+ * violations are listed.
  */
 Datum
 ironlayer_sql_guard(PG_FUNCTION_ARGS)
 {
-	text	   *sql = PG_GETARG_TEXT_PP(0);
+	text	   *sql;
 	il_guard_result g;
 	il_error	err;
 	il_parse_status st;
 	il_buf		out = IL_BUF_INIT;
 
+	ironlayer_check_size("the SQL text", PG_GETARG_DATUM(0), IRONLAYER_MODEL_MAX);
+	sql = PG_GETARG_TEXT_PP(0);
 	il_error_clear(&err);
 	st = il_guard_check(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql), &g, &err);
 	if (st != IL_PARSE_OK)

@@ -27,6 +27,14 @@
 #include "il_plan.h"
 #include "ironlayer.h"
 
+/*
+ * The largest revision (a commit id, a branch or tag, main~2, ...) and
+ * options object (its jsonb; the options parser takes at most 20 bytes of
+ * memory a byte of it, docs/benchmarks.md) plan() takes.
+ */
+#define PLAN_REVISION_MAX 1024
+#define PLAN_OPTIONS_MAX ((Size) 1 << 20)
+
 /* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
 #define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
 
@@ -208,10 +216,12 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("repo, base, head, as_of and options must not be null")));
-	ironlayer_require_tenant_role(&tenant, "engineer", "make plans");
+	/* sizes first, read from the datums' headers (docs/limits.md) */
 	ironlayer_check_size("the repository name", PG_GETARG_DATUM(0), 63);
-	ironlayer_check_size("base", PG_GETARG_DATUM(1), 1024);
-	ironlayer_check_size("head", PG_GETARG_DATUM(2), 1024);
+	ironlayer_check_size("the base revision", PG_GETARG_DATUM(1), PLAN_REVISION_MAX);
+	ironlayer_check_size("the head revision", PG_GETARG_DATUM(2), PLAN_REVISION_MAX);
+	ironlayer_check_size("the options object", PG_GETARG_DATUM(4), PLAN_OPTIONS_MAX);
+	ironlayer_require_tenant_role(&tenant, "engineer", "make plans");
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	head = text_to_cstring(PG_GETARG_TEXT_PP(2));

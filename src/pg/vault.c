@@ -36,6 +36,14 @@
 #include "il_vault.h"
 #include "ironlayer.h"
 
+/*
+ * Sizes put_credential takes (docs/limits.md). A sealed secret of 64 kB
+ * holds a secret of about 48 kB: a token, a password, a key file.
+ */
+#define CREDENTIAL_NAME_MAX 63
+#define CREDENTIAL_KIND_MAX 32
+#define CREDENTIAL_SEALED_MAX ((Size) 64 << 10)
+
 static char *master_key_file = NULL;	/* GUC */
 static il_buf master = IL_BUF_INIT;		/* the master key, once read */
 static uint32 master_gen = 0;			/* bumped at every (re)read */
@@ -324,16 +332,20 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("name, sealed secret and kind must not be null")));
+	/* sizes first, read from the datums' headers (docs/limits.md) */
+	ironlayer_check_size("the credential name", PG_GETARG_DATUM(0), CREDENTIAL_NAME_MAX);
+	ironlayer_check_size("the sealed secret", PG_GETARG_DATUM(1), CREDENTIAL_SEALED_MAX);
+	ironlayer_check_size("the credential kind", PG_GETARG_DATUM(2), CREDENTIAL_KIND_MAX);
 	ironlayer_require_tenant_role(&tenant, "admin", "store credentials");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	sealed = PG_GETARG_TEXT_PP(1);
 	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (!valid_name(name, 63, "_.-"))
+	if (!valid_name(name, CREDENTIAL_NAME_MAX, "_.-"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential name \"%s\"", name),
 				 errdetail("A credential name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
-	if (!valid_name(kind, 32, "_"))
+	if (!valid_name(kind, CREDENTIAL_KIND_MAX, "_"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential kind \"%s\"", kind),
@@ -371,9 +383,17 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(kind);
-	values[3] = PointerGetDatum(cstring_to_text_with_len(token.data, token.len));
 	values[4] = CStringGetTextDatum(fp);
-	il_buf_free(&token);
+	/* the core's token is freed whatever happens to its copy */
+	PG_TRY();
+	{
+		values[3] = PointerGetDatum(cstring_to_text_with_len(token.data, token.len));
+	}
+	PG_FINALLY();
+	{
+		il_buf_free(&token);
+	}
+	PG_END_TRY();
 	ret = SPI_execute_with_args("INSERT INTO ironlayer.credential_store AS c"
 								" (tenant_id, name, kind, token, fingerprint, created_by, updated_by)"
 								" VALUES ($1, $2, $3, $4, $5, ironlayer.acting_role(), ironlayer.acting_role())"

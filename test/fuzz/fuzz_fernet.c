@@ -13,7 +13,9 @@
  *	   back to the same text (strict decoding is canonical)
  *	5: encrypt the payload with a random IV and decrypt it: same bytes
  * Anything else: all of 0, 2 and 4. Nothing may crash or leak; invariants
- * abort on violation.
+ * abort on violation. Memory: decrypting a token and opening a sealed text
+ * (what put_credential does) take at most 4 bytes of the core's heap per
+ * input byte, plus 64 kB (test/bench/memcount.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,10 @@
 #include "il_b64.h"
 #include "il_fernet.h"
 #include "il_seal.h"
+#include "memcount.h"
+
+#define RATIO 4
+#define SLACK ((size_t) 64 << 10)
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,6 +58,7 @@ decrypt_text(const uint8_t *p, size_t n)
 {
 	il_buf		out = IL_BUF_INIT;
 	il_error	err;
+	long long	base;
 
 	il_buf_puts(&out, "k");
 	if (il_fernet_decrypt(fkey, (const char *) p, n, NOW, 60, &out, &err) != 0 &&
@@ -59,7 +66,10 @@ decrypt_text(const uint8_t *p, size_t n)
 		fail("failed decryption changed the output or set no code");
 	il_buf_free(&out);
 	il_buf_init(&out);
+	base = memcount_start();
 	il_fernet_decrypt(fkey, (const char *) p, n, NOW, 0, &out, &err);
+	if (memcount_peak_since(base) > RATIO * n + SLACK)
+		fail("decryption took more memory per input byte than the bound");
 	il_buf_free(&out);
 }
 
@@ -104,9 +114,12 @@ seal_open(const il_seal_key *key, const uint8_t *p, size_t n)
 {
 	il_buf		out = IL_BUF_INIT;
 	il_error	err;
+	long long	base = memcount_start();
 
 	if (il_seal_open(key, (const char *) p, n, &out, &err) != 0 && out.len != 0)
 		fail("a failed open wrote output");
+	if (memcount_peak_since(base) > RATIO * n + SLACK)
+		fail("opening took more memory per input byte than the bound");
 	il_buf_free(&out);
 }
 

@@ -6,7 +6,11 @@
  *	  same bytes, and the parsed tree writes the same bytes;
  *	- failure: an error code and message are set and the output is untouched;
  *	- the first 8 bytes as a double: a finite value writes a number text
- *	  that reads back as the same double and is already canonical.
+ *	  that reads back as the same double and is already canonical;
+ *	- memory: canonicalizing takes at most 48 bytes of the core's heap per
+ *	  input byte, plus 2 MB (test/bench/memcount.h; a tree of 72 bytes a
+ *	  value, "[]" a value two bytes, in an arena whose blocks double up to
+ *	  1 MB, and the output).
  */
 #include <math.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@
 
 #include "il_jcs.h"
 #include "il_jsonw.h"
+#include "memcount.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,9 +69,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	il_buf		tree = IL_BUF_INIT;
 	il_error	err;
 	il_jcs_doc *doc;
+	long long	base;
+	int			rc;
 
 	il_error_clear(&err);
-	if (il_jcs_canonicalize(s, size, &out, &err) == 0)
+	base = memcount_start();
+	rc = il_jcs_canonicalize(s, size, &out, &err);
+	if (memcount_peak_since(base) > 48 * size + ((size_t) 2 << 20))
+		fail("more memory per input byte than the bound");
+	if (rc == 0)
 	{
 		if (!il_utf8_valid(il_buf_cstr(&out), out.len, NULL))
 			fail("output is not valid UTF-8");

@@ -14,7 +14,17 @@
  *	- the fast normalized text (eight bytes at a time) equals a plain
  *	  byte-by-byte rendering of the tokens;
  *	- the model's fingerprint is SHA-256 of its documented header prefix
- *	  followed by the normalized text.
+ *	  followed by the normalized text;
+ *	- the lexer emits at most il_lex_max_tokens tokens, and il_lex_position
+ *	  agrees with positions counted token by token;
+ *	- at most 101 violations, sorted by line, column and rule, the 101st a
+ *	  too_many_violations;
+ *	- the JSON texts are reserved once, at their exact length;
+ *	- memory: the peak of the core's heap while it parses a model (and
+ *	  writes its JSON) or judges SQL stays within 16 bytes per input byte
+ *	  plus 64 kB (test/bench/memcount.h), the bound docs/limits.md states;
+ *	  one input in eight is also repeated to 32 kB and held to 16 bytes per
+ *	  byte plus 8 kB, where the ratio decides.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +38,7 @@
 #include "il_lex.h"
 #include "il_model.h"
 #include "il_refs.h"
+#include "memcount.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,26 +52,52 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 /*
+ * The memory bound of parse_model and sql_guard (docs/limits.md): bytes of
+ * the core's heap per input byte, plus a constant; small inputs start
+ * their token array from a guess and may take more than the ratio (so the
+ * constant is larger for them), inputs repeated to SCALE bytes are held to
+ * the ratio and a small constant.
+ */
+#define MODEL_RATIO 16
+#define MODEL_SLACK ((size_t) 64 << 10)
+#define SCALE ((size_t) 32 << 10)
+#define SCALE_SLACK ((size_t) 8 << 10)
+
+/*
  * Checks the invariants of a token array over an input of size bytes.
  */
 static void
 check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status st)
 {
 	size_t		i;
+	size_t		at = 0;
+	int			line = 1;
+	int			col = 1;
 
+	REQUIRE(t->n <= il_lex_max_tokens(src, size));
 	for (i = 0; i < t->n; i++)
 	{
 		const il_token *k = &t->tok[i];
 
-		REQUIRE((size_t) k->off + k->len <= size);
-		REQUIRE(k->len > 0);
-		REQUIRE(k->line >= 1 && k->col >= 1);
+		REQUIRE((size_t) k->off + il_tok_len(k) <= size);
+		REQUIRE(il_tok_len(k) > 0);
 		REQUIRE(k->type >= IL_TOK_WORD && k->type <= IL_TOK_COMMENT);
 		REQUIRE(k->kw < IL_KW__COUNT);
 		if (i > 0)
+			REQUIRE(k->off >= t->tok[i - 1].off + il_tok_len(&t->tok[i - 1]));
+		/* positions, counted from token to token (a BOM is no column) */
+		if (at == 0 && k->off >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0)
+			at = 3;
+		il_text_advance(src, at, k->off, &line, &col);
+		at = k->off;
+		REQUIRE(line >= 1 && col >= 1);
+		if (i == 0 || i + 1 == t->n || i % 997 == 0)
 		{
-			REQUIRE(k->off >= t->tok[i - 1].off + t->tok[i - 1].len);
-			REQUIRE(k->line >= t->tok[i - 1].line);
+			int			l2;
+			int			c2;
+
+			il_lex_position(src, k->off, &l2, &c2);
+			REQUIRE(l2 == line && c2 == col);
 		}
 		if (k->type == IL_TOK_WORD && !(k->flags & IL_TOKF_HIGH))
 		{
@@ -77,17 +114,17 @@ check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status s
 					break;
 				}
 
-			for (j = 0; j < k->len; j++)
+			for (j = 0; j < k->lenm; j++)
 				REQUIRE((w[j] >= 'a' && w[j] <= 'z') || (w[j] >= 'A' && w[j] <= 'Z') ||
 						(w[j] >= '0' && w[j] <= '9') || w[j] == '_');
-			if (k->off + k->len < size)
+			if (k->off + k->lenm < size)
 			{
-				unsigned char c = w[k->len];
+				unsigned char c = w[k->lenm];
 
 				REQUIRE(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 						  (c >= '0' && c <= '9') || c == '_' || c >= 0x80));
 			}
-			want = il_keyword_lookup((const char *) w, k->len);
+			want = il_keyword_lookup((const char *) w, k->lenm);
 			if (prev == IL_TOK_DOT || prev == IL_TOK_COLON || prev == IL_TOK_DCOLON)
 				want = IL_KW_NONE;
 			REQUIRE(k->kw == want);
@@ -96,9 +133,11 @@ check_tokens(const char *src, const il_tokens *t, size_t size, il_parse_status s
 		}
 		if (st == IL_PARSE_OK && (k->type == IL_TOK_LPAREN || k->type == IL_TOK_LBRACKET))
 		{
-			REQUIRE(k->match > i && k->match < t->n);
-			REQUIRE(t->tok[k->match].match == i);
-			REQUIRE(t->tok[k->match].type == (k->type == IL_TOK_LPAREN ? IL_TOK_RPAREN : IL_TOK_RBRACKET));
+			uint32_t	m = il_tok_match(k);
+
+			REQUIRE(m > i && m < t->n);
+			REQUIRE(il_tok_match(&t->tok[m]) == i);
+			REQUIRE(t->tok[m].type == (k->type == IL_TOK_LPAREN ? IL_TOK_RPAREN : IL_TOK_RBRACKET));
 		}
 	}
 }
@@ -136,6 +175,33 @@ check_status(il_parse_status st, const il_error *err)
 }
 
 /*
+ * Checks a guard result: ok when it lists nothing, at most 101 violations
+ * sorted by line, column and rule, the 101st (only) a too_many_violations.
+ */
+static void
+check_guard(const il_guard_result *g)
+{
+	size_t		i;
+
+	REQUIRE(g->ok == (g->n == 0));
+	REQUIRE(g->n <= IL_GUARD_MAX_VIOLATIONS + 1);
+	for (i = 0; i < g->n; i++)
+	{
+		const il_violation *v = &g->v[i];
+
+		REQUIRE(v->line >= 1 && v->column >= 1 && strcmp(v->severity, "critical") == 0);
+		REQUIRE((strcmp(v->rule, "too_many_violations") == 0) == (i == IL_GUARD_MAX_VIOLATIONS));
+		if (i > 0)
+		{
+			const il_violation *u = &g->v[i - 1];
+
+			REQUIRE(u->line < v->line || (u->line == v->line && u->column < v->column) ||
+					(u->line == v->line && u->column == v->column && strcmp(u->rule, v->rule) <= 0));
+		}
+	}
+}
+
+/*
  * Checks a JSON object text: valid UTF-8, braces at both ends.
  */
 static void
@@ -166,7 +232,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 	{
 		const il_token *k = &t->tok[i];
 		const char *p = s + k->off;
-		const char *end = p + k->len;
+		const char *end = p + il_tok_len(k);
 		size_t		j;
 
 		if (k->type == IL_TOK_COMMENT)
@@ -178,7 +244,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 		{
 			bool		upper = k->type == IL_TOK_NUMBER || k->kw != IL_KW_NONE;
 
-			for (j = 0; j < k->len; j++)
+			for (j = 0; j < k->lenm; j++)
 			{
 				char		c = p[j];
 
@@ -192,7 +258,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 		else if (k->type == IL_TOK_STRING && (k->flags & (IL_TOKF_RAW | IL_TOKF_HEX)))
 		{
 			il_buf_putc(out, (k->flags & IL_TOKF_RAW) ? 'r' : 'X');
-			il_buf_append(out, p + 1, k->len - 1);
+			il_buf_append(out, p + 1, k->lenm - 1);
 		}
 		else if (k->type == IL_TOK_TEMPLATE)
 		{
@@ -238,7 +304,7 @@ reference_text(const char *s, const il_tokens *t, il_buf *out)
 			il_buf_append(out, z, 2);
 		}
 		else
-			il_buf_append(out, p, k->len);
+			il_buf_append(out, p, il_tok_len(k));
 	}
 }
 
@@ -277,6 +343,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		hex[IL_SHA256_HEX_LEN + 1];
 	size_t		i;
 	size_t		j;
+	long long	base;
 
 	/* The lexer, with and without comments. */
 	st_all = il_lex(s, size, IL_LEX_KEEP_COMMENTS, &all, &err);
@@ -293,9 +360,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (all.tok[i].type == IL_TOK_COMMENT)
 				continue;
 			REQUIRE(j < toks.n);
-			REQUIRE(all.tok[i].off == toks.tok[j].off && all.tok[i].len == toks.tok[j].len &&
-					all.tok[i].type == toks.tok[j].type && all.tok[i].kw == toks.tok[j].kw &&
-					all.tok[i].line == toks.tok[j].line && all.tok[i].col == toks.tok[j].col);
+			REQUIRE(all.tok[i].off == toks.tok[j].off &&
+					il_tok_len(&all.tok[i]) == il_tok_len(&toks.tok[j]) &&
+					all.tok[i].type == toks.tok[j].type && all.tok[i].kw == toks.tok[j].kw);
 			j++;
 		}
 		REQUIRE(j == toks.n);
@@ -333,9 +400,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		il_refs_free(&refs);
 
 		REQUIRE(il_guard_check_tokens(s, &toks, &g, &err) == IL_PARSE_OK);
-		REQUIRE(g.ok == (g.n == 0));
-		for (i = 0; i < g.n; i++)
-			REQUIRE(g.v[i].line >= 1 && g.v[i].column >= 1 && strcmp(g.v[i].severity, "critical") == 0);
+		check_guard(&g);
 		il_guard_to_json(&g, &json);
 		check_json(&json);
 		il_guard_free(&g);
@@ -352,8 +417,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	il_tokens_free(&all);
 	il_tokens_free(&toks);
 
-	/* The whole model. */
+	/* The whole model, as parse_model asks for it: within the memory bound. */
+	base = memcount_start();
 	st = il_model_parse(s, size, &m, &err);
+	if (st == IL_PARSE_OK)
+	{
+		il_buf		sized = IL_BUF_INIT;
+
+		il_model_to_json(&m, &sized);
+		REQUIRE(sized.len == il_model_json_len(&m) && sized.cap == sized.len + 1);
+		il_buf_free(&sized);
+	}
+	REQUIRE(memcount_peak_since(base) <= MODEL_RATIO * size + MODEL_SLACK);
 	check_status(st, &err);
 	if (st_all != IL_PARSE_OK)
 		REQUIRE(st == st_all);
@@ -399,16 +474,53 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	il_model_free(&m);
 
-	/* The guard as sql_guard calls it. */
+	/* The guard as sql_guard calls it, within the memory bound. */
+	il_buf_free(&json);
+	base = memcount_start();
 	st = il_guard_check(s, size, &g, &err);
+	if (st == IL_PARSE_OK)
+	{
+		il_guard_to_json(&g, &json);
+		REQUIRE(json.len == il_guard_json_len(&g) && (json.cap == json.len + 1 || json.cap == 64));
+	}
+	REQUIRE(memcount_peak_since(base) <= MODEL_RATIO * size + MODEL_SLACK);
 	check_status(st, &err);
 	if (st == IL_PARSE_OK)
 	{
-		il_buf_reset(&json);
-		il_guard_to_json(&g, &json);
+		check_guard(&g);
 		check_json(&json);
 	}
 	il_guard_free(&g);
+
+	/*
+	 * One input in eight, repeated to 32 kB or more: memory at a size where
+	 * the per-byte bound, not the constant, decides.
+	 */
+	if (size > 0 && size < SCALE && data[0] % 8 == 0)
+	{
+		size_t		n = 0;
+		char	   *big = malloc(SCALE + size);
+
+		REQUIRE(big != NULL);
+		while (n < SCALE)
+		{
+			memcpy(big + n, data, size);
+			n += size;
+		}
+		base = memcount_start();
+		if (il_model_parse(big, n, &m, &err) == IL_PARSE_OK)
+			il_model_to_json(&m, &json);
+		il_model_free(&m);
+		il_buf_free(&json);
+		REQUIRE(memcount_peak_since(base) <= MODEL_RATIO * n + SCALE_SLACK);
+		base = memcount_start();
+		if (il_guard_check(big, n, &g, &err) == IL_PARSE_OK)
+			il_guard_to_json(&g, &json);
+		il_guard_free(&g);
+		il_buf_free(&json);
+		REQUIRE(memcount_peak_since(base) <= MODEL_RATIO * n + SCALE_SLACK);
+		free(big);
+	}
 
 	il_buf_free(&json);
 	il_buf_free(&json2);

@@ -12,7 +12,9 @@
  *	- watermarks: success gives non-empty names, valid dates and start <=
  *	  end; failure sets an error (SQLSTATE 22023) and no items;
  *	- dates: success gives a valid day whose text ("YYYY-MM-DD") parses back
- *	  to the same day; failure sets invalid_date.
+ *	  to the same day; failure sets invalid_date;
+ *	- memory: options and watermarks take at most OPTIONS_RATIO and
+ *	  WATERMARKS_RATIO bytes of the core's heap per input byte, plus 2 MB.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,17 @@
 
 #include "il_date.h"
 #include "il_plan.h"
+#include "memcount.h"
+
+/*
+ * Memory (test/bench/memcount.h): the peak of the core's heap per input
+ * byte, plus 2 MB. The parsers build a JSON tree of 72 bytes a value ("[]"
+ * is a value two bytes) in an arena whose blocks double up to 1 MB, so up
+ * to 2 MB of it may be set aside and not yet used.
+ */
+#define OPTIONS_RATIO 40
+#define WATERMARKS_RATIO 48
+#define SLACK ((size_t) 2 << 20)
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,10 +65,16 @@ fuzz_options(const char *text, size_t len)
 	il_plan_options opts;
 	il_error	err;
 	size_t		i;
+	long long	base;
+	int			rc;
 
 	il_plan_options_init(&opts);
 	il_error_clear(&err);
-	if (il_plan_options_parse(text, len, &opts, &err) == 0)
+	base = memcount_start();
+	rc = il_plan_options_parse(text, len, &opts, &err);
+	if (memcount_peak_since(base) > OPTIONS_RATIO * len + SLACK)
+		fail("options: more memory per input byte than the bound");
+	if (rc == 0)
 	{
 		size_t		elen = strnlen(opts.environment, sizeof(opts.environment));
 
@@ -83,9 +102,15 @@ fuzz_watermarks(const char *text, size_t len)
 	il_plan_watermarks w = IL_PLAN_WATERMARKS_INIT;
 	il_error	err;
 	size_t		i;
+	long long	base;
+	int			rc;
 
 	il_error_clear(&err);
-	if (il_plan_watermarks_parse(text, len, &w, &err) == 0)
+	base = memcount_start();
+	rc = il_plan_watermarks_parse(text, len, &w, &err);
+	if (memcount_peak_since(base) > WATERMARKS_RATIO * len + SLACK)
+		fail("watermarks: more memory per input byte than the bound");
+	if (rc == 0)
 	{
 		for (i = 0; i < w.n; i++)
 		{

@@ -23,6 +23,11 @@
  *	- with IL_SCRUB_SQL every quote in the output opens a '?';
  *	- il_scrub_max gives at most max bytes, the whole scrubbed text when it
  *	  fits, else a prefix of it (at a whole character) and the marker.
+ *
+ * Memory (test/bench/memcount.h, the peak of the core's heap): rendering
+ * takes at most RENDER_RATIO bytes per input byte (plus 64 kB); il_scrub
+ * at most 12 (its output, up to three times the input, as it grows);
+ * il_scrub_max to 4096 bytes a few times 4096 bytes, whatever the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +40,7 @@
 #include "il_lex.h"
 #include "il_render.h"
 #include "il_scrub.h"
+#include "memcount.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -60,6 +66,10 @@ static const il_dag_model models[] = {
 };
 
 static il_dag *dag;
+
+/* Memory bounds, bytes of the core's heap per input byte (plus SLACK). */
+#define RENDER_RATIO 64
+#define SLACK ((size_t) 64 << 10)
 
 /* Counts the newlines of s[0..len). */
 static size_t
@@ -89,10 +99,13 @@ render_checked(const char *s, size_t size, const char *start, const char *end, i
 	const char *r;
 	size_t		rlen;
 	size_t		i;
+	long long	base;
 
 	il_buf_reset(out);
 	il_buf_puts(out, marker);
+	base = memcount_start();
 	rc = il_render_model(s, size, dag, 5, "dev_", start, end, out, &err);
+	REQUIRE(memcount_peak_since(base) <= RENDER_RATIO * size + SLACK);
 	REQUIRE(rc == 0 || rc == -1);
 	if (rc != 0)
 	{
@@ -116,16 +129,16 @@ render_checked(const char *s, size_t size, const char *start, const char *end, i
 		REQUIRE(t->type != IL_TOK_QIDENT && t->type != IL_TOK_TEMPLATE && t->type != IL_TOK_VARIABLE);
 		REQUIRE(!(t->type == IL_TOK_COMMENT && (t->flags & IL_TOKF_TEMPLATE_COMMENT)));
 		if (t->type == IL_TOK_STRING)
-			REQUIRE(memchr(r + t->off, '\\', t->len) == NULL);
+			REQUIRE(memchr(r + t->off, '\\', il_tok_len(t)) == NULL);
 		/* "dev_..." starts only the relations of models */
-		if (t->type == IL_TOK_STRING && t->len > 5 && memcmp(r + t->off, "\"dev_", 5) == 0 &&
+		if (t->type == IL_TOK_STRING && il_tok_len(t) > 5 && memcmp(r + t->off, "\"dev_", 5) == 0 &&
 			memchr(s, '"', size) == NULL && memchr(s, '`', size) == NULL && memchr(s, '{', size) == NULL &&
 			i + 2 < toks.n && toks.tok[i + 1].type == IL_TOK_DOT)
 		{
 			const il_token *tt = &toks.tok[i + 2];
 			char		name[160];
-			size_t		n1 = t->len - 6;
-			size_t		n2 = tt->len - 2;
+			size_t		n1 = il_tok_len(t) - 6;
+			size_t		n2 = il_tok_len(tt) - 2;
 			size_t		m;
 			bool		found = false;
 
@@ -166,8 +179,11 @@ scrub_checked(const char *s, size_t size, unsigned flags)
 	il_buf		c = IL_BUF_INIT;
 	size_t		max;
 	size_t		i;
+	long long	base;
 
+	base = memcount_start();
 	il_scrub(s, size, flags, &a);
+	REQUIRE(memcount_peak_since(base) <= 12 * size + SLACK);
 	REQUIRE(!a.oom);
 	REQUIRE(il_utf8_valid(a.data ? a.data : "", a.len, NULL));
 	REQUIRE(a.len <= 3 * size + 8);
@@ -211,6 +227,17 @@ scrub_checked(const char *s, size_t size, unsigned flags)
 		REQUIRE(memcmp(b.data, a.data, kept) == 0);
 		REQUIRE(kept + 4 > max - strlen(IL_SCRUB_TRUNCATED));	/* cut at most one character short */
 	}
+
+	/* what telemetry keeps: 4096 bytes, in a few times that of memory */
+	il_buf_free(&b);
+	base = memcount_start();
+	il_scrub_max(s, size, flags, 4096, &b);
+	REQUIRE(memcount_peak_since(base) <= 4 * 4096 + 4096);
+	REQUIRE(b.len <= 4096);
+	if (a.len <= 4096)
+		REQUIRE(b.len == a.len && memcmp(a.data ? a.data : "", b.data ? b.data : "", a.len) == 0);
+	else
+		REQUIRE(memcmp(b.data, a.data, b.len - strlen(IL_SCRUB_TRUNCATED)) == 0);
 	il_buf_free(&a);
 	il_buf_free(&b);
 	il_buf_free(&c);

@@ -125,6 +125,50 @@ main(void)
 	CHECK(differ("SELECT x::int", "SELECT x::bigint"), "a cast type");
 	CHECK(differ("SELECT \"a\"", "SELECT 'a'"), "the quote character");
 
+	/*
+	 * Hashed a piece at a time: the same digest as the normalized text in
+	 * one, for texts of many pieces and tokens longer than a piece (16 kB)
+	 * of every kind.
+	 */
+	{
+		static const char *const kinds[] = {
+			"SELECT %s FROM t", "SELECT 'x%s' FROM t", "SELECT r'x%s', X'0%s'",
+			"SELECT `x%s`", "SELECT {{  ref('a%s')   }} , {%% x %s %%}", "SELECT 1e5%s",
+			"SELECT a, b %s;", NULL
+		};
+		il_buf		text = IL_BUF_INIT;
+		il_buf		filler = IL_BUF_INIT;
+		size_t		k;
+		int			ok = 1;
+
+		for (k = 0; kinds[k] != NULL; k++)
+		{
+			size_t		sizes[] = {10, 16370, 16384, 40000};
+			size_t		z;
+
+			for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++)
+			{
+				char		streamed[IL_SHA256_HEX_LEN + 1];
+				char		whole[IL_SHA256_HEX_LEN + 1];
+
+				il_buf_reset(&filler);
+				for (i = 0; i < sizes[z]; i++)
+					il_buf_putc(&filler, "aBc ,1"[k == 0 || k == 5 ? i % 3 : i % 6]);
+				il_buf_reset(&text);
+				il_buf_printf(&text, kinds[k], il_buf_cstr(&filler), il_buf_cstr(&filler));
+				fp(il_buf_cstr(&text), streamed);
+				norm(il_buf_cstr(&text), &b);
+				if (il_sha256_hex(b.data ? b.data : "", b.len, whole) != 0 ||
+					strcmp(streamed, "error") == 0 || strcmp(streamed, whole) != 0)
+					ok = 0;
+			}
+		}
+		CHECK(ok, "hashed in pieces of 16 kB, long words, strings, raw and hex strings, backticks, templates and "
+			  "numbers give the digest of the whole text");
+		il_buf_free(&text);
+		il_buf_free(&filler);
+	}
+
 	/* Errors. */
 	CHECK_STR(fp("SELECT 'x", hex), "error", "text that does not lex has no fingerprint");
 	CHECK(strcmp(err.code, "unterminated_string") == 0, "and reports the lexer's error");

@@ -9,12 +9,14 @@
 
 static il_tokens toks = IL_TOKENS_INIT;
 static il_error err;
+static const char *lexed = "";	/* the text toks came from */
 
 /* Lexes s (NUL-terminated) without comments; returns the status. */
 static il_parse_status
 lex(const char *s)
 {
 	il_tokens_free(&toks);
+	lexed = s;
 	return il_lex(s, strlen(s), 0, &toks, &err);
 }
 
@@ -23,7 +25,30 @@ static il_parse_status
 lexn(const char *s, size_t len, unsigned flags)
 {
 	il_tokens_free(&toks);
+	lexed = s;
 	return il_lex(s, len, flags, &toks, &err);
+}
+
+/* The line of token i of the text lexed last. */
+static int
+tline(size_t i)
+{
+	int			line;
+	int			col;
+
+	il_lex_position(lexed, toks.tok[i].off, &line, &col);
+	return line;
+}
+
+/* The column of token i of the text lexed last. */
+static int
+tcol(size_t i)
+{
+	int			line;
+	int			col;
+
+	il_lex_position(lexed, toks.tok[i].off, &line, &col);
+	return col;
 }
 
 /* The text of token i of s. */
@@ -35,7 +60,7 @@ text(const char *s, size_t i)
 
 	if (i >= toks.n)
 		return "(none)";
-	len = toks.tok[i].len < sizeof(buf) - 1 ? toks.tok[i].len : sizeof(buf) - 1;
+	len = il_tok_len(&toks.tok[i]) < sizeof(buf) - 1 ? il_tok_len(&toks.tok[i]) : sizeof(buf) - 1;
 	memcpy(buf, s + toks.tok[i].off, len);
 	buf[len] = '\0';
 	return buf;
@@ -60,7 +85,7 @@ static int
 one_token(const char *s, il_tok_type type)
 {
 	return lex(s) == IL_PARSE_OK && toks.n == 1 && toks.tok[0].type == type &&
-		toks.tok[0].len == strlen(s);
+		il_tok_len(&toks.tok[0]) == strlen(s);
 }
 
 /* Does s fail with status st and error code at line:col? */
@@ -115,14 +140,14 @@ main(void)
 			  toks.tok[2].kw == IL_KW_FROM, "keywords are marked on words");
 	}
 	lex("select\n  a,\n\tb");
-	CHECK(toks.n == 4 && toks.tok[1].line == 2 && toks.tok[1].col == 3 &&
-		  toks.tok[3].line == 3 && toks.tok[3].col == 2, "tokens have line and column");
+	CHECK(toks.n == 4 && tline(1) == 2 && tcol(1) == 3 &&
+		  tline(3) == 3 && tcol(3) == 2, "tokens have line and column");
 	lex("'\xc3\xa9\xc3\xa9' x");
-	CHECK(toks.n == 2 && toks.tok[1].col == 6, "columns count characters, not bytes");
+	CHECK(toks.n == 2 && tcol(1) == 6, "columns count characters, not bytes");
 	lex("a\r\nb\r\n  c");
-	CHECK(toks.n == 3 && toks.tok[2].line == 3 && toks.tok[2].col == 3, "CRLF line endings");
+	CHECK(toks.n == 3 && tline(2) == 3 && tcol(2) == 3, "CRLF line endings");
 	lex("\xef\xbb\xbfSELECT 1");
-	CHECK(toks.n == 2 && toks.tok[0].kw == IL_KW_SELECT && toks.tok[0].col == 1,
+	CHECK(toks.n == 2 && toks.tok[0].kw == IL_KW_SELECT && tcol(0) == 1,
 		  "a byte order mark at the start is skipped");
 	CHECK(lex("") == IL_PARSE_OK && toks.n == 0, "empty text has no tokens");
 	CHECK(lex("  -- only\n /* comments */ ") == IL_PARSE_OK && toks.n == 0,
@@ -138,7 +163,7 @@ main(void)
 		  "non-ASCII letters belong to words");
 	CHECK(one_token("_x1", IL_TOK_WORD), "an identifier may start with an underscore");
 	lex("db.2024_sales");
-	CHECK(toks.n == 3 && toks.tok[2].type == IL_TOK_WORD && toks.tok[2].len == 10,
+	CHECK(toks.n == 3 && toks.tok[2].type == IL_TOK_WORD && il_tok_len(&toks.tok[2]) == 10,
 		  "after a dot, a part may start with a digit");
 
 	/* Strings. */
@@ -150,7 +175,7 @@ main(void)
 	CHECK(one_token("R\"x\\\"", IL_TOK_STRING), "raw strings in double quotes and upper case R");
 	CHECK(one_token("X'0aFF'", IL_TOK_STRING) && (toks.tok[0].flags & IL_TOKF_HEX), "hex strings");
 	lex("'line1\nline2' x");
-	CHECK(toks.n == 2 && toks.tok[1].line == 2 && toks.tok[1].col == 8, "strings may span lines");
+	CHECK(toks.n == 2 && tline(1) == 2 && tcol(1) == 8, "strings may span lines");
 	CHECK(one_token("'a\x01" "b'", IL_TOK_STRING), "control characters are allowed in strings");
 	lex("'a''b'");
 	CHECK(toks.n == 2, "two adjacent strings are two tokens");
@@ -163,7 +188,7 @@ main(void)
 	CHECK(one_token("10BD", IL_TOK_NUMBER), "10BD");
 	CHECK(one_token("42", IL_TOK_NUMBER), "an integer");
 	lex("x = .5");
-	CHECK(toks.n == 3 && toks.tok[2].type == IL_TOK_NUMBER && toks.tok[2].len == 2, ".5 is a number");
+	CHECK(toks.n == 3 && toks.tok[2].type == IL_TOK_NUMBER && il_tok_len(&toks.tok[2]) == 2, ".5 is a number");
 	lex("t.5");
 	CHECK(toks.n == 3 && toks.tok[1].type == IL_TOK_DOT, "a dot after a name is a dot");
 
@@ -172,7 +197,7 @@ main(void)
 	CHECK(toks.n == 2 && strcmp(text("a /* x /* nested */ still comment */ b", 1), "b") == 0,
 		  "block comments nest");
 	lex("a -- comment ; drop\nb");
-	CHECK(toks.n == 2 && toks.tok[1].line == 2, "a line comment ends at the newline");
+	CHECK(toks.n == 2 && tline(1) == 2, "a line comment ends at the newline");
 	lex("a--b");
 	CHECK(toks.n == 1, "-- starts a comment even without a space");
 	lex("a - -b");
@@ -186,21 +211,21 @@ main(void)
 		CHECK(types_are("raw:items[0].price::double", 10, t), "JSON paths and :: casts");
 	}
 	lex("a <=> b");
-	CHECK(toks.n == 3 && toks.tok[1].type == IL_TOK_OP && toks.tok[1].len == 3, "<=> is one operator");
+	CHECK(toks.n == 3 && toks.tok[1].type == IL_TOK_OP && il_tok_len(&toks.tok[1]) == 3, "<=> is one operator");
 	lex("x -> x + 1");
-	CHECK(toks.n == 5 && toks.tok[1].len == 2, "-> is one operator");
+	CHECK(toks.n == 5 && il_tok_len(&toks.tok[1]) == 2, "-> is one operator");
 	lex("f(a => 1)");
-	CHECK(toks.n == 6 && toks.tok[3].len == 2, "=> is one operator");
+	CHECK(toks.n == 6 && il_tok_len(&toks.tok[3]) == 2, "=> is one operator");
 	lex("a >>> 2 || b |> c != d <> e <= f >= g == h");
-	CHECK(toks.n == 17 && toks.tok[1].len == 3 && toks.tok[3].len == 2 && toks.tok[5].len == 2 &&
-		  toks.tok[7].len == 2 && toks.tok[9].len == 2, "multi-character operators");
+	CHECK(toks.n == 17 && il_tok_len(&toks.tok[1]) == 3 && il_tok_len(&toks.tok[3]) == 2 && il_tok_len(&toks.tok[5]) == 2 &&
+		  il_tok_len(&toks.tok[7]) == 2 && il_tok_len(&toks.tok[9]) == 2, "multi-character operators");
 	lex("t@v3");
 	CHECK(toks.n == 3 && toks.tok[1].type == IL_TOK_OP, "t@v3 is a name, @ and a version");
 	lex("$ # ? ~");
 	CHECK(toks.n == 4, "other punctuation is an operator token");
 	lex("(a[b])");
-	CHECK(toks.n == 6 && toks.tok[0].match == 5 && toks.tok[5].match == 0 &&
-		  toks.tok[2].match == 4 && toks.tok[4].match == 2, "parentheses and brackets know their match");
+	CHECK(toks.n == 6 && il_tok_match(&toks.tok[0]) == 5 && il_tok_match(&toks.tok[5]) == 0 &&
+		  il_tok_match(&toks.tok[2]) == 4 && il_tok_match(&toks.tok[4]) == 2, "parentheses and brackets know their match");
 
 	/* Templates and variables. */
 	CHECK(one_token("{{ ref('orders') }}", IL_TOK_TEMPLATE), "{{ }} is one token");
@@ -304,13 +329,15 @@ main(void)
 			if ((int) st < 0 || st > IL_PARSE_ERR_NOMEM)
 				wrong++;
 			for (k = 0; k < toks.n; k++)
-				if ((size_t) toks.tok[k].off + toks.tok[k].len > len || toks.tok[k].line == 0 ||
-					toks.tok[k].col == 0 || (k > 0 && toks.tok[k].off < toks.tok[k - 1].off))
+				if ((size_t) toks.tok[k].off + il_tok_len(&toks.tok[k]) > len || tline(k) == 0 ||
+					tcol(k) == 0 || (k > 0 && toks.tok[k].off < toks.tok[k - 1].off))
 					wrong++;
 			if (st != IL_PARSE_OK && (err.line <= 0 || err.message[0] == '\0'))
 				wrong++;
+			if (toks.n > il_lex_max_tokens(buf, len))
+				wrong++;
 		}
-		CHECK(wrong == 0, "20,000 random byte strings: statuses, positions and errors are sane");
+		CHECK(wrong == 0, "20,000 random byte strings: statuses, positions, errors and the token bound are sane");
 	}
 
 	CHECK(strcmp(il_parse_status_sqlstate(IL_PARSE_OK), "00000") == 0 &&
@@ -326,8 +353,44 @@ main(void)
 	CHECK(toks.n == 11 && toks.tok[2].kw == IL_KW_NONE && toks.tok[6].kw == IL_KW_NONE &&
 		  toks.tok[10].kw == IL_KW_NONE, "a word after '.', '::' or ':' is a name, not a keyword");
 	lex("averyveryverylongidentifier_with_more_than_eight_bytes x");
-	CHECK(toks.n == 2 && toks.tok[0].len == 54 && toks.tok[1].off == 55,
+	CHECK(toks.n == 2 && il_tok_len(&toks.tok[0]) == 54 && toks.tok[1].off == 55,
 		  "a long word ends at the right byte");
+
+	/* Memory: 12 bytes a token, the array sized once for large inputs. */
+	CHECK(sizeof(il_token) == 12, "a token takes 12 bytes");
+	lex("1\xc3\xa9 x");
+	CHECK(toks.n == 3 && toks.tok[1].type == IL_TOK_WORD && il_lex_max_tokens("1\xc3\xa9 x", 5) >= 3,
+		  "a number then a non-ASCII letter: two tokens, and the bound counts both");
+	CHECK(il_lex_max_tokens("select a.b, c  from t", 21) == 8 && il_lex_max_tokens("", 0) == 0,
+		  "the bound counts the bytes that can start a token");
+	{
+		size_t		n = (size_t) 1 << 16;
+		char	   *big = malloc(n);
+
+		memset(big, ',', n);
+		CHECK(lexn(big, n, 0) == IL_PARSE_OK && toks.n == n && toks.cap <= n + 1,
+			  "64 kB of commas: one token a byte, the array sized by the bound, never grown");
+		{
+			il_tokens	reused = IL_TOKENS_INIT;
+
+			il_lex("a b c", 5, 0, &reused, &err);
+			reused.n = 0;
+			CHECK(il_lex(big, n, 0, &reused, &err) == IL_PARSE_OK && reused.n == n && reused.cap <= n + 1,
+				  "an array reset and given again is sized by the bound too");
+			il_tokens_free(&reused);
+		}
+		memset(big, ' ', n);
+		memcpy(big, "select 1 -- ", 12);
+		CHECK(lexn(big, n, 0) == IL_PARSE_OK && toks.n == 2 && toks.cap <= 2 + 256,
+			  "what the bound set aside and no token used is given back");
+		big[n - 3] = '\n';
+		big[n - 1] = '(';
+		CHECK(lexn(big, n, 0) == IL_PARSE_ERR_SYNTAX && strcmp(err.code, "unclosed_parenthesis") == 0 &&
+			  err.line == 2 && err.column == 2, "an unclosed parenthesis is reported where it is");
+		free(big);
+	}
+	lex("\xef\xbb\xbf\xc3\xa9 (");
+	CHECK(err.line == 1 && err.column == 3, "an unclosed parenthesis' column counts characters, not the BOM");
 
 	il_tokens_free(&toks);
 	return unit_done();
