@@ -843,6 +843,8 @@ AS $$
 DECLARE
 	s record;
 	c record;
+	sole record;
+	n int;
 	cap int;
 BEGIN
 	PERFORM @extschema@._refuse_in_model_sql('claim steps');
@@ -879,56 +881,92 @@ BEGIN
 		-- tenant, its run with the fewest steps running, then the oldest; in
 		-- a run, the first ready step in (parallel_group, step_index) order.
 		-- Runs of an environment at its max_running_steps wait, and so do a
-		-- tenant's at ironlayer.tenant_max_running_steps. Running steps are
-		-- counted through the small index of leases, and the runs with a
-		-- ready step through the small index of ready steps: a claim costs
-		-- a scan of the active runs (at most 100 a tenant), and each try a
-		-- scan of the ready steps of one run that stops at its first row.
+		-- tenant's at ironlayer.tenant_max_running_steps. The first ready
+		-- step of each active run is a probe of the small index of ready
+		-- steps that stops at its first row (a claim looks at the active
+		-- runs, at most 100 a tenant). Counting running steps costs more
+		-- (a session that holds an old snapshot, a long wait() among them,
+		-- keeps the index entries of every step finished since), so it is
+		-- done only when there is a choice or a cap to keep.
 		cap := COALESCE(NULLIF(pg_catalog.current_setting('ironlayer.tenant_max_running_steps', true), ''), '0')::int;
+		n := 0;
 		FOR c IN
-			WITH running AS (
-				SELECT x.tenant_id, x.run_id, pg_catalog.count(*) AS n
-				  FROM @extschema@.run_steps x
-				 WHERE x.state OPERATOR(pg_catalog.=) 'running'
-				 GROUP BY x.tenant_id, x.run_id),
-			busy AS (
-				SELECT g.tenant_id, r.environment, pg_catalog.sum(g.n) AS n
-				  FROM running g JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) g.tenant_id
-														AND r.run_id OPERATOR(pg_catalog.=) g.run_id
-				 GROUP BY g.tenant_id, r.environment),
-			per_tenant AS (
-				SELECT b.tenant_id, pg_catalog.sum(b.n) AS n FROM busy b GROUP BY b.tenant_id)
-			SELECT r.tenant_id, r.run_id
+			SELECT r.tenant_id, r.run_id, f.step_id, e.max_running_steps AS env_cap
 			  FROM @extschema@.runs r
 			  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
 											 AND e.name OPERATOR(pg_catalog.=) r.environment
-			  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND g.run_id OPERATOR(pg_catalog.=) r.run_id
-			  LEFT JOIN busy b ON b.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND b.environment OPERATOR(pg_catalog.=) r.environment
-			  LEFT JOIN per_tenant p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-			  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+			 CROSS JOIN LATERAL (SELECT x.step_id FROM @extschema@.run_steps x
+								  WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+									AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
+								  ORDER BY x.parallel_group, x.step_index
+								  LIMIT 1) f
 			 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
-			   AND EXISTS (SELECT FROM @extschema@.run_steps x
-							WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-							  AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0)
-			   AND (e.max_running_steps IS NULL OR COALESCE(b.n, 0) OPERATOR(pg_catalog.<) e.max_running_steps)
-			   AND (cap OPERATOR(pg_catalog.<=) 0 OR COALESCE(p.n, 0) OPERATOR(pg_catalog.<) cap)
-			 ORDER BY COALESCE(p.n, 0), t.last_claim NULLS FIRST, COALESCE(g.n, 0), r.run_id
+			 LIMIT 2
 		LOOP
+			n := n OPERATOR(pg_catalog.+) 1;
+			IF n OPERATOR(pg_catalog.=) 1 THEN
+				sole := c;
+			END IF;
+		END LOOP;
+		IF n OPERATOR(pg_catalog.=) 0 THEN
+			RETURN;
+		END IF;
+		IF n OPERATOR(pg_catalog.=) 1 AND cap OPERATOR(pg_catalog.<=) 0 AND sole.env_cap IS NULL THEN
+			-- one run to serve and nothing to count: its step
 			SELECT x.tenant_id, x.run_id, x.step_id INTO s
 			  FROM @extschema@.run_steps x
-			 WHERE x.run_id OPERATOR(pg_catalog.=) c.run_id AND x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-			   AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
-			 ORDER BY x.parallel_group, x.step_index
-			 LIMIT 1
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) sole.tenant_id AND x.run_id OPERATOR(pg_catalog.=) sole.run_id
+			   AND x.step_id OPERATOR(pg_catalog.=) sole.step_id
 			   FOR UPDATE SKIP LOCKED;
-			EXIT WHEN FOUND;
-		END LOOP;
+		ELSE
+			FOR c IN
+				WITH running AS (
+					SELECT x.tenant_id, x.run_id, pg_catalog.count(*) AS n
+					  FROM @extschema@.run_steps x
+					 WHERE x.state OPERATOR(pg_catalog.=) 'running'
+					 GROUP BY x.tenant_id, x.run_id),
+				busy AS (
+					SELECT g.tenant_id, r.environment, pg_catalog.sum(g.n) AS n
+					  FROM running g JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) g.tenant_id
+															AND r.run_id OPERATOR(pg_catalog.=) g.run_id
+					 GROUP BY g.tenant_id, r.environment),
+				per_tenant AS (
+					SELECT b.tenant_id, pg_catalog.sum(b.n) AS n FROM busy b GROUP BY b.tenant_id)
+				SELECT r.tenant_id, r.run_id, f.step_id
+				  FROM @extschema@.runs r
+				  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+												 AND e.name OPERATOR(pg_catalog.=) r.environment
+				  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND g.run_id OPERATOR(pg_catalog.=) r.run_id
+				  LEFT JOIN busy b ON b.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND b.environment OPERATOR(pg_catalog.=) r.environment
+				  LEFT JOIN per_tenant p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+				  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+				 CROSS JOIN LATERAL (SELECT x.step_id FROM @extschema@.run_steps x
+									  WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+										AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
+									  ORDER BY x.parallel_group, x.step_index
+									  LIMIT 1) f
+				 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+				   AND (e.max_running_steps IS NULL OR COALESCE(b.n, 0) OPERATOR(pg_catalog.<) e.max_running_steps)
+				   AND (cap OPERATOR(pg_catalog.<=) 0 OR COALESCE(p.n, 0) OPERATOR(pg_catalog.<) cap)
+				 ORDER BY COALESCE(p.n, 0), t.last_claim NULLS FIRST, COALESCE(g.n, 0), r.run_id
+			LOOP
+				SELECT x.tenant_id, x.run_id, x.step_id INTO s
+				  FROM @extschema@.run_steps x
+				 WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+				   AND x.step_id OPERATOR(pg_catalog.=) c.step_id
+				   FOR UPDATE SKIP LOCKED;
+				EXIT WHEN FOUND;
+			END LOOP;
+		END IF;
 		IF s.step_id IS NULL THEN
 			RETURN;
 		END IF;
-		INSERT INTO @extschema@.claim_turns AS t (tenant_id, last_claim)
-		VALUES (s.tenant_id, pg_catalog.clock_timestamp())
-		ON CONFLICT ON CONSTRAINT claim_turns_pkey DO UPDATE SET last_claim = EXCLUDED.last_claim;
+		-- the round robin's turn, when there was another run to serve
+		IF n OPERATOR(pg_catalog.>) 1 THEN
+			INSERT INTO @extschema@.claim_turns AS t (tenant_id, last_claim)
+			VALUES (s.tenant_id, pg_catalog.clock_timestamp())
+			ON CONFLICT ON CONSTRAINT claim_turns_pkey DO UPDATE SET last_claim = EXCLUDED.last_claim;
+		END IF;
 	END IF;
 	UPDATE @extschema@.run_steps x
 	   SET state = 'running', attempts = x.attempts OPERATOR(pg_catalog.+) 1, lease_owner = worker,
