@@ -615,13 +615,24 @@ load_model(Step *st, MemoryContext cxt)
 
 /* ------------------------------------------------------------- running */
 
-/* A role's name for a message ("?" when it was dropped). */
-static const char *
-owner_name(Oid role)
+/*
+ * 42501 unless run_as owns what the model writes into (what: 'schema "s"',
+ * 'relation "s"."t"').
+ */
+static void
+require_owned(const Step *st, Oid owner, const char *what, const char *hint)
 {
-	char	   *name = GetUserNameFromId(role, true);
+	char	   *name;
 
-	return name ? name : "?";
+	if (owner == st->run_as)
+		return;
+	name = GetUserNameFromId(owner, true);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
+					what, st->model, name ? name : "?", st->run_as_name),
+			 errdetail("The executor writes only into what its run_as role owns."),
+			 errhint("%s", hint)));
 }
 
 /*
@@ -639,13 +650,8 @@ check_schema_owner(const Step *st, Oid nsp)
 		return;					/* dropped meanwhile: the step fails later */
 	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
 	ReleaseSysCache(tup);
-	if (owner != st->run_as)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("schema \"%s\" of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
-						st->schema, st->model, owner_name(owner), st->run_as_name),
-				 errdetail("The executor writes only into schemas its run_as role owns."),
-				 errhint("A superuser can make run_as its owner: ALTER SCHEMA ... OWNER TO ...")));
+	require_owned(st, owner, psprintf("schema \"%s\"", st->schema),
+				  "A superuser can make run_as its owner: ALTER SCHEMA ... OWNER TO ...");
 }
 
 /*
@@ -851,13 +857,8 @@ existing_relation(const Step *st, char *relkind)
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	rules = ((Form_pg_class) GETSTRUCT(tup))->relhasrules;
 	ReleaseSysCache(tup);
-	if (owner != st->run_as)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("relation %s of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
-						st->relation, st->model, owner_name(owner), st->run_as_name),
-				 errdetail("The executor writes only relations its run_as role owns."),
-				 errhint("Drop or rename the relation, or make run_as its owner.")));
+	require_owned(st, owner, psprintf("relation %s", st->relation),
+				  "Drop or rename the relation, or make run_as its owner.");
 	if (rules && *relkind != RELKIND_VIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
