@@ -166,32 +166,33 @@ norm_token(char *d, const char *src, const il_token *t, const char *limit)
 }
 
 /*
- * Appends the normalized text of the tokens to out.
+ * The tokens the fingerprint covers: *n of them (one trailing ';' left
+ * out), whose text ends at *limit. False when there are none.
  */
-void
-il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
+static bool
+fp_span(const char *src, const il_tokens *toks, size_t *n, const char **limit)
 {
-	size_t		n = toks->n;
-	size_t		total = 0;
-	size_t		i;
-	char	   *d;
-	char	   *d0;
-	const char *limit;
-	bool		first = true;
-
-	/* Leave out one trailing ';'. */
-	while (n > 0 && toks->tok[n - 1].type == IL_TOK_COMMENT)
-		n--;
-	if (n > 0 && toks->tok[n - 1].type == IL_TOK_SEMI)
-		n--;
+	*n = toks->n;
+	while (*n > 0 && toks->tok[*n - 1].type == IL_TOK_COMMENT)
+		(*n)--;
+	if (*n > 0 && toks->tok[*n - 1].type == IL_TOK_SEMI)
+		(*n)--;
 	if (toks->n == 0)
-		return;
-	limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
-	/* tokens do not overlap: their lengths add up to at most their span */
-	total = (size_t) (limit - (src + toks->tok[0].off)) + n;
-	if (!il_buf_reserve(out, total + 8))
-		return;
-	d0 = d = out->data + out->len;
+		return false;
+	*limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
+	return true;
+}
+
+/*
+ * Writes the normalized text of the first n tokens at d, which has room for
+ * their span, n spaces and 8 bytes; returns its end.
+ */
+static char *
+fp_write(char *d, const char *src, const il_tokens *toks, size_t n, const char *limit)
+{
+	bool		first = true;
+	size_t		i;
+
 	for (i = 0; i < n; i++)
 	{
 		const il_token *t = &toks->tok[i];
@@ -203,7 +204,26 @@ il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
 		first = false;
 		d = norm_token(d, src, t, limit);
 	}
-	out->len += (size_t) (d - d0);
+	return d;
+}
+
+/*
+ * Appends the normalized text of the tokens to out.
+ */
+void
+il_fingerprint_text(const char *src, const il_tokens *toks, il_buf *out)
+{
+	size_t		n;
+	char	   *d0;
+	const char *limit;
+
+	if (!fp_span(src, toks, &n, &limit))
+		return;
+	/* tokens do not overlap: their lengths add up to at most their span */
+	if (!il_buf_reserve(out, (size_t) (limit - (src + toks->tok[0].off)) + n + 8))
+		return;
+	d0 = out->data + out->len;
+	out->len += (size_t) (fp_write(d0, src, toks, n, limit) - d0);
 	out->data[out->len] = '\0';
 }
 
@@ -266,36 +286,17 @@ il_fingerprint_update(il_sha256_ctx *ctx, const char *src, const il_tokens *toks
 {
 	char		buf[FP_CHUNK + 8];
 	size_t		used = 0;
-	size_t		n = toks->n;
+	size_t		n;
 	size_t		i;
 	const char *limit;
 	bool		first = true;
 
-	/* Leave out one trailing ';'. */
-	while (n > 0 && toks->tok[n - 1].type == IL_TOK_COMMENT)
-		n--;
-	if (n > 0 && toks->tok[n - 1].type == IL_TOK_SEMI)
-		n--;
-	if (toks->n == 0)
+	if (!fp_span(src, toks, &n, &limit))
 		return 0;
-	limit = src + toks->tok[toks->n - 1].off + il_tok_len(&toks->tok[toks->n - 1]);
 	/* tokens do not overlap: when their span and a space each fit, one piece */
 	if ((size_t) (limit - (src + toks->tok[0].off)) + n + 8 <= FP_CHUNK)
 	{
-		char	   *d = buf;
-
-		for (i = 0; i < n; i++)
-		{
-			const il_token *t = &toks->tok[i];
-
-			if (t->type == IL_TOK_COMMENT)
-				continue;
-			*d = ' ';
-			d += !first;
-			first = false;
-			d = norm_token(d, src, t, limit);
-		}
-		il_sha256_update(ctx, buf, (size_t) (d - buf));
+		il_sha256_update(ctx, buf, (size_t) (fp_write(buf, src, toks, n, limit) - buf));
 		return 0;
 	}
 	for (i = 0; i < n; i++)
