@@ -47,6 +47,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
@@ -60,7 +61,6 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -678,7 +678,6 @@ ironlayer_worker_main(Datum main_arg)
 
 			MemoryContextSwitchTo(unit_context);
 			MemoryContextReset(unit_context);
-			worker_reset_session(false);
 			r = worker_claim(&c);
 			if (r != CLAIMED)
 				break;
