@@ -2,7 +2,7 @@
  *
  * repo.c
  *	  Git repositories of a tenant and the models in them, as SQL:
- *	  add_repo, models, diff, lineage (src/core/il_git.c, il_repo.c).
+ *	  add_repo, models, diff, lineage (src/core/il_git.c, il_repo.h).
  *
  * Parsed records come from the parse cache (cache.c).
  *

@@ -1,5 +1,5 @@
 /*
- * Unit tests of il_repo.c against real git repositories made here (with
+ * Unit tests of il_repo.h against real git repositories made here (with
  * libgit2, in a temporary directory): discovery, skipped files, every
  * error, the graph, diff (every change kind, moves, renames), lineage, the
  * parse cache and its records, the JSON lines, and repositories from the
