@@ -64,21 +64,26 @@ $(DATA_built): $(SQL_PARTS) $(SQL_LIST) Makefile
 	  for f in $(SQL_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
 
 # Every object depends on every header of ours (coarse, but never stale).
-HEADERS = $(wildcard src/core/*.h src/pg/*.h src/cli/*.h)
-$(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS): $(HEADERS)
+# (Not PGXS's HEADERS, which names headers to install.)
+OUR_HEADERS = $(wildcard src/core/*.h src/pg/*.h src/cli/*.h)
+$(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS): $(OUR_HEADERS)
 
 # The command shares the core objects with the extension: same code, same bytes.
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CLI_LIBS)
 
+# The command goes where a new shell finds it (Debian does not put the
+# server's bindir on PATH); PGXS's bindir is the server's, not ours.
+CLI_BINDIR ?= /usr/local/bin
+
 install: install-cli
 install-cli: $(CLI)
-	$(MKDIR_P) '$(DESTDIR)$(bindir)'
-	$(INSTALL_PROGRAM) $(CLI) '$(DESTDIR)$(bindir)/ironlayer'
+	$(MKDIR_P) '$(DESTDIR)$(CLI_BINDIR)'
+	$(INSTALL_PROGRAM) $(CLI) '$(DESTDIR)$(CLI_BINDIR)/ironlayer'
 
 uninstall: uninstall-cli
 uninstall-cli:
-	rm -f '$(DESTDIR)$(bindir)/ironlayer'
+	rm -f '$(DESTDIR)$(CLI_BINDIR)/ironlayer'
 
 # Programs that count the core's memory (test/bench/memcount.h) route every
 # allocation of the objects they link through the counting allocator.
@@ -142,3 +147,6 @@ stop:
 
 print-version:
 	@echo $(EXTVERSION)
+
+print-cli-bindir:
+	@echo $(CLI_BINDIR)

@@ -5,9 +5,7 @@ set -euo pipefail
 
 PKGS=(
 	build-essential
-	pkg-config
 	git
-	ca-certificates
 	sudo
 	postgresql-15
 	postgresql-client-15
@@ -17,13 +15,10 @@ PKGS=(
 	libgit2-dev
 	libpq-dev
 	libssl-dev
-	libcurl4-openssl-dev
-	libjansson-dev
 	libipc-run-perl
 	clang
 	python3
 	python3-cryptography
-	nodejs
 	llvm
 	libclang-rt-14-dev
 )

@@ -53,6 +53,8 @@ PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
 PG_ISOLATION_REGRESS=$PGXS_DIR/test/isolation/pg_isolation_regress
 TAP_LIB=$PGXS_DIR/test/perl
 EXTVERSION=$(make -s --no-print-directory print-version)
+# Where `make install` puts the command (on the PATH of a new shell).
+IRONLAYER_CLI=$(make -s --no-print-directory print-cli-bindir)/ironlayer
 
 note "build and install (ironlayer $EXTVERSION)"
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -107,12 +109,29 @@ else
 fi
 # One version: Makefile, control file, META.json, library, command.
 meta=$(sed -n '/"meta-spec"/,$!s/^ *"version" *: *"\([^"]*\)".*/\1/p' META.json | sort -u)
-cli=$("$PGBIN/ironlayer" --version 2>/dev/null | awk '{print $2}')
+cli=$("$IRONLAYER_CLI" --version 2>/dev/null | awk '{print $2}')
 ctl=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ironlayer.control)
 if [ "$meta" = "$EXTVERSION" ] && [ "$cli" = "$EXTVERSION" ] && [ "$ctl" = "$EXTVERSION" ]; then
 	echo "ok - one version $EXTVERSION in Makefile, META.json, control file and command"; p=$((p + 1))
 else
 	echo "not ok - versions differ: Makefile $EXTVERSION, META.json '$meta', control '$ctl', command '$cli'"; f=$((f + 1))
+fi
+# The command is on the PATH of a new login shell (of root and of others).
+found=$(env -i HOME=/ TERM=dumb bash -lc 'command -v ironlayer' 2>/dev/null)
+if [ "$found" = "$IRONLAYER_CLI" ]; then
+	echo "ok - a new shell finds the ironlayer command ($found)"; p=$((p + 1))
+else
+	echo "not ok - a new shell finds '${found:-no ironlayer command}', not $IRONLAYER_CLI"; f=$((f + 1))
+fi
+# What META.json says is provided and documented exists.
+missing=
+for file in $(sed -n 's/^ *"\(file\|docfile\)" *: *"\([^"]*\)".*/\2/p' META.json) LICENSE; do
+	[ -f "$file" ] || missing="$missing $file"
+done
+if [ -z "$missing" ]; then
+	echo "ok - META.json's files and LICENSE exist"; p=$((p + 1))
+else
+	echo "not ok - missing:$missing"; f=$((f + 1))
 fi
 record layers $p $f
 
@@ -194,7 +213,7 @@ for t in test/t/*.pl; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .pl)
 	out=$(cd "$WORK/test" && as_user env TESTDIR="$WORK/test" PG_REGRESS="$PG_REGRESS" \
-		IRONLAYER_VERSION="$EXTVERSION" PGBIN="$PGBIN" \
+		IRONLAYER_VERSION="$EXTVERSION" PGBIN="$PGBIN" IRONLAYER_CLI="$IRONLAYER_CLI" \
 		prove -v -I "$TAP_LIB" -I "$WORK/test/t" "t/$name.pl" 2>&1)
 	rc=$?
 	echo "$out"

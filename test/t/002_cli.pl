@@ -1,4 +1,4 @@
-# The `ironlayer` command is installed beside the server programs and
+# The `ironlayer` command is installed where a new shell finds it and
 # answers --version and --help; bad usage is an error with exit code 2.
 use strict;
 use warnings;
@@ -6,10 +6,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $version = $ENV{IRONLAYER_VERSION} or die "IRONLAYER_VERSION is not set";
-my $bindir = $ENV{PGBIN} or die "PGBIN is not set";
-my $cli = "$bindir/ironlayer";
+my $cli = $ENV{IRONLAYER_CLI} or die "IRONLAYER_CLI is not set";
 
-ok(-x $cli, 'ironlayer is installed in the PostgreSQL bindir');
+ok(-x $cli, 'ironlayer is installed');
 command_like([ $cli, '--version' ], qr/^ironlayer \Q$version\E\n\z/, '--version prints the version');
 command_like([ $cli, '--help' ], qr/Usage:.*--version.*--help/s, '--help prints the usage');
 

@@ -10,7 +10,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $bindir = $ENV{PGBIN} or die "PGBIN is not set";
-my $cli = "$bindir/ironlayer";
+my $cli = $ENV{IRONLAYER_CLI} or die "IRONLAYER_CLI is not set";
 my $python = '/usr/bin/python3';
 
 my $keyfile = "$PostgreSQL::Test::Utils::tmp_check/vault_master.key";
