@@ -152,6 +152,95 @@ eq_fold(const char *s, size_t len, const char *w)
 }
 
 /*
+ * Skips a UTF-8 byte order mark at p.
+ */
+static const char *
+skip_bom(const char *p, const char *end)
+{
+	if (end - p >= 3 && (unsigned char) p[0] == 0xef && (unsigned char) p[1] == 0xbb &&
+		(unsigned char) p[2] == 0xbf)
+		p += 3;
+	return p;
+}
+
+/*
+ * The header line at *p, if the header goes on there: false at the end of
+ * the input and at the first line that is neither blank nor a comment
+ * ("--" after blanks). Else [*a, *z) is the line without blanks at both
+ * ends ("--..." or empty), *eol its end, and *p moves past it.
+ */
+static bool
+next_header_line(const char **p, const char *end, const char **a, const char **z,
+				 const char **eol)
+{
+	const char *e;
+
+	if (*p >= end)
+		return false;
+	e = memchr(*p, '\n', (size_t) (end - *p));
+	if (e == NULL)
+		e = end;
+	*a = *p;
+	*z = e;
+	trim(a, z);
+	if (*a < *z && (*z - *a < 2 || (*a)[0] != '-' || (*a)[1] != '-'))
+		return false;
+	*eol = e;
+	*p = e + 1;
+	return true;
+}
+
+/*
+ * The directive of a header line [a, z) from next_header_line: the key,
+ * with *ka where its text starts and *value just after the colon; HK__COUNT
+ * for a blank line, a comment without ':' and a key that is none of ours
+ * (all comments).
+ */
+static hkey
+directive_of(const char *a, const char *z, const char **ka, const char **value)
+{
+	const char *colon;
+	const char *kz;
+	int			k;
+
+	if (a == z)
+		return HK__COUNT;
+	a += 2;
+	colon = memchr(a, ':', (size_t) (z - a));
+	if (colon == NULL)
+		return HK__COUNT;
+	kz = colon;
+	trim(&a, &kz);
+	for (k = 0; k < HK__COUNT; k++)
+		if (eq_fold(a, (size_t) (kz - a), hkey_names[k]))
+			break;
+	*ka = a;
+	*value = colon + 1;
+	return (hkey) k;
+}
+
+/*
+ * Does the header have a directive?
+ */
+bool
+il_header_has_directive(const char *src, size_t len)
+{
+	const char *p = src ? src : "";
+	const char *end = p + len;
+	const char *a;
+	const char *z;
+	const char *eol;
+	const char *ka;
+	const char *value;
+
+	p = skip_bom(p, end);
+	while (next_header_line(&p, end, &a, &z, &eol))
+		if (directive_of(a, z, &ka, &value) != HK__COUNT)
+			return true;
+	return false;
+}
+
+/*
  * How many bytes of s[0..len), at most QUOTE_MAX, can be quoted in a
  * message without cutting a UTF-8 character.
  */
@@ -450,39 +539,31 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 	il_lb_init(&hp.lb);
 	il_lb_unique(&hp.lb, (1u << HL_TAGS) | (1u << HL_DEPENDENCIES));
 
-	if (len >= 3 && (unsigned char) p[0] == 0xef && (unsigned char) p[1] == 0xbb &&
-		(unsigned char) p[2] == 0xbf)
-		p += 3;
-
-	while (p < end)
+	p = skip_bom(p, end);
+	for (;;)
 	{
-		const char *eol = memchr(p, '\n', (size_t) (end - p));
-		const char *a = p;
+		const char *line = p;
+		const char *eol;
+		const char *a;
 		const char *z;
-		const char *colon;
 		const char *ka;
-		const char *kz;
 		const char *nul;
 		size_t		bad = 0;
 		bool		valid;
 
-		if (eol == NULL)
-			eol = end;
-		z = eol;
+		if (!next_header_line(&p, end, &a, &z, &eol))
+			break;				/* the end, or the first line of SQL */
 		hp.line++;
-		hp.line_start = p;
-		trim(&a, &z);
-		if (a < z && (z - a < 2 || a[0] != '-' || a[1] != '-'))
-			break;				/* the first line of SQL ends the header */
-		nul = memchr(p, '\0', (size_t) (eol - p));
-		valid = il_utf8_valid(p, (size_t) (eol - p), &bad);
+		hp.line_start = line;
+		nul = memchr(line, '\0', (size_t) (eol - line));
+		valid = il_utf8_valid(line, (size_t) (eol - line), &bad);
 		if (nul != NULL || !valid)
 		{
 			const char *q = nul;
 
-			if (!valid && (q == NULL || (size_t) (q - p) > bad))
-				q = p + bad;
-			il_error_set(err, *q ? "invalid_utf8" : "nul_byte", hp.line, column_of(p, q),
+			if (!valid && (q == NULL || (size_t) (q - line) > bad))
+				q = line + bad;
+			il_error_set(err, *q ? "invalid_utf8" : "nul_byte", hp.line, column_of(line, q),
 						 *q ? "invalid utf-8 byte sequence in the header: save the file as utf-8"
 						 : "nul byte (0x00) in the header: remove it");
 			il_lb_free(&hp.lb);
@@ -490,21 +571,9 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 			return IL_PARSE_ERR_ENCODING;
 		}
 		out->lines = hp.line;
-		p = eol + 1;
-		if (a == z)
-			continue;
-		a += 2;
-		colon = memchr(a, ':', (size_t) (z - a));
-		if (colon == NULL)
-			continue;			/* a plain comment */
-		ka = a;
-		kz = colon;
-		trim(&ka, &kz);
-		for (k = 0; k < HK__COUNT; k++)
-			if (eq_fold(ka, (size_t) (kz - ka), hkey_names[k]))
-				break;
+		k = directive_of(a, z, &ka, &a);
 		if (k == HK__COUNT)
-			continue;			/* not a directive of ours: a comment */
+			continue;			/* blank, or a comment */
 		if (seen[k])
 		{
 			herror(&hp, ka, "duplicate_key",
@@ -515,7 +584,6 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 			return hp.status;
 		}
 		seen[k] = hp.line;
-		a = colon + 1;
 		trim(&a, &z);
 		if (set_value(&hp, (hkey) k, a, (size_t) (z - a)) != IL_PARSE_OK)
 		{

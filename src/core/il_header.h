@@ -89,6 +89,14 @@ extern il_parse_status il_header_parse(const char *src, size_t len,
 									   il_header *out, il_error *err);
 extern void il_header_free(il_header *h);
 
+/*
+ * Does the header of src[0..len) hold at least one directive: a header
+ * line "-- key: value" with one of the keys above (any case)? A file
+ * without one is no model (the loader skips it, il_repo.h). Checks nothing
+ * else: no values, no encoding.
+ */
+extern bool il_header_has_directive(const char *src, size_t len);
+
 /* "FULL_REFRESH", ...; NULL for IL_KIND_NONE. */
 extern const char *il_model_kind_name(il_model_kind kind);
 /* "TABLE", "VIEW", "MERGE", "INSERT_OVERWRITE". */

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "il_header.h"
 #include "il_jsonw.h"
 #include "il_repo_int.h"
 
@@ -343,87 +344,6 @@ il_record_decode(const uint8_t *data, size_t len, il_arena *a, blob_entry *e, il
 
 /* ---- parsing one file ---- */
 
-/* The directive keys of il_header.h. */
-static const char *const directive_keys[] = {
-	"name", "kind", "materialization", "time_column", "unique_key",
-	"partition_by", "owner", "tags", "dependencies"
-};
-
-/*
- * Is c a blank, as il_header counts them?
- */
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/*
- * Does the file have at least one header directive: among the header
- * lines (the leading run of blank lines and lines starting with "--", as
- * il_header.h defines it), a line "-- key: value" whose key is one of
- * il_header's keys (any case)?
- */
-static bool
-has_directive(const char *p, size_t len)
-{
-	const char *end = p + len;
-
-	if (len >= 3 && (unsigned char) p[0] == 0xef && (unsigned char) p[1] == 0xbb &&
-		(unsigned char) p[2] == 0xbf)
-		p += 3;
-	while (p < end)
-	{
-		const char *eol = memchr(p, '\n', (size_t) (end - p));
-		const char *a = p;
-		const char *z;
-		const char *colon;
-		size_t		k;
-
-		if (eol == NULL)
-			eol = end;
-		z = eol;
-		p = eol + 1;
-		while (a < z && is_blank(*a))
-			a++;
-		while (z > a && is_blank(z[-1]))
-			z--;
-		if (a == z)
-			continue;
-		if (z - a < 2 || a[0] != '-' || a[1] != '-')
-			return false;
-		a += 2;
-		colon = memchr(a, ':', (size_t) (z - a));
-		if (colon == NULL)
-			continue;
-		z = colon;
-		while (a < z && is_blank(*a))
-			a++;
-		while (z > a && is_blank(z[-1]))
-			z--;
-		for (k = 0; k < sizeof(directive_keys) / sizeof(directive_keys[0]); k++)
-		{
-			size_t		kl = strlen(directive_keys[k]);
-			size_t		i;
-
-			if ((size_t) (z - a) != kl)
-				continue;
-			for (i = 0; i < kl; i++)
-			{
-				char		c = a[i];
-
-				if (c >= 'A' && c <= 'Z')
-					c = (char) (c + ('a' - 'A'));
-				if (c != directive_keys[k][i])
-					break;
-			}
-			if (i == kl)
-				return true;
-		}
-	}
-	return false;
-}
-
 /*
  * The 1-based line and column (in characters) of byte offset off.
  */
@@ -476,7 +396,7 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 		il_record_error(record, "binary_file", "invalid_utf8", line, column,
 				 "the file is not valid utf-8 text: save it as utf-8");
 	}
-	else if (!has_directive(data, len))
+	else if (!il_header_has_directive(data, len))
 	{
 		wr_header(record, 'S');
 		wr_str(record, "no header directive");

@@ -11,8 +11,9 @@
  *	- more than IL_REPO_MAX_FILE_SIZE bytes: error file_too_large (the blob
  *	  is not inflated);
  *	- a NUL byte or invalid UTF-8: error binary_file;
- *	- no header directive at all (no line "-- key: value" with a key of
- *	  il_header.h among the header lines): skipped, "no header directive";
+ *	- no header directive at all (il_header_has_directive: no line
+ *	  "-- key: value" with a key of il_header.h among the header lines):
+ *	  skipped, "no header directive";
  *	- otherwise il_model_parse: a model, or an error (invalid_header,
  *	  syntax_error, parse_limit) whose message names the file and line.
  * A symbolic link named *.sql is skipped ("symbolic link"). Then: two files

@@ -158,6 +158,20 @@ main(void)
 				"abcdefghijabcdefghij x\n") == IL_PARSE_ERR_HEADER && strlen(err.message) < 250,
 		  "a long value is shortened in the message");
 
+	/* Has the header a directive? (what the loader asks before parsing) */
+#define HAS(s) il_header_has_directive((s), strlen(s))
+	CHECK(HAS("-- name: a.b\nselect 1\n"), "a directive: yes");
+	CHECK(HAS("\xef\xbb\xbf\n  \t\n  --  OWNER\t:  x"), "after a byte order mark and blank lines, any case, no newline: yes");
+	CHECK(HAS("-- a comment\n-- note: prose\n--tags:"), "after comments, an empty value: yes");
+	CHECK(!HAS("-- a comment\n-- note: prose\n-- owner\nselect 1\n"), "comments, other keys, a key without ':': no");
+	CHECK(!HAS("select 1\n-- name: a.b\n"), "a directive after the first line of SQL: no");
+	CHECK(!HAS("- name: a.b\n"), "one dash is no comment: no");
+	CHECK(!HAS("-- owners: x\n-- nam: x\n") && !HAS("") && !il_header_has_directive(NULL, 0),
+		  "a key that only starts or ends like one, nothing: no");
+	CHECK(il_header_has_directive("-- name: a.b\0\xff", 14) && !HAS("\n\n\n"),
+		  "the bytes are not checked; blank lines only: no");
+#undef HAS
+
 	/* Many items: the builder's heap paths and qsort. */
 	{
 		char		buf[8192];
