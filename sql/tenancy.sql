@@ -174,6 +174,10 @@ SELECT try($$SELECT ironlayer.create_tenant('')$$);
 SELECT try($$SELECT ironlayer.create_tenant(repeat('a', 63) || '!')$$);
 SELECT try($$SELECT ironlayer.create_tenant(repeat('a', 64))$$);
 SELECT try($$SELECT ironlayer.use_tenant(repeat('a', 100000))$$);
+-- The tables hold the same name rules, as domains any role may use.
+SELECT try($$SELECT 'a-b_1'::ironlayer.slug$$) AS slug, try($$SELECT 'a.b'::ironlayer.slug$$) AS dot;
+SELECT try($$SELECT 'a.b-c_1'::ironlayer.dotted_slug$$) AS dotted,
+       try($$SELECT repeat('a', 64)::ironlayer.dotted_slug$$) AS too_long;
 SELECT ironlayer.create_tenant('alpha');
 SELECT try($$SELECT ironlayer.create_tenant('beta')$$);
 SELECT try($$SELECT ironlayer.add_member('alpha', 'regress_il_nobody', 'viewer')$$);

@@ -1254,31 +1254,19 @@ run_as_role(const Step *st, StringInfo log)
 	return rows;
 }
 
-/* The watermark of a model that keeps history, in the step's environment. */
+/*
+ * The watermark of a model that keeps history, in the step's environment:
+ * a full refresh replaces it, an incremental step widens it
+ * (ironlayer._put_watermark, the one writer of watermarks).
+ */
 static void
 advance_watermark(const Step *st)
 {
-	Oid			types[7] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, TEXTOID};
-	Datum		values[7];
-	const char *sql;
+	Oid			types[8] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, TEXTOID, BOOLOID};
+	Datum		values[8];
 
 	if (st->kind != IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->kind != IL_KIND_APPEND_ONLY)
 		return;
-	if (st->full_refresh)
-		sql = "INSERT INTO ironlayer.watermarks AS w"
-			"       (tenant_id, repo_id, environment, model, start_date, end_date, updated_by)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			" ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE"
-			"   SET start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,"
-			"       updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by";
-	else
-		sql = "INSERT INTO ironlayer.watermarks AS w"
-			"       (tenant_id, repo_id, environment, model, start_date, end_date, updated_by)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			" ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE"
-			"   SET start_date = LEAST(w.start_date, EXCLUDED.start_date),"
-			"       end_date = GREATEST(w.end_date, EXCLUDED.end_date),"
-			"       updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by";
 	values[0] = UUIDPGetDatum(&st->tenant);
 	values[1] = Int64GetDatum(st->repo_id);
 	values[2] = CStringGetTextDatum(st->environment);
@@ -1286,7 +1274,9 @@ advance_watermark(const Step *st)
 	values[4] = DateADTGetDatum(parse_date(st->start));
 	values[5] = DateADTGetDatum(parse_date(st->end));
 	values[6] = CStringGetTextDatum(st->applied_by);
-	if (SPI_execute_with_args(sql, 7, types, values, NULL, false, 0) != SPI_OK_INSERT)
+	values[7] = BoolGetDatum(!st->full_refresh);
+	if (SPI_execute_with_args("SELECT ironlayer._put_watermark($1, $2, $3, $4, $5, $6, $7::name, $8)",
+							  8, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "watermark update failed");
 }
 

@@ -60,3 +60,20 @@ CREATE FUNCTION @extschema@.acting_role() RETURNS name
 	AS 'MODULE_PATHNAME', 'ironlayer_acting_role';
 COMMENT ON FUNCTION @extschema@.acting_role() IS
 	'the role ironlayer authorizes: the session''s current role, also inside security-definer functions';
+
+-- The name rules, each written once. A slug names a tenant or an
+-- environment: 1 to 63 characters, a lower-case letter, then lower-case
+-- letters, digits, "_" or "-". A dotted slug names a repository or a
+-- credential and may also hold ".". Columns take the domains (a bad row is
+-- 23514); API functions test _is_slug first to fail with their own message
+-- (22023). _is_slug is a pure predicate, left executable by everyone, as a
+-- domain check may run as any role.
+CREATE FUNCTION @extschema@._is_slug(t text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN t OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$';
+CREATE DOMAIN @extschema@.slug AS text CHECK (@extschema@._is_slug(VALUE));
+COMMENT ON DOMAIN @extschema@.slug IS
+	'a tenant or environment name: a lower-case letter, then up to 62 lower-case letters, digits, "_" or "-"';
+CREATE DOMAIN @extschema@.dotted_slug AS text CHECK (VALUE OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_.-]{0,62}$');
+COMMENT ON DOMAIN @extschema@.dotted_slug IS
+	'a repository or credential name: a lower-case letter, then up to 62 lower-case letters, digits, "_", "." or "-"';

@@ -3,9 +3,7 @@
 
 CREATE TABLE @extschema@.tenants (
 	tenant_id	uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
-	name		text NOT NULL UNIQUE
-				CONSTRAINT tenants_name_check
-				CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	name		@extschema@.slug NOT NULL UNIQUE,
 	-- every schema the tenant's environments write starts with its stem
 	-- (docs/security.md, "Schemas"): letters and digits, then one "_", so
 	-- no stem starts with another and distinct stems (the unique index)
@@ -183,7 +181,7 @@ BEGIN
 			MESSAGE = 'tenant name must not be null';
 	END IF;
 	PERFORM @extschema@._check_size('the tenant name', create_tenant.name, 63);
-	IF create_tenant.name OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
+	IF NOT @extschema@._is_slug(create_tenant.name) THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
 			MESSAGE = pg_catalog.format('invalid tenant name "%s"', create_tenant.name),

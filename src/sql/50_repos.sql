@@ -26,7 +26,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.repo_claims', '');
 CREATE TABLE @extschema@.repos (
 	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	repo_id		bigint GENERATED ALWAYS AS IDENTITY,
-	name		text NOT NULL CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_.-]{0,62}$'),
+	name		@extschema@.dotted_slug NOT NULL,
 	path		text NOT NULL,
 	models_dir	text NOT NULL,
 	store		text NOT NULL,

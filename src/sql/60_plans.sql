@@ -5,7 +5,7 @@
 CREATE TABLE @extschema@.watermarks (
 	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	repo_id		bigint NOT NULL,
-	environment	text NOT NULL CHECK (environment OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	environment	@extschema@.slug NOT NULL,
 	model		text NOT NULL CHECK (model OPERATOR(pg_catalog.=) pg_catalog.lower(model)),
 	start_date	date NOT NULL,
 	end_date	date NOT NULL,
@@ -20,6 +20,37 @@ COMMENT ON TABLE @extschema@.watermarks IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.watermarks', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.watermarks');
 GRANT SELECT ON @extschema@.watermarks TO ironlayer_viewer;
+
+-- The one writer of watermarks (set_watermark, and the executor after a
+-- step of a model that keeps history, src/pg/executor.c): checks the days,
+-- then stores the range, or with widen grows the stored range to cover the
+-- new one too (a step adds to what is loaded). The callers check the rest.
+-- (internal)
+CREATE FUNCTION @extschema@._put_watermark(tid uuid, rid bigint, env text, m text,
+										   from_day date, to_day date, actor name,
+										   widen boolean) RETURNS void
+	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT pg_catalog.isfinite(from_day) OR NOT pg_catalog.isfinite(to_day)
+	   OR from_day OPERATOR(pg_catalog.<) DATE '0001-01-01' OR to_day OPERATOR(pg_catalog.>) DATE '9999-12-31' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'watermark dates must lie between 0001-01-01 and 9999-12-31';
+	END IF;
+	IF from_day OPERATOR(pg_catalog.>) to_day THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('watermark start %s is after its end %s', from_day, to_day);
+	END IF;
+	INSERT INTO @extschema@.watermarks AS w
+		(tenant_id, repo_id, environment, model, start_date, end_date, updated_by)
+	VALUES (tid, rid, env, m, from_day, to_day, actor)
+	ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE
+		SET start_date = CASE WHEN widen THEN LEAST(w.start_date, EXCLUDED.start_date) ELSE EXCLUDED.start_date END,
+			end_date = CASE WHEN widen THEN GREATEST(w.end_date, EXCLUDED.end_date) ELSE EXCLUDED.end_date END,
+			updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._put_watermark(uuid, bigint, text, text, date, date, name, boolean) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.set_watermark(repo text, environment text, model text,
 										  start_date date, end_date date) RETURNS void
@@ -46,7 +77,7 @@ BEGIN
 			MESSAGE = pg_catalog.format('repository "%s" does not exist', set_watermark.repo),
 			HINT = 'ironlayer.repos lists the repositories of the bound tenant.';
 	END IF;
-	IF environment OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
+	IF NOT @extschema@._is_slug(environment) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = pg_catalog.format('invalid environment name "%s"', environment),
 			HINT = 'An environment name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
@@ -56,21 +87,8 @@ BEGIN
 			MESSAGE = pg_catalog.format('invalid model name "%s"', set_watermark.model),
 			HINT = 'Give the full name of a model: schema.table or catalog.schema.table.';
 	END IF;
-	IF NOT pg_catalog.isfinite(start_date) OR NOT pg_catalog.isfinite(end_date)
-	   OR start_date OPERATOR(pg_catalog.<) DATE '0001-01-01' OR end_date OPERATOR(pg_catalog.>) DATE '9999-12-31' THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'watermark dates must lie between 0001-01-01 and 9999-12-31';
-	END IF;
-	IF start_date OPERATOR(pg_catalog.>) end_date THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = pg_catalog.format('watermark start %s is after its end %s', start_date, end_date);
-	END IF;
-	INSERT INTO @extschema@.watermarks AS w
-		(tenant_id, repo_id, environment, model, start_date, end_date, updated_by)
-	VALUES (tid, rid, environment, m, start_date, end_date, @extschema@.acting_role())
-	ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE
-		SET start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,
-			updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by;
+	PERFORM @extschema@._put_watermark(tid, rid, environment, m, start_date, end_date,
+									   @extschema@.acting_role(), false);
 	PERFORM @extschema@._audit(tid, 'watermark.set', 'watermark',
 							   repo OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) environment
 							   OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) m,

@@ -4,7 +4,7 @@
 -- Where and how plans run. A new tenant gets dev and prod.
 CREATE TABLE @extschema@.environments (
 	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
-	name		text NOT NULL CHECK (name OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,62}$'),
+	name		@extschema@.slug NOT NULL,
 	executor	text NOT NULL DEFAULT 'postgres' CHECK (executor OPERATOR(pg_catalog.=) 'postgres'),
 	auto_approve boolean NOT NULL DEFAULT false,
 	approvals_required int NOT NULL DEFAULT 1
@@ -168,7 +168,7 @@ BEGIN
 	END IF;
 	PERFORM @extschema@._check_size('the environment name', set_environment.name, 63);
 	PERFORM @extschema@._check_size('the settings object', set_environment.settings, 65536);
-	IF set_environment.name OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_-]{0,62}$' THEN
+	IF NOT @extschema@._is_slug(set_environment.name) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = pg_catalog.format('invalid environment name "%s"', set_environment.name),
 			HINT = 'An environment name is 1 to 63 characters: a lower-case letter, then lower-case letters, digits, "_" or "-".';
