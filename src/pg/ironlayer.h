@@ -21,6 +21,8 @@ extern Oid	ironlayer_extension_owner(void);
 
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
+/* limits.c: a lower-case letter, then [a-z0-9_] and extra, at most max bytes */
+extern bool ironlayer_valid_name(const char *s, size_t max, const char *extra);
 
 /* bounds.c: the time and memory bounds of model SQL */
 struct rlimit;

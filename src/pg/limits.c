@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * limits.c
- *	  Size limits of the SQL entry points (docs/limits.md).
+ *	  Size limits of the SQL entry points (docs/limits.md), and the rule
+ *	  of the names the C entry points take.
  *
  * Every SQL function that takes text, bytes or JSON checks the size of each
  * such argument before any other work, and answers an argument over its
@@ -58,4 +59,23 @@ ironlayer_check_size_sql(PG_FUNCTION_ARGS)
 	ironlayer_check_size(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_DATUM(1),
 						 (Size) PG_GETARG_INT32(2));
 	PG_RETURN_VOID();
+}
+
+/*
+ * Is s a name: a lower-case letter, then lower-case letters, digits, '_'
+ * and the characters of extra, at most max bytes? The rule of the domains
+ * ironlayer.slug and ironlayer.dotted_slug (extra "_-", "_.-"), checked
+ * first so that a bad name gets its function's own 22023 message.
+ */
+bool
+ironlayer_valid_name(const char *s, size_t max, const char *extra)
+{
+	size_t		n = 0;
+
+	if (!(*s >= 'a' && *s <= 'z'))
+		return false;
+	for (; *s; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || strchr(extra, *s)))
+			return false;
+	return n <= max;
 }

@@ -302,25 +302,6 @@ open_repo(const char *path, const char *hint)
 	return git;
 }
 
-/* The rule of the repos.name check constraint, for a clear error first. */
-static bool
-valid_repo_name(const char *name)
-{
-	size_t		i;
-	size_t		n = strlen(name);
-
-	if (n == 0 || n > MAX_NAME_BYTES || !(name[0] >= 'a' && name[0] <= 'z'))
-		return false;
-	for (i = 1; i < n; i++)
-	{
-		char		c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 /*
  * The repository at a path given to add_repo or grant_repo (relative to
  * ironlayer.repo_root, or absolute inside it), opened and confined: its
@@ -445,7 +426,7 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 	ironlayer_require_tenant_role(&tenant, "admin", "register repositories");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (!valid_repo_name(name))
+	if (!ironlayer_valid_name(name, MAX_NAME_BYTES, "_.-"))	/* ironlayer.dotted_slug */
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid repository name \"%s\"", name),

@@ -288,20 +288,6 @@ ironlayer_vault_public_key(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-/* Is s a valid name: a lower-case letter, then [a-z0-9_.-], at most max? */
-static bool
-valid_name(const char *s, int max, const char *extra)
-{
-	int			n = 0;
-
-	if (!(*s >= 'a' && *s <= 'z'))
-		return false;
-	for (; *s; s++, n++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || strchr(extra, *s)))
-			return false;
-	return n <= max;
-}
-
 PG_FUNCTION_INFO_V1(ironlayer_put_credential);
 /*
  * ironlayer.put_credential(name text, sealed text, kind text DEFAULT 'token')
@@ -340,12 +326,12 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	sealed = PG_GETARG_TEXT_PP(1);
 	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (!valid_name(name, CREDENTIAL_NAME_MAX, "_.-"))
+	if (!ironlayer_valid_name(name, CREDENTIAL_NAME_MAX, "_.-"))	/* ironlayer.dotted_slug */
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential name \"%s\"", name),
 				 errdetail("A credential name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
-	if (!valid_name(kind, CREDENTIAL_KIND_MAX, "_"))
+	if (!ironlayer_valid_name(kind, CREDENTIAL_KIND_MAX, "_"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential kind \"%s\"", kind),
