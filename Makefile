@@ -31,7 +31,7 @@ CORE_LIBS   = -lgit2 -lcrypto
 SHLIB_LINK  = $(CORE_LIBS)
 CLI_LIBS    = $(CORE_LIBS) -lpq
 
-EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* \
+EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* src/core/il_errcodes.h \
               test/fuzz/run_* test/bench/run_* \
               results regression.diffs regression.out tmp_check log \
               test/isolation/results test/isolation/output_iso
@@ -63,9 +63,18 @@ $(DATA_built): $(SQL_PARTS) $(SQL_LIST) Makefile
 	  printf '\\echo Use "CREATE EXTENSION ironlayer" to load this file. \\quit\n'; \
 	  for f in $(SQL_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
 
+# The error catalogue: the header of the core's error codes is generated from
+# the list src/core/il_errcodes.txt (as PostgreSQL's errcodes.h is from
+# errcodes.txt). il_buf.h includes it, so everything that compiles a source of
+# ours depends on it: the objects below, the unit tests, fuzzers and benchmarks.
+ERRCODES_H = src/core/il_errcodes.h
+$(ERRCODES_H): src/core/il_errcodes.txt scripts/gen_errcodes.pl
+	perl scripts/gen_errcodes.pl $< > $@.tmp && mv $@.tmp $@
+
 # Every object depends on every header of ours (coarse, but never stale).
 # (Not PGXS's HEADERS, which names headers to install.)
-OUR_HEADERS = $(wildcard src/core/*.h src/pg/*.h src/cli/*.h)
+CORE_HEADERS = $(filter-out $(ERRCODES_H), $(wildcard src/core/*.h)) $(ERRCODES_H)
+OUR_HEADERS = $(CORE_HEADERS) $(wildcard src/pg/*.h src/cli/*.h)
 $(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS): $(OUR_HEADERS)
 
 # The command shares the core objects with the extension: same code, same bytes.
@@ -95,7 +104,7 @@ test/bench/run_memory test/unit/run_memory: MEMCOUNT_LDFLAGS = $(MEMCOUNT_WRAP)
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/test_%.c,test/unit/run_%,$(UNIT_SRCS))
 
-test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(wildcard test/bench/*.h) $(CORE_OBJS)
+test/unit/run_%: test/unit/test_%.c test/unit/unit.h $(wildcard test/bench/*.h) $(CORE_HEADERS) $(CORE_OBJS)
 	$(CC) $(CFLAGS) $(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(CLI_LIBS) $(MEMCOUNT_LDFLAGS)
 
 unit: $(UNIT_BINS)
@@ -112,7 +121,7 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
               -fno-sanitize-recover=undefined -Isrc/core -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
 FUZZ_SECONDS ?= 60
 
-test/fuzz/run_%: test/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/bench/memcount.h
+test/fuzz/run_%: test/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HEADERS) test/bench/memcount.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itest/bench -o $@ $< $(CORE_SRCS) $(CORE_LIBS) $(MEMCOUNT_WRAP)
 
 fuzz-build: $(FUZZ_BINS)
@@ -123,7 +132,7 @@ fuzz: fuzz-build
 BENCH_SRCS  = $(sort $(wildcard test/bench/bench_*.c))
 BENCH_BINS  = $(patsubst test/bench/bench_%.c,test/bench/run_%,$(BENCH_SRCS))
 
-test/bench/run_%: test/bench/bench_%.c $(wildcard test/bench/*.h) $(CORE_OBJS)
+test/bench/run_%: test/bench/bench_%.c $(wildcard test/bench/*.h) $(CORE_HEADERS) $(CORE_OBJS)
 	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Isrc/core -Itest/bench \
 		-DIRONLAYER_VERSION=\"$(EXTVERSION)\" -o $@ $< $(CORE_OBJS) $(CORE_LIBS) $(MEMCOUNT_LDFLAGS)
 

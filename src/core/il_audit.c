@@ -24,7 +24,7 @@ put_string(il_buf *out, const char *key, const char *s, il_error *err)
 	}
 	if (!il_utf8_valid(s, strlen(s), NULL))
 	{
-		il_error_set(err, "invalid_utf8", 0, 0, "audit field \"%s\" is not valid UTF-8", key);
+		il_error_set(err, IL_ERR_INVALID_UTF8, 0, 0, "audit field \"%s\" is not valid UTF-8", key);
 		return -1;
 	}
 	il_jsonw_cstring(out, s);
@@ -85,7 +85,7 @@ il_audit_write(il_buf *out, const il_audit_entry *e,
 	il_buf_putc(out, '}');
 	if (out->oom)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory");
 		return -1;
 	}
 	return 0;

@@ -144,7 +144,7 @@ b64_check(const char *text, size_t len, il_b64_variant v,
 	{
 		if (len % 4 != 0)
 		{
-			il_error_set(err, "invalid_base64", 0, 0,
+			il_error_set(err, IL_ERR_INVALID_BASE64, 0, 0,
 						 "invalid base64: length %zu is not a multiple of 4", len);
 			return -1;
 		}
@@ -158,13 +158,13 @@ b64_check(const char *text, size_t len, il_b64_variant v,
 			unsigned char c = (unsigned char) text[i];
 
 			if (c == '=')
-				il_error_set(err, "invalid_base64", 1, (int) (i < INT32_MAX ? i + 1 : 0),
+				il_error_set(err, IL_ERR_INVALID_BASE64, 1, (int) (i < INT32_MAX ? i + 1 : 0),
 							 "invalid base64: misplaced padding at offset %zu", i);
 			else if (c >= 0x21 && c < 0x7f)
-				il_error_set(err, "invalid_base64", 1, (int) (i < INT32_MAX ? i + 1 : 0),
+				il_error_set(err, IL_ERR_INVALID_BASE64, 1, (int) (i < INT32_MAX ? i + 1 : 0),
 							 "invalid base64: character '%c' at offset %zu is not in the alphabet", c, i);
 			else
-				il_error_set(err, "invalid_base64", 1, (int) (i < INT32_MAX ? i + 1 : 0),
+				il_error_set(err, IL_ERR_INVALID_BASE64, 1, (int) (i < INT32_MAX ? i + 1 : 0),
 							 "invalid base64: byte 0x%02x at offset %zu is not in the alphabet", c, i);
 			return -1;
 		}
@@ -172,7 +172,7 @@ b64_check(const char *text, size_t len, il_b64_variant v,
 	rem = data % 4;
 	if (rem == 1)
 	{
-		il_error_set(err, "invalid_base64", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_BASE64, 0, 0,
 					 "invalid base64: %zu characters cannot encode whole bytes", data);
 		return -1;
 	}
@@ -180,7 +180,7 @@ b64_check(const char *text, size_t len, il_b64_variant v,
 	if ((rem == 2 && (b64_value((unsigned char) text[data - 1], v) & 0x0f) != 0) ||
 		(rem == 3 && (b64_value((unsigned char) text[data - 1], v) & 0x03) != 0))
 	{
-		il_error_set(err, "invalid_base64", 1, (int) (data < INT32_MAX ? data : 0),
+		il_error_set(err, IL_ERR_INVALID_BASE64, 1, (int) (data < INT32_MAX ? data : 0),
 					 "invalid base64: non-zero unused bits in the last character");
 		return -1;
 	}
@@ -232,7 +232,7 @@ il_b64_decode_to(const char *text, size_t len, il_b64_variant v,
 		return -1;
 	if (n > cap)
 	{
-		il_error_set(err, "invalid_base64", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_BASE64, 0, 0,
 					 "invalid base64: decodes to %zu bytes, more than %zu", n, cap);
 		return -1;
 	}
@@ -256,7 +256,7 @@ il_b64_decode(const char *text, size_t len, il_b64_variant v,
 		return -1;
 	if (!il_buf_reserve(out, n))
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory decoding base64");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory decoding base64");
 		return -1;
 	}
 	b64_decode_raw(text, data, v, (uint8_t *) out->data + out->len);

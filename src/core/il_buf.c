@@ -150,14 +150,14 @@ il_error_set_message(il_error *err, const char *text)
 }
 
 void
-il_error_set(il_error *err, const char *code, int line, int column,
+il_error_set(il_error *err, il_errcode code, int line, int column,
 			 const char *fmt,...)
 {
 	va_list		ap;
 
 	if (err == NULL)
 		return;
-	err->code = code;
+	err->code = il_errcode_name(code);
 	err->line = line;
 	err->column = column;
 	va_start(ap, fmt);

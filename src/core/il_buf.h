@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "il_errcodes.h"
+
 typedef struct il_buf
 {
 	char	   *data;			/* NUL-terminated when len > 0 or after il_buf_cstr */
@@ -68,7 +70,8 @@ extern const char *il_buf_cstr(il_buf *b);
 /*
  * An error with a position. The message is cut to fit, never inside a
  * UTF-8 character. line and column are 1-based; 0 means "no
- * position". code is a short stable identifier (e.g. "unterminated_string").
+ * position". code is the stable name of an entry of the catalogue
+ * src/core/il_errcodes.txt (e.g. "unterminated_string"), NULL when clear.
  */
 typedef struct il_error
 {
@@ -78,11 +81,28 @@ typedef struct il_error
 	char		message[256];
 } il_error;
 
-extern void il_error_set(il_error *err, const char *code, int line, int column,
+/* Sets code to il_errcode_name(code), the position and the message. */
+extern void il_error_set(il_error *err, il_errcode code, int line, int column,
 						 const char *fmt,...)
 			__attribute__((format(printf, 5, 6)));
 /* Replace only the message (cut to fit, at a whole UTF-8 character). */
 extern void il_error_set_message(il_error *err, const char *text);
 extern void il_error_clear(il_error *err);
+
+/*
+ * The catalogue (il_errcode.c). The name, SQLSTATE, HTTP status and meaning
+ * of a code; NULL, "XX000", 500 and NULL for IL_ERR_NONE or a value out of
+ * range. il_errcode_lookup finds a name (IL_ERR_NONE when unknown).
+ */
+extern const char *il_errcode_name(il_errcode code);
+extern const char *il_errcode_sqlstate(il_errcode code);
+extern int	il_errcode_http(il_errcode code);
+extern const char *il_errcode_meaning(il_errcode code);
+extern il_errcode il_errcode_lookup(const char *name);
+/* The code of an error (IL_ERR_NONE when clear), whether it is code. */
+extern il_errcode il_error_code(const il_error *err);
+extern bool il_error_is(const il_error *err, il_errcode code);
+/* The SQLSTATE of an error's code ("XX000" when clear or not listed). */
+extern const char *il_error_sqlstate(const il_error *err);
 
 #endif							/* IL_BUF_H */

@@ -262,7 +262,7 @@ il_dag_free(il_dag *dag)
 static int
 nomem(il_error *err)
 {
-	il_error_set(err, "out_of_memory", 0, 0, "out of memory while building the dependency graph");
+	il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while building the dependency graph");
 	return -1;
 }
 
@@ -433,7 +433,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	il_error_clear(err);
 	if (n >= (size_t) NONE32 - 1)
 	{
-		il_error_set(err, "too_many_models", 0, 0, "too many models: at most %u", NONE32 - 2);
+		il_error_set(err, IL_ERR_TOO_MANY_MODELS, 0, 0, "too many models: at most %u", NONE32 - 2);
 		return -1;
 	}
 	dag = calloc(1, sizeof(il_dag));
@@ -467,7 +467,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 			char		qn[QUOTE_CAP];
 
 			quote_text(qn, sizeof(qn), dag->names[i]);
-			il_error_set(err, "duplicate_model", 0, 0, "model name %s is declared twice", qn);
+			il_error_set(err, IL_ERR_DUPLICATE_MODEL, 0, 0, "model name %s is declared twice", qn);
 			goto done;
 		}
 	}
@@ -547,7 +547,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					list_candidates(dag, q, &cands);
 					who(m, w, sizeof(w));
 					quote_text(qq, 64, q);
-					il_error_set(err, "ambiguous_reference", 0, 0,
+					il_error_set(err, IL_ERR_AMBIGUOUS_REFERENCE, 0, 0,
 								 "%s references %s, which matches several models (%s): write the full name",
 								 w, qq, il_buf_cstr(&cands));
 					il_buf_free(&cands);
@@ -557,7 +557,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 				{
 					who(m, w, sizeof(w));
 					quote_text(qq, 64, q);
-					il_error_set(err, "unknown_ref", 0, 0,
+					il_error_set(err, IL_ERR_UNKNOWN_REF, 0, 0,
 								 "%s uses {{ ref('%s') }}, but no model of the repository has that name",
 								 w, qq);
 					goto done;
@@ -992,9 +992,9 @@ il_dag_sort(il_dag *dag, il_error *err)
 	}
 	/* names are ASCII (il_header checks them) */
 	if (cyc.len > 200)
-		il_error_set(err, "cycle", 0, 0, "dependency cycle: %.190s ...", cyc.data);
+		il_error_set(err, IL_ERR_CYCLE, 0, 0, "dependency cycle: %.190s ...", cyc.data);
 	else
-		il_error_set(err, "cycle", 0, 0, "dependency cycle: %s", cyc.data);
+		il_error_set(err, IL_ERR_CYCLE, 0, 0, "dependency cycle: %s", cyc.data);
 	il_buf_free(&cyc);
 	return -1;
 }
@@ -1025,14 +1025,14 @@ il_dag_find(const il_dag *dag, const char *name, size_t *node, il_error *err)
 
 		list_candidates(dag, s, &cands);
 		quote_text(qq, 64, s);
-		il_error_set(err, "ambiguous_model", 0, 0,
+		il_error_set(err, IL_ERR_AMBIGUOUS_MODEL, 0, 0,
 					 "model name %s is ambiguous: it matches %s; give the full name", qq, il_buf_cstr(&cands));
 		il_buf_free(&cands);
 	}
 	else
 	{
 		quote_text(qq, sizeof(qq), s);
-		il_error_set(err, "unknown_model", 0, 0, "unknown model %s: no model of the repository has that name", qq);
+		il_error_set(err, IL_ERR_UNKNOWN_MODEL, 0, 0, "unknown model %s: no model of the repository has that name", qq);
 	}
 	il_buf_free(&q);
 	return -1;
@@ -1073,7 +1073,7 @@ il_dag_parse_direction(const char *s, unsigned *dirs, il_error *err)
 		char		qq[32];
 
 		quote_text(qq, sizeof(qq), s);
-		il_error_set(err, "invalid_direction", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_DIRECTION, 0, 0,
 					 "invalid direction \"%s\": use upstream, downstream or both", qq);
 	}
 	return -1;
@@ -1121,13 +1121,13 @@ il_dag_lineage(const il_dag *dag, size_t node, unsigned dirs, const int *max_dep
 	il_error_clear(err);
 	if (max_depth != NULL && *max_depth < 0)
 	{
-		il_error_set(err, "invalid_max_depth", 0, 0, "invalid max_depth %d: give 0 or more, or null for no limit",
+		il_error_set(err, IL_ERR_INVALID_MAX_DEPTH, 0, 0, "invalid max_depth %d: give 0 or more, or null for no limit",
 					 *max_depth);
 		return -1;
 	}
 	if (node >= dag->n || (dirs & IL_DAG_BOTH) == 0)
 	{
-		il_error_set(err, "unknown_model", 0, 0, "no such model in the graph");
+		il_error_set(err, IL_ERR_UNKNOWN_MODEL, 0, 0, "no such model in the graph");
 		return -1;
 	}
 	depth = malloc((dag->n + 1) * sizeof(int));

@@ -174,23 +174,23 @@ il_date_parse(const char *s, size_t len, il_date *out, il_error *err)
 		(y = digits(s, 4)) < 0 || (m = digits(s + 5, 2)) < 0 || (d = digits(s + 8, 2)) < 0)
 	{
 		quote_date_text(q, sizeof(q), s, len);
-		il_error_set(err, "invalid_date", 0, 0, "invalid date \"%s\": give a date as YYYY-MM-DD", q);
+		il_error_set(err, IL_ERR_INVALID_DATE, 0, 0, "invalid date \"%s\": give a date as YYYY-MM-DD", q);
 		return -1;
 	}
 	quote_date_text(q, sizeof(q), s, len);
 	if (y < 1)
 	{
-		il_error_set(err, "invalid_date", 0, 0, "invalid date \"%s\": years run from 0001 to 9999", q);
+		il_error_set(err, IL_ERR_INVALID_DATE, 0, 0, "invalid date \"%s\": years run from 0001 to 9999", q);
 		return -1;
 	}
 	if (m < 1 || m > 12)
 	{
-		il_error_set(err, "invalid_date", 0, 0, "invalid date \"%s\": there is no month %02d", q, m);
+		il_error_set(err, IL_ERR_INVALID_DATE, 0, 0, "invalid date \"%s\": there is no month %02d", q, m);
 		return -1;
 	}
 	if (d < 1 || d > month_days(y, m))
 	{
-		il_error_set(err, "invalid_date", 0, 0, "invalid date \"%s\": %04d-%02d has no day %02d", q, y, m, d);
+		il_error_set(err, IL_ERR_INVALID_DATE, 0, 0, "invalid date \"%s\": %04d-%02d has no day %02d", q, y, m, d);
 		return -1;
 	}
 	il_date_from_ymd(y, m, d, out);

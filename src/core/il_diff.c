@@ -113,7 +113,7 @@ duplicate_at_base(const il_repo_models *base, const il_repo_model *b, const il_r
 		il_git_format_path(p1, sizeof(p1), b->path);
 		il_git_format_path(p2, sizeof(p2), other);
 	}
-	il_error_set(err, "duplicate_model", 0, 0,
+	il_error_set(err, IL_ERR_DUPLICATE_MODEL, 0, 0,
 				 "at base commit %.12s: model name %.60s is declared twice, in %s and in %s: rename one of them",
 				 base->commit, b->name, p1, p2);
 	return -1;
@@ -261,7 +261,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 		goto done;
 	if (il_snap_open(git, base, s[1].models_dir, &s[0], err) != 0)
 	{
-		if (err->code != NULL && strcmp(err->code, "no_models_dir") == 0)
+		if (il_error_is(err, IL_ERR_NO_MODELS_DIR))
 			il_repo_label_error(&s[0], err);
 		goto done;
 	}

@@ -132,14 +132,14 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 
 	if (len > SIZE_MAX - FERNET_MIN - FERNET_BLOCK)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "message of %zu bytes is too long to encrypt", len);
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "message of %zu bytes is too long to encrypt", len);
 		return -1;
 	}
 	ctmax = (len / FERNET_BLOCK + 1) * FERNET_BLOCK;
 	raw = malloc(FERNET_HDR + ctmax + FERNET_BLOCK + FERNET_MAC);
 	if (raw == NULL)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory encrypting a fernet token");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory encrypting a fernet token");
 		return -1;
 	}
 	raw[0] = FERNET_VERSION;
@@ -149,7 +149,7 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 	else if (RAND_bytes(raw + 9, 16) != 1)
 	{
 		free(raw);
-		il_error_set(err, "crypto_failure", 0, 0, "could not draw a random IV (RAND_bytes failed)");
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not draw a random IV (RAND_bytes failed)");
 		return -1;
 	}
 	rc = fernet_cipher(1, key, raw + 9, plain, len, raw + FERNET_HDR, &ctlen);
@@ -158,14 +158,14 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 	{
 		OPENSSL_cleanse(raw, FERNET_HDR + ctmax + FERNET_BLOCK + FERNET_MAC);
 		free(raw);
-		il_error_set(err, "crypto_failure", 0, 0, "could not encrypt a fernet token (libcrypto failed)");
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not encrypt a fernet token (libcrypto failed)");
 		return -1;
 	}
 	total = FERNET_HDR + ctlen + FERNET_MAC;
 	if (!il_buf_reserve(token, il_b64_encoded_len(total, IL_B64_URL)))
 	{
 		free(raw);
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory encoding a fernet token");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory encoding a fernet token");
 		return -1;
 	}
 	il_b64_encode(token, raw, total, IL_B64_URL);
@@ -188,16 +188,16 @@ fernet_parse(const char *token, size_t len, il_buf *raw, il_error *err)
 	if (il_b64_decode(token, len, IL_B64_URL, raw, &e) != 0)
 	{
 		il_buf_free(raw);
-		if (strcmp(e.code, "out_of_memory") == 0)
-			il_error_set(err, "out_of_memory", 0, 0, "out of memory decoding a fernet token");
+		if (il_error_is(&e, IL_ERR_OUT_OF_MEMORY))
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory decoding a fernet token");
 		else
-			il_error_set(err, "fernet_bad_base64", e.line, e.column,
+			il_error_set(err, IL_ERR_FERNET_BAD_BASE64, e.line, e.column,
 						 "fernet token is not valid base64url: %s", e.message);
 		return -1;
 	}
 	if (raw->len < FERNET_MIN)
 	{
-		il_error_set(err, "fernet_too_short", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_TOO_SHORT, 0, 0,
 					 "fernet token is too short: %zu bytes, at least %d expected",
 					 raw->len, FERNET_MIN);
 		il_buf_free(raw);
@@ -205,7 +205,7 @@ fernet_parse(const char *token, size_t len, il_buf *raw, il_error *err)
 	}
 	if ((uint8_t) raw->data[0] != FERNET_VERSION)
 	{
-		il_error_set(err, "fernet_bad_version", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_BAD_VERSION, 0, 0,
 					 "fernet token has version byte 0x%02x, expected 0x80",
 					 (uint8_t) raw->data[0]);
 		il_buf_free(raw);
@@ -213,7 +213,7 @@ fernet_parse(const char *token, size_t len, il_buf *raw, il_error *err)
 	}
 	if ((raw->len - FERNET_HDR - FERNET_MAC) % FERNET_BLOCK != 0)
 	{
-		il_error_set(err, "fernet_bad_length", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_BAD_LENGTH, 0, 0,
 					 "fernet token ciphertext of %zu bytes is not a whole number of 16-byte blocks",
 					 raw->len - FERNET_HDR - FERNET_MAC);
 		il_buf_free(raw);
@@ -251,7 +251,7 @@ il_fernet_decrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 	{
 		if (now > ts && now - ts > (uint64_t) ttl)
 		{
-			il_error_set(err, "fernet_expired", 0, 0,
+			il_error_set(err, IL_ERR_FERNET_EXPIRED, 0, 0,
 						 "fernet token has expired: issued %llu s ago, time to live %lld s",
 						 (unsigned long long) (now - ts), (long long) ttl);
 			il_buf_free(&raw);
@@ -259,7 +259,7 @@ il_fernet_decrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 		}
 		if (ts > now && ts - now > IL_FERNET_MAX_CLOCK_SKEW)
 		{
-			il_error_set(err, "fernet_future", 0, 0,
+			il_error_set(err, IL_ERR_FERNET_FUTURE, 0, 0,
 						 "fernet token timestamp is %llu s in the future (at most %d s of clock skew allowed)",
 						 (unsigned long long) (ts - now), IL_FERNET_MAX_CLOCK_SKEW);
 			il_buf_free(&raw);
@@ -268,14 +268,14 @@ il_fernet_decrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 	}
 	if (fernet_mac(key, r, signed_len, mac) != 0)
 	{
-		il_error_set(err, "crypto_failure", 0, 0, "could not compute a fernet HMAC (libcrypto failed)");
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not compute a fernet HMAC (libcrypto failed)");
 		il_buf_free(&raw);
 		return -1;
 	}
 	if (CRYPTO_memcmp(mac, r + signed_len, FERNET_MAC) != 0)
 	{
 		OPENSSL_cleanse(mac, sizeof(mac));
-		il_error_set(err, "fernet_bad_hmac", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_BAD_HMAC, 0, 0,
 					 "fernet token signature does not match: wrong key or tampered token");
 		il_buf_free(&raw);
 		return -1;
@@ -285,7 +285,7 @@ il_fernet_decrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 	/* Decrypt in place at the end of plain: no other copy of the plaintext. */
 	if (!il_buf_reserve(plain, ctlen + FERNET_BLOCK))
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory decrypting a fernet token");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory decrypting a fernet token");
 		il_buf_free(&raw);
 		return -1;
 	}
@@ -297,10 +297,10 @@ il_fernet_decrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 		OPENSSL_cleanse(dst, ctlen + FERNET_BLOCK);
 		plain->data[plain->len] = '\0';
 		if (rc > 0)
-			il_error_set(err, "fernet_bad_padding", 0, 0,
+			il_error_set(err, IL_ERR_FERNET_BAD_PADDING, 0, 0,
 						 "fernet token has invalid padding after decryption");
 		else
-			il_error_set(err, "crypto_failure", 0, 0,
+			il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0,
 						 "could not decrypt a fernet token (libcrypto failed)");
 		return -1;
 	}
@@ -343,7 +343,7 @@ il_fernet_key_decode(const char *text, size_t len,
 	memset(key, 0, IL_FERNET_KEY_LEN);
 	if (len != IL_FERNET_KEY_TEXT_LEN)
 	{
-		il_error_set(err, "fernet_bad_key", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_BAD_KEY, 0, 0,
 					 "fernet key must be 44 characters of base64url, not %zu", len);
 		return -1;
 	}
@@ -351,7 +351,7 @@ il_fernet_key_decode(const char *text, size_t len,
 		n != IL_FERNET_KEY_LEN)
 	{
 		OPENSSL_cleanse(tmp, sizeof(tmp));
-		il_error_set(err, "fernet_bad_key", 0, 0,
+		il_error_set(err, IL_ERR_FERNET_BAD_KEY, 0, 0,
 					 "fernet key is not base64url of 32 bytes");
 		return -1;
 	}
@@ -380,7 +380,7 @@ il_fernet_key_generate(uint8_t key[IL_FERNET_KEY_LEN], il_error *err)
 	if (RAND_bytes(key, IL_FERNET_KEY_LEN) != 1)
 	{
 		OPENSSL_cleanse(key, IL_FERNET_KEY_LEN);
-		il_error_set(err, "crypto_failure", 0, 0, "could not draw a random key (RAND_bytes failed)");
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not draw a random key (RAND_bytes failed)");
 		return -1;
 	}
 	return 0;

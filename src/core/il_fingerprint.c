@@ -345,13 +345,13 @@ il_fingerprint_tokens(const char *src, const il_tokens *toks,
 	if (scratch->oom)
 	{
 		hex[0] = '\0';
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while computing the fingerprint");
 		return IL_PARSE_ERR_NOMEM;
 	}
 	if (il_sha256_hex(scratch->data ? scratch->data : "", scratch->len, hex) != 0)
 	{
 		hex[0] = '\0';
-		il_error_set(err, "out_of_memory", 0, 0, "sha-256 failed while computing the fingerprint");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "sha-256 failed while computing the fingerprint");
 		return IL_PARSE_ERR_NOMEM;
 	}
 	return IL_PARSE_OK;
@@ -385,7 +385,7 @@ il_fingerprint(const char *sql, size_t len, char hex[IL_SHA256_HEX_LEN + 1], il_
 		else
 			il_hex_encode(digest, IL_SHA256_LEN, hex);
 		if (st != IL_PARSE_OK)
-			il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while computing the fingerprint");
 	}
 	il_tokens_free(&toks);
 	return st;

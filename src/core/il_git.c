@@ -148,7 +148,7 @@ git_fail(il_error *err, const char *what)
 	char		msg[QUOTE_CAP];
 
 	il_git_format_path(msg, sizeof(msg), e && e->message ? e->message : "unknown error");
-	il_error_set(err, "git_error", 0, 0, "%s: %s", what, msg);
+	il_error_set(err, IL_ERR_GIT_ERROR, 0, 0, "%s: %s", what, msg);
 	return -1;
 }
 
@@ -158,7 +158,7 @@ git_fail(il_error *err, const char *what)
 static int
 nomem(il_error *err)
 {
-	il_error_set(err, "out_of_memory", 0, 0, "out of memory while reading the repository");
+	il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while reading the repository");
 	return -1;
 }
 
@@ -180,26 +180,26 @@ il_git_open(const char *path, il_git_repo **out, il_error *err)
 		return git_fail(err, "cannot initialize libgit2");
 	if (path == NULL || path[0] == '\0')
 	{
-		il_error_set(err, "no_such_path", 0, 0, "empty repository path: give the directory of a git repository");
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "empty repository path: give the directory of a git repository");
 		return -1;
 	}
 	if (stat(path, &st) != 0)
 	{
 		if (errno == ENOENT || errno == ENOTDIR)
-			il_error_set(err, "no_such_path", 0, 0, "repository path \"%s\" does not exist", q);
+			il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "repository path \"%s\" does not exist", q);
 		else
-			il_error_set(err, "no_such_path", 0, 0, "cannot access repository path \"%s\": %s", q, strerror(errno));
+			il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "cannot access repository path \"%s\": %s", q, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
 	{
-		il_error_set(err, "not_a_directory", 0, 0, "repository path \"%s\" is not a directory", q);
+		il_error_set(err, IL_ERR_NOT_A_DIRECTORY, 0, 0, "repository path \"%s\" is not a directory", q);
 		return -1;
 	}
 	rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc == GIT_ENOTFOUND)
 	{
-		il_error_set(err, "not_a_repository", 0, 0,
+		il_error_set(err, IL_ERR_NOT_A_REPOSITORY, 0, 0,
 					 "\"%s\" is not a git repository: give the top directory of a working tree (with .git) or a bare repository",
 					 q);
 		return -1;
@@ -302,25 +302,25 @@ il_git_resolve(il_git_repo *repo, const char *spec, char out[IL_GIT_OID_HEX_LEN 
 	il_git_format_path(q, sizeof(q), spec);
 	if (spec == NULL || spec[0] == '\0')
 	{
-		il_error_set(err, "unknown_commit", 0, 0, "empty commit: give a commit id, branch or tag");
+		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0, "empty commit: give a commit id, branch or tag");
 		return -1;
 	}
 	rc = git_revparse_single(&obj, repo->repo, spec);
 	if (rc == GIT_EAMBIGUOUS)
 	{
-		il_error_set(err, "ambiguous_commit", 0, 0,
+		il_error_set(err, IL_ERR_AMBIGUOUS_COMMIT, 0, 0,
 					 "commit \"%s\" is ambiguous: give more characters of the commit id", q);
 		goto done;
 	}
 	if (rc < 0)
 	{
-		il_error_set(err, "unknown_commit", 0, 0,
+		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0,
 					 "unknown commit \"%s\": no commit, branch or tag of the repository has that name", q);
 		goto done;
 	}
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0)
 	{
-		il_error_set(err, "not_a_commit", 0, 0, "\"%s\" names a %s, not a commit", q,
+		il_error_set(err, IL_ERR_NOT_A_COMMIT, 0, 0, "\"%s\" names a %s, not a commit", q,
 					 git_object_type2string(git_object_type(obj)));
 		goto done;
 	}
@@ -367,13 +367,13 @@ commit_tree(il_git_repo *repo, const char *commit, git_tree **tree, il_error *er
 	il_git_format_path(q, sizeof(q), commit);
 	if (!is_oid_hex(commit) || git_oid_fromstr(&oid, commit) < 0)
 	{
-		il_error_set(err, "unknown_commit", 0, 0, "\"%s\" is not a full commit id (40 hex characters)", q);
+		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0, "\"%s\" is not a full commit id (40 hex characters)", q);
 		return -1;
 	}
 	rc = git_commit_lookup(&c, repo->repo, &oid);
 	if (rc == GIT_ENOTFOUND)
 	{
-		il_error_set(err, "unknown_commit", 0, 0, "unknown commit \"%s\": the repository has no such commit", q);
+		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0, "unknown commit \"%s\": the repository has no such commit", q);
 		return -1;
 	}
 	if (rc < 0)
@@ -433,7 +433,7 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 	il_git_format_path(q, sizeof(q), p);
 	if (!il_utf8_valid(p, len, &bad) || strchr(p, '\\') != NULL)
 	{
-		il_error_set(err, "invalid_models_dir", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_MODELS_DIR, 0, 0,
 					 "invalid models directory \"%s\": use a relative path with \"/\" between parts", q);
 		return -1;
 	}
@@ -448,7 +448,7 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 		{
 			free(r);
-			il_error_set(err, "invalid_models_dir", 0, 0,
+			il_error_set(err, IL_ERR_INVALID_MODELS_DIR, 0, 0,
 						 "invalid models directory \"%s\": \"..\" is not allowed, give a directory inside the repository",
 						 q);
 			return -1;
@@ -500,13 +500,13 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	if (root == NULL || root[0] == '\0' || (rroot = realpath(root, NULL)) == NULL)
 	{
 		il_git_format_path(q, sizeof(q), root);
-		il_error_set(err, "no_such_path", 0, 0, "root directory \"%s\" does not exist", q);
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "root directory \"%s\" does not exist", q);
 		goto done;
 	}
 	il_git_format_path(q, sizeof(q), path);
 	if (path == NULL || path[0] == '\0')
 	{
-		il_error_set(err, "no_such_path", 0, 0, "empty path: give a directory inside the root");
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "empty path: give a directory inside the root");
 		goto done;
 	}
 	if (path[0] != '/')
@@ -522,12 +522,12 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	rpath = realpath(joined ? joined : path, NULL);
 	if (rpath == NULL)
 	{
-		il_error_set(err, "no_such_path", 0, 0, "path \"%s\" does not exist", q);
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "path \"%s\" does not exist", q);
 		goto done;
 	}
 	if (!resolved_below(rroot, rpath))
 	{
-		il_error_set(err, "path_outside_root", 0, 0,
+		il_error_set(err, IL_ERR_PATH_OUTSIDE_ROOT, 0, 0,
 					 "path \"%s\" lies outside the root directory once symbolic links and \"..\" are resolved",
 					 q);
 		goto done;
@@ -607,30 +607,30 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 		char		qr[QUOTE_CAP];
 
 		il_git_format_path(qr, sizeof(qr), root);
-		il_error_set(err, "no_such_path", 0, 0, "root directory \"%s\" does not exist", qr);
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "root directory \"%s\" does not exist", qr);
 		goto done;
 	}
 	if (path == NULL || (rpath = realpath(path, NULL)) == NULL)
 	{
-		il_error_set(err, "no_such_path", 0, 0, "repository path \"%s\" does not exist", q);
+		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "repository path \"%s\" does not exist", q);
 		goto done;
 	}
 	if (strcmp(rpath, path) != 0)
 	{
-		il_error_set(err, "path_changed", 0, 0,
+		il_error_set(err, IL_ERR_PATH_CHANGED, 0, 0,
 					 "repository path \"%s\" no longer resolves to itself: a directory on it was moved or replaced by a symbolic link",
 					 q);
 		goto done;
 	}
 	if (!resolved_below(rroot, rpath))
 	{
-		il_error_set(err, "path_outside_root", 0, 0,
+		il_error_set(err, IL_ERR_PATH_OUTSIDE_ROOT, 0, 0,
 					 "repository path \"%s\" lies outside the root directory", q);
 		goto done;
 	}
 	if (gitdir == NULL || commondir == NULL)
 	{
-		il_error_set(err, "not_a_repository", 0, 0, "\"%s\" has no git directory", q);
+		il_error_set(err, IL_ERR_NOT_A_REPOSITORY, 0, 0, "\"%s\" has no git directory", q);
 		goto done;
 	}
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
@@ -651,14 +651,14 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 			}
 			if (dirs[i].optional && (errno == ENOENT || errno == ENOTDIR))
 				continue;
-			il_error_set(err, "no_such_path", 0, 0, "the %s of repository \"%s\" does not exist",
+			il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "the %s of repository \"%s\" does not exist",
 						 dirs[i].what, q);
 			goto done;
 		}
 		if (!resolved_below(rroot, r))
 		{
 			free(r);
-			il_error_set(err, "path_outside_root", 0, 0,
+			il_error_set(err, IL_ERR_PATH_OUTSIDE_ROOT, 0, 0,
 						 "the %s of repository \"%s\" lies outside the root directory once symbolic links are resolved",
 						 dirs[i].what, q);
 			goto done;
@@ -679,7 +679,7 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 	sprintf(alt, "%s/info/alternates", robjects);
 	if (lstat(alt, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
 	{
-		il_error_set(err, "borrowed_objects", 0, 0,
+		il_error_set(err, IL_ERR_BORROWED_OBJECTS, 0, 0,
 					 "repository \"%s\" borrows objects from other directories", q);
 		goto done;
 	}
@@ -834,7 +834,7 @@ add_blob(lister *L, const char *prefix, const git_tree_entry *e, const char *nam
 		char		q[QUOTE_CAP];
 
 		il_git_format_path(q, sizeof(q), L->paths.data + off);
-		il_error_set(err, "invalid_path", 0, 0, "file name \"%s\" is not valid utf-8: rename the file", q);
+		il_error_set(err, IL_ERR_INVALID_PATH, 0, 0, "file name \"%s\" is not valid utf-8: rename the file", q);
 		return false;
 	}
 	item = &L->items[L->n];
@@ -900,7 +900,7 @@ il_git_list_sql(il_git_repo *repo, const char *commit, const char *dir, unsigned
 		il_git_format_path(q, sizeof(q), dir);
 		if (rc == GIT_ENOTFOUND)
 		{
-			il_error_set(err, "no_models_dir", 0, 0, "models directory \"%s\" does not exist at commit %.12s",
+			il_error_set(err, IL_ERR_NO_MODELS_DIR, 0, 0, "models directory \"%s\" does not exist at commit %.12s",
 						 q, commit);
 			goto done;
 		}
@@ -911,7 +911,7 @@ il_git_list_sql(il_git_repo *repo, const char *commit, const char *dir, unsigned
 		}
 		if (git_tree_entry_type(dentry) != GIT_OBJECT_TREE)
 		{
-			il_error_set(err, "models_dir_not_tree", 0, 0,
+			il_error_set(err, IL_ERR_MODELS_DIR_NOT_TREE, 0, 0,
 						 "models directory \"%s\" is a file at commit %.12s, not a directory", q, commit);
 			goto done;
 		}
@@ -1024,7 +1024,7 @@ il_git_read_blob(il_git_repo *repo, const char *id, size_t max, il_buf *out, siz
 	if (!is_oid_hex(id) || git_oid_fromstr(&oid, id) < 0)
 	{
 		il_git_format_path(q, sizeof(q), id);
-		il_error_set(err, "git_error", 0, 0, "\"%s\" is not a full object id", q);
+		il_error_set(err, IL_ERR_GIT_ERROR, 0, 0, "\"%s\" is not a full object id", q);
 		return -1;
 	}
 	if (git_odb_read_header(&len, &type, repo->odb, &oid) < 0)
@@ -1033,12 +1033,12 @@ il_git_read_blob(il_git_repo *repo, const char *id, size_t max, il_buf *out, siz
 		*size = len;
 	if (type != GIT_OBJECT_BLOB)
 	{
-		il_error_set(err, "git_error", 0, 0, "object %s is a %s, not a file", id, git_object_type2string(type));
+		il_error_set(err, IL_ERR_GIT_ERROR, 0, 0, "object %s is a %s, not a file", id, git_object_type2string(type));
 		return -1;
 	}
 	if (len > max)
 	{
-		il_error_set(err, "file_too_large", 0, 0, "the file has %zu bytes, more than the limit of %zu", len, max);
+		il_error_set(err, IL_ERR_FILE_TOO_LARGE, 0, 0, "the file has %zu bytes, more than the limit of %zu", len, max);
 		return -1;
 	}
 	if (git_odb_read(&obj, repo->odb, &oid) < 0)

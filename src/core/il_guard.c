@@ -209,31 +209,31 @@ kind_rule(il_stmt_kind kind, const char **message)
 	{
 		case IL_STMT_DROP:
 			*message = msg_drop;
-			return "drop";
+			return il_errcode_name(IL_ERR_DROP);
 		case IL_STMT_TRUNCATE:
 			*message = msg_truncate;
-			return "truncate";
+			return il_errcode_name(IL_ERR_TRUNCATE);
 		case IL_STMT_DELETE:
 			*message = msg_delete;
-			return "delete";
+			return il_errcode_name(IL_ERR_DELETE);
 		case IL_STMT_ALTER:
 			*message = msg_alter;
-			return "alter";
+			return il_errcode_name(IL_ERR_ALTER);
 		case IL_STMT_GRANT:
 			*message = msg_grant;
-			return "grant";
+			return il_errcode_name(IL_ERR_GRANT);
 		case IL_STMT_REVOKE:
 			*message = msg_revoke;
-			return "revoke";
+			return il_errcode_name(IL_ERR_REVOKE);
 		case IL_STMT_CREATE_USER:
 			*message = msg_create_user;
-			return "create_user";
+			return il_errcode_name(IL_ERR_CREATE_USER);
 		case IL_STMT_CREATE_ROLE:
 			*message = msg_create_role;
-			return "create_role";
+			return il_errcode_name(IL_ERR_CREATE_ROLE);
 		case IL_STMT_EXECUTE_IMMEDIATE:
 			*message = msg_execute;
-			return "execute_immediate";
+			return il_errcode_name(IL_ERR_EXECUTE_IMMEDIATE);
 		default:
 			return NULL;
 	}
@@ -255,7 +255,7 @@ check_statement(const il_tokens *tk, size_t s, int nstmt, collector *r)
 	size_t		j;
 
 	if (nstmt >= 2)
-		add_violation(r, "multiple_statements", msg_multiple, t[s].off);
+		add_violation(r, il_errcode_name(IL_ERR_MULTIPLE_STATEMENTS), msg_multiple, t[s].off);
 	kind = il_stmt_classify(tk, s, &kwi);
 	stmt_rule = kind_rule(kind, &message);
 	if (stmt_rule && kwi < n)
@@ -358,7 +358,7 @@ il_guard_check_tokens(const char *src, const il_tokens *toks,
 			break;
 	}
 	if (nstmt == 0)
-		add_violation(&c, "no_statement", msg_none, 0);
+		add_violation(&c, il_errcode_name(IL_ERR_NO_STATEMENT), msg_none, 0);
 	cut_found(&c);
 	if (c.n == 0)
 		return IL_PARSE_OK;
@@ -367,7 +367,7 @@ il_guard_check_tokens(const char *src, const il_tokens *toks,
 	if (result->v == NULL)
 	{
 		il_guard_free(result);
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory in the sql guard");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory in the sql guard");
 		return IL_PARSE_ERR_NOMEM;
 	}
 	/* positions, in one pass over the text up to the last violation */
@@ -393,7 +393,7 @@ il_guard_check_tokens(const char *src, const il_tokens *toks,
 		/* the first one not listed tells that more were found */
 		il_violation *v = &result->v[IL_GUARD_MAX_VIOLATIONS];
 
-		v->rule = "too_many_violations";
+		v->rule = il_errcode_name(IL_ERR_TOO_MANY_VIOLATIONS);
 		v->message = msg_too_many;
 	}
 	result->ok = false;

@@ -369,11 +369,11 @@ typedef struct hparse
  * is NULL).
  */
 static il_parse_status
-herror(hparse *hp, const char *p, const char *code, const char *fmt,...)
+herror(hparse *hp, const char *p, il_errcode code, const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
 
 static il_parse_status
-herror(hparse *hp, const char *p, const char *code, const char *fmt,...)
+herror(hparse *hp, const char *p, il_errcode code, const char *fmt,...)
 {
 	va_list		ap;
 	char		msg[256];
@@ -392,7 +392,7 @@ herror(hparse *hp, const char *p, const char *code, const char *fmt,...)
 static il_parse_status
 hnomem(hparse *hp)
 {
-	il_error_set(hp->err, "out_of_memory", hp->line, 0, "out of memory while reading the header");
+	il_error_set(hp->err, IL_ERR_OUT_OF_MEMORY, hp->line, 0, "out of memory while reading the header");
 	hp->status = IL_PARSE_ERR_NOMEM;
 	return hp->status;
 }
@@ -420,11 +420,11 @@ split_list(hparse *hp, hkey key, const char *v, size_t vlen)
 			size_t		n = (size_t) (z - a);
 
 			if (key == HK_UNIQUE_KEY && !valid_column(a, n))
-				return herror(hp, a, "invalid_column",
+				return herror(hp, a, IL_ERR_INVALID_COLUMN,
 							  "invalid column '%.*s' in unique_key: write column names (letters, digits, underscores, or `quoted`) separated by commas",
 							  quote_len(a, n), a);
 			if (key == HK_DEPENDENCIES && !valid_name(a, n, 1, 3))
-				return herror(hp, a, "invalid_dependency",
+				return herror(hp, a, IL_ERR_INVALID_DEPENDENCY,
 							  "invalid dependency '%.*s': write model names (table, schema.table or catalog.schema.table) separated by commas",
 							  quote_len(a, n), a);
 			if (!il_lb_add(&hp->lb, list, a, n, key == HK_DEPENDENCIES))
@@ -449,14 +449,14 @@ set_value(hparse *hp, hkey key, const char *v, size_t vlen)
 
 	if (vlen == 0 && (key == HK_NAME || key == HK_KIND || key == HK_MATERIALIZATION ||
 					  key == HK_TIME_COLUMN || key == HK_UNIQUE_KEY))
-		return herror(hp, v, "empty_value",
+		return herror(hp, v, IL_ERR_EMPTY_VALUE,
 					  "header '%s' has no value: write a value after the colon or remove the line",
 					  hkey_names[key]);
 	switch (key)
 	{
 		case HK_NAME:
 			if (!valid_name(v, vlen, 2, 3))
-				return herror(hp, v, "invalid_name",
+				return herror(hp, v, IL_ERR_INVALID_NAME,
 							  "invalid model name '%.*s': write schema.table or catalog.schema.table, with letters, digits and underscores",
 							  quote_len(v, vlen), v);
 			if (!il_lb_add(&hp->lb, HL_NAME, v, vlen, true))
@@ -472,7 +472,7 @@ set_value(hparse *hp, hkey key, const char *v, size_t vlen)
 				}
 			}
 			if (h->kind == IL_KIND_NONE)
-				return herror(hp, v, "invalid_kind",
+				return herror(hp, v, IL_ERR_INVALID_KIND,
 							  "invalid kind '%.*s': use FULL_REFRESH, INCREMENTAL_BY_TIME_RANGE, APPEND_ONLY or MERGE_BY_KEY",
 							  quote_len(v, vlen), v);
 			break;
@@ -481,14 +481,14 @@ set_value(hparse *hp, hkey key, const char *v, size_t vlen)
 				if (eq_fold(v, vlen, mat_names[i]))
 					break;
 			if (i > IL_MAT_INSERT_OVERWRITE)
-				return herror(hp, v, "invalid_materialization",
+				return herror(hp, v, IL_ERR_INVALID_MATERIALIZATION,
 							  "invalid materialization '%.*s': use TABLE, VIEW, MERGE or INSERT_OVERWRITE (or leave the line out for TABLE)",
 							  quote_len(v, vlen), v);
 			h->materialization = (il_materialization) i;
 			break;
 		case HK_TIME_COLUMN:
 			if (!valid_column(v, vlen))
-				return herror(hp, v, "invalid_column",
+				return herror(hp, v, IL_ERR_INVALID_COLUMN,
 							  "invalid column '%.*s' in time_column: write one column name (letters, digits, underscores, or `quoted`)",
 							  quote_len(v, vlen), v);
 			if (!il_lb_add(&hp->lb, HL_TIME_COLUMN, v, vlen, false))
@@ -507,7 +507,7 @@ set_value(hparse *hp, hkey key, const char *v, size_t vlen)
 			if (split_list(hp, key, v, vlen) != IL_PARSE_OK)
 				return hp->status;
 			if (key == HK_UNIQUE_KEY && hp->lb.n == before)
-				return herror(hp, v, "empty_value",
+				return herror(hp, v, IL_ERR_EMPTY_VALUE,
 							  "header 'unique_key' has no column: write column names separated by commas");
 			break;
 		case HK__COUNT:
@@ -563,7 +563,7 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 
 			if (!valid && (q == NULL || (size_t) (q - line) > bad))
 				q = line + bad;
-			il_error_set(err, *q ? "invalid_utf8" : "nul_byte", hp.line, column_of(line, q),
+			il_error_set(err, *q ? IL_ERR_INVALID_UTF8 : IL_ERR_NUL_BYTE, hp.line, column_of(line, q),
 						 *q ? "invalid utf-8 byte sequence in the header: save the file as utf-8"
 						 : "nul byte (0x00) in the header: remove it");
 			il_lb_free(&hp.lb);
@@ -576,7 +576,7 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 			continue;			/* blank, or a comment */
 		if (seen[k])
 		{
-			herror(&hp, ka, "duplicate_key",
+			herror(&hp, ka, IL_ERR_DUPLICATE_KEY,
 				   "header '%s' is given twice (first on line %d): keep one of the lines",
 				   hkey_names[k], seen[k]);
 			il_lb_free(&hp.lb);
@@ -597,25 +597,25 @@ il_header_parse(const char *src, size_t len, il_header *out, il_error *err)
 	if (!seen[HK_NAME])
 	{
 		hp.line = 1;
-		herror(&hp, NULL, "missing_name",
+		herror(&hp, NULL, IL_ERR_MISSING_NAME,
 			   "missing header 'name': add a line '-- name: schema.table' at the top of the file");
 	}
 	else if (out->kind == IL_KIND_NONE)
 	{
 		hp.line = 1;
-		herror(&hp, NULL, "missing_kind",
+		herror(&hp, NULL, IL_ERR_MISSING_KIND,
 			   "missing header 'kind': add a line '-- kind: FULL_REFRESH' (or INCREMENTAL_BY_TIME_RANGE, APPEND_ONLY, MERGE_BY_KEY) at the top of the file");
 	}
 	else if (out->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE && !seen[HK_TIME_COLUMN])
 	{
 		hp.line = seen[HK_KIND];
-		herror(&hp, NULL, "missing_time_column",
+		herror(&hp, NULL, IL_ERR_MISSING_TIME_COLUMN,
 			   "kind INCREMENTAL_BY_TIME_RANGE needs a time column: add a line '-- time_column: <column>' to the header");
 	}
 	else if (out->kind == IL_KIND_MERGE_BY_KEY && !seen[HK_UNIQUE_KEY])
 	{
 		hp.line = seen[HK_KIND];
-		herror(&hp, NULL, "missing_unique_key",
+		herror(&hp, NULL, IL_ERR_MISSING_UNIQUE_KEY,
 			   "kind MERGE_BY_KEY needs a unique key: add a line '-- unique_key: <column>[, <column>...]' to the header");
 	}
 	if (hp.status == IL_PARSE_OK)

@@ -112,11 +112,11 @@ jcs_alloc(il_jcs_doc *doc, size_t size, size_t align)
  *		Sets the error for the byte at offset off of the input.
  */
 static void
-jcs_fail(jcs_parser *p, size_t off, const char *code, const char *fmt,...)
+jcs_fail(jcs_parser *p, size_t off, il_errcode code, const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
 
 static void
-jcs_fail(jcs_parser *p, size_t off, const char *code, const char *fmt,...)
+jcs_fail(jcs_parser *p, size_t off, il_errcode code, const char *fmt,...)
 {
 	va_list		ap;
 	char		msg[200];
@@ -150,7 +150,7 @@ jcs_fail(jcs_parser *p, size_t off, const char *code, const char *fmt,...)
 static void
 jcs_oom(jcs_parser *p)
 {
-	il_error_set(p->err, "out_of_memory", 0, 0, "out of memory parsing JSON");
+	il_error_set(p->err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory parsing JSON");
 }
 
 /*
@@ -287,7 +287,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 		il_buf_append(&p->scratch, s + run, i - run);
 		if (i >= p->len)
 		{
-			jcs_fail(p, start, "json_syntax", "unterminated string");
+			jcs_fail(p, start, IL_ERR_JSON_SYNTAX, "unterminated string");
 			return -1;
 		}
 		c = (unsigned char) s[i];
@@ -295,7 +295,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 			break;
 		if (c < 0x20)
 		{
-			jcs_fail(p, i, "json_control_character",
+			jcs_fail(p, i, IL_ERR_JSON_CONTROL_CHARACTER,
 					 "unescaped control character 0x%02x in a string", c);
 			return -1;
 		}
@@ -305,7 +305,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 
 			if (p->len - i < n || !il_utf8_valid(s + i, n, NULL))
 			{
-				jcs_fail(p, i, "json_invalid_utf8", "invalid UTF-8 in a string");
+				jcs_fail(p, i, IL_ERR_JSON_INVALID_UTF8, "invalid UTF-8 in a string");
 				return -1;
 			}
 			il_buf_append(&p->scratch, s + i, n);
@@ -315,7 +315,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 		/* A backslash escape. */
 		if (p->len - i < 2)
 		{
-			jcs_fail(p, start, "json_syntax", "unterminated string");
+			jcs_fail(p, start, IL_ERR_JSON_SYNTAX, "unterminated string");
 			return -1;
 		}
 		switch (s[i + 1])
@@ -349,7 +349,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 			case 'u':
 				break;
 			default:
-				jcs_fail(p, i, "json_invalid_escape",
+				jcs_fail(p, i, IL_ERR_JSON_INVALID_ESCAPE,
 						 "invalid escape sequence in a string: backslash followed by %s",
 						 jcs_describe(p, i + 1, what, sizeof(what)));
 				return -1;
@@ -360,12 +360,12 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 
 			if (p->len - i < 6 || jcs_hex4(s + i + 2, &cp) != 0)
 			{
-				jcs_fail(p, i, "json_invalid_escape", "\\u must be followed by 4 hexadecimal digits");
+				jcs_fail(p, i, IL_ERR_JSON_INVALID_ESCAPE, "\\u must be followed by 4 hexadecimal digits");
 				return -1;
 			}
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 			{
-				jcs_fail(p, i, "json_lone_surrogate",
+				jcs_fail(p, i, IL_ERR_JSON_LONE_SURROGATE,
 						 "lone low surrogate \\u%04" PRIx32 " in a string", cp);
 				return -1;
 			}
@@ -374,7 +374,7 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 				if (p->len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
 					jcs_hex4(s + i + 8, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
 				{
-					jcs_fail(p, i, "json_lone_surrogate",
+					jcs_fail(p, i, IL_ERR_JSON_LONE_SURROGATE,
 							 "high surrogate \\u%04" PRIx32 " is not followed by a low surrogate", cp);
 					return -1;
 				}
@@ -584,7 +584,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 		i++;
 	if (i >= p->len || s[i] < '0' || s[i] > '9')
 	{
-		jcs_fail(p, i, "json_syntax", "a number needs a digit after '-'");
+		jcs_fail(p, i, IL_ERR_JSON_SYNTAX, "a number needs a digit after '-'");
 		return -1;
 	}
 	int_start = i;
@@ -593,7 +593,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 		i++;
 		if (i < p->len && s[i] >= '0' && s[i] <= '9')
 		{
-			jcs_fail(p, start, "json_syntax", "a number must not have a leading zero");
+			jcs_fail(p, start, IL_ERR_JSON_SYNTAX, "a number must not have a leading zero");
 			return -1;
 		}
 	}
@@ -612,7 +612,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 		frac_len = i - frac_start;
 		if (frac_len == 0)
 		{
-			jcs_fail(p, i, "json_syntax", "a number needs a digit after '.'");
+			jcs_fail(p, i, IL_ERR_JSON_SYNTAX, "a number needs a digit after '.'");
 			return -1;
 		}
 	}
@@ -636,7 +636,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 		}
 		if (i == exp_start)
 		{
-			jcs_fail(p, i, "json_syntax", "a number needs a digit in its exponent");
+			jcs_fail(p, i, IL_ERR_JSON_SYNTAX, "a number needs a digit in its exponent");
 			return -1;
 		}
 		if (exp_neg)
@@ -682,7 +682,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 	free(all);
 	if (isinf(d))
 	{
-		jcs_fail(p, start, "json_number_out_of_range",
+		jcs_fail(p, start, IL_ERR_JSON_NUMBER_OUT_OF_RANGE,
 				 "number is out of the range of an IEEE-754 double");
 		return -1;
 	}
@@ -821,7 +821,7 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 
 			if (later->namelen <= 64)
 				il_jsonw_string(&shown, later->name, later->namelen);
-			jcs_fail(p, later->name_off, "json_duplicate_key",
+			jcs_fail(p, later->name_off, IL_ERR_JSON_DUPLICATE_KEY,
 					 "duplicate object key %s", shown.len ? il_buf_cstr(&shown) : "(a long name)");
 			il_buf_free(&shown);
 			free(m);
@@ -848,7 +848,7 @@ jcs_member_name(jcs_parser *p, const char **name, size_t *namelen, size_t *off)
 	jcs_skip_ws(p);
 	if (p->pos >= p->len || p->s[p->pos] != '"')
 	{
-		jcs_fail(p, p->pos, "json_syntax", "expected a member name in double quotes, found %s",
+		jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "expected a member name in double quotes, found %s",
 				 jcs_describe(p, p->pos, what, sizeof(what)));
 		return -1;
 	}
@@ -858,7 +858,7 @@ jcs_member_name(jcs_parser *p, const char **name, size_t *namelen, size_t *off)
 	jcs_skip_ws(p);
 	if (p->pos >= p->len || p->s[p->pos] != ':')
 	{
-		jcs_fail(p, p->pos, "json_syntax", "expected ':' after a member name, found %s",
+		jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "expected ':' after a member name, found %s",
 				 jcs_describe(p, p->pos, what, sizeof(what)));
 		return -1;
 	}
@@ -887,12 +887,12 @@ jcs_parse_text(jcs_parser *p)
 
 	if (p->len >= 3 && memcmp(p->s, "\xef\xbb\xbf", 3) == 0)
 	{
-		jcs_fail(p, 0, "json_syntax", "a byte order mark is not allowed");
+		jcs_fail(p, 0, IL_ERR_JSON_SYNTAX, "a byte order mark is not allowed");
 		return -1;
 	}
 	if (p->len > UINT32_MAX)
 	{
-		jcs_fail(p, 0, "json_too_large", "the JSON text is larger than 4 GiB");
+		jcs_fail(p, 0, IL_ERR_JSON_TOO_LARGE, "the JSON text is larger than 4 GiB");
 		return -1;
 	}
 	for (;;)
@@ -905,7 +905,7 @@ jcs_parse_text(jcs_parser *p)
 		jcs_skip_ws(p);
 		if (p->pos >= p->len)
 		{
-			jcs_fail(p, p->pos, "json_syntax", "expected a JSON value, found the end of input");
+			jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "expected a JSON value, found the end of input");
 			return -1;
 		}
 		v = jcs_alloc(p->doc, sizeof(il_jcs_value), _Alignof(il_jcs_value));
@@ -940,7 +940,7 @@ jcs_parse_text(jcs_parser *p)
 			case '{':
 				if (depth >= IL_JCS_MAX_DEPTH)
 				{
-					jcs_fail(p, p->pos, "json_too_deep",
+					jcs_fail(p, p->pos, IL_ERR_JSON_TOO_DEEP,
 							 "arrays and objects are nested more than %d deep", IL_JCS_MAX_DEPTH);
 					return -1;
 				}
@@ -973,7 +973,7 @@ jcs_parse_text(jcs_parser *p)
 
 					if (p->len - p->pos < n || memcmp(p->s + p->pos, lit, n) != 0)
 					{
-						jcs_fail(p, p->pos, "json_syntax", "invalid literal (expected %s)", lit);
+						jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "invalid literal (expected %s)", lit);
 						return -1;
 					}
 					v->kind = c == 't' ? IL_JCS_TRUE : c == 'f' ? IL_JCS_FALSE : IL_JCS_NULL;
@@ -987,7 +987,7 @@ jcs_parse_text(jcs_parser *p)
 						return -1;
 					break;
 				}
-				jcs_fail(p, p->pos, "json_syntax", "expected a JSON value, found %s",
+				jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "expected a JSON value, found %s",
 						 jcs_describe(p, p->pos, what, sizeof(what)));
 				return -1;
 		}
@@ -1008,7 +1008,7 @@ jcs_parse_text(jcs_parser *p)
 			{
 				if (p->pos < p->len)
 				{
-					jcs_fail(p, p->pos, "json_trailing_data",
+					jcs_fail(p, p->pos, IL_ERR_JSON_TRAILING_DATA,
 							 "unexpected %s after the JSON value",
 							 jcs_describe(p, p->pos, what, sizeof(what)));
 					return -1;
@@ -1033,7 +1033,7 @@ jcs_parse_text(jcs_parser *p)
 					return -1;
 				break;
 			}
-			jcs_fail(p, p->pos, "json_syntax", "expected ',' or '%c', found %s",
+			jcs_fail(p, p->pos, IL_ERR_JSON_SYNTAX, "expected ',' or '%c', found %s",
 					 close, jcs_describe(p, p->pos, what, sizeof(what)));
 			return -1;
 		}
@@ -1052,7 +1052,7 @@ il_jcs_parse(const char *json, size_t len, il_error *err)
 
 	if (doc == NULL)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory parsing JSON");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory parsing JSON");
 		return NULL;
 	}
 	doc->next_cap = JCS_BLOCK_MIN;
@@ -1163,7 +1163,7 @@ il_jcs_canonicalize(const char *json, size_t len, il_buf *out, il_error *err)
 
 	if (out->oom)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory canonicalizing JSON");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory canonicalizing JSON");
 		return -1;
 	}
 	doc = il_jcs_parse(json, len, err);
@@ -1177,7 +1177,7 @@ il_jcs_canonicalize(const char *json, size_t len, il_buf *out, il_error *err)
 		out->len = orig;
 		if (out->data)
 			out->data[orig] = '\0';
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory canonicalizing JSON");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory canonicalizing JSON");
 		return -1;
 	}
 	return 0;

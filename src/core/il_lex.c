@@ -886,30 +886,6 @@ typedef struct lexer
 } lexer;
 
 /*
- * The SQLSTATE PostgreSQL should raise for a status.
- */
-const char *
-il_parse_status_sqlstate(il_parse_status st)
-{
-	switch (st)
-	{
-		case IL_PARSE_OK:
-			return "00000";
-		case IL_PARSE_ERR_HEADER:
-			return "22023";
-		case IL_PARSE_ERR_SYNTAX:
-			return "42601";
-		case IL_PARSE_ERR_ENCODING:
-			return "22021";
-		case IL_PARSE_ERR_LIMIT:
-			return "54001";
-		case IL_PARSE_ERR_NOMEM:
-			return "53200";
-	}
-	return "XX000";
-}
-
-/*
  * The name of a token type.
  */
 const char *
@@ -1155,7 +1131,7 @@ newline(lexer *lx, const unsigned char *q)
  * Sets the lexer's error (the first one wins).
  */
 static void
-fail(lexer *lx, il_parse_status st, const char *code, uint32_t line,
+fail(lexer *lx, il_parse_status st, il_errcode code, uint32_t line,
 	 uint32_t col, const char *msg)
 {
 	if (lx->status != IL_PARSE_OK)
@@ -1174,10 +1150,10 @@ fail_byte(lexer *lx, const unsigned char *q)
 		return;
 	lx->status = IL_PARSE_ERR_ENCODING;
 	if (*q == 0)
-		il_error_set(lx->err, "nul_byte", (int) lx->line, (int) col_of(lx, q),
+		il_error_set(lx->err, IL_ERR_NUL_BYTE, (int) lx->line, (int) col_of(lx, q),
 					 "nul byte (0x00) in sql text: remove it");
 	else
-		il_error_set(lx->err, "invalid_utf8", (int) lx->line, (int) col_of(lx, q),
+		il_error_set(lx->err, IL_ERR_INVALID_UTF8, (int) lx->line, (int) col_of(lx, q),
 					 "invalid utf-8 byte sequence starting with byte 0x%02x: save the file as utf-8",
 					 (unsigned) *q);
 }
@@ -1230,7 +1206,7 @@ grow_tokens(lexer *lx, uint32_t line, uint32_t col)
 		nt = realloc(t->tok, cap * sizeof(il_token));
 	if (nt == NULL)
 	{
-		fail(lx, IL_PARSE_ERR_NOMEM, "out_of_memory", line, col,
+		fail(lx, IL_PARSE_ERR_NOMEM, IL_ERR_OUT_OF_MEMORY, line, col,
 			 "out of memory while lexing");
 		return false;
 	}
@@ -1568,7 +1544,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 	il_error_clear(err);
 	if (len > IL_LEX_MAX_INPUT)
 	{
-		il_error_set(err, "too_large", 0, 0,
+		il_error_set(err, IL_ERR_TOO_LARGE, 0, 0,
 					 "sql text of %zu bytes is larger than the limit of %zu bytes: split the model",
 					 len, IL_LEX_MAX_INPUT);
 		return IL_PARSE_ERR_LIMIT;
@@ -1630,7 +1606,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 				q = scan_quoted(lx, p + 2, p[1], raw);
 				if (q == NULL)
 				{
-					fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_string", line, col,
+					fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_STRING, line, col,
 						 "unterminated string literal: close it with the quote it starts with");
 					break;
 				}
@@ -1673,10 +1649,10 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 				if (q == NULL)
 				{
 					if (c == '`')
-						fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_identifier", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_IDENTIFIER, line, col,
 							 "unterminated quoted identifier: close it with a backtick (write `` for a backtick inside)");
 					else
-						fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_string", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_STRING, line, col,
 							 "unterminated string literal: close it with the quote it starts with");
 					break;
 				}
@@ -1690,7 +1666,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 			case '[':
 				if (lx->depth >= IL_LEX_MAX_DEPTH)
 				{
-					fail(lx, IL_PARSE_ERR_LIMIT, "too_deep", line, col,
+					fail(lx, IL_PARSE_ERR_LIMIT, IL_ERR_TOO_DEEP, line, col,
 						 "parentheses and brackets nested more than 1000 deep: simplify the query");
 					break;
 				}
@@ -1710,7 +1686,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 
 					if (lx->depth == 0)
 					{
-						fail(lx, IL_PARSE_ERR_SYNTAX, "unbalanced_parenthesis", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNBALANCED_PARENTHESIS, line, col,
 							 c == ')' ? "')' without a matching '(': remove it or add the '('"
 							 : "']' without a matching '[': remove it or add the '['");
 						break;
@@ -1718,7 +1694,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 					open = lx->stack[lx->depth - 1];
 					if (lx->out->tok[open].type != want)
 					{
-						fail(lx, IL_PARSE_ERR_SYNTAX, "mismatched_bracket", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_MISMATCHED_BRACKET, line, col,
 							 c == ')' ? "')' closes a '[': close the '[' with ']' first"
 							 : "']' closes a '(': close the '(' with ')' first");
 						break;
@@ -1786,7 +1762,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 					q = scan_block_comment(lx, p + 2);
 					if (q == NULL)
 					{
-						fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_comment", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_COMMENT, line, col,
 							 "unterminated block comment: close it with */ (block comments nest)");
 						break;
 					}
@@ -1808,13 +1784,13 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 					if (q == NULL)
 					{
 						if (close == '}')
-							fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_template", line, col,
+							fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_TEMPLATE, line, col,
 								 "unterminated template block: close '{{' with '}}'");
 						else if (close == '%')
-							fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_template", line, col,
+							fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_TEMPLATE, line, col,
 								 "unterminated template block: close '{%' with '%}'");
 						else
-							fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_template", line, col,
+							fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_TEMPLATE, line, col,
 								 "unterminated template comment: close '{#' with '#}'");
 						break;
 					}
@@ -1859,7 +1835,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 						break;
 					if (q >= end || *q != '}')
 					{
-						fail(lx, IL_PARSE_ERR_SYNTAX, "unterminated_variable", line, col,
+						fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNTERMINATED_VARIABLE, line, col,
 							 "unterminated variable: close '${' with '}' on the same line");
 						break;
 					}
@@ -1912,7 +1888,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 					if (lx->status == IL_PARSE_OK)
 					{
 						lx->status = IL_PARSE_ERR_SYNTAX;
-						il_error_set(err, "unexpected_character", (int) line, (int) col,
+						il_error_set(err, IL_ERR_UNEXPECTED_CHARACTER, (int) line, (int) col,
 									 "unexpected control character 0x%02x outside a string: remove it",
 									 (unsigned) c);
 					}
@@ -1936,7 +1912,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 		int			ocol;
 
 		il_lex_position(src, open->off, &oline, &ocol);
-		fail(lx, IL_PARSE_ERR_SYNTAX, "unclosed_parenthesis", (uint32_t) oline, (uint32_t) ocol,
+		fail(lx, IL_PARSE_ERR_SYNTAX, IL_ERR_UNCLOSED_PARENTHESIS, (uint32_t) oline, (uint32_t) ocol,
 			 open->type == IL_TOK_LPAREN ? "'(' is never closed: add the matching ')'"
 			 : "'[' is never closed: add the matching ']'");
 	}

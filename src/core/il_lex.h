@@ -61,8 +61,8 @@
 
 /*
  * The outcome of lexing and of everything built on it (header, references,
- * guard, fingerprint, model). Callers map it to their own errors; see
- * il_parse_status_sqlstate.
+ * guard, fingerprint, model). The error's code names the SQLSTATE
+ * (il_error_sqlstate; the status's class is given beside each value).
  */
 typedef enum il_parse_status
 {
@@ -73,9 +73,6 @@ typedef enum il_parse_status
 	IL_PARSE_ERR_LIMIT,			/* nesting too deep or input too large: 54001 */
 	IL_PARSE_ERR_NOMEM			/* out of memory: 53200 */
 } il_parse_status;
-
-/* The SQLSTATE of a status ("00000" for IL_PARSE_OK). */
-extern const char *il_parse_status_sqlstate(il_parse_status st);
 
 typedef enum il_tok_type
 {

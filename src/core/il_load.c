@@ -26,7 +26,7 @@
 int
 il_repo_nomem(il_error *err)
 {
-	il_error_set(err, "out_of_memory", 0, 0, "out of memory while loading the models");
+	il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while loading the models");
 	return -1;
 }
 
@@ -186,9 +186,9 @@ entry_make(loader *L, size_t k, il_repo_model *slot, il_error *err)
 	il_buf_reset(&L->record);
 	if (il_git_read_blob(L->git, id, IL_REPO_MAX_FILE_SIZE, &L->content, NULL, err) != 0)
 	{
-		if (err->code == NULL || strcmp(err->code, "file_too_large") != 0)
+		if (!il_error_is(err, IL_ERR_FILE_TOO_LARGE))
 			return -1;
-		il_record_error(&L->record, "file_too_large", "file_too_large", 0, 0, err->message);
+		il_record_error(&L->record, IL_ERR_FILE_TOO_LARGE, il_errcode_name(IL_ERR_FILE_TOO_LARGE), 0, 0, err->message);
 		il_error_clear(err);
 		if (L->record.oom)
 			return il_repo_nomem(err);
@@ -210,21 +210,25 @@ entry_make(loader *L, size_t k, il_repo_model *slot, il_error *err)
 }
 
 /*
- * The static spelling of a file error's code (the record's string lives in
- * the arena, which may be gone when the caller reads the error).
+ * The catalogue's code of a file error record (the record's string lives in
+ * the arena, which may be gone when the caller reads the error; and a record
+ * names one of five codes, any other is read as parse_limit).
  */
-static const char *
-static_code(const char *code)
+static il_errcode
+record_code(const char *code)
 {
-	static const char *const codes[] = {
-		"binary_file", "file_too_large", "invalid_header", "syntax_error", "parse_limit"
-	};
-	size_t		i;
+	il_errcode	c = il_errcode_lookup(code);
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strcmp(code, codes[i]) == 0)
-			return codes[i];
-	return "parse_limit";
+	switch (c)
+	{
+		case IL_ERR_BINARY_FILE:
+		case IL_ERR_FILE_TOO_LARGE:
+		case IL_ERR_INVALID_HEADER:
+		case IL_ERR_SYNTAX_ERROR:
+			return c;
+		default:
+			return IL_ERR_PARSE_LIMIT;
+	}
 }
 
 /*
@@ -234,7 +238,7 @@ static int
 file_error(const snap *s, const char *path, const blob_entry *e, il_error *err)
 {
 	char		q[PATH_CAP];
-	const char *code = static_code(e->code);
+	il_errcode	code = record_code(e->code);
 	il_buf		b = IL_BUF_INIT;
 
 	il_git_format_path(q, sizeof(q), path);
@@ -428,7 +432,7 @@ il_snap_finish(snap *s, il_repo_models **out, il_error *err)
 
 			il_git_format_path(a, sizeof(a), m->models[i - 1].path);
 			il_git_format_path(b, sizeof(b), m->models[i].path);
-			il_error_set(err, "duplicate_model", 0, 0,
+			il_error_set(err, IL_ERR_DUPLICATE_MODEL, 0, 0,
 						 "model name %.60s is declared twice, in %s and in %s: rename one of them",
 						 m->models[i].name, a, b);
 			il_repo_label_error(s, err);

@@ -128,7 +128,7 @@ il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
 		}
 		if (failed)
 		{
-			il_error_set(err, "out_of_memory", 0, 0, "out of memory while computing the fingerprint");
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while computing the fingerprint");
 			st = IL_PARSE_ERR_NOMEM;
 		}
 		else

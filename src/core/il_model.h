@@ -7,7 +7,7 @@
  * il_model_parse runs, in order: the lexer over the whole file (so encoding
  * and lexing errors come first, in text order), the header parser, the
  * reference walker, the guard and the fingerprint. Status and SQLSTATE
- * (il_parse_status_sqlstate):
+ * (il_error_sqlstate of the error's code, src/core/il_errcodes.txt):
  *	IL_PARSE_OK				parsed; the guard may still have violations
  *	IL_PARSE_ERR_HEADER		22023  a header problem; err->line names the line
  *	IL_PARSE_ERR_SYNTAX		42601  the text does not lex; err->line:err->column

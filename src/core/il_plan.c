@@ -97,7 +97,7 @@ typedef struct wm_sorted
 static int
 nomem(il_error *err)
 {
-	il_error_set(err, "out_of_memory", 0, 0, "out of memory");
+	il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory");
 	return -1;
 }
 
@@ -175,11 +175,11 @@ environment_ok(const char *s, size_t len)
  * watermarks), keeping its position.
  */
 static int
-json_error(il_error *err, const char *code, const char *what, const char *suffix)
+json_error(il_error *err, il_errcode code, const char *what, const char *suffix)
 {
 	char		msg[sizeof(err->message)];
 
-	if (err->code != NULL && strcmp(err->code, "out_of_memory") == 0)
+	if (il_error_is(err, IL_ERR_OUT_OF_MEMORY))
 		return -1;
 	memcpy(msg, err->message, sizeof(msg));
 	il_error_set(err, code, err->line, err->column, "%s are not valid JSON: line %d, column %d: %s%s",
@@ -224,10 +224,10 @@ bad_option(il_error *err, const char *key, const il_jcs_value *v, const char *wh
 	il_buf		q = IL_BUF_INIT;
 
 	if (v != NULL)
-		il_error_set(err, "invalid_option", 0, 0, "invalid option %s: %s %s (options: " VALID_KEYS ")",
+		il_error_set(err, IL_ERR_INVALID_OPTION, 0, 0, "invalid option %s: %s %s (options: " VALID_KEYS ")",
 					 key, quote_value(&q, v), what);
 	else
-		il_error_set(err, "invalid_option", 0, 0, "invalid option %s: %s (options: " VALID_KEYS ")",
+		il_error_set(err, IL_ERR_INVALID_OPTION, 0, 0, "invalid option %s: %s (options: " VALID_KEYS ")",
 					 key, what);
 	il_buf_free(&q);
 	return -1;
@@ -290,13 +290,13 @@ il_plan_options_parse(const char *json, size_t len, il_plan_options *opts, il_er
 	il_error_clear(err);
 	doc = il_jcs_parse(json != NULL ? json : "", json != NULL ? len : 0, err);
 	if (doc == NULL)
-		return json_error(err, "invalid_option", "options", " (options: " VALID_KEYS ")");
+		return json_error(err, IL_ERR_INVALID_OPTION, "options", " (options: " VALID_KEYS ")");
 	root = il_jcs_root(doc);
 	if (il_jcs_kind_of(root) != IL_JCS_OBJECT)
 	{
 		il_buf		q = IL_BUF_INIT;
 
-		il_error_set(err, "invalid_option", 0, 0, "options must be a JSON object, not %s (options: " VALID_KEYS ")",
+		il_error_set(err, IL_ERR_INVALID_OPTION, 0, 0, "options must be a JSON object, not %s (options: " VALID_KEYS ")",
 					 quote_value(&q, root));
 		il_buf_free(&q);
 		goto done;
@@ -349,7 +349,7 @@ il_plan_options_parse(const char *json, size_t len, il_plan_options *opts, il_er
 		{
 			il_buf		q = IL_BUF_INIT;
 
-			il_error_set(err, "invalid_option", 0, 0, "unknown option %s (options: " VALID_KEYS ")",
+			il_error_set(err, IL_ERR_INVALID_OPTION, 0, 0, "unknown option %s (options: " VALID_KEYS ")",
 						 quote_name(&q, name, nlen));
 			il_buf_free(&q);
 			goto done;
@@ -390,7 +390,7 @@ bad_watermark(il_error *err, const char *name, size_t len, const char *what)
 {
 	il_buf		q = IL_BUF_INIT;
 
-	il_error_set(err, "invalid_watermark", 0, 0, "invalid watermark of model %s: %s", quote_name(&q, name, len), what);
+	il_error_set(err, IL_ERR_INVALID_WATERMARK, 0, 0, "invalid watermark of model %s: %s", quote_name(&q, name, len), what);
 	il_buf_free(&q);
 	return -1;
 }
@@ -413,11 +413,11 @@ il_plan_watermarks_parse(const char *json, size_t len, il_plan_watermarks *out, 
 	il_error_clear(err);
 	doc = il_jcs_parse(json != NULL ? json : "", json != NULL ? len : 0, err);
 	if (doc == NULL)
-		return json_error(err, "invalid_watermark", "watermarks", "");
+		return json_error(err, IL_ERR_INVALID_WATERMARK, "watermarks", "");
 	root = il_jcs_root(doc);
 	if (il_jcs_kind_of(root) != IL_JCS_OBJECT)
 	{
-		il_error_set(err, "invalid_watermark", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_WATERMARK, 0, 0,
 					 "watermarks must be a JSON object: {\"<model>\": {\"start\": \"YYYY-MM-DD\", \"end\": \"YYYY-MM-DD\"}, ...}");
 		goto done;
 	}
@@ -581,7 +581,7 @@ check_inputs(il_date as_of, const il_plan_options *opts, const il_plan_watermark
 	memset(ws, 0, sizeof(*ws));
 	if (!il_date_valid(as_of))
 	{
-		il_error_set(err, "invalid_date", 0, 0, "invalid as_of: day %ld is outside 0001-01-01 to 9999-12-31",
+		il_error_set(err, IL_ERR_INVALID_DATE, 0, 0, "invalid as_of: day %ld is outside 0001-01-01 to 9999-12-31",
 					 (long) as_of);
 		return -1;
 	}
@@ -721,10 +721,10 @@ mark_full_refresh(const il_repo_models *head, const il_plan_options *opts, plan_
 		{
 			char		msg[sizeof(err->message)];
 
-			if (err->code != NULL && strcmp(err->code, "out_of_memory") == 0)
+			if (il_error_is(err, IL_ERR_OUT_OF_MEMORY))
 				return -1;
 			memcpy(msg, err->message, sizeof(msg));
-			il_error_set(err, "invalid_option", 0, 0, "invalid option full_refresh: %s", msg);
+			il_error_set(err, IL_ERR_INVALID_OPTION, 0, 0, "invalid option full_refresh: %s", msg);
 			return -1;
 		}
 		nodes[node].flags |= F_NAMED;
@@ -918,7 +918,7 @@ write_step(const il_repo_models *head, plan_node *nodes, size_t v, il_date as_of
 	/* an offset, not a pointer: out may have moved if it grew */
 	if (il_sha256_hex(out->data + off, out->len - off, nv->id) != 0)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "sha-256 failed");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "sha-256 failed");
 		return -1;
 	}
 	out->len--;
@@ -1194,17 +1194,4 @@ il_plan_from_git(il_git_repo *git, const char *base, const char *head, const cha
 	ret = il_plan_build(diff, as_of, opts, wms, nwm, out, plan_id, err);
 	il_repo_diff_free(diff);
 	return ret;
-}
-
-/*
- * The SQLSTATE of an error code.
- */
-const char *
-il_plan_sqlstate(const char *code)
-{
-	if (code != NULL &&
-		(strcmp(code, "invalid_option") == 0 || strcmp(code, "invalid_watermark") == 0 ||
-		 strcmp(code, "invalid_date") == 0))
-		return "22023";
-	return il_repo_sqlstate(code);
 }

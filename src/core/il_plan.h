@@ -117,9 +117,9 @@
  * for a short name. Every allocation is freed on every path. Functions
  * return 0, or -1 with err set (and out unchanged).
  *
- * Error codes and SQLSTATEs (il_plan_sqlstate): invalid_option,
- * invalid_watermark and invalid_date are 22023; out_of_memory 53200; every
- * other code as il_repo_sqlstate (cycle stays 42P17).
+ * Error codes (their SQLSTATEs in src/core/il_errcodes.txt): invalid_option,
+ * invalid_watermark and invalid_date are 22023; out_of_memory 53200; and
+ * those of il_repo (cycle 42P19).
  *
  *-------------------------------------------------------------------------
  */
@@ -208,6 +208,5 @@ extern int	il_plan_from_git(il_git_repo *git, const char *base, const char *head
 							 il_repo_stats *stats, il_error *err);
 
 /* The SQLSTATE of an error code of the planner or of il_repo ("XX000" if unknown). */
-extern const char *il_plan_sqlstate(const char *code);
 
 #endif							/* IL_PLAN_H */

@@ -85,10 +85,10 @@ wr_header(il_buf *b, char type)
  * Appends an error record.
  */
 void
-il_record_error(il_buf *b, const char *code, const char *pcode, int line, int column, const char *message)
+il_record_error(il_buf *b, il_errcode code, const char *pcode, int line, int column, const char *message)
 {
 	wr_header(b, 'E');
-	wr_str(b, code);
+	wr_str(b, il_errcode_name(code));
 	wr_str(b, pcode ? pcode : "");
 	wr_varint(b, (uint64_t) (line > 0 ? line : 0));
 	wr_varint(b, (uint64_t) (column > 0 ? column : 0));
@@ -387,13 +387,13 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 	if (nul != NULL)
 	{
 		position_of(data, (size_t) (nul - data), &line, &column);
-		il_record_error(record, "binary_file", "nul_byte", line, column,
+		il_record_error(record, IL_ERR_BINARY_FILE, il_errcode_name(IL_ERR_NUL_BYTE), line, column,
 				 "the file is binary (it has a nul byte), not a model: remove it or rename it so it does not end in .sql");
 	}
 	else if (!il_utf8_valid(data, len, &bad))
 	{
 		position_of(data, bad, &line, &column);
-		il_record_error(record, "binary_file", "invalid_utf8", line, column,
+		il_record_error(record, IL_ERR_BINARY_FILE, il_errcode_name(IL_ERR_INVALID_UTF8), line, column,
 				 "the file is not valid utf-8 text: save it as utf-8");
 	}
 	else if (!il_header_has_directive(data, len))
@@ -410,19 +410,19 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 		if (st == IL_PARSE_ERR_NOMEM)
 		{
 			il_model_free(&m);
-			il_error_set(err, "out_of_memory", 0, 0, "out of memory while parsing a model");
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while parsing a model");
 			return -1;
 		}
 		if (st != IL_PARSE_OK)
 			il_record_error(record,
-					 st == IL_PARSE_ERR_HEADER ? "invalid_header" :
-					 st == IL_PARSE_ERR_SYNTAX ? "syntax_error" :
-					 st == IL_PARSE_ERR_ENCODING ? "binary_file" : "parse_limit",
+					 st == IL_PARSE_ERR_HEADER ? IL_ERR_INVALID_HEADER :
+					 st == IL_PARSE_ERR_SYNTAX ? IL_ERR_SYNTAX_ERROR :
+					 st == IL_PARSE_ERR_ENCODING ? IL_ERR_BINARY_FILE : IL_ERR_PARSE_LIMIT,
 					 perr.code, perr.line, perr.column, perr.message);
 		else if (il_sha256(data, len, digest) != 0)
 		{
 			il_model_free(&m);
-			il_error_set(err, "out_of_memory", 0, 0, "cannot compute sha-256 of a model");
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "cannot compute sha-256 of a model");
 			return -1;
 		}
 		else
@@ -448,7 +448,7 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 	}
 	if (record->oom)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory while writing a parse record");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while writing a parse record");
 		return -1;
 	}
 	return 0;

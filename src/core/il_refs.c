@@ -1557,7 +1557,7 @@ il_refs_extract_found(const char *src, const il_tokens *tk, il_refs_found_fn fou
 	if (!ok)
 	{
 		il_refs_free(out);
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory while extracting references");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while extracting references");
 		return IL_PARSE_ERR_NOMEM;
 	}
 	return IL_PARSE_OK;

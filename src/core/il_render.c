@@ -133,7 +133,7 @@ typedef struct renderer
 static int
 nomem(il_error *err)
 {
-	il_error_set(err, "out_of_memory", 0, 0, "out of memory while rendering the model");
+	il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while rendering the model");
 	return -1;
 }
 
@@ -154,7 +154,7 @@ unsupported(il_error *err, const char *s, size_t at, const char *name, const cha
 	int			col;
 
 	il_lex_position(s, at, &line, &col);
-	il_error_set(err, "unsupported_construct", line, col,
+	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
 				 "%s is databricks sql that postgresql cannot run: %s", name, hint);
 	return -1;
 }
@@ -170,7 +170,7 @@ misread(il_error *err, const char *s, size_t at, const char *name, const char *h
 	int			col;
 
 	il_lex_position(s, at, &line, &col);
-	il_error_set(err, "unsupported_construct", line, col,
+	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
 				 "%s would be read differently by postgresql: %s", name, hint);
 	return -1;
 }
@@ -220,7 +220,7 @@ check_prefix(const char *prefix, il_error *err)
 {
 	if (!ident_ok(prefix, strlen(prefix)))
 	{
-		il_error_set(err, "invalid_schema_prefix", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_SCHEMA_PREFIX, 0, 0,
 					 "invalid schema prefix: give utf-8 text without control characters or backslashes");
 		return -1;
 	}
@@ -265,14 +265,14 @@ relation(const char *name, size_t len, const char *prefix, il_buf *out, il_error
 	if (nparts < 2 || nparts > 3 || !ident_ok(name, len))
 	{
 		quote_text(q, name, len);
-		il_error_set(err, "invalid_model_name", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_MODEL_NAME, 0, 0,
 					 "invalid model name \"%s\": give schema.table or catalog.schema.table", q);
 		return -1;
 	}
 	if (plen_prefix + plen[nparts - 2] > IL_RENDER_MAX_IDENT || plen[nparts - 1] > IL_RENDER_MAX_IDENT)
 	{
 		quote_text(q, name, len);
-		il_error_set(err, "identifier_too_long", 0, 0,
+		il_error_set(err, IL_ERR_IDENTIFIER_TOO_LONG, 0, 0,
 					 "the relation of model %s has a schema or table name over %d bytes, which postgresql would cut: "
 					 "use a shorter schema prefix or model name", q, IL_RENDER_MAX_IDENT);
 		return -1;
@@ -367,7 +367,7 @@ check_range(const char *start, const char *end, il_error *err)
 		return 0;
 	if (start == NULL || end == NULL)
 	{
-		il_error_set(err, "invalid_range", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_RANGE, 0, 0,
 					 "invalid range: give both start and end dates, or neither");
 		return -1;
 	}
@@ -376,13 +376,13 @@ check_range(const char *start, const char *end, il_error *err)
 		const char *bad = valid_date(start) ? end : start;
 
 		quote_text(q, bad, strlen(bad));
-		il_error_set(err, "invalid_range", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_RANGE, 0, 0,
 					 "invalid range date \"%s\": write a date as YYYY-MM-DD", q);
 		return -1;
 	}
 	if (strcmp(start, end) > 0)
 	{
-		il_error_set(err, "invalid_range", 0, 0,
+		il_error_set(err, IL_ERR_INVALID_RANGE, 0, 0,
 					 "invalid range: start %s is after end %s", start, end);
 		return -1;
 	}
@@ -398,15 +398,15 @@ lex_failed(il_parse_status st, il_error *err)
 	switch (st)
 	{
 		case IL_PARSE_ERR_ENCODING:
-			err->code = "invalid_encoding";
+			err->code = il_errcode_name(IL_ERR_INVALID_ENCODING);
 			break;
 		case IL_PARSE_ERR_LIMIT:
-			err->code = "parse_limit";
+			err->code = il_errcode_name(IL_ERR_PARSE_LIMIT);
 			break;
 		case IL_PARSE_ERR_NOMEM:
 			return nomem(err);
 		default:
-			err->code = "syntax_error";
+			err->code = il_errcode_name(IL_ERR_SYNTAX_ERROR);
 			break;
 	}
 	return -1;
@@ -428,7 +428,7 @@ guard(const char *src, const il_tokens *toks, il_error *err)
 		ret = lex_failed(st, err);
 	else if (!g.ok && g.n > 0)
 	{
-		il_error_set(err, g.v[0].rule, g.v[0].line, g.v[0].column, "%s", g.v[0].message);
+		il_error_set(err, il_errcode_lookup(g.v[0].rule), g.v[0].line, g.v[0].column, "%s", g.v[0].message);
 		ret = -1;
 	}
 	il_guard_free(&g);
@@ -672,7 +672,7 @@ template_date(const renderer *r, const char *name, size_t nlen, size_t at,
 	if (which != NULL && *date == NULL)
 	{
 		il_lex_position(r->sql, at, &line, &col);
-		il_error_set(r->err, "missing_range", line, col,
+		il_error_set(r->err, IL_ERR_MISSING_RANGE, line, col,
 					 "{{ %s }} needs the step's date range, and this step has none (a full refresh): "
 					 "use the template only in models that run incrementally", which);
 		return -1;
@@ -693,7 +693,7 @@ unknown_template(const renderer *r, const il_token *t)
 
 	quote_text(q, r->sql + t->off, il_tok_len(t));
 	il_lex_position(r->sql, t->off, &line, &col);
-	il_error_set(r->err, "unknown_template", line, col,
+	il_error_set(r->err, IL_ERR_UNKNOWN_TEMPLATE, line, col,
 				 "unknown template %s: only {{ ref('model') }}, {{ source('schema', 'table') }}, "
 				 "{{ start_date }} and {{ end_date }} are rendered", q);
 	return -1;
@@ -850,7 +850,7 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 
 				il_dag_candidates(r->dag, name, sp->name_len, &cands);
 				il_lex_position(r->sql, t->off, &line, &col);
-				il_error_set(r->err, "ambiguous_reference", line, col,
+				il_error_set(r->err, IL_ERR_AMBIGUOUS_REFERENCE, line, col,
 							 "%s matches several models (%s): write the full name", q, il_buf_cstr(&cands));
 				il_buf_free(&cands);
 				return -1;
@@ -858,11 +858,11 @@ put_span(const renderer *r, const span *sp, il_buf *o)
 		case SPAN_UNKNOWN_REF:
 			il_lex_position(r->sql, t->off, &line, &col);
 			if (r->dag != NULL && r->self < r->dag->n)
-				il_error_set(r->err, "unknown_ref", line, col,
+				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
 							 "model %s uses {{ ref('%s') }}, but no model of the repository has that name",
 							 r->dag->names[r->self], q);
 			else
-				il_error_set(r->err, "unknown_ref", line, col,
+				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
 							 "{{ ref('%s') }} names no model of the repository", q);
 			return -1;
 		case SPAN_PATH:
@@ -1047,7 +1047,7 @@ render_text(const renderer *r, il_buf *o)
 	}
 	if (si < fd->n)
 	{
-		il_error_set(r->err, "internal_error", 0, 0, "a reference lies outside the model's tokens");
+		il_error_set(r->err, IL_ERR_INTERNAL_ERROR, 0, 0, "a reference lies outside the model's tokens");
 		return -1;
 	}
 	il_buf_append(o, r->sql + pos, r->len - pos);
@@ -1109,7 +1109,7 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 	}
 	if (fd.unordered)
 	{
-		il_error_set(err, "internal_error", 0, 0, "references were found out of text order");
+		il_error_set(err, IL_ERR_INTERNAL_ERROR, 0, 0, "references were found out of text order");
 		goto done;
 	}
 
@@ -1169,62 +1169,4 @@ done:
 	il_buf_free(&fd.names);
 	il_buf_free(&o);
 	return ret;
-}
-
-/* ---- SQLSTATEs ---- */
-
-typedef struct code_state
-{
-	const char *code;
-	const char *sqlstate;
-} code_state;
-
-/* Sorted by code. */
-static const code_state code_states[] = {
-	{"alter", "42501"},
-	{"create_role", "42501"},
-	{"create_user", "42501"},
-	{"delete", "42501"},
-	{"drop", "42501"},
-	{"execute_immediate", "42501"},
-	{"grant", "42501"},
-	{"identifier_too_long", "42622"},
-	{"internal_error", "XX000"},
-	{"invalid_encoding", "22021"},
-	{"invalid_model_name", "22023"},
-	{"invalid_range", "22023"},
-	{"invalid_schema_prefix", "22023"},
-	{"missing_range", "22023"},
-	{"multiple_statements", "42601"},
-	{"no_statement", "42601"},
-	{"revoke", "42501"},
-	{"truncate", "42501"},
-	{"unknown_template", "42601"},
-	{"unsupported_construct", "0A000"},
-};
-
-/*
- * The SQLSTATE of an error code (the repository's codes as il_repo).
- */
-const char *
-il_render_sqlstate(const char *code)
-{
-	size_t		lo = 0;
-	size_t		hi = lengthof(code_states);
-
-	if (code == NULL)
-		return "XX000";
-	while (lo < hi)
-	{
-		size_t		mid = (lo + hi) / 2;
-		int			c = strcmp(code_states[mid].code, code);
-
-		if (c == 0)
-			return code_states[mid].sqlstate;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return il_repo_sqlstate(code);
 }

@@ -54,7 +54,7 @@
  *	statement), ZORDER, PIVOT (...), UNPIVOT (...), and file-path relations
  *	(delta.`/path`).
  *
- * Errors (il_error.code; il_render_sqlstate gives the SQLSTATE). err->line
+ * Errors (il_error.code; il_error_sqlstate gives the SQLSTATE). err->line
  * and err->column say where (1-based; in the model file, or for the guard's
  * second look and the checks of the rendered text, in the rendered SQL,
  * whose lines are the file's); messages do not repeat the position:
@@ -121,6 +121,5 @@ extern int	il_render_relation(const char *model_name, const char *schema_prefix,
 							   il_buf *out, il_error *err);
 
 /* The SQLSTATE of an error code of il_render ("XX000" if unknown). */
-extern const char *il_render_sqlstate(const char *code);
 
 #endif							/* IL_RENDER_H */

@@ -51,7 +51,7 @@
  * query in prefetch, answer get from what it fetched, collect puts and
  * store them after the call returns.
  *
- * Error codes (il_error.code) and their SQLSTATE (il_repo_sqlstate): those
+ * Error codes (il_error.code; SQLSTATEs in src/core/il_errcodes.txt): those
  * of il_git.h and il_dag.h, and invalid_header, syntax_error, binary_file,
  * file_too_large, parse_limit, duplicate_model. Functions return 0, or -1
  * with err set.
@@ -256,6 +256,5 @@ extern void il_repo_lineage_json(const il_repo_lineage_row *rows, size_t n, il_b
 extern int	il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err);
 
 /* The SQLSTATE for an error code of il_git, il_dag or il_repo ("XX000" if unknown). */
-extern const char *il_repo_sqlstate(const char *code);
 
 #endif							/* IL_REPO_H */

@@ -95,7 +95,7 @@ id_hash(const char *id)
 /* il_record.c */
 
 /* Appends an error record. */
-extern void il_record_error(il_buf *b, const char *code, const char *pcode, int line,
+extern void il_record_error(il_buf *b, il_errcode code, const char *pcode, int line,
 							int column, const char *message);
 
 /*

@@ -157,7 +157,7 @@ il_seal_keypair_from_root(const uint8_t root[32], il_seal_key *key, il_error *er
 		x25519_public(key->priv, key->pub) != 0)
 	{
 		il_seal_key_clear(key);
-		il_error_set(err, "crypto_failure", 0, 0,
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0,
 					 "could not derive the vault seal key pair (libcrypto failed)");
 		return -1;
 	}
@@ -184,7 +184,7 @@ seal_check_prefix(const char *text, size_t len, const char *what, il_error *err)
 {
 	if (len < IL_SEAL_PREFIX_LEN || memcmp(text, IL_SEAL_PREFIX, IL_SEAL_PREFIX_LEN) != 0)
 	{
-		il_error_set(err, "seal_bad_prefix", 0, 0,
+		il_error_set(err, IL_ERR_SEAL_BAD_PREFIX, 0, 0,
 					 "%s does not start with \"%s\"", what, IL_SEAL_PREFIX);
 		return -1;
 	}
@@ -229,7 +229,7 @@ il_seal_seal_ex(const char *public_text, size_t len,
 		return -1;
 	if (len - IL_SEAL_PREFIX_LEN != 43)
 	{
-		il_error_set(err, "seal_bad_public_key", 0, 0,
+		il_error_set(err, IL_ERR_SEAL_BAD_PUBLIC_KEY, 0, 0,
 					 "vault public key must be \"%s\" and 43 characters, not %zu",
 					 IL_SEAL_PREFIX, len - IL_SEAL_PREFIX_LEN);
 		return -1;
@@ -238,20 +238,20 @@ il_seal_seal_ex(const char *public_text, size_t len,
 						 IL_B64_URL_NOPAD, server_pub, sizeof(server_pub), &n, &e) != 0 ||
 		n != IL_SEAL_KEY_LEN)
 	{
-		il_error_set(err, "seal_bad_base64", 0, 0,
+		il_error_set(err, IL_ERR_SEAL_BAD_BASE64, 0, 0,
 					 "vault public key is not valid base64url: %s", e.message);
 		return -1;
 	}
 	if (plen > SIZE_MAX - IL_SEAL_OVERHEAD)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "secret of %zu bytes is too long to seal", plen);
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "secret of %zu bytes is too long to seal", plen);
 		return -1;
 	}
 	boxlen = IL_SEAL_OVERHEAD + plen;
 	box = OPENSSL_malloc(boxlen);
 	if (box == NULL)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory sealing a secret");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory sealing a secret");
 		return -1;
 	}
 
@@ -269,7 +269,7 @@ il_seal_seal_ex(const char *public_text, size_t len,
 
 	if (x25519_shared(priv, server_pub, shared) != 0)
 	{
-		il_error_set(err, "seal_bad_public_key", 0, 0,
+		il_error_set(err, IL_ERR_SEAL_BAD_PUBLIC_KEY, 0, 0,
 					 "vault public key is not usable (low-order point)");
 		goto done;
 	}
@@ -281,7 +281,7 @@ il_seal_seal_ex(const char *public_text, size_t len,
 	if (!il_buf_reserve(sealed_out, IL_SEAL_PREFIX_LEN +
 						il_b64_encoded_len(boxlen, IL_B64_URL_NOPAD)))
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory sealing a secret");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory sealing a secret");
 		goto done;
 	}
 	il_buf_append(sealed_out, IL_SEAL_PREFIX, IL_SEAL_PREFIX_LEN);
@@ -290,10 +290,10 @@ il_seal_seal_ex(const char *public_text, size_t len,
 	goto done;
 
 rand_failed:
-	il_error_set(err, "crypto_failure", 0, 0, "could not draw random bytes (RAND_bytes failed)");
+	il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not draw random bytes (RAND_bytes failed)");
 	goto done;
 crypto_failed:
-	il_error_set(err, "crypto_failure", 0, 0, "could not seal a secret (libcrypto failed)");
+	il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not seal a secret (libcrypto failed)");
 done:
 	OPENSSL_cleanse(priv, sizeof(priv));
 	OPENSSL_cleanse(shared, sizeof(shared));
@@ -325,17 +325,17 @@ il_seal_open(const il_seal_key *key, const char *sealed, size_t len,
 	if (il_b64_decode(sealed + IL_SEAL_PREFIX_LEN, len - IL_SEAL_PREFIX_LEN,
 					  IL_B64_URL_NOPAD, &raw, &e) != 0)
 	{
-		if (strcmp(e.code, "out_of_memory") == 0)
-			il_error_set(err, "out_of_memory", 0, 0, "out of memory opening a sealed secret");
+		if (il_error_is(&e, IL_ERR_OUT_OF_MEMORY))
+			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory opening a sealed secret");
 		else
-			il_error_set(err, "seal_bad_base64", 0, 0,
+			il_error_set(err, IL_ERR_SEAL_BAD_BASE64, 0, 0,
 						 "sealed secret is not valid base64url: %s", e.message);
 		il_buf_free(&raw);
 		return -1;
 	}
 	if (raw.len < IL_SEAL_OVERHEAD)
 	{
-		il_error_set(err, "seal_too_short", 0, 0,
+		il_error_set(err, IL_ERR_SEAL_TOO_SHORT, 0, 0,
 					 "sealed secret is too short: %zu bytes, at least %d expected",
 					 raw.len, IL_SEAL_OVERHEAD);
 		il_buf_free(&raw);
@@ -346,14 +346,14 @@ il_seal_open(const il_seal_key *key, const char *sealed, size_t len,
 	if (x25519_shared(key->priv, r, shared) != 0)
 	{
 		/* A low-order ephemeral key: nobody could have sealed this. */
-		il_error_set(err, "seal_open_failed", 0, 0, "%s", open_failed);
+		il_error_set(err, IL_ERR_SEAL_OPEN_FAILED, 0, 0, "%s", open_failed);
 		il_buf_free(&raw);
 		return -1;
 	}
 	if (seal_aead_key(shared, r, key->pub, aead) != 0)
 	{
 		OPENSSL_cleanse(shared, sizeof(shared));
-		il_error_set(err, "crypto_failure", 0, 0, "could not open a sealed secret (libcrypto failed)");
+		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not open a sealed secret (libcrypto failed)");
 		il_buf_free(&raw);
 		return -1;
 	}
@@ -361,7 +361,7 @@ il_seal_open(const il_seal_key *key, const char *sealed, size_t len,
 	if (!il_buf_reserve(plain_out, clen))
 	{
 		OPENSSL_cleanse(aead, sizeof(aead));
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory opening a sealed secret");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory opening a sealed secret");
 		il_buf_free(&raw);
 		return -1;
 	}
@@ -376,9 +376,9 @@ il_seal_open(const il_seal_key *key, const char *sealed, size_t len,
 		OPENSSL_cleanse(dst, clen);
 		plain_out->data[plain_out->len] = '\0';
 		if (rc > 0)
-			il_error_set(err, "seal_open_failed", 0, 0, "%s", open_failed);
+			il_error_set(err, IL_ERR_SEAL_OPEN_FAILED, 0, 0, "%s", open_failed);
 		else
-			il_error_set(err, "crypto_failure", 0, 0, "could not open a sealed secret (libcrypto failed)");
+			il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not open a sealed secret (libcrypto failed)");
 		return -1;
 	}
 	plain_out->len += clen;

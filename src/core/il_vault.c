@@ -38,7 +38,7 @@ il_vault_read_master(const char *path, il_buf *key, il_error *err)
 	f = fopen(path, "rb");
 	if (f == NULL)
 	{
-		il_error_set(err, "key_file_unreadable", 0, 0,
+		il_error_set(err, IL_ERR_KEY_FILE_UNREADABLE, 0, 0,
 					 "could not open the master key file \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
@@ -52,14 +52,14 @@ il_vault_read_master(const char *path, il_buf *key, il_error *err)
 	if (ferror(f))
 	{
 		fclose(f);
-		il_error_set(err, "key_file_unreadable", 0, 0,
+		il_error_set(err, IL_ERR_KEY_FILE_UNREADABLE, 0, 0,
 					 "could not read the master key file \"%s\"", path);
 		return -1;
 	}
 	fclose(f);
 	if (key->oom)
 	{
-		il_error_set(err, "out_of_memory", 0, 0, "out of memory");
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory");
 		return -1;
 	}
 	if (key->len > 0 && key->data[key->len - 1] == '\n')
@@ -70,7 +70,7 @@ il_vault_read_master(const char *path, il_buf *key, il_error *err)
 	}
 	if (key->len < IL_VAULT_MIN_MASTER || key->len > IL_VAULT_MAX_MASTER)
 	{
-		il_error_set(err, "key_file_bad_length", 0, 0,
+		il_error_set(err, IL_ERR_KEY_FILE_BAD_LENGTH, 0, 0,
 					 "the master key file \"%s\" must hold %d to %d bytes, not %zu",
 					 path, IL_VAULT_MIN_MASTER, IL_VAULT_MAX_MASTER, key->len);
 		il_vault_wipe(key->data, key->cap);
@@ -87,13 +87,13 @@ il_vault_derive(const uint8_t *master, size_t len,
 {
 	if (iterations < IL_VAULT_MIN_ITERATIONS)
 	{
-		il_error_set(err, "too_few_iterations", 0, 0,
+		il_error_set(err, IL_ERR_TOO_FEW_ITERATIONS, 0, 0,
 					 "PBKDF2 needs at least %d iterations, not %u", IL_VAULT_MIN_ITERATIONS, iterations);
 		return -1;
 	}
 	if (il_pbkdf2_sha256(master, len, salt, saltlen, iterations, root, IL_VAULT_ROOT_LEN) != 0)
 	{
-		il_error_set(err, "kdf_failed", 0, 0, "PBKDF2-HMAC-SHA256 failed");
+		il_error_set(err, IL_ERR_KDF_FAILED, 0, 0, "PBKDF2-HMAC-SHA256 failed");
 		return -1;
 	}
 	return 0;

@@ -76,11 +76,10 @@ text_or_null(HeapTuple tup, TupleDesc desc, int col)
  * entry came from our own tables.
  */
 static void
+pg_attribute_noreturn()
 entry_error(int64 seq, const il_error *err)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("audit entry %lld cannot be canonicalized: %s", (long long) seq, err->message)));
+	ironlayer_raise_corrupt(err, psprintf("audit entry %lld cannot be canonicalized", (long long) seq), NULL, NULL);
 }
 
 /*

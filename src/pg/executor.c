@@ -181,7 +181,7 @@ models_at(il_git_repo *git, const char *path, const char *commit, const char *mo
 	if (il_repo_load(git, commit, models_dir, ironlayer_parse_cache(), IL_REPO_DAG, &m, &err) != 0)
 	{
 		ironlayer_parse_cache_flush();
-		ironlayer_core_error(&err, NULL);
+		ironlayer_raise(&err, NULL, NULL, NULL);
 	}
 	ironlayer_parse_cache_flush();
 	/* keep it (the previous one goes) */
@@ -221,7 +221,7 @@ parse_date(const char *s)
 
 	il_error_clear(&err);
 	if (il_date_parse(s, strlen(s), &d, &err) != 0)
-		elog(ERROR, "invalid date \"%s\"", s);
+		ironlayer_raise_corrupt(&err, "a date of the stored plan", NULL, NULL);
 	return (DateADT) (d - UNIX_TO_PG_DAYS);
 }
 
@@ -468,21 +468,19 @@ read_run(Step *st, MemoryContext cxt)
 
 /* ------------------------------------------------- the model, rendered */
 
-/* Raise an error of il_render for the step's model. */
+/*
+ * Raise an error of il_render for the step's model. The message (which the
+ * run keeps) names the model and line; the detail the file and commit.
+ */
 static void
+pg_attribute_noreturn()
 render_error(const Step *st, const char *path, const il_error *err)
 {
-	const char *s = il_render_sqlstate(err->code);
-	int			code = MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
-
 	if (err->line > 0)
-		ereport(ERROR,
-				(errcode(code),
-				 errmsg("model %s, line %d: %s", st->model, err->line, err->message),
-				 errdetail("In %s at commit %s, line %d, column %d.", path, st->target, err->line, err->column)));
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg("model %s: %s", st->model, err->message)));
+		ironlayer_raise(err, psprintf("model %s, line %d", st->model, err->line),
+						psprintf("In %s at commit %s, line %d, column %d.", path, st->target, err->line, err->column),
+						NULL);
+	ironlayer_raise(err, psprintf("model %s", st->model), NULL, NULL);
 }
 
 static int
@@ -558,7 +556,7 @@ load_model(Step *st, MemoryContext cxt)
 
 		il_error_clear(&err);
 		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
-			ironlayer_core_error(&err, NULL);
+			ironlayer_raise(&err, NULL, NULL, NULL);
 		if (il_render_model(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
 							st->schema_prefix, st->start[0] ? st->start : NULL,
 							st->end[0] ? st->end : NULL, &c->sql, &err) != 0)

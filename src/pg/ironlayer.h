@@ -19,6 +19,17 @@ extern void ironlayer_require_preload(const char *feature);
 /* The extension owner, for internal look-ups that must not be tenant-filtered. */
 extern Oid	ironlayer_extension_owner(void);
 
+/*
+ * error.c: raise a core error with the SQLSTATE of its code in the catalogue
+ * (src/core/il_errcodes.txt), "context: message", detail (else the position)
+ * and hint, any of them NULL; _corrupt for errors in data we stored (XX001).
+ */
+struct il_error;
+extern void ironlayer_raise(const struct il_error *err, const char *context, const char *detail,
+							const char *hint) pg_attribute_noreturn();
+extern void ironlayer_raise_corrupt(const struct il_error *err, const char *context,
+									const char *detail, const char *hint) pg_attribute_noreturn();
+
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 /* limits.c: a lower-case letter, then [a-z0-9_] and extra, at most max bytes */
@@ -68,7 +79,6 @@ extern struct il_git_repo *ironlayer_open_tenant_repo(const char *name, char **m
  */
 extern struct il_git_repo *ironlayer_open_repo_store(const char *path, const char *store,
 													  const char *hint);
-extern void ironlayer_core_error(const struct il_error *err, const char *hint) pg_attribute_noreturn();
 /* repo.c: what the parse cache did, at DEBUG1, for superusers only */
 struct il_repo_stats;
 extern void ironlayer_report_cache_stats(const struct il_repo_stats *st);

@@ -20,24 +20,15 @@
 #define IRONLAYER_MODEL_MAX IL_REPO_MAX_FILE_SIZE
 
 /*
- * Raise the error of a failed parse, with the SQLSTATE the core assigns.
- * what names the input ("model", "SQL text"). The message is formatted on
- * the stack: nothing of the core's is allocated when it is raised.
+ * Raise the error of a failed parse: the catalogue's SQLSTATE of its code,
+ * a message that names the kind of problem, the position as the detail.
  */
 static void
 pg_attribute_noreturn()
-parse_error(il_parse_status st, const il_error *err, const char *what)
+parse_error(il_parse_status st, const il_error *err)
 {
-	const char *state = il_parse_status_sqlstate(st);
-	char		msg[sizeof(err->message) + 64];
 	const char *head;
 
-	if (err->line > 0 && err->column > 0)
-		snprintf(msg, sizeof(msg), "line %d, column %d: %s", err->line, err->column, err->message);
-	else if (err->line > 0)
-		snprintf(msg, sizeof(msg), "line %d: %s", err->line, err->message);
-	else
-		snprintf(msg, sizeof(msg), "%s", err->message);
 	switch (st)
 	{
 		case IL_PARSE_ERR_HEADER:
@@ -56,13 +47,10 @@ parse_error(il_parse_status st, const il_error *err, const char *what)
 			head = "could not parse model SQL";
 			break;
 	}
-	ereport(ERROR,
-			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
-			 errmsg("%s: %s", head, msg),
-			 st == IL_PARSE_ERR_HEADER
-			 ? errhint("A model starts with comment lines \"-- key: value\"; name and kind are required (see docs/model-format.md).")
-			 : 0,
-			 errcontext("parsing %s", what)));
+	ironlayer_raise(err, head, NULL,
+					st == IL_PARSE_ERR_HEADER
+					? "A model starts with comment lines \"-- key: value\"; name and kind are required (see docs/model-format.md)."
+					: NULL);
 }
 
 /*
@@ -116,7 +104,7 @@ ironlayer_parse_model(PG_FUNCTION_ARGS)
 	if (st != IL_PARSE_OK)
 	{
 		il_model_free(&m);
-		parse_error(st, &err, "a model");
+		parse_error(st, &err);
 	}
 	il_model_to_json(&m, &out);
 	il_model_free(&m);
@@ -146,7 +134,7 @@ ironlayer_sql_guard(PG_FUNCTION_ARGS)
 	if (st != IL_PARSE_OK)
 	{
 		il_guard_free(&g);
-		parse_error(st, &err, "SQL text");
+		parse_error(st, &err);
 	}
 	il_guard_to_json(&g, &out);
 	il_guard_free(&g);

@@ -240,7 +240,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		if (il_plan_options_parse(options, strlen(options), &opts, &err) != 0)
-			ironlayer_core_error(&err, NULL);
+			ironlayer_raise(&err, NULL, NULL, NULL);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		require_environment(&tenant, opts.environment);
@@ -250,8 +250,8 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		{
 			ironlayer_parse_cache_flush();
 			if (err.code == NULL)
-				il_error_set(&err, "out_of_memory", 0, 0, "out of memory while planning");
-			ironlayer_core_error(&err, NULL);
+				il_error_set(&err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while planning");
+			ironlayer_raise(&err, NULL, NULL, NULL);
 		}
 		ironlayer_report_cache_stats(&stats);
 		/* the result outlives SPI's memory */

@@ -65,23 +65,8 @@ json_str(const char *s)
 
 /* ---------------------------------------------------------------- errors */
 
-/* Raise the core's error with its SQLSTATE. The caller freed core objects. */
-/*
- * Raise a core error with its SQLSTATE (il_plan_sqlstate knows the codes of
- * il_git, il_dag, il_repo and the planner).
- */
-void
-ironlayer_core_error(const il_error *err, const char *hint)
-{
-	const char *state = il_plan_sqlstate(err->code ? err->code : "");
-
-	ereport(ERROR,
-			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
-			 errmsg("%s", err->message),
-			 hint ? errhint("%s", hint) : 0));
-}
-
-#define core_error ironlayer_core_error
+/* Raise the core's error (the caller freed its core objects). */
+#define core_error(err, hint) ironlayer_raise(err, NULL, NULL, hint)
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -144,15 +129,11 @@ require_root(void)
 static void pg_attribute_noreturn()
 confine_error(const il_error *err, const char *hint)
 {
-	const char *state = il_plan_sqlstate(err->code ? err->code : "");
-
-	ereport(ERROR,
-			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
-			 errmsg("%s", err->message),
-			 errdetail("A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects; this is checked each time it is opened."),
-			 errhint("%s", err->code && strcmp(err->code, "no_such_path") == 0
-					 ? "The repository may have moved since it was registered; remove it and add it again."
-					 : hint)));
+	ironlayer_raise(err, NULL,
+					"A repository and its git, common and objects directories must resolve inside ironlayer.repo_root, and it must hold its own objects; this is checked each time it is opened.",
+					il_error_is(err, IL_ERR_NO_SUCH_PATH)
+					? "The repository may have moved since it was registered; remove it and add it again."
+					: hint);
 }
 
 /*
@@ -335,7 +316,7 @@ open_to_register(const char *path, char **resolved, char **store)
 	if (il_git_confine(git, root, *resolved, &r, &err) != 0)
 	{
 		il_git_close(git);
-		confine_error(&err, err.code && strcmp(err.code, "borrowed_objects") == 0
+		confine_error(&err, il_error_is(&err, IL_ERR_BORROWED_OBJECTS)
 					  ? "Register a repository that holds its own objects (git repack -a -d, then remove the alternates file)."
 					  : "A repository's git directory must lie inside ironlayer.repo_root as well.");
 	}

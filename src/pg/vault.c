@@ -137,9 +137,7 @@ derive(const uint8 *salt, int32 iterations, uint8 root[IL_VAULT_ROOT_LEN], uint8
 
 	if (il_vault_derive((const uint8 *) master.data, master.len, salt, IL_VAULT_SALT_LEN,
 						(uint32) iterations, root, &err) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("could not derive the vault key: %s", err.message)));
+		ironlayer_raise_corrupt(&err, "could not derive the vault key", NULL, NULL);
 	if (il_vault_key_check(root, check) != 0)
 		elog(ERROR, "HMAC-SHA256 failed");
 }
@@ -254,7 +252,7 @@ vault_keys(void)
 	memcpy(cache.root, root, sizeof(root));
 	il_vault_wipe(root, sizeof(root));
 	if (il_seal_keypair_from_root(cache.root, &cache.seal, &err) != 0)
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not derive the vault key pair: %s", err.message)));
+		ironlayer_raise(&err, "could not derive the vault key pair", NULL, NULL);
 	cache.valid = true;
 	return &cache;
 }
@@ -339,13 +337,12 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 
 	spi_begin();
 	keys = vault_keys();
+	il_error_clear(&err);
 	if (il_seal_open(&keys->seal, VARDATA_ANY(sealed), VARSIZE_ANY_EXHDR(sealed), &plain, &err) != 0)
 	{
 		il_buf_free(&plain);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", err.message),
-				 errhint("Seal the secret with the key from ironlayer.vault_public_key(); it changes when the master key is rotated.")));
+		ironlayer_raise(&err, NULL, NULL,
+						"Seal the secret with the key from ironlayer.vault_public_key(); it changes when the master key is rotated.");
 	}
 	if (plain.len == 0)
 	{
@@ -361,7 +358,9 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 		il_vault_wipe(plain.data, plain.cap);
 		il_buf_free(&plain);
 		il_buf_free(&token);
-		elog(ERROR, "could not encrypt the credential");
+		if (err.code == NULL)
+			elog(ERROR, "HMAC-SHA256 failed");
+		ironlayer_raise(&err, "could not encrypt the credential", NULL, NULL);
 	}
 	il_vault_wipe(plain.data, plain.cap);
 	il_buf_free(&plain);
@@ -518,15 +517,14 @@ ironlayer_rotate_master_key(PG_FUNCTION_ARGS)
 	iterations = Max(old->iterations, IL_VAULT_MIN_ITERATIONS);
 
 	if (il_vault_read_master(master_key_file, &newkey, &err) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read the new master key: %s", err.message)));
+		ironlayer_raise(&err, "could not read the new master key", NULL, NULL);
 	if (!pg_strong_random(salt, sizeof(salt)))
 		elog(ERROR, "could not generate random bytes");
 	if (il_vault_derive((const uint8 *) newkey.data, newkey.len, salt, sizeof(salt),
-						(uint32) iterations, root, &err) != 0
-		|| il_vault_key_check(root, check) != 0)
-		elog(ERROR, "could not derive the new vault key");
+						(uint32) iterations, root, &err) != 0)
+		ironlayer_raise(&err, "could not derive the new vault key", NULL, NULL);
+	if (il_vault_key_check(root, check) != 0)
+		elog(ERROR, "HMAC-SHA256 failed");
 	il_vault_wipe(newkey.data, newkey.cap);
 	il_buf_free(&newkey);
 	ret = SPI_execute("SELECT tenant_id, name, token FROM ironlayer.credential_store"
@@ -548,15 +546,14 @@ ironlayer_rotate_master_key(PG_FUNCTION_ARGS)
 		Datum		values[4];
 
 		if (il_fernet_decrypt(old_root, token, strlen(token), (uint64) time(NULL), 0, &plain, &err) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("credential \"%s\" does not decrypt under the current key: %s", name, err.message),
-					 errdetail("Nothing was changed."),
-					 errhint("Find it with ironlayer.check_credentials() as an admin of its tenant, and store it again or delete it.")));
-		if (il_vault_fingerprint(root, (const uint8 *) plain.data, plain.len, fp) != 0
-			|| il_fernet_encrypt(root, (const uint8 *) plain.data, plain.len, (uint64) time(NULL),
-								 NULL, &newtoken, &err) != 0)
-			elog(ERROR, "could not re-encrypt a credential");
+			ironlayer_raise_corrupt(&err, psprintf("credential \"%s\" does not decrypt under the current key", name),
+									"Nothing was changed.",
+									"Find it with ironlayer.check_credentials() as an admin of its tenant, and store it again or delete it.");
+		if (il_vault_fingerprint(root, (const uint8 *) plain.data, plain.len, fp) != 0)
+			elog(ERROR, "HMAC-SHA256 failed");
+		if (il_fernet_encrypt(root, (const uint8 *) plain.data, plain.len, (uint64) time(NULL),
+							  NULL, &newtoken, &err) != 0)
+			ironlayer_raise(&err, "could not re-encrypt a credential", NULL, NULL);
 		il_vault_wipe(plain.data, plain.cap);
 		il_buf_free(&plain);
 		values[0] = tenant;
@@ -602,7 +599,7 @@ ironlayer_rotate_master_key(PG_FUNCTION_ARGS)
 	cache.gen = master_gen;
 	memcpy(cache.root, root, sizeof(root));
 	if (il_seal_keypair_from_root(cache.root, &cache.seal, &err) != 0)
-		elog(ERROR, "could not derive the vault key pair");
+		ironlayer_raise(&err, "could not derive the vault key pair", NULL, NULL);
 	cache.valid = true;
 	il_vault_wipe(root, sizeof(root));
 	il_vault_wipe(old_root, sizeof(old_root));

@@ -52,9 +52,9 @@ check_error(const il_error *err, const char *what)
 
 	if (err->code == NULL || err->message[0] == '\0')
 		fail(what);
-	if (strcmp(err->code, "out_of_memory") == 0)
+	if (il_error_is(err, IL_ERR_OUT_OF_MEMORY))
 		return;
-	state = il_plan_sqlstate(err->code);
+	state = il_error_sqlstate(err);
 	if (state == NULL || strcmp(state, "22023") != 0)
 		fail(what);
 }

@@ -36,8 +36,9 @@ main(void)
 	il_buf_free(&b);
 	CHECK(b.data == NULL && b.len == 0, "free leaves an empty buffer");
 
-	il_error_set(&err, "bad", 3, 7, "bad thing %s", "here");
+	il_error_set(&err, IL_ERR_INVALID_DATE, 3, 7, "bad thing %s", "here");
 	CHECK(err.line == 3 && err.column == 7, "an error keeps line and column");
+	CHECK_STR(err.code, "invalid_date", "an error's code is the catalogue's name");
 	CHECK_STR(err.message, "bad thing here", "an error formats its message");
 	il_error_clear(&err);
 	CHECK(err.code == NULL && err.message[0] == '\0', "clear empties the error");
@@ -49,11 +50,11 @@ main(void)
 		for (i = 0; i < 200; i++)
 			memcpy(euros + 1 + 3 * i, "\xe2\x82\xac", 3);
 		euros[1 + 3 * 200] = '\0';
-		il_error_set(&err, "long", 0, 0, "%s", euros);
+		il_error_set(&err, IL_ERR_INVALID_UTF8, 0, 0, "%s", euros);
 		CHECK(il_utf8_valid(err.message, strlen(err.message), NULL) && strlen(err.message) < 255,
 			  "a message cut to fit ends at a whole UTF-8 character");
 		il_error_set_message(&err, euros);
-		CHECK(il_utf8_valid(err.message, strlen(err.message), NULL) && strcmp(err.code, "long") == 0,
+		CHECK(il_utf8_valid(err.message, strlen(err.message), NULL) && strcmp(err.code, "invalid_utf8") == 0,
 			  "set_message cuts the same way and keeps the code");
 	}
 

@@ -24,7 +24,7 @@ fails(const char *s, const char *code, int line)
 	il_parse_status st = parse(s);
 
 	if (st != IL_PARSE_ERR_HEADER || err.code == NULL || strcmp(err.code, code) != 0 ||
-		err.line != line)
+		err.line != line || strcmp(il_error_sqlstate(&err), "22023") != 0)
 	{
 		printf("#   got status %d code %s line %d (%s)\n", (int) st,
 			   err.code ? err.code : "(null)", err.line, err.message);

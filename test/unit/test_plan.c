@@ -722,7 +722,7 @@ main(void)
 			CHECK(d && il_plan_build(d, IL_DATE_MAX + 1, NULL, NULL, 0, &out, id2, &err) == -1 &&
 				  err_is(&err, "invalid_date", "as_of") && out.len == 7 + want.len && id2[0] == '\0',
 				  "an as_of out of range: invalid_date, out unchanged");
-			CHECK_STR(il_plan_sqlstate(err.code), "22023", "invalid_date is 22023");
+			CHECK_STR(il_error_sqlstate(&err), "22023", "invalid_date is 22023");
 			il_repo_diff_free(d);
 			il_git_close(g);
 			il_buf_free(&out);
@@ -929,7 +929,7 @@ main(void)
 				CHECK(plan(p, c1, c2, "2025-06-15", NULL, dup, 3, &err) == -1 &&
 					  err_is(&err, "invalid_watermark", "i.up") && strstr(err.message, "two watermarks") != NULL,
 					  "two watermarks of one model (any case): invalid_watermark naming it");
-				CHECK_STR(il_plan_sqlstate(err.code), "22023", "invalid_watermark is 22023");
+				CHECK_STR(il_error_sqlstate(&err), "22023", "invalid_watermark is 22023");
 				dup[2] = (il_plan_watermark) {"z.gone", day("2025-02-02"), day("2025-02-01")};
 				CHECK(plan(p, c1, c2, "2025-06-15", NULL, dup, 3, &err) == -1 &&
 					  err_is(&err, "invalid_watermark", "\"z.gone\": start 2025-02-02 is after end 2025-02-01"),
@@ -1108,13 +1108,13 @@ main(void)
 			il_git_close(g);
 			il_buf_free(&out);
 		}
-		CHECK_STR(il_plan_sqlstate(err.code), "42P17", "cycle stays 42P17");
+		CHECK_STR(il_error_sqlstate(&err), "42P19", "cycle is 42P19 (invalid_recursion, 400 under PostgREST)");
 		CHECK(plan(p, c2, c1, "2025-06-15", NULL, NULL, 0, &err) == 0 &&
 			  strcmp(steps_text(), "s.a 0 FULL_REFRESH - SQL logic changed\ns.b 1 FULL_REFRESH - downstream of s.a\n") == 0,
 			  "a cycle only at base does not matter");
 		CHECK(plan(p, c1, "nope", "2025-06-15", NULL, NULL, 0, &err) == -1 && err_is(&err, "unknown_commit", "nope"),
 			  "an unknown commit");
-		CHECK_STR(il_plan_sqlstate("unknown_commit"), "22023", "other codes as il_repo_sqlstate");
+		CHECK_STR(il_error_sqlstate(&err), "22023", "unknown_commit is 22023");
 	}
 	{
 		gen_file	f1[] = {{"models/a.sql", FR("s.a", "SELECT 1"), 0, 0}};
@@ -1197,9 +1197,8 @@ main(void)
 			CHECK(il_plan_from_git(NULL, "a", "b", NULL, NULL, 0, &bad, NULL, 0, &text, plan_id, NULL, &err) == -1 &&
 				  err_is(&err, "invalid_option", "environment"), "a bad environment made by hand");
 		}
-		CHECK_STR(il_plan_sqlstate("invalid_option"), "22023", "invalid_option is 22023");
-		CHECK_STR(il_plan_sqlstate("out_of_memory"), "53200", "out_of_memory is 53200");
-		CHECK_STR(il_plan_sqlstate("nonsense"), "XX000", "unknown codes are XX000");
+		CHECK_STR(il_errcode_sqlstate(IL_ERR_INVALID_OPTION), "22023", "invalid_option is 22023");
+		CHECK_STR(il_errcode_sqlstate(IL_ERR_OUT_OF_MEMORY), "53200", "out_of_memory is 53200");
 	}
 
 	/* ---- the watermark file ---- */

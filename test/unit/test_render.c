@@ -467,11 +467,11 @@ test_relation(void)
 		  strcmp(err.code, "identifier_too_long") == 0, "a table name over 63 bytes");
 	CHECK(il_render_relation("s.ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt", "", &b, &err) == 0,
 		  "a table name of 63 bytes");
-	CHECK(strcmp(il_render_sqlstate("unsupported_construct"), "0A000") == 0 &&
-		  strcmp(il_render_sqlstate("drop"), "42501") == 0 &&
-		  strcmp(il_render_sqlstate("unknown_ref"), "42P17") == 0 &&
-		  strcmp(il_render_sqlstate("missing_range"), "22023") == 0 &&
-		  strcmp(il_render_sqlstate("nope"), "XX000") == 0, "SQLSTATEs");
+	CHECK(strcmp(il_errcode_sqlstate(IL_ERR_UNSUPPORTED_CONSTRUCT), "0A000") == 0 &&
+		  strcmp(il_errcode_sqlstate(il_errcode_lookup("drop")), "42501") == 0 &&
+		  strcmp(il_errcode_sqlstate(IL_ERR_UNKNOWN_REF), "42704") == 0 &&
+		  strcmp(il_errcode_sqlstate(IL_ERR_MISSING_RANGE), "22023") == 0 &&
+		  strcmp(il_errcode_sqlstate(il_errcode_lookup("nope")), "XX000") == 0, "SQLSTATEs");
 	il_buf_free(&b);
 }
 

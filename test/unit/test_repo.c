@@ -389,7 +389,7 @@ main(void)
 		  "a missing models directory");
 	CHECK(il_repo_load(g, "nope", NULL, NULL, 0, &m, &err) == -1 && err_is(&err, "unknown_commit", "\"nope\""),
 		  "an unknown commit names it");
-	CHECK(strcmp(il_repo_sqlstate(err.code), "22023") == 0, "unknown_commit is SQLSTATE 22023");
+	CHECK(strcmp(il_error_sqlstate(&err), "22023") == 0, "unknown_commit is SQLSTATE 22023");
 
 	/* Diff: every kind of change. */
 	CHECK(il_repo_diff(g, c1, "main", NULL, NULL, &d, &err) == 0, "diff of the two commits");
@@ -552,7 +552,7 @@ main(void)
 		CHECK(strcmp(load_code(p, "main", 0, &err), "invalid_header") == 0 && err.line == 2 && err.column > 0,
 			  "a bad kind: invalid_header at its line");
 		CHECK(strncmp(err.message, "models/bad.sql:2:", 17) == 0, "the message starts with file:line (the first bad file)");
-		CHECK(strcmp(il_repo_sqlstate(err.code), "22023") == 0, "invalid_header is 22023");
+		CHECK(strcmp(il_error_sqlstate(&err), "22023") == 0, "invalid_header is 22023");
 	}
 	{
 		gen_file	f[] = {{"models/noname.sql", "-- kind: FULL_REFRESH\nSELECT 1\n", 0, 0}};
@@ -579,7 +579,7 @@ main(void)
 		CHECK(strcmp(load_code(p, "main", 0, &err), "duplicate_model") == 0 &&
 			  strstr(err.message, "in models/a.sql and in models/b/a2.sql") != NULL &&
 			  strstr(err.message, "s.same") != NULL, "two files, one model name: duplicate_model naming both paths");
-		CHECK(strcmp(il_repo_sqlstate(err.code), "42710") == 0, "duplicate_model is 42710");
+		CHECK(strcmp(il_error_sqlstate(&err), "42710") == 0, "duplicate_model is 42710");
 	}
 	{
 		gen_file	f[] = {{"models/bin.sql", "-- name: a.b\n-- kind: FULL_REFRESH\nSEL\0ECT", 42, 0}};
@@ -594,7 +594,7 @@ main(void)
 		one_commit(p, sizeof(p), f, 1, id);
 		CHECK(strcmp(load_code(p, "main", 0, &err), "binary_file") == 0 && strstr(err.message, "models/latin1.sql:3:") != NULL &&
 			  strstr(err.message, "utf-8") != NULL, "invalid UTF-8: binary_file");
-		CHECK(strcmp(il_repo_sqlstate(err.code), "22021") == 0, "binary_file is 22021");
+		CHECK(strcmp(il_error_sqlstate(&err), "22021") == 0, "binary_file is 22021");
 	}
 	{
 		gen_file	f[] = {{"models/q.sql", "-- name: a.b\n-- kind: FULL_REFRESH\nSELECT 'open\n", 0, 0}};
@@ -602,7 +602,7 @@ main(void)
 		one_commit(p, sizeof(p), f, 1, id);
 		CHECK(strcmp(load_code(p, "main", 0, &err), "syntax_error") == 0 && strstr(err.message, "models/q.sql:3:8:") != NULL,
 			  "an unterminated string: syntax_error at line and column");
-		CHECK(strcmp(il_repo_sqlstate(err.code), "42601") == 0, "syntax_error is 42601");
+		CHECK(strcmp(il_error_sqlstate(&err), "42601") == 0, "syntax_error is 42601");
 	}
 	{
 		size_t		n = (1 << 20) + 1;
@@ -620,7 +620,7 @@ main(void)
 			CHECK(strcmp(load_code(p, "main", 0, &err), "file_too_large") == 0 &&
 				  strstr(err.message, "models/huge.sql: the file has 1048577 bytes") != NULL,
 				  "over 1 MiB: file_too_large naming the file");
-			CHECK(strcmp(il_repo_sqlstate(err.code), "54000") == 0, "file_too_large is 54000");
+			CHECK(strcmp(il_error_sqlstate(&err), "54000") == 0, "file_too_large is 54000");
 			tc_clear(tc);
 			CHECK(il_git_open(p, &g, &err) == 0 && il_repo_load(g, "main", NULL, &cache, 0, &m, &err) == -1 &&
 				  err_is(&err, "file_too_large", NULL) && tc->puts == 0,
@@ -672,7 +672,7 @@ main(void)
 		one_commit(p, sizeof(p), f, 4, id);
 		CHECK(strcmp(load_code(p, "main", IL_REPO_DAG, &err), "cycle") == 0, "a cycle is an error");
 		CHECK_STR(err.message, "dependency cycle: s.a -> s.b -> s.c -> s.a", "the canonical cycle");
-		CHECK(strcmp(il_repo_sqlstate(err.code), "42P17") == 0, "cycle is 42P17");
+		CHECK(strcmp(il_error_sqlstate(&err), "42P19") == 0, "cycle is 42P19");
 		strcpy(first, err.message);
 		load_code(p, "main", IL_REPO_DAG, &err);
 		CHECK_STR(err.message, first, "the same cycle the second time");
@@ -852,11 +852,10 @@ main(void)
 		g = NULL;
 	}
 
-	CHECK(strcmp(il_repo_sqlstate("nonsense"), "XX000") == 0 && strcmp(il_repo_sqlstate(NULL), "XX000") == 0,
-		  "an unknown code maps to XX000");
-	CHECK(strcmp(il_repo_sqlstate("ambiguous_reference"), "42P17") == 0 &&
-		  strcmp(il_repo_sqlstate("unknown_ref"), "42P17") == 0 && strcmp(il_repo_sqlstate("out_of_memory"), "53200") == 0,
-		  "repository definition errors are 42P17");
+	CHECK(strcmp(il_errcode_sqlstate(IL_ERR_AMBIGUOUS_REFERENCE), "42P09") == 0 &&
+		  strcmp(il_errcode_sqlstate(IL_ERR_UNKNOWN_REF), "42704") == 0 &&
+		  strcmp(il_errcode_sqlstate(IL_ERR_OUT_OF_MEMORY), "53200") == 0,
+		  "repository definition errors are 4xx under PostgREST (42P09, 42704), out of memory 53200");
 
 	tc_clear(tc);
 	free(tc);
