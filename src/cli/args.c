@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * args.c
- *	  Argument helpers shared by the subcommands (commands.h).
+ *	  Argument helpers and the error report shared by the subcommands
+ *	  (commands.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +11,23 @@
 #include <string.h>
 
 #include "commands.h"
+
+/*
+ * Prints a core error as "ironlayer: [prefix: ]message [name]", the name
+ * from the catalogue (src/core/il_errcodes.txt), as a compiler names its
+ * warning. Returns 1, the exit status of a failed command.
+ */
+int
+il_cli_error(const char *prefix, const il_error *err)
+{
+	const char *name = err->code != NULL ? err->code : il_errcode_name(IL_ERR_INTERNAL_ERROR);
+
+	if (prefix != NULL)
+		fprintf(stderr, "ironlayer: %s: %s [%s]\n", prefix, err->message, name);
+	else
+		fprintf(stderr, "ironlayer: %s [%s]\n", err->message, name);
+	return 1;
+}
 
 /*
  * Takes the value of option name from "--name=value" or the next argument.

@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "cmd_credential.h"
+#include "commands.h"
 #include "il_buf.h"
 #include "il_seal.h"
 #include "il_vault.h"
@@ -140,7 +141,7 @@ credential_put(const char *name, const char *tenant, const char *kind, const cha
 	if (il_seal_seal(PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0),
 					 (const uint8_t *) secret.data, secret.len, &sealed, &err) != 0)
 	{
-		fprintf(stderr, "ironlayer: could not seal the secret: %s\n", err.message);
+		il_cli_error("could not seal the secret", &err);
 		PQclear(res);
 		goto done;
 	}

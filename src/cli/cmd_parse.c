@@ -6,7 +6,7 @@
  * Prints, per file and in the order given, the object ironlayer.parse_model
  * returns, as one line of canonical JSON (RFC 8785). A file that cannot be
  * read or parsed prints nothing on standard output and a line
- * "ironlayer: FILE:LINE:COLUMN: message" on standard error (without the
+ * "ironlayer: FILE:LINE:COLUMN: message [code]" on standard error (without the
  * column or line when the error has none); the other files are still
  * parsed. Files are read whole and as bytes (NUL bytes and invalid UTF-8
  * are reported, not truncated).
@@ -45,12 +45,15 @@ parse_one(const char *path, il_buf *text, il_buf *json)
 	st = il_model_parse(text->data, text->len, &model, &err);
 	if (st != IL_PARSE_OK)
 	{
+		char		where[4096];
+
 		if (err.line > 0 && err.column > 0)
-			fprintf(stderr, "ironlayer: %s:%d:%d: %s\n", path, err.line, err.column, err.message);
+			snprintf(where, sizeof(where), "%s:%d:%d", path, err.line, err.column);
 		else if (err.line > 0)
-			fprintf(stderr, "ironlayer: %s:%d: %s\n", path, err.line, err.message);
+			snprintf(where, sizeof(where), "%s:%d", path, err.line);
 		else
-			fprintf(stderr, "ironlayer: %s: %s\n", path, err.message);
+			snprintf(where, sizeof(where), "%s", path);
+		il_cli_error(where, &err);
 		il_model_free(&model);
 		return false;
 	}

@@ -243,12 +243,15 @@ il_cmd_plan(int argc, char **argv)
 	int			rc;
 
 	il_plan_options_init(&opts);
+	il_error_clear(&err);
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0 || (rc = check_utf8(&a)) >= 0)
 		goto done;
 	if (il_date_parse(a.as_of, strlen(a.as_of), &as_of, &err) != 0)
 	{
-		rc = misuse("--as-of: %s", err.message);
+		il_cli_error("--as-of", &err);
+		usage(stderr);
+		rc = EXIT_USAGE;
 		goto done;
 	}
 	options_json(&a, &json);
@@ -260,13 +263,14 @@ il_cmd_plan(int argc, char **argv)
 	}
 	if (il_plan_options_parse(json.data, json.len, &opts, &err) != 0)
 	{
-		if (strcmp(err.code, "out_of_memory") == 0)
-		{
-			fprintf(stderr, "ironlayer: out of memory\n");
-			rc = 1;
-		}
+		if (il_error_is(&err, IL_ERR_OUT_OF_MEMORY))
+			rc = il_cli_error(NULL, &err);
 		else
-			rc = misuse("%s", err.message);
+		{
+			il_cli_error(NULL, &err);
+			usage(stderr);
+			rc = EXIT_USAGE;
+		}
 		goto done;
 	}
 	if (a.watermarks != NULL)
@@ -281,8 +285,7 @@ il_cmd_plan(int argc, char **argv)
 		}
 		if (il_plan_watermarks_parse(json.data, json.len, &wms, &err) != 0)
 		{
-			fprintf(stderr, "ironlayer: %s: %s\n", a.watermarks, err.message);
-			rc = 1;
+			rc = il_cli_error(a.watermarks, &err);
 			goto done;
 		}
 	}
@@ -290,8 +293,7 @@ il_cmd_plan(int argc, char **argv)
 		il_plan_from_git(git, a.pos[1], a.pos[2], a.models_dir, NULL, as_of, &opts,
 						 wms.items, wms.n, &out, plan_id, NULL, &err) != 0)
 	{
-		fprintf(stderr, "ironlayer: %s\n", err.message);
-		rc = 1;
+		rc = il_cli_error(NULL, &err);
 		goto done;
 	}
 	il_buf_putc(&out, '\n');

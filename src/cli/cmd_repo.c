@@ -77,7 +77,7 @@ parse_args(int argc, char **argv, int npos, bool lineage, repo_args *a)
 
 			if (il_dag_parse_direction(v, &dirs, &err) != 0)
 			{
-				fprintf(stderr, "ironlayer: %s\n", err.message);
+				il_cli_error(NULL, &err);
 				usage(stderr, cmd);
 				return EXIT_USAGE;
 			}
@@ -167,8 +167,7 @@ note_skipped(const il_repo_models *m)
 static int
 fail(const il_error *err)
 {
-	fprintf(stderr, "ironlayer: %s\n", err->message);
-	return 1;
+	return il_cli_error(NULL, err);
 }
 
 /*

@@ -19,10 +19,16 @@
 /*
  * ironlayer parse FILE...: one canonical-JSON line per file on standard
  * output (the object of ironlayer.parse_model), errors on standard error as
- * "ironlayer: FILE:LINE:COLUMN: message". Returns 0, 1 when any file
+ * "ironlayer: FILE:LINE:COLUMN: message [code]". Returns 0, 1 when any file
  * failed, 2 on bad usage.
  */
 extern int	il_cmd_parse(int argc, char **argv);
+
+/*
+ * Prints a core error on standard error as "ironlayer: [prefix: ]message
+ * [name]" (name: the error's code in the catalogue); returns 1.
+ */
+extern int	il_cli_error(const char *prefix, const il_error *err);
 
 /*
  * The value of option name ("--name=value" or "--name value") at argv[*i],
