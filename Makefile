@@ -31,7 +31,7 @@ CORE_LIBS   = -lgit2 -lcrypto
 SHLIB_LINK  = $(CORE_LIBS)
 CLI_LIBS    = $(CORE_LIBS) -lpq
 
-EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) test/unit/*.o test/unit/run_* src/core/il_errcodes.h \
+EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) $(GEN_HEADERS) test/unit/*.o test/unit/run_* \
               test/fuzz/run_* test/bench/run_* \
               results regression.diffs regression.out tmp_check log \
               test/isolation/results test/isolation/output_iso
@@ -71,11 +71,23 @@ ERRCODES_H = src/core/il_errcodes.h
 $(ERRCODES_H): src/core/il_errcodes.txt scripts/gen_errcodes.pl
 	perl scripts/gen_errcodes.pl $< > $@.tmp && mv $@.tmp $@
 
+# The lexer's keyword enum (il_keywords.h, included by il_lex.h) and look-up
+# tables (il_keywords_tab.h, il_lex.c's) are generated from the keyword list
+# src/core/il_keywords.txt, with the same dependents.
+KEYWORDS_H = src/core/il_keywords.h src/core/il_keywords_tab.h
+src/core/il_keywords.h: src/core/il_keywords.txt scripts/gen_keywords.pl
+	perl scripts/gen_keywords.pl --enum $< > $@.tmp && mv $@.tmp $@
+src/core/il_keywords_tab.h: src/core/il_keywords.txt scripts/gen_keywords.pl
+	perl scripts/gen_keywords.pl --table $< > $@.tmp && mv $@.tmp $@
+
+GEN_HEADERS = $(ERRCODES_H) $(KEYWORDS_H)
+
 # Every object depends on every header of ours (coarse, but never stale).
-# (Not PGXS's HEADERS, which names headers to install.)
-CORE_HEADERS = $(filter-out $(ERRCODES_H), $(wildcard src/core/*.h)) $(ERRCODES_H)
+# (Not PGXS's HEADERS, which names headers to install; the bitcode PGXS
+# compiles beside the objects when PostgreSQL has LLVM too.)
+CORE_HEADERS = $(sort $(wildcard src/core/*.h) $(GEN_HEADERS))
 OUR_HEADERS = $(CORE_HEADERS) $(wildcard src/pg/*.h src/cli/*.h)
-$(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS): $(OUR_HEADERS)
+$(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS) $(OBJS:.o=.bc): $(OUR_HEADERS)
 
 # The command shares the core objects with the extension: same code, same bytes.
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
