@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "il_buf.h"
+#include "il_text.h"
 
 void
 il_buf_init(il_buf *b)
@@ -113,28 +114,6 @@ il_buf_cstr(il_buf *b)
 	return b->data ? b->data : "";
 }
 
-/*
- * A message cut to fit err->message may end inside a UTF-8 character: drop
- * that partial character.
- */
-static void
-cut_at_whole_character(char *s)
-{
-	size_t		n = strlen(s);
-	size_t		i = n;
-	unsigned char c;
-	size_t		need;
-
-	while (i > 0 && ((unsigned char) s[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char) s[i - 1];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (n - (i - 1) < need)
-		s[i - 1] = '\0';
-}
-
 void
 il_error_set_message(il_error *err, const char *text)
 {
@@ -146,7 +125,8 @@ il_error_set_message(il_error *err, const char *text)
 		n = sizeof(err->message) - 1;
 	memcpy(err->message, text, n);
 	err->message[n] = '\0';
-	cut_at_whole_character(err->message);
+	/* cut to fit, it may end inside a character: drop that one */
+	err->message[il_utf8_trim_partial(err->message, n)] = '\0';
 }
 
 void
@@ -163,7 +143,8 @@ il_error_set(il_error *err, il_errcode code, int line, int column,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
-	cut_at_whole_character(err->message);
+	/* cut to fit, it may end inside a character: drop that one */
+	err->message[il_utf8_trim_partial(err->message, strlen(err->message))] = '\0';
 }
 
 void

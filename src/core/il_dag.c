@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "il_dag.h"
-#include "il_jsonw.h"
+#include "il_text.h"
 
 #define NONE32 UINT32_MAX
 

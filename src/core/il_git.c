@@ -19,7 +19,7 @@
 #include <git2.h>
 
 #include "il_git.h"
-#include "il_jsonw.h"
+#include "il_text.h"
 
 struct il_git_repo
 {
@@ -69,32 +69,6 @@ il_git_shutdown(void)
 }
 
 /*
- * The character at s[i] (of len bytes): its length in bytes, and in *esc
- * the length it takes in a message (4 when escaped as \xNN: a control
- * character or a byte of invalid UTF-8, taken alone).
- */
-static size_t
-char_at(const unsigned char *s, size_t i, size_t len, size_t *esc)
-{
-	size_t		n = 1;
-	size_t		bad;
-
-	if (s[i] >= 0x80)
-	{
-		n = (s[i] & 0xe0) == 0xc0 ? 2 : (s[i] & 0xf0) == 0xe0 ? 3 : (s[i] & 0xf8) == 0xf0 ? 4 : 0;
-		if (n == 0 || i + n > len || !il_utf8_valid((const char *) s + i, n, &bad))
-			n = 0;
-	}
-	if (n == 0 || s[i] < 0x20 || s[i] == 0x7f)
-	{
-		*esc = 4;
-		return 1;
-	}
-	*esc = n;
-	return n;
-}
-
-/*
  * Writes path for a message: escaped, and only its end when too long.
  */
 void
@@ -108,9 +82,9 @@ il_git_format_path(char *out, size_t cap, const char *path)
 	size_t		i;
 	size_t		esc;
 
-	for (i = 0; i < len; i += char_at(s, i, len, &esc))
+	for (i = 0; i < len; i += il_quote_char(s, i, len, &esc))
 	{
-		char_at(s, i, len, &esc);
+		il_quote_char(s, i, len, &esc);
 		total += esc;
 	}
 	if (total > cap - 1)
@@ -118,7 +92,7 @@ il_git_format_path(char *out, size_t cap, const char *path)
 		/* drop whole characters from the front until the rest fits after "..." */
 		while (start < len && total > cap - 1 - 3)
 		{
-			start += char_at(s, start, len, &esc);
+			start += il_quote_char(s, start, len, &esc);
 			total -= esc;
 		}
 		memcpy(out, "...", 3);
@@ -126,7 +100,7 @@ il_git_format_path(char *out, size_t cap, const char *path)
 	}
 	for (i = start; i < len;)
 	{
-		size_t		n = char_at(s, i, len, &esc);
+		size_t		n = il_quote_char(s, i, len, &esc);
 
 		if (esc == 4 && n == 1 && !(s[i] >= 0x20 && s[i] < 0x7f))
 			snprintf(out + o, cap - o, "\\x%02x", s[i]);

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "il_header.h"
-#include "il_jsonw.h"
+#include "il_text.h"
 
 typedef enum hkey
 {
@@ -247,14 +247,9 @@ il_header_has_directive(const char *src, size_t len)
 static int
 quote_len(const char *s, size_t len)
 {
-	size_t		n = len;
-
-	if (n <= QUOTE_MAX)
-		return (int) n;
-	n = QUOTE_MAX;
-	while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
-		n--;
-	return (int) n;
+	if (len <= QUOTE_MAX)
+		return (int) len;
+	return (int) il_utf8_boundary(s, QUOTE_MAX);
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include "il_jcs.h"
 #include "il_jsonw.h"
+#include "il_text.h"
 
 /* An arena block: data follows the header, suitably aligned. */
 typedef struct jcs_block
@@ -301,9 +302,10 @@ jcs_string(jcs_parser *p, const char **out, size_t *outlen)
 		}
 		if (c >= 0x80)
 		{
-			size_t		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			size_t		n = (size_t) il_utf8_char_len((const unsigned char *) s + i,
+													  (const unsigned char *) s + p->len);
 
-			if (p->len - i < n || !il_utf8_valid(s + i, n, NULL))
+			if (n == 0)
 			{
 				jcs_fail(p, i, IL_ERR_JSON_INVALID_UTF8, "invalid UTF-8 in a string");
 				return -1;

@@ -10,7 +10,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "il_jsonw.h"
@@ -159,110 +158,4 @@ size_t
 il_jsonw_key_len(const char *key)
 {
 	return il_jsonw_string_len(key, strlen(key)) + 1;
-}
-
-bool
-il_utf8_valid(const char *s, size_t len, size_t *bad_offset)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		unsigned char c = p[i];
-		size_t		n;
-		uint32_t	cp;
-		uint32_t	min;
-		size_t		k;
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-		{
-			n = 2;
-			cp = c & 0x1f;
-			min = 0x80;
-		}
-		else if ((c & 0xf0) == 0xe0)
-		{
-			n = 3;
-			cp = c & 0x0f;
-			min = 0x800;
-		}
-		else if ((c & 0xf8) == 0xf0)
-		{
-			n = 4;
-			cp = c & 0x07;
-			min = 0x10000;
-		}
-		else
-			goto bad;
-		if (len - i < n)
-			goto bad;
-		for (k = 1; k < n; k++)
-		{
-			if ((p[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		i += n;
-	}
-	return true;
-
-bad:
-	if (bad_offset)
-		*bad_offset = i;
-	return false;
-}
-
-/*
- * User text for a message (see il_jsonw.h).
- */
-void
-il_quote_text(char *out, size_t cap, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *) (s ? s : "");
-	size_t		i = 0;
-	size_t		o = 0;
-
-	if (s == NULL)
-		len = 0;
-	while (i < len)
-	{
-		size_t		n = 1;
-
-		if (p[i] >= 0x80)
-		{
-			n = (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
-			if (n == 0 || i + n > len || !il_utf8_valid((const char *) p + i, n, NULL))
-				n = 0;
-		}
-		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f)
-		{
-			if (o + 4 + 4 >= cap)
-				break;
-			snprintf(out + o, cap - o, "\\x%02x", p[i]);
-			o += 4;
-			i++;
-		}
-		else
-		{
-			if (o + n + 4 >= cap)
-				break;
-			memcpy(out + o, p + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	if (i < len)
-	{
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 }

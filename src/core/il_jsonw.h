@@ -6,8 +6,8 @@
  * For producers that know their keys (plans, parse results): write the keys
  * of an object in sorted order yourself and use these for the values.
  * Strings are written with JCS's minimal escaping; the input must be valid
- * UTF-8 (check with il_utf8_valid first). Arbitrary JSON is canonicalized by
- * il_jcs (parse, then write).
+ * UTF-8 (check with il_utf8_valid, il_text.h, first). Arbitrary JSON is
+ * canonicalized by il_jcs (parse, then write).
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "il_buf.h"
+#include "il_text.h"		/* il_utf8_valid: the input must be UTF-8 */
 
 /* A JSON string: '"', the escaped text, '"'. */
 extern void il_jsonw_string(il_buf *b, const char *s, size_t len);
@@ -39,15 +40,5 @@ extern size_t il_jsonw_string_len(const char *s, size_t len);
 extern size_t il_jsonw_cstring_len(const char *s);
 extern size_t il_jsonw_int_len(int64_t v);
 extern size_t il_jsonw_key_len(const char *key);
-
-/* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? */
-extern bool il_utf8_valid(const char *s, size_t len, size_t *bad_offset);
-
-/*
- * Writes user text s[0..len) into out[0..cap) for an error message:
- * control characters and bytes that are not UTF-8 as \xNN, cut at a whole
- * character with "..." when it does not fit. cap must be at least 8.
- */
-extern void il_quote_text(char *out, size_t cap, const char *s, size_t len);
 
 #endif							/* IL_JSONW_H */

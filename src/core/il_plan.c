@@ -27,6 +27,7 @@
 #include "il_jcs.h"
 #include "il_jsonw.h"
 #include "il_plan.h"
+#include "il_text.h"
 
 /* The valid option keys, for messages. */
 #define VALID_KEYS "environment, full_refresh, lookback_days, skip_cosmetic"
@@ -112,9 +113,7 @@ shorten(il_buf *b, size_t max)
 
 	if (b->oom || n <= max)
 		return;
-	n = max - 3;
-	while (n > 0 && ((unsigned char) b->data[n] & 0xc0) == 0x80)
-		n--;
+	n = il_utf8_boundary(b->data, max - 3);
 	b->len = n;
 	il_buf_puts(b, "...");
 }

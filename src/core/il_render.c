@@ -18,11 +18,11 @@
 #include <string.h>
 
 #include "il_guard.h"
-#include "il_jsonw.h"
 #include "il_lex.h"
 #include "il_refs.h"
 #include "il_render.h"
 #include "il_repo.h"
+#include "il_text.h"
 
 #define lengthof(a) (sizeof(a) / sizeof((a)[0]))
 

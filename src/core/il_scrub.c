@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "il_jsonw.h"
 #include "il_scrub.h"
+#include "il_text.h"
 
 /* One match: keep in[at..keep), write repl then suffix, go on at end. */
 typedef struct match
@@ -688,12 +688,7 @@ key(const scanner *sc, size_t p, match *m)
 static size_t
 utf8_char(const scanner *sc, size_t p)
 {
-	unsigned char c = sc->s[p];
-	size_t		n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-
-	if (n == 0 || n > sc->len - p || !il_utf8_valid((const char *) sc->s + p, n, NULL))
-		return 0;
-	return n;
+	return (size_t) il_utf8_char_len(sc->s + p, sc->s + sc->len);
 }
 
 /*
@@ -814,8 +809,9 @@ il_scrub_max(const char *in, size_t len, unsigned flags, size_t max, il_buf *out
 		return;
 	cut = start + max - marker;
 	/* back to the start of a character */
-	while (cut > start && ((unsigned char) out->data[cut] & 0xc0) == 0x80)
-		cut--;
+	cut = il_utf8_boundary(out->data, cut);
+	if (cut < start)
+		cut = start;
 	out->len = cut;
 	il_buf_append(out, IL_SCRUB_TRUNCATED, marker);
 }
