@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "il_lex.h"
+#include "il_text.h"
 
 /* Character classes (the table below). */
 #define C_SPACE		0x01		/* blank other than newline */
@@ -267,49 +268,6 @@ il_tokens_free(il_tokens *toks)
 }
 
 /*
- * The length of the valid UTF-8 sequence (2 to 4 bytes) starting with the
- * non-ASCII byte at p, or 0 if it is not one: no overlong forms, no
- * surrogates, nothing above U+10FFFF, not cut by the end of the input.
- */
-static int
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0];
-	size_t		avail = (size_t) (end - p);
-
-	if (c >= 0xc2 && c <= 0xdf)
-		return (avail >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef)
-	{
-		unsigned char lo = 0x80,
-					hi = 0xbf;
-
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		if (avail < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4)
-	{
-		unsigned char lo = 0x80,
-					hi = 0xbf;
-
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		if (avail < 4 || p[1] < lo || p[1] > hi ||
-			(p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/*
  * The column (1-based, in characters) of a byte on the current line that
  * the lexer has reached.
  */
@@ -362,21 +320,60 @@ fail_byte(lexer *lx, const unsigned char *q)
 }
 
 /*
- * Passes the non-ASCII character at q: returns its length, or 0 after
- * reporting invalid UTF-8.
+ * The byte scanners share these: skip_while and skip_until pass a run of
+ * bytes by their class, and pass_byte passes one byte that is none of the
+ * scanner's own delimiters, which is where lines are counted and UTF-8 and
+ * NUL bytes are checked for every token.
  */
-static int
-pass_high(lexer *lx, const unsigned char *q)
-{
-	int			n = utf8_seq(q, lx->end);
 
-	if (n == 0)
+/* The first byte from q on (or end) whose class has no bit of mask. */
+static inline const unsigned char *
+skip_while(const unsigned char *q, const unsigned char *end, uint8_t mask)
+{
+	while (q < end && (char_class[*q] & mask))
+		q++;
+	return q;
+}
+
+/* The first byte from q on (or end) whose class has a bit of mask. */
+static inline const unsigned char *
+skip_until(const unsigned char *q, const unsigned char *end, uint8_t mask)
+{
+	while (q < end && !(char_class[*q] & mask))
+		q++;
+	return q;
+}
+
+/*
+ * Passes the byte at q (q < end): a non-ASCII character whole, a newline
+ * (counting the line), any other byte but NUL. Returns the byte after it,
+ * or NULL after reporting NUL or invalid UTF-8.
+ */
+static inline const unsigned char *
+pass_byte(lexer *lx, const unsigned char *q)
+{
+	unsigned char c = *q;
+
+	if (c >= 0x80)
+	{
+		int			n = il_utf8_char_len(q, lx->end);
+
+		if (n == 0)
+		{
+			fail_byte(lx, q);
+			return NULL;
+		}
+		lx->cont += (uint32_t) (n - 1);
+		return q + n;
+	}
+	if (c == '\n')
+		newline(lx, q);
+	else if (c == 0)
 	{
 		fail_byte(lx, q);
-		return 0;
+		return NULL;
 	}
-	lx->cont += (uint32_t) (n - 1);
-	return n;
+	return q + 1;
 }
 
 /*
@@ -456,14 +453,10 @@ scan_quoted(lexer *lx, const unsigned char *q, unsigned char quote, bool raw)
 
 	for (;;)
 	{
-		unsigned char c;
-
-		while (q < end && !(char_class[*q] & S_STR))
-			q++;
+		q = skip_until(q, end, S_STR);
 		if (q >= end)
 			return NULL;
-		c = *q;
-		if (c == quote)
+		if (*q == quote)
 		{
 			if (quote == '`' && q + 1 < end && q[1] == '`')
 			{
@@ -472,35 +465,15 @@ scan_quoted(lexer *lx, const unsigned char *q, unsigned char quote, bool raw)
 			}
 			return q + 1;
 		}
-		if (c == '\\' && !raw)
+		if (*q == '\\' && !raw)
 		{
-			q++;
+			q++;				/* the escaped byte is passed, whatever it is */
 			if (q >= end)
 				return NULL;
-			c = *q;
-			if (c < 0x80 && c != '\n' && c != 0)
-			{
-				q++;
-				continue;
-			}
 		}
-		if (c == '\n')
-			newline(lx, q);
-		else if (c == 0)
-		{
-			fail_byte(lx, q);
+		q = pass_byte(lx, q);
+		if (q == NULL)
 			return NULL;
-		}
-		else if (c >= 0x80)
-		{
-			int			n = pass_high(lx, q);
-
-			if (n == 0)
-				return NULL;
-			q += n;
-			continue;
-		}
-		q++;
 	}
 }
 
@@ -517,43 +490,25 @@ scan_block_comment(lexer *lx, const unsigned char *q)
 
 	for (;;)
 	{
-		unsigned char c;
-
-		while (q < end && !(char_class[*q] & S_BLOCK))
-			q++;
+		q = skip_until(q, end, S_BLOCK);
 		if (q >= end)
 			return NULL;
-		c = *q;
-		if (c == '*' && q + 1 < end && q[1] == '/')
+		if (*q == '*' && q + 1 < end && q[1] == '/')
 		{
 			q += 2;
 			if (--depth == 0)
 				return q;
 			continue;
 		}
-		if (c == '/' && q + 1 < end && q[1] == '*')
+		if (*q == '/' && q + 1 < end && q[1] == '*')
 		{
 			q += 2;
 			depth++;
 			continue;
 		}
-		if (c == '\n')
-			newline(lx, q);
-		else if (c == 0)
-		{
-			fail_byte(lx, q);
+		q = pass_byte(lx, q);
+		if (q == NULL)
 			return NULL;
-		}
-		else if (c >= 0x80)
-		{
-			int			n = pass_high(lx, q);
-
-			if (n == 0)
-				return NULL;
-			q += n;
-			continue;
-		}
-		q++;
 	}
 }
 
@@ -570,39 +525,17 @@ scan_template(lexer *lx, const unsigned char *q, unsigned char close, bool quote
 
 	for (;;)
 	{
-		unsigned char c;
-
-		while (q < end && !(char_class[*q] & S_TMPL))
-			q++;
+		q = skip_until(q, end, S_TMPL);
 		if (q >= end)
 			return NULL;
-		c = *q;
-		if (c == close && q + 1 < end && q[1] == '}')
+		if (*q == close && q + 1 < end && q[1] == '}')
 			return q + 2;
-		if (quotes && (c == '\'' || c == '"'))
-		{
-			q = scan_quoted(lx, q + 1, c, false);
-			if (q == NULL)
-				return NULL;
-			continue;
-		}
-		if (c == '\n')
-			newline(lx, q);
-		else if (c == 0)
-		{
-			fail_byte(lx, q);
+		if (quotes && (*q == '\'' || *q == '"'))
+			q = scan_quoted(lx, q + 1, *q, false);
+		else
+			q = pass_byte(lx, q);
+		if (q == NULL)
 			return NULL;
-		}
-		else if (c >= 0x80)
-		{
-			int			n = pass_high(lx, q);
-
-			if (n == 0)
-				return NULL;
-			q += n;
-			continue;
-		}
-		q++;
 	}
 }
 
@@ -618,24 +551,32 @@ scan_line_comment(lexer *lx, const unsigned char *q)
 
 	for (;;)
 	{
-		while (q < end && !(char_class[*q] & S_LINE))
-			q++;
+		q = skip_until(q, end, S_LINE);
 		if (q >= end || *q == '\n')
 			return q;
-		if (*q == 0)
-		{
-			fail_byte(lx, q);
+		q = pass_byte(lx, q);
+		if (q == NULL)
 			return NULL;
-		}
-		else
-		{
-			int			n = pass_high(lx, q);
-
-			if (n == 0)
-				return NULL;
-			q += n;
-		}
 	}
+}
+
+/*
+ * Scans a variable whose opening '${' ends just before q, to its '}' on
+ * the same line. Returns the closing '}' or where the line or the input
+ * ends, or NULL after an encoding error.
+ */
+static const unsigned char *
+scan_variable(lexer *lx, const unsigned char *q)
+{
+	const unsigned char *end = lx->end;
+
+	while (q < end && *q != '}' && *q != '\n')
+	{
+		q = pass_byte(lx, q);
+		if (q == NULL)
+			return NULL;
+	}
+	return q;
 }
 
 /*
@@ -669,19 +610,13 @@ lex_word(lexer *lx, const unsigned char *p, uint32_t line, uint32_t col)
 			}
 			q += 8;
 		}
-		while (q < end && (char_class[*q] & C_WORD))
-			q++;
-		if (q < end && *q >= 0x80)
-		{
-			int			n = pass_high(lx, q);
-
-			if (n == 0)
-				return NULL;
-			q += n;
-			high = true;
-		}
-		else
+		q = skip_while(q, end, C_WORD);
+		if (q >= end || *q < 0x80)
 			break;
+		q = pass_byte(lx, q);
+		if (q == NULL)
+			return NULL;
+		high = true;
 	}
 	if (high)
 		flags = IL_TOKF_HIGH;
@@ -708,26 +643,18 @@ lex_number(lexer *lx, const unsigned char *p, uint32_t line, uint32_t col)
 	const unsigned char *end = lx->end;
 	const unsigned char *q = p;
 
-	while (q < end && (char_class[*q] & C_DIGIT))
-		q++;
+	q = skip_while(q, end, C_DIGIT);
 	if (q < end && *q == '.')
-	{
-		q++;
-		while (q < end && (char_class[*q] & C_DIGIT))
-			q++;
-	}
+		q = skip_while(q + 1, end, C_DIGIT);
 	if (q < end && (*q | 0x20) == 'e')
 	{
 		if (q + 1 < end && (char_class[q[1]] & C_DIGIT))
-			q += 2;
+			q = skip_while(q + 2, end, C_DIGIT);
 		else if (q + 2 < end && (q[1] == '+' || q[1] == '-') &&
 				 (char_class[q[2]] & C_DIGIT))
-			q += 3;
-		while (q < end && (char_class[*q] & C_DIGIT))
-			q++;
+			q = skip_while(q + 3, end, C_DIGIT);
 	}
-	while (q < end && (char_class[*q] & C_WORD))
-		q++;
+	q = skip_while(q, end, C_WORD);
 	if (!emit(lx, IL_TOK_NUMBER, p, q, line, col, IL_KW_NONE, 0))
 		return NULL;
 	return q;
@@ -784,9 +711,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 
 		if (char_class[c] & C_SPACE)
 		{
-			p++;
-			while (p < end && (char_class[*p] & C_SPACE))
-				p++;
+			p = skip_while(p + 1, end, C_SPACE);
 			continue;
 		}
 		if (c == '\n')
@@ -1015,26 +940,8 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 			case '$':
 				if (p + 1 < end && p[1] == '{')
 				{
-					q = p + 2;
-					while (q < end && *q != '}' && *q != '\n')
-					{
-						if (*q == 0)
-						{
-							fail_byte(lx, q);
-							break;
-						}
-						if (*q >= 0x80)
-						{
-							int			n = pass_high(lx, q);
-
-							if (n == 0)
-								break;
-							q += n;
-							continue;
-						}
-						q++;
-					}
-					if (lx->status != IL_PARSE_OK)
+					q = scan_variable(lx, p + 2);
+					if (q == NULL)
 						break;
 					if (q >= end || *q != '}')
 					{
