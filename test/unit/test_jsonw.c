@@ -16,7 +16,6 @@ int
 main(void)
 {
 	il_buf		b = IL_BUF_INIT;
-	size_t		off = 0;
 
 	CHECK_STR(str(&b, "abc", 3), "\"abc\"", "plain text is quoted");
 	CHECK_STR(str(&b, "a\"b\\c", 5), "\"a\\\"b\\\\c\"", "quote and backslash are escaped");
@@ -38,15 +37,6 @@ main(void)
 	il_jsonw_cstring(&b, NULL);
 	il_buf_putc(&b, '}');
 	CHECK_STR(il_buf_cstr(&b), "{\"a\":-9007199254740991,\"b\":true,\"c\":null}", "keys, integers, booleans, null");
-
-	CHECK(il_utf8_valid("abc\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 12, NULL), "valid 1- to 4-byte sequences");
-	CHECK(!il_utf8_valid("ab\xc0\xaf", 4, &off) && off == 2, "an overlong encoding is invalid, at its offset");
-	CHECK(!il_utf8_valid("\xed\xa0\x80", 3, NULL), "an encoded surrogate is invalid");
-	CHECK(!il_utf8_valid("\xf4\x90\x80\x80", 4, NULL), "above U+10FFFF is invalid");
-	CHECK(!il_utf8_valid("\xe2\x82", 2, NULL), "a truncated sequence is invalid");
-	CHECK(!il_utf8_valid("\x80", 1, NULL), "a lone continuation byte is invalid");
-	CHECK(!il_utf8_valid("\xff", 1, NULL), "0xff is invalid");
-	CHECK(il_utf8_valid("a\0b", 3, NULL), "NUL is valid UTF-8 (callers decide whether to allow it)");
 	il_buf_free(&b);
 	return unit_done();
 }
