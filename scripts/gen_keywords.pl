@@ -137,7 +137,21 @@ for (my $try = 0; !$placed && $try < 200000; $try++)
 	}
 	$placed = place(\@mul);
 }
-die "gen_keywords.pl: no hash places every keyword within $MAXPROBE slots of home\n" unless $placed;
+unless ($placed)
+{
+	# Keywords alike in length, first, middle and last byte share a home
+	# slot whatever the multipliers: name the largest such group.
+	my %group;
+	for my $k (@kw)
+	{
+		my $n = $k->{name};
+		push @{ $group{ join ',', length $n, fold($n, 0), fold($n, int(length($n) / 2)), fold($n, length($n) - 1) } }, $n;
+	}
+	my ($big) = sort { @$b <=> @$a || $a->[0] cmp $b->[0] } values %group;
+	die "gen_keywords.pl: no hash places every keyword within $MAXPROBE slots of home"
+	  . (@$big > $MAXPROBE + 1 ? " (these share length, first, middle and last byte: @$big)" : '')
+	  . "\n";
+}
 
 print "#define KW_SLOTS\t$slots\n";
 print "#define KW_MAXLEN\t$maxlen\n";
