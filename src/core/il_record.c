@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "il_header.h"
-#include "il_jsonw.h"
 #include "il_repo_int.h"
+#include "il_text.h"
 
 /*
  * Appends an unsigned LEB128 varint.
