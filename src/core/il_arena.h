@@ -5,9 +5,9 @@
  *	  the model sets of one call share, freed together.
  *
  * An arena is reference-counted: every model set made by one load or diff
- * takes a reference (refs++), and the last il_arena_release gives its
- * blocks back to a process-wide pool of freed blocks, which the next load
- * reuses. Not thread-safe (one backend, one command).
+ * takes a reference (refs++), and the last il_arena_release frees its
+ * blocks (il_free: the program's allocator keeps or returns them; nothing
+ * is kept here across calls).
  *
  *-------------------------------------------------------------------------
  */

@@ -25,7 +25,7 @@ il_buf_init(il_buf *b)
 void
 il_buf_free(il_buf *b)
 {
-	free(b->data);
+	il_free(b->data);
 	il_buf_init(b);
 }
 
@@ -63,7 +63,7 @@ il_buf_reserve(il_buf *b, size_t extra)
 		cap = 64;
 	if (cap < need)
 		cap = need;
-	p = realloc(b->data, cap);
+	p = il_realloc(b->data, cap);
 	if (p == NULL)
 	{
 		b->oom = true;

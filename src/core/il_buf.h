@@ -3,9 +3,11 @@
  * il_buf.h
  *	  A growable byte buffer, and the core's error report.
  *
- * The core allocates with malloc and reports failure by return value; it
- * never exits, never longjmps and never prints. Callers (the extension, the
- * command) turn an il_error into their own error reporting.
+ * The core allocates through il_alloc.h (the C library's malloc unless the
+ * program installed another allocator; the extension's is PostgreSQL's
+ * memory contexts) and reports failure by return value; it never exits,
+ * never longjmps and never prints. Callers (the extension, the command)
+ * turn an il_error into their own error reporting.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "il_alloc.h"
 #include "il_errcodes.h"
 
 typedef struct il_buf

@@ -240,20 +240,20 @@ il_dag_free(il_dag *dag)
 {
 	if (dag == NULL)
 		return;
-	free(dag->names);
-	free(dag->input);
-	free(dag->up_off);
-	free(dag->up);
-	free(dag->down_off);
-	free(dag->down);
-	free(dag->src_off);
-	free(dag->src);
-	free(dag->order);
-	free(dag->src_mem);
+	il_free(dag->names);
+	il_free(dag->input);
+	il_free(dag->up_off);
+	il_free(dag->up);
+	il_free(dag->down_off);
+	il_free(dag->down);
+	il_free(dag->src_off);
+	il_free(dag->src);
+	il_free(dag->order);
+	il_free(dag->src_mem);
 	if (dag->index != NULL)
-		free(((name_table *) dag->index)->slots);
-	free(dag->index);
-	free(dag);
+		il_free(((name_table *) dag->index)->slots);
+	il_free(dag->index);
+	il_free(dag);
 }
 
 /*
@@ -436,17 +436,17 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 		il_error_set(err, IL_ERR_TOO_MANY_MODELS, 0, 0, "too many models: at most %u", NONE32 - 2);
 		return -1;
 	}
-	dag = calloc(1, sizeof(il_dag));
+	dag = il_calloc(1, sizeof(il_dag));
 	if (dag == NULL)
 		return nomem(err);
 	dag->n = n;
-	dag->names = malloc((n + 1) * sizeof(char *));
-	dag->input = malloc((n + 1) * sizeof(size_t));
-	dag->up_off = calloc(n + 1, sizeof(size_t));
-	dag->down_off = calloc(n + 1, sizeof(size_t));
-	dag->src_off = calloc(n + 1, sizeof(size_t));
-	dag->index = t = calloc(1, sizeof(name_table));
-	tmp = malloc((n + 1) * sizeof(size_t));
+	dag->names = il_malloc((n + 1) * sizeof(char *));
+	dag->input = il_malloc((n + 1) * sizeof(size_t));
+	dag->up_off = il_calloc(n + 1, sizeof(size_t));
+	dag->down_off = il_calloc(n + 1, sizeof(size_t));
+	dag->src_off = il_calloc(n + 1, sizeof(size_t));
+	dag->index = t = il_calloc(1, sizeof(name_table));
+	tmp = il_malloc((n + 1) * sizeof(size_t));
 	tmp_cap = n + 1;
 	if (!dag->names || !dag->input || !dag->up_off || !dag->down_off || !dag->src_off ||
 		!dag->index || !tmp)
@@ -486,7 +486,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	cap = 16;
 	while (cap < 2 * keys)
 		cap *= 2;
-	t->slots = calloc(cap, sizeof(name_slot));
+	t->slots = il_calloc(cap, sizeof(name_slot));
 	t->mask = cap - 1;
 	if (t->slots == NULL)
 	{
@@ -505,7 +505,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 
 	/* Resolve every name of every model, node by node. */
 	up_cap = n * 4 + 16;
-	dag->up = malloc(up_cap * sizeof(size_t));
+	dag->up = il_malloc(up_cap * sizeof(size_t));
 	if (dag->up == NULL)
 	{
 		nomem(err);
@@ -567,7 +567,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					if (nsrc == src_cap)
 					{
 						size_t		ncap = src_cap ? 2 * src_cap : 256;
-						size_t	   *ns = realloc(src_offs, ncap * sizeof(size_t));
+						size_t	   *ns = il_realloc(src_offs, ncap * sizeof(size_t));
 
 						if (ns == NULL)
 						{
@@ -590,7 +590,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 					continue;	/* a model may read its own table */
 				if (k == up_cap)
 				{
-					size_t	   *nu = realloc(dag->up, 2 * up_cap * sizeof(size_t));
+					size_t	   *nu = il_realloc(dag->up, 2 * up_cap * sizeof(size_t));
 
 					if (nu == NULL)
 					{
@@ -611,7 +611,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 			/* one model may name another many times: tmp may be too small */
 			if (k - start > tmp_cap)
 			{
-				size_t	   *nt = realloc(tmp, (k - start) * sizeof(size_t));
+				size_t	   *nt = il_realloc(tmp, (k - start) * sizeof(size_t));
 
 				if (nt == NULL)
 				{
@@ -632,7 +632,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 		if (nsrc - src_start > 1)
 		{
 			size_t		o = src_start + 1;
-			size_t	   *stmp = malloc((nsrc - src_start) * sizeof(size_t));
+			size_t	   *stmp = il_malloc((nsrc - src_start) * sizeof(size_t));
 
 			if (stmp == NULL)
 			{
@@ -640,7 +640,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 				goto done;
 			}
 			merge_sort(src_offs + src_start, stmp, nsrc - src_start, cmp_src, srcmem.data);
-			free(stmp);
+			il_free(stmp);
 			for (j = src_start + 1; j < nsrc; j++)
 				if (strcmp(srcmem.data + src_offs[j], srcmem.data + src_offs[o - 1]) != 0)
 					src_offs[o++] = src_offs[j];
@@ -651,7 +651,7 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	dag->n_edges = dag->up_off[n];
 
 	/* Sources as pointers. */
-	dag->src = malloc((nsrc + 1) * sizeof(char *));
+	dag->src = il_malloc((nsrc + 1) * sizeof(char *));
 	if (dag->src == NULL)
 	{
 		nomem(err);
@@ -663,8 +663,8 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	srcmem.data = NULL;
 
 	/* Downstream rows: counting, then filling in ascending order of v. */
-	dag->down = malloc((dag->n_edges + 1) * sizeof(size_t));
-	pos = calloc(n + 1, sizeof(size_t));
+	dag->down = il_malloc((dag->n_edges + 1) * sizeof(size_t));
+	pos = il_calloc(n + 1, sizeof(size_t));
 	if (dag->down == NULL || pos == NULL)
 	{
 		nomem(err);
@@ -687,9 +687,9 @@ il_dag_build(const il_dag_model *models, size_t n, il_dag **out, il_error *err)
 	ret = 0;
 done:
 	il_dag_free(dag);
-	free(tmp);
-	free(src_offs);
-	free(pos);
+	il_free(tmp);
+	il_free(src_offs);
+	il_free(pos);
 	il_buf_free(&srcmem);
 	il_buf_free(&scratch);
 	return ret;
@@ -704,8 +704,8 @@ static size_t
 kahn(const il_dag *dag, size_t *order, bool *placed, bool *oom)
 {
 	size_t		n = dag->n;
-	size_t	   *indeg = malloc((n + 1) * sizeof(size_t));
-	size_t	   *heap = malloc((n + 1) * sizeof(size_t));
+	size_t	   *indeg = il_malloc((n + 1) * sizeof(size_t));
+	size_t	   *heap = il_malloc((n + 1) * sizeof(size_t));
 	size_t		hn = 0;
 	size_t		done = 0;
 	size_t		i;
@@ -713,8 +713,8 @@ kahn(const il_dag *dag, size_t *order, bool *placed, bool *oom)
 	*oom = false;
 	if (indeg == NULL || heap == NULL)
 	{
-		free(indeg);
-		free(heap);
+		il_free(indeg);
+		il_free(heap);
 		*oom = true;
 		return 0;
 	}
@@ -775,8 +775,8 @@ kahn(const il_dag *dag, size_t *order, bool *placed, bool *oom)
 			}
 		}
 	}
-	free(indeg);
-	free(heap);
+	il_free(indeg);
+	il_free(heap);
 	return done;
 }
 
@@ -796,11 +796,11 @@ static size_t
 smallest_on_cycle(const il_dag *dag, const bool *placed)
 {
 	size_t		n = dag->n;
-	size_t	   *index = malloc((n + 1) * sizeof(size_t));
-	size_t	   *low = malloc((n + 1) * sizeof(size_t));
-	bool	   *on = calloc(n + 1, sizeof(bool));
-	size_t	   *stack = malloc((n + 1) * sizeof(size_t));
-	tarjan_frame *calls = malloc((n + 1) * sizeof(tarjan_frame));
+	size_t	   *index = il_malloc((n + 1) * sizeof(size_t));
+	size_t	   *low = il_malloc((n + 1) * sizeof(size_t));
+	bool	   *on = il_calloc(n + 1, sizeof(bool));
+	size_t	   *stack = il_malloc((n + 1) * sizeof(size_t));
+	tarjan_frame *calls = il_malloc((n + 1) * sizeof(tarjan_frame));
 	size_t		sp = 0;
 	size_t		counter = 0;
 	size_t		best = SIZE_MAX;
@@ -869,11 +869,11 @@ smallest_on_cycle(const il_dag *dag, const bool *placed)
 		}
 	}
 done:
-	free(index);
-	free(low);
-	free(on);
-	free(stack);
-	free(calls);
+	il_free(index);
+	il_free(low);
+	il_free(on);
+	il_free(stack);
+	il_free(calls);
 	return best;
 }
 
@@ -884,8 +884,8 @@ bool
 il_dag_cycle(const il_dag *dag, il_buf *out)
 {
 	size_t		n = dag->n;
-	size_t	   *order = malloc((n + 1) * sizeof(size_t));
-	bool	   *placed = calloc(n + 1, sizeof(bool));
+	size_t	   *order = il_malloc((n + 1) * sizeof(size_t));
+	bool	   *placed = il_calloc(n + 1, sizeof(bool));
 	size_t	   *parent = NULL;
 	size_t	   *queue = NULL;
 	size_t	   *path = NULL;
@@ -904,9 +904,9 @@ il_dag_cycle(const il_dag *dag, il_buf *out)
 	if (s == SIZE_MAX)
 		goto done;
 	/* breadth-first from s, successors in name order, until an edge to s */
-	parent = malloc((n + 1) * sizeof(size_t));
-	queue = malloc((n + 1) * sizeof(size_t));
-	path = malloc((n + 1) * sizeof(size_t));
+	parent = il_malloc((n + 1) * sizeof(size_t));
+	queue = il_malloc((n + 1) * sizeof(size_t));
+	path = il_malloc((n + 1) * sizeof(size_t));
 	if (!parent || !queue || !path)
 		goto done;
 	for (qh = 0; qh < n; qh++)
@@ -953,11 +953,11 @@ il_dag_cycle(const il_dag *dag, il_buf *out)
 		found = true;
 	}
 done:
-	free(order);
-	free(placed);
-	free(parent);
-	free(queue);
-	free(path);
+	il_free(order);
+	il_free(placed);
+	il_free(parent);
+	il_free(queue);
+	il_free(path);
 	return found;
 }
 
@@ -974,7 +974,7 @@ il_dag_sort(il_dag *dag, il_error *err)
 	il_error_clear(err);
 	if (dag->order != NULL)
 		return 0;
-	order = malloc((dag->n + 1) * sizeof(size_t));
+	order = il_malloc((dag->n + 1) * sizeof(size_t));
 	if (order == NULL)
 		return nomem(err);
 	if (kahn(dag, order, NULL, &oom) == dag->n)
@@ -982,7 +982,7 @@ il_dag_sort(il_dag *dag, il_error *err)
 		dag->order = order;
 		return 0;
 	}
-	free(order);
+	il_free(order);
 	if (oom)
 		return nomem(err);
 	if (!il_dag_cycle(dag, &cyc) || cyc.oom)
@@ -1130,14 +1130,14 @@ il_dag_lineage(const il_dag *dag, size_t node, unsigned dirs, const int *max_dep
 		il_error_set(err, IL_ERR_UNKNOWN_MODEL, 0, 0, "no such model in the graph");
 		return -1;
 	}
-	depth = malloc((dag->n + 1) * sizeof(int));
-	queue = malloc((dag->n + 1) * sizeof(size_t));
-	r = malloc((2 * dag->n + 1) * sizeof(il_dag_lineage_row));
+	depth = il_malloc((dag->n + 1) * sizeof(int));
+	queue = il_malloc((dag->n + 1) * sizeof(size_t));
+	r = il_malloc((2 * dag->n + 1) * sizeof(il_dag_lineage_row));
 	if (!depth || !queue || !r)
 	{
-		free(depth);
-		free(queue);
-		free(r);
+		il_free(depth);
+		il_free(queue);
+		il_free(r);
 		return nomem(err);
 	}
 	/* downstream first, then upstream: the rows' order */
@@ -1180,11 +1180,11 @@ il_dag_lineage(const il_dag *dag, size_t node, unsigned dirs, const int *max_dep
 		if (nr - start > 1)
 			qsort(r + start, nr - start, sizeof(il_dag_lineage_row), cmp_row);
 	}
-	free(depth);
-	free(queue);
+	il_free(depth);
+	il_free(queue);
 	if (nr == 0)
 	{
-		free(r);
+		il_free(r);
 		r = NULL;
 	}
 	*rows = r;

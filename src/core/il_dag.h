@@ -167,7 +167,7 @@ extern const char *il_dag_direction_name(unsigned direction);
 /*
  * The lineage of node in the given directions, up to *max_depth when
  * max_depth is not NULL (it must be >= 0, else invalid_max_depth). *rows is
- * malloc'd (free it with free(); NULL when there are none).
+ * allocated with il_malloc (free it with il_free(); NULL when there are none).
  */
 extern int	il_dag_lineage(const il_dag *dag, size_t node, unsigned dirs, const int *max_depth,
 						   il_dag_lineage_row **rows, size_t *nrows, il_error *err);

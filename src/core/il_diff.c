@@ -65,7 +65,7 @@ id_set_make(id_set *set, const il_git_blob_list *files)
 	set->cap = 16;
 	while (set->cap < 2 * files->n)
 		set->cap *= 2;
-	set->slots = calloc(set->cap, sizeof(char *));
+	set->slots = il_calloc(set->cap, sizeof(char *));
 	if (set->slots == NULL)
 		return false;
 	for (i = 0; i < files->n; i++)
@@ -129,7 +129,7 @@ static int
 compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo_models *head,
 			 il_repo_change **rows, size_t *nrows, il_error *err)
 {
-	il_repo_change *r = malloc((base->n + head->n + 1) * sizeof(il_repo_change));
+	il_repo_change *r = il_malloc((base->n + head->n + 1) * sizeof(il_repo_change));
 	size_t		i = 0;
 	size_t		j = 0;
 	size_t		n = 0;
@@ -175,7 +175,7 @@ compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo
 			if (base_blobs != NULL && id_set_has(base_blobs, h->blob))
 			{
 				/* base has head's file for this name and b besides */
-				free(r);
+				il_free(r);
 				return duplicate_at_base(base, b, h, err);
 			}
 			if (strcmp(b->blob, h->blob) != 0)
@@ -192,7 +192,7 @@ compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo
 	}
 	if (n == 0)
 	{
-		free(r);
+		il_free(r);
 		r = NULL;
 	}
 	*rows = r;
@@ -220,8 +220,8 @@ il_repo_diff_free(il_repo_diff_result *diff)
 		return;
 	il_repo_models_free(diff->base);
 	il_repo_models_free(diff->head);
-	free(diff->rows);
-	free(diff);
+	il_free(diff->rows);
+	il_free(diff);
 }
 
 /*
@@ -244,7 +244,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	L.git = git;
 	L.cache = cache;
 	L.ar = il_arena_new();
-	d = calloc(1, sizeof(il_repo_diff_result));
+	d = il_calloc(1, sizeof(il_repo_diff_result));
 	if (L.ar == NULL || d == NULL)
 	{
 		il_repo_nomem(err);
@@ -285,7 +285,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	d = NULL;
 	ret = 0;
 done:
-	free(base_blobs.slots);
+	il_free(base_blobs.slots);
 	il_repo_diff_free(d);
 	il_snap_free(&s[0]);
 	il_snap_free(&s[1]);
@@ -318,10 +318,10 @@ il_repo_lineage(il_repo_models *m, const char *model, const char *direction,
 		return -1;
 	if (n == 0)
 		return 0;
-	r = malloc(n * sizeof(il_repo_lineage_row));
+	r = il_malloc(n * sizeof(il_repo_lineage_row));
 	if (r == NULL)
 	{
-		free(dr);
+		il_free(dr);
 		return il_repo_nomem(err);
 	}
 	for (i = 0; i < n; i++)
@@ -330,7 +330,7 @@ il_repo_lineage(il_repo_models *m, const char *model, const char *direction,
 		r[i].direction = il_dag_direction_name(dr[i].direction);
 		r[i].depth = dr[i].depth;
 	}
-	free(dr);
+	il_free(dr);
 	*rows = r;
 	*nrows = n;
 	return 0;

@@ -136,7 +136,7 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 		return -1;
 	}
 	ctmax = (len / FERNET_BLOCK + 1) * FERNET_BLOCK;
-	raw = malloc(FERNET_HDR + ctmax + FERNET_BLOCK + FERNET_MAC);
+	raw = il_malloc(FERNET_HDR + ctmax + FERNET_BLOCK + FERNET_MAC);
 	if (raw == NULL)
 	{
 		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory encrypting a fernet token");
@@ -148,7 +148,7 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 		memcpy(raw + 9, iv, 16);
 	else if (RAND_bytes(raw + 9, 16) != 1)
 	{
-		free(raw);
+		il_free(raw);
 		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not draw a random IV (RAND_bytes failed)");
 		return -1;
 	}
@@ -157,19 +157,19 @@ il_fernet_encrypt(const uint8_t key[IL_FERNET_KEY_LEN],
 		fernet_mac(key, raw, FERNET_HDR + ctlen, raw + FERNET_HDR + ctlen) != 0)
 	{
 		OPENSSL_cleanse(raw, FERNET_HDR + ctmax + FERNET_BLOCK + FERNET_MAC);
-		free(raw);
+		il_free(raw);
 		il_error_set(err, IL_ERR_CRYPTO_FAILURE, 0, 0, "could not encrypt a fernet token (libcrypto failed)");
 		return -1;
 	}
 	total = FERNET_HDR + ctlen + FERNET_MAC;
 	if (!il_buf_reserve(token, il_b64_encoded_len(total, IL_B64_URL)))
 	{
-		free(raw);
+		il_free(raw);
 		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory encoding a fernet token");
 		return -1;
 	}
 	il_b64_encode(token, raw, total, IL_B64_URL);
-	free(raw);
+	il_free(raw);
 	return 0;
 }
 

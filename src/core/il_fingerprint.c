@@ -257,11 +257,11 @@ update_long_token(il_sha256_ctx *ctx, char *buf, const char *src, const il_token
 			}
 			return 0;
 		case IL_TOK_TEMPLATE:
-			tmp = malloc(len + 8);
+			tmp = il_malloc(len + 8);
 			if (tmp == NULL)
 				return -1;
 			il_sha256_update(ctx, tmp, (size_t) (put_template(tmp, s, len) - tmp));
-			free(tmp);
+			il_free(tmp);
 			return 0;
 		case IL_TOK_STRING:
 			if (t->flags & (IL_TOKF_RAW | IL_TOKF_HEX))

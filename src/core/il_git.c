@@ -180,7 +180,7 @@ il_git_open(const char *path, il_git_repo **out, il_error *err)
 	}
 	if (rc < 0)
 		return git_fail(err, "cannot open the repository");
-	*out = calloc(1, sizeof(il_git_repo));
+	*out = il_calloc(1, sizeof(il_git_repo));
 	if (*out == NULL)
 	{
 		git_repository_free(repo);
@@ -207,7 +207,7 @@ il_git_close(il_git_repo *repo)
 		return;
 	git_odb_free(repo->odb);
 	git_repository_free(repo->repo);
-	free(repo);
+	il_free(repo);
 }
 
 /*
@@ -250,12 +250,12 @@ il_git_has_alternates(const il_git_repo *repo)
 
 	if (dir == NULL)
 		return false;
-	path = malloc(strlen(dir) + sizeof("/objects/info/alternates"));
+	path = il_malloc(strlen(dir) + sizeof("/objects/info/alternates"));
 	if (path == NULL)
 		return true;			/* cannot tell: the cautious answer */
 	sprintf(path, "%s%sobjects/info/alternates", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/");
 	found = stat(path, &st) == 0;
-	free(path);
+	il_free(path);
 	return found;
 }
 
@@ -411,7 +411,7 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 					 "invalid models directory \"%s\": use a relative path with \"/\" between parts", q);
 		return -1;
 	}
-	r = malloc(len + 1);
+	r = il_malloc(len + 1);
 	if (r == NULL)
 		return nomem(err);
 	while (*p)
@@ -421,7 +421,7 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 		{
-			free(r);
+			il_free(r);
 			il_error_set(err, IL_ERR_INVALID_MODELS_DIR, 0, 0,
 						 "invalid models directory \"%s\": \"..\" is not allowed, give a directory inside the repository",
 						 q);
@@ -441,6 +441,24 @@ il_git_normalize_dir(const char *dir, char **out, il_error *err)
 	r[o] = '\0';
 	*out = r;
 	return 0;
+}
+
+/*
+ * realpath() of path, in the core's allocator (realpath's own result
+ * would be the C library's); NULL with errno set.
+ */
+static char *
+resolve_path(const char *path)
+{
+	char		buf[PATH_MAX];
+	char	   *r;
+
+	if (realpath(path, buf) == NULL)
+		return NULL;
+	r = il_strdup(buf);
+	if (r == NULL)
+		errno = ENOMEM;
+	return r;
 }
 
 /*
@@ -471,7 +489,7 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	if (resolved)
 		*resolved = NULL;
 	il_error_clear(err);
-	if (root == NULL || root[0] == '\0' || (rroot = realpath(root, NULL)) == NULL)
+	if (root == NULL || root[0] == '\0' || (rroot = resolve_path(root)) == NULL)
 	{
 		il_git_format_path(q, sizeof(q), root);
 		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "root directory \"%s\" does not exist", q);
@@ -485,7 +503,7 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	}
 	if (path[0] != '/')
 	{
-		joined = malloc(strlen(rroot) + strlen(path) + 2);
+		joined = il_malloc(strlen(rroot) + strlen(path) + 2);
 		if (joined == NULL)
 		{
 			nomem(err);
@@ -493,7 +511,7 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 		}
 		sprintf(joined, "%s/%s", rroot, path);
 	}
-	rpath = realpath(joined ? joined : path, NULL);
+	rpath = resolve_path(joined ? joined : path);
 	if (rpath == NULL)
 	{
 		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "path \"%s\" does not exist", q);
@@ -513,9 +531,9 @@ il_git_path_inside(const char *root, const char *path, char **resolved, il_error
 	}
 	ret = 0;
 done:
-	free(rroot);
-	free(rpath);
-	free(joined);
+	il_free(rroot);
+	il_free(rpath);
+	il_free(joined);
 	return ret;
 }
 
@@ -527,16 +545,16 @@ static char *
 resolve_in(const char *dir, const char *name)
 {
 	size_t		n = strlen(dir);
-	char	   *joined = malloc(n + strlen(name) + 2);
+	char	   *joined = il_malloc(n + strlen(name) + 2);
 	char	   *r;
 	int			saved;
 
 	if (joined == NULL)
 		return NULL;
 	sprintf(joined, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name);
-	r = realpath(joined, NULL);
+	r = resolve_path(joined);
 	saved = errno;
-	free(joined);
+	il_free(joined);
 	errno = saved;
 	return r;
 }
@@ -576,7 +594,7 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 		*store = NULL;
 	il_error_clear(err);
 	il_git_format_path(q, sizeof(q), path);
-	if (root == NULL || root[0] == '\0' || (rroot = realpath(root, NULL)) == NULL)
+	if (root == NULL || root[0] == '\0' || (rroot = resolve_path(root)) == NULL)
 	{
 		char		qr[QUOTE_CAP];
 
@@ -584,7 +602,7 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "root directory \"%s\" does not exist", qr);
 		goto done;
 	}
-	if (path == NULL || (rpath = realpath(path, NULL)) == NULL)
+	if (path == NULL || (rpath = resolve_path(path)) == NULL)
 	{
 		il_error_set(err, IL_ERR_NO_SUCH_PATH, 0, 0, "repository path \"%s\" does not exist", q);
 		goto done;
@@ -631,7 +649,7 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 		}
 		if (!resolved_below(rroot, r))
 		{
-			free(r);
+			il_free(r);
 			il_error_set(err, IL_ERR_PATH_OUTSIDE_ROOT, 0, 0,
 						 "the %s of repository \"%s\" lies outside the root directory once symbolic links are resolved",
 						 dirs[i].what, q);
@@ -642,9 +660,9 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 		else if (i == 2)
 			robjects = r;
 		else
-			free(r);
+			il_free(r);
 	}
-	alt = malloc(strlen(robjects) + sizeof("/info/alternates"));
+	alt = il_malloc(strlen(robjects) + sizeof("/info/alternates"));
 	if (alt == NULL)
 	{
 		nomem(err);
@@ -664,15 +682,15 @@ il_git_confine(const il_git_repo *repo, const char *root, const char *path, char
 	}
 	ret = 0;
 done:
-	free(rroot);
-	free(rpath);
-	free(rcommon);
-	free(robjects);
-	free(alt);
+	il_free(rroot);
+	il_free(rpath);
+	il_free(rcommon);
+	il_free(robjects);
+	il_free(alt);
 	return ret;
 }
 
-/* A directory being listed: its tree, its path (malloc'd), the next entry. */
+/* A directory being listed: its tree, its path (allocated with il_malloc), the next entry. */
 typedef struct walk_frame
 {
 	git_tree   *tree;
@@ -726,7 +744,7 @@ push_dir(lister *L, git_tree *tree, const char *prefix, size_t plen, const char 
 	if (L->depth == L->stack_cap)
 	{
 		size_t		ncap = L->stack_cap ? 2 * L->stack_cap : 16;
-		walk_frame *ns = realloc(L->stack, ncap * sizeof(walk_frame));
+		walk_frame *ns = il_realloc(L->stack, ncap * sizeof(walk_frame));
 
 		if (ns == NULL)
 		{
@@ -738,7 +756,7 @@ push_dir(lister *L, git_tree *tree, const char *prefix, size_t plen, const char 
 		L->stack_cap = ncap;
 	}
 	f = &L->stack[L->depth];
-	f->prefix = malloc(plen + nlen + 2);
+	f->prefix = il_malloc(plen + nlen + 2);
 	if (f->prefix == NULL)
 	{
 		git_tree_free(tree);
@@ -774,7 +792,7 @@ add_blob(lister *L, const char *prefix, const git_tree_entry *e, const char *nam
 	if (L->n == L->cap)
 	{
 		size_t		ncap = L->cap ? 2 * L->cap : 256;
-		il_git_blob *ni = realloc(L->items, ncap * sizeof(il_git_blob));
+		il_git_blob *ni = il_realloc(L->items, ncap * sizeof(il_git_blob));
 		size_t	   *no;
 
 		if (ni == NULL)
@@ -783,7 +801,7 @@ add_blob(lister *L, const char *prefix, const git_tree_entry *e, const char *nam
 			return false;
 		}
 		L->items = ni;
-		no = realloc(L->offs, ncap * sizeof(size_t));
+		no = il_realloc(L->offs, ncap * sizeof(size_t));
 		if (no == NULL)
 		{
 			nomem(err);
@@ -910,7 +928,7 @@ il_git_list_sql(il_git_repo *repo, const char *commit, const char *dir, unsigned
 		if (f->next >= git_tree_entrycount(f->tree))
 		{
 			git_tree_free(f->tree);
-			free(f->prefix);
+			il_free(f->prefix);
 			L.depth--;
 			continue;
 		}
@@ -957,11 +975,11 @@ done:
 	{
 		L.depth--;
 		git_tree_free(L.stack[L.depth].tree);
-		free(L.stack[L.depth].prefix);
+		il_free(L.stack[L.depth].prefix);
 	}
-	free(L.stack);
-	free(L.offs);
-	free(L.items);
+	il_free(L.stack);
+	il_free(L.offs);
+	il_free(L.items);
 	il_buf_free(&L.paths);
 	git_tree_entry_free(dentry);
 	git_tree_free(root);
@@ -974,8 +992,8 @@ done:
 void
 il_git_blob_list_free(il_git_blob_list *list)
 {
-	free(list->items);
-	free(list->mem);
+	il_free(list->items);
+	il_free(list->mem);
 	memset(list, 0, sizeof(*list));
 }
 

@@ -107,7 +107,7 @@ extern int	il_git_default_models_dir(il_git_repo *repo, const char *commit,
  * Normalizes a models directory as given by a user: "/" at either end,
  * repeated "/" and "." parts removed, so "", ".", "/" and "./" are the root
  * ("") and "./models/" is "models". A ".." part, a backslash or invalid
- * UTF-8 is refused (invalid_models_dir). *out is malloc'd.
+ * UTF-8 is refused (invalid_models_dir). *out is allocated with il_malloc.
  */
 extern int	il_git_normalize_dir(const char *dir, char **out, il_error *err);
 
@@ -115,7 +115,7 @@ extern int	il_git_normalize_dir(const char *dir, char **out, il_error *err);
  * Checks that path lies inside the directory root once both are resolved
  * (symbolic links followed, "." and ".." removed): the resolved path is
  * root itself or below it. A relative path is taken relative to root.
- * *resolved (malloc'd; pass NULL when not wanted) is the resolved path.
+ * *resolved (allocated with il_malloc; pass NULL when not wanted) is the resolved path.
  * Errors: no_such_path (root or path), path_outside_root.
  */
 extern int	il_git_path_inside(const char *root, const char *path, char **resolved,
@@ -133,7 +133,7 @@ extern int	il_git_path_inside(const char *root, const char *path, char **resolve
  *	- objects/info/alternates does not exist (borrowed_objects).
  * Errors: no_such_path (root, path or one of those directories missing),
  * path_changed, path_outside_root, borrowed_objects, out_of_memory.
- * Messages name path, never where a link points. *store (malloc'd; pass
+ * Messages name path, never where a link points. *store (allocated with il_malloc; pass
  * NULL when not wanted) is the repository's identity: its resolved common
  * directory, without a trailing "/"; a working tree, its .git directory,
  * symbolic links to either and its linked worktrees share it.

@@ -47,7 +47,7 @@ static const char msg_none[] =
 void
 il_guard_free(il_guard_result *result)
 {
-	free(result->v);
+	il_free(result->v);
 	result->v = NULL;
 	result->n = 0;
 	result->cap = 0;
@@ -363,7 +363,7 @@ il_guard_check_tokens(const char *src, const il_tokens *toks,
 	if (c.n == 0)
 		return IL_PARSE_OK;
 	result->cap = c.n;
-	result->v = malloc(c.n * sizeof(il_violation));
+	result->v = il_malloc(c.n * sizeof(il_violation));
 	if (result->v == NULL)
 	{
 		il_guard_free(result);

@@ -90,7 +90,7 @@ il_materialization_name(il_materialization m)
 void
 il_header_free(il_header *h)
 {
-	free(h->mem);
+	il_free(h->mem);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -92,7 +92,7 @@ jcs_alloc(il_jcs_doc *doc, size_t size, size_t align)
 
 		if (cap < size)
 			cap = size;
-		b = malloc(sizeof(jcs_block) + cap);
+		b = il_malloc(sizeof(jcs_block) + cap);
 		if (b == NULL)
 			return NULL;
 		b->cap = cap;
@@ -648,7 +648,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 
 	/* The significant digits, as one string, and the power of ten. */
 	alen = int_len + frac_len;
-	all = malloc(alen + 32);
+	all = il_malloc(alen + 32);
 	if (all == NULL)
 	{
 		jcs_oom(p);
@@ -681,7 +681,7 @@ jcs_number(jcs_parser *p, il_jcs_value *v)
 			d = jcs_digits_value(all, b - a, e10, all);
 		}
 	}
-	free(all);
+	il_free(all);
 	if (isinf(d))
 	{
 		jcs_fail(p, start, IL_ERR_JSON_NUMBER_OUT_OF_RANGE,
@@ -805,7 +805,7 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 
 	if (obj->count < 2)
 		return 0;
-	if ((m = malloc((size_t) obj->count * sizeof(*m))) == NULL)
+	if ((m = il_malloc((size_t) obj->count * sizeof(*m))) == NULL)
 	{
 		jcs_oom(p);
 		return -1;
@@ -826,7 +826,7 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 			jcs_fail(p, later->name_off, IL_ERR_JSON_DUPLICATE_KEY,
 					 "duplicate object key %s", shown.len ? il_buf_cstr(&shown) : "(a long name)");
 			il_buf_free(&shown);
-			free(m);
+			il_free(m);
 			return -1;
 		}
 	}
@@ -834,7 +834,7 @@ jcs_close_object(jcs_parser *p, il_jcs_value *obj)
 	for (i = 1; i < obj->count; i++)
 		m[i - 1]->next = m[i];
 	m[obj->count - 1]->next = NULL;
-	free(m);
+	il_free(m);
 	return 0;
 }
 
@@ -1050,7 +1050,7 @@ il_jcs_doc *
 il_jcs_parse(const char *json, size_t len, il_error *err)
 {
 	jcs_parser	p;
-	il_jcs_doc *doc = calloc(1, sizeof(il_jcs_doc));
+	il_jcs_doc *doc = il_calloc(1, sizeof(il_jcs_doc));
 
 	if (doc == NULL)
 	{
@@ -1090,10 +1090,10 @@ il_jcs_free(il_jcs_doc *doc)
 	{
 		jcs_block  *next = b->next;
 
-		free(b);
+		il_free(b);
 		b = next;
 	}
-	free(doc);
+	il_free(doc);
 }
 
 /*

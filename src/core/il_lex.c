@@ -261,7 +261,7 @@ il_keyword_flags(il_keyword kw)
 void
 il_tokens_free(il_tokens *toks)
 {
-	free(toks->tok);
+	il_free(toks->tok);
 	toks->tok = NULL;
 	toks->n = 0;
 	toks->cap = 0;
@@ -403,7 +403,7 @@ grow_tokens(lexer *lx, uint32_t line, uint32_t col)
 	if (cap > SIZE_MAX / sizeof(il_token))
 		nt = NULL;
 	else
-		nt = realloc(t->tok, cap * sizeof(il_token));
+		nt = il_realloc(t->tok, cap * sizeof(il_token));
 	if (nt == NULL)
 	{
 		fail(lx, IL_PARSE_ERR_NOMEM, IL_ERR_OUT_OF_MEMORY, line, col,
@@ -1029,7 +1029,7 @@ il_lex(const char *src, size_t len, unsigned flags, il_tokens *out, il_error *er
 	/* give back what a bound or a guess set aside and no token used */
 	if (lx->status == IL_PARSE_OK && out->cap - out->n > out->n / 4 + 256)
 	{
-		il_token   *nt = realloc(out->tok, (out->n ? out->n : 1) * sizeof(il_token));
+		il_token   *nt = il_realloc(out->tok, (out->n ? out->n : 1) * sizeof(il_token));
 
 		if (nt != NULL)
 		{
@@ -1072,7 +1072,7 @@ il_strindex_init(il_strindex *x)
 void
 il_strindex_free(il_strindex *x)
 {
-	free(x->slots);
+	il_free(x->slots);
 	il_strindex_init(x);
 }
 
@@ -1144,7 +1144,7 @@ il_strindex_add(il_strindex *x, uint32_t entry, il_strindex_get get, const void 
 		uint32_t   *slots;
 		size_t		i;
 
-		if (cap > SIZE_MAX / sizeof(uint32_t) || (slots = calloc(cap, sizeof(uint32_t))) == NULL)
+		if (cap > SIZE_MAX / sizeof(uint32_t) || (slots = il_calloc(cap, sizeof(uint32_t))) == NULL)
 			return false;
 		if (x->cap == 0)
 			for (i = 0; i < x->n; i++)
@@ -1153,7 +1153,7 @@ il_strindex_add(il_strindex *x, uint32_t entry, il_strindex_get get, const void 
 			for (i = 0; i < x->cap; i++)
 				if (x->slots[i] != 0)
 					strindex_put(slots, cap, x->slots[i] - 1, get, arg);
-		free(x->slots);
+		il_free(x->slots);
 		x->slots = slots;
 		x->cap = cap;
 	}
@@ -1220,12 +1220,12 @@ il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 
 		if (b->items == b->items_inline)
 		{
-			ni = malloc(cap * sizeof(il_lb_item));
+			ni = il_malloc(cap * sizeof(il_lb_item));
 			if (ni != NULL)
 				memcpy(ni, b->items, b->n * sizeof(il_lb_item));
 		}
 		else
-			ni = realloc(b->items, cap * sizeof(il_lb_item));
+			ni = il_realloc(b->items, cap * sizeof(il_lb_item));
 		if (ni == NULL)
 		{
 			b->oom = true;
@@ -1248,12 +1248,12 @@ il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower)
 			cap *= 2;
 		if (b->text == b->text_inline)
 		{
-			nt = malloc(cap);
+			nt = il_malloc(cap);
 			if (nt != NULL)
 				memcpy(nt, b->text, b->len);
 		}
 		else
-			nt = realloc(b->text, cap);
+			nt = il_realloc(b->text, cap);
 		if (nt == NULL)
 		{
 			b->oom = true;
@@ -1348,7 +1348,7 @@ il_lb_finish(il_lists_builder *b, int nlists, unsigned sort_unique,
 	for (i = 0; i < b->n; i++)
 		if (b->items[i].list < (uint32_t) nlists)
 			count[b->items[i].list]++;
-	ptrs = malloc(b->n * sizeof(char *) + b->len + b->n);
+	ptrs = il_malloc(b->n * sizeof(char *) + b->len + b->n);
 	if (ptrs == NULL)
 	{
 		il_lb_free(b);
@@ -1416,9 +1416,9 @@ il_lb_free(il_lists_builder *b)
 	unsigned	unique = b->unique;
 
 	if (b->text != b->text_inline)
-		free(b->text);
+		il_free(b->text);
 	if (b->items != b->items_inline)
-		free(b->items);
+		il_free(b->items);
 	il_strindex_free(&b->index);
 	il_lb_init(b);
 	b->unique = unique;

@@ -316,7 +316,7 @@ extern void il_lb_unique(il_lists_builder *b, unsigned lists);
 extern bool il_lb_add(il_lists_builder *b, int list, const char *s, size_t len, bool lower);
 /*
  * Moves the items into one block, returned in *mem (NULL when there are no
- * items; free it with free()), and points out[0..nlists) into it: list k in
+ * items; free it with il_free()), and points out[0..nlists) into it: list k in
  * the order added, or, when bit k of sort_unique is set, sorted by byte
  * value without duplicates. Frees the builder's heap memory. False when out
  * of memory (then *mem is NULL and the lists are empty).

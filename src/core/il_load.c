@@ -74,10 +74,10 @@ il_snap_open(il_git_repo *git, const char *spec, const char *models_dir, snap *s
 void
 il_snap_free(snap *s)
 {
-	free(s->models_dir);
+	il_free(s->models_dir);
 	s->models_dir = NULL;
 	il_git_blob_list_free(&s->files);
-	free(s->entry);
+	il_free(s->entry);
 	s->entry = NULL;
 	il_repo_models_free(s->out);
 	s->out = NULL;
@@ -101,11 +101,11 @@ il_loader_prepare(loader *L, snap *snaps, int nsnaps, il_error *err)
 		total += snaps[s].files.n;
 	while (cap < 2 * total)
 		cap *= 2;
-	L->ids = malloc((total + 1) * sizeof(char *));
-	table = malloc(cap * sizeof(size_t));
+	L->ids = il_malloc((total + 1) * sizeof(char *));
+	table = il_malloc(cap * sizeof(size_t));
 	if (L->ids == NULL || table == NULL)
 	{
-		free(table);
+		il_free(table);
 		return il_repo_nomem(err);
 	}
 	for (i = 0; i < cap; i++)
@@ -115,10 +115,10 @@ il_loader_prepare(loader *L, snap *snaps, int nsnaps, il_error *err)
 	{
 		snap	   *sn = &snaps[s];
 
-		sn->entry = malloc((sn->files.n + 1) * sizeof(size_t));
+		sn->entry = il_malloc((sn->files.n + 1) * sizeof(size_t));
 		if (sn->entry == NULL)
 		{
-			free(table);
+			il_free(table);
 			return il_repo_nomem(err);
 		}
 		for (i = 0; i < sn->files.n; i++)
@@ -141,8 +141,8 @@ il_loader_prepare(loader *L, snap *snaps, int nsnaps, il_error *err)
 		}
 		L->stats.files += sn->files.n;
 	}
-	free(table);
-	L->entries = calloc(L->nids + 1, sizeof(blob_entry));
+	il_free(table);
+	L->entries = il_calloc(L->nids + 1, sizeof(blob_entry));
 	if (L->entries == NULL)
 		return il_repo_nomem(err);
 	for (s = 0; s < nsnaps; s++)
@@ -292,13 +292,13 @@ il_repo_models_free(il_repo_models *m)
 	{
 		il_arena_release(p->ar);
 		il_git_blob_list_free(&p->files);
-		free(p->models_dir);
-		free(p->up_names);
-		free(p);
+		il_free(p->models_dir);
+		il_free(p->up_names);
+		il_free(p);
 	}
 	il_dag_free(m->dag);
 	/* models and skipped live in the arena */
-	free(m);
+	il_free(m);
 }
 
 /*
@@ -316,12 +316,12 @@ il_snap_collect(loader *L, snap *s, il_error *err)
 	repo_priv  *p;
 	size_t		i;
 
-	m = calloc(1, sizeof(il_repo_models));
-	p = calloc(1, sizeof(repo_priv));
+	m = il_calloc(1, sizeof(il_repo_models));
+	p = il_calloc(1, sizeof(repo_priv));
 	if (m == NULL || p == NULL)
 	{
-		free(m);
-		free(p);
+		il_free(m);
+		il_free(p);
 		return il_repo_nomem(err);
 	}
 	m->priv = p;
@@ -386,7 +386,7 @@ int
 il_snap_finish(snap *s, il_repo_models **out, il_error *err)
 {
 	il_repo_models *m = s->out;
-	model_key  *keys = malloc((m->n + 1) * sizeof(model_key));
+	model_key  *keys = il_malloc((m->n + 1) * sizeof(model_key));
 	size_t		i;
 
 	if (keys == NULL)
@@ -422,7 +422,7 @@ il_snap_finish(snap *s, il_repo_models **out, il_error *err)
 			j = from;
 		}
 	}
-	free(keys);
+	il_free(keys);
 	for (i = 1; i < m->n; i++)
 	{
 		if (strcmp(m->models[i - 1].name, m->models[i].name) == 0)
@@ -450,8 +450,8 @@ il_snap_finish(snap *s, il_repo_models **out, il_error *err)
 void
 il_loader_free(loader *L)
 {
-	free(L->ids);
-	free(L->entries);
+	il_free(L->ids);
+	il_free(L->entries);
 	il_buf_free(&L->content);
 	il_buf_free(&L->record);
 	il_arena_release(L->ar);
@@ -471,7 +471,7 @@ il_repo_build_dag(il_repo_models *m, il_error *err)
 	il_error_clear(err);
 	if (m->dag != NULL)
 		return 0;
-	dm = malloc((m->n + 1) * sizeof(il_dag_model));
+	dm = il_malloc((m->n + 1) * sizeof(il_dag_model));
 	if (dm == NULL)
 		return il_repo_nomem(err);
 	for (i = 0; i < m->n; i++)
@@ -484,17 +484,17 @@ il_repo_build_dag(il_repo_models *m, il_error *err)
 	}
 	if (il_dag_build(dm, m->n, &dag, err) != 0)
 	{
-		free(dm);
+		il_free(dm);
 		return -1;
 	}
-	free(dm);
+	il_free(dm);
 	if (il_dag_sort(dag, err) != 0)
 	{
 		il_dag_free(dag);
 		return -1;
 	}
-	free(p->up_names);
-	p->up_names = malloc((dag->n_edges + 1) * sizeof(char *));
+	il_free(p->up_names);
+	p->up_names = il_malloc((dag->n_edges + 1) * sizeof(char *));
 	if (p->up_names == NULL)
 	{
 		il_dag_free(dag);

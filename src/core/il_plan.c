@@ -208,7 +208,7 @@ il_plan_options_free(il_plan_options *opts)
 {
 	if (opts == NULL)
 		return;
-	free(opts->full_refresh);
+	il_free(opts->full_refresh);
 	opts->full_refresh = NULL;
 	opts->n_full_refresh = 0;
 }
@@ -255,7 +255,7 @@ parse_full_refresh(const il_jcs_value *v, il_plan_options *o, il_error *err)
 			return bad_option(err, "full_refresh", e, "is not a model name (a non-empty string)");
 		text += len + 1;
 	}
-	o->full_refresh = malloc((n + 1) * sizeof(char *) + text);
+	o->full_refresh = il_malloc((n + 1) * sizeof(char *) + text);
 	if (o->full_refresh == NULL)
 		return nomem(err);
 	at = (char *) (o->full_refresh + n + 1);
@@ -374,8 +374,8 @@ il_plan_watermarks_free(il_plan_watermarks *w)
 {
 	if (w == NULL)
 		return;
-	free(w->items);
-	free(w->mem);
+	il_free(w->items);
+	il_free(w->mem);
 	w->items = NULL;
 	w->mem = NULL;
 	w->n = 0;
@@ -427,8 +427,8 @@ il_plan_watermarks_parse(const char *json, size_t len, il_plan_watermarks *out, 
 		il_jcs_name(v, &nlen);
 		bytes += nlen + 1;
 	}
-	out->items = calloc(il_jcs_count(root) + 1, sizeof(il_plan_watermark));
-	out->mem = malloc(bytes + 1);
+	out->items = il_calloc(il_jcs_count(root) + 1, sizeof(il_plan_watermark));
+	out->mem = il_malloc(bytes + 1);
 	if (out->items == NULL || out->mem == NULL)
 	{
 		nomem(err);
@@ -510,8 +510,8 @@ wm_prepare(const il_plan_watermark *wms, size_t nwm, wm_sorted *ws, il_error *er
 	memset(ws, 0, sizeof(*ws));
 	for (i = 0; i < nwm; i++)
 		bytes += strlen(wms[i].model ? wms[i].model : "") + 1;
-	ws->keys = malloc((nwm + 1) * sizeof(wm_key));
-	ws->mem = malloc(bytes + 1);
+	ws->keys = il_malloc((nwm + 1) * sizeof(wm_key));
+	ws->mem = il_malloc(bytes + 1);
 	if (ws->keys == NULL || ws->mem == NULL)
 		return nomem(err);
 	for (i = 0; i < nwm; i++)
@@ -562,8 +562,8 @@ wm_prepare(const il_plan_watermark *wms, size_t nwm, wm_sorted *ws, il_error *er
 static void
 wm_free(wm_sorted *ws)
 {
-	free(ws->keys);
-	free(ws->mem);
+	il_free(ws->keys);
+	il_free(ws->mem);
 	memset(ws, 0, sizeof(*ws));
 }
 
@@ -1081,7 +1081,7 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	if (check_inputs(as_of, opts, wms, nwm, &ws, err) != 0 ||
 		il_repo_build_dag(head, err) != 0)
 		goto done;
-	nodes = calloc(head->n + 1, sizeof(plan_node));
+	nodes = il_calloc(head->n + 1, sizeof(plan_node));
 	if (nodes == NULL)
 	{
 		nomem(err);
@@ -1115,9 +1115,9 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	}
 
 	/* steps by (group, name): a counting sort, name order kept within a group */
-	order = malloc((nsteps + 1) * sizeof(size_t));
-	count = calloc(maxgroup + 2, sizeof(size_t));
-	deps = malloc((maxup + 1) * sizeof(char *));
+	order = il_malloc((nsteps + 1) * sizeof(size_t));
+	count = il_calloc(maxgroup + 2, sizeof(size_t));
+	deps = il_malloc((maxup + 1) * sizeof(char *));
 	if (order == NULL || count == NULL || deps == NULL)
 	{
 		nomem(err);
@@ -1150,10 +1150,10 @@ done:
 		plan_id[0] = '\0';
 	}
 	wm_free(&ws);
-	free(nodes);
-	free(deps);
-	free(order);
-	free(count);
+	il_free(nodes);
+	il_free(deps);
+	il_free(order);
+	il_free(count);
 	il_buf_free(&scratch);
 	return ret;
 }

@@ -147,7 +147,7 @@ static void
 sb_free(sbuf *b)
 {
 	if (b->data != b->inl)
-		free(b->data);
+		il_free(b->data);
 	sb_init(b);
 }
 
@@ -175,12 +175,12 @@ sb_append(sbuf *b, const char *s, size_t n)
 		}
 		if (b->data == b->inl)
 		{
-			nd = malloc(cap);
+			nd = il_malloc(cap);
 			if (nd != NULL)
 				memcpy(nd, b->data, b->len);
 		}
 		else
-			nd = realloc(b->data, cap);
+			nd = il_realloc(b->data, cap);
 		if (nd == NULL)
 		{
 			b->oom = true;
@@ -673,12 +673,12 @@ cte_key_of(walker *w, const char *s, size_t len, bool quoted, bool add)
 
 		if (w->keys == w->keys_inline)
 		{
-			nk = malloc(cap * sizeof(cte_key));
+			nk = il_malloc(cap * sizeof(cte_key));
 			if (nk != NULL)
 				memcpy(nk, w->keys, w->nkeys * sizeof(cte_key));
 		}
 		else
-			nk = realloc(w->keys, cap * sizeof(cte_key));
+			nk = il_realloc(w->keys, cap * sizeof(cte_key));
 		if (nk == NULL)
 		{
 			w->oom = true;
@@ -924,12 +924,12 @@ add_cte(walker *w, size_t i)
 
 		if (w->ctes == w->ctes_inline)
 		{
-			nc = malloc(cap * sizeof(cte));
+			nc = il_malloc(cap * sizeof(cte));
 			if (nc != NULL)
 				memcpy(nc, w->ctes, w->nctes * sizeof(cte));
 		}
 		else
-			nc = realloc(w->ctes, cap * sizeof(cte));
+			nc = il_realloc(w->ctes, cap * sizeof(cte));
 		if (nc == NULL)
 		{
 			w->oom = true;
@@ -967,12 +967,12 @@ open_frame(walker *w, size_t i)
 
 		if (w->fr == w->fr_inline)
 		{
-			nf = malloc(cap * sizeof(frame));
+			nf = il_malloc(cap * sizeof(frame));
 			if (nf != NULL)
 				memcpy(nf, w->fr, w->fcap * sizeof(frame));
 		}
 		else
-			nf = realloc(w->fr, cap * sizeof(frame));
+			nf = il_realloc(w->fr, cap * sizeof(frame));
 		if (nf == NULL)
 		{
 			w->oom = true;
@@ -1363,7 +1363,7 @@ reset_statement(walker *w, size_t start)
 void
 il_refs_free(il_refs *refs)
 {
-	free(refs->mem);
+	il_free(refs->mem);
 	memset(refs, 0, sizeof(*refs));
 }
 
@@ -1546,11 +1546,11 @@ il_refs_extract_found(const char *src, const il_tokens *tk, il_refs_found_fn fou
 	}
 	il_lb_free(&w.lb);
 	if (w.fr != w.fr_inline)
-		free(w.fr);
+		il_free(w.fr);
 	if (w.ctes != w.ctes_inline)
-		free(w.ctes);
+		il_free(w.ctes);
 	if (w.keys != w.keys_inline)
-		free(w.keys);
+		il_free(w.keys);
 	il_strindex_free(&w.keyindex);
 	sb_free(&w.keytext);
 	sb_free(&w.name);

@@ -545,7 +545,7 @@ on_found(void *arg, const il_refs_found *f)
 	if (fd->n == fd->cap)
 	{
 		size_t		cap = fd->cap ? fd->cap * 2 : 16;
-		span	   *ns = realloc(fd->spans, cap * sizeof(span));
+		span	   *ns = il_realloc(fd->spans, cap * sizeof(span));
 
 		if (ns == NULL)
 		{
@@ -1130,7 +1130,7 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 	/* the file's tokens and names are done with: room for the rendering's */
 	il_tokens_free(&toks);
 	il_tokens_free(&all);
-	free(fd.spans);
+	il_free(fd.spans);
 	fd.spans = NULL;
 	il_buf_free(&fd.names);
 
@@ -1165,7 +1165,7 @@ done:
 	il_tokens_free(&toks);
 	il_tokens_free(&all);
 	il_tokens_free(&rtoks);
-	free(fd.spans);
+	il_free(fd.spans);
 	il_buf_free(&fd.names);
 	il_buf_free(&o);
 	return ret;

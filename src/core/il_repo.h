@@ -199,7 +199,7 @@ extern void il_repo_diff_free(il_repo_diff_result *diff);
 
 /*
  * Compares two loaded model sets (the rows point into them; free *rows
- * with free()).
+ * with il_free()).
  */
 extern int	il_repo_compare(const il_repo_models *base, const il_repo_models *head,
 							il_repo_change **rows, size_t *nrows, il_error *err);
@@ -216,7 +216,7 @@ typedef struct il_repo_lineage_row
  * "upstream", "down", "downstream" or "both" (NULL: both), up to
  * *max_depth when max_depth is not NULL. Builds the graph if needed. Rows
  * are ordered by direction (downstream first), depth, name and point into
- * m; free *rows with free().
+ * m; free *rows with il_free().
  */
 extern int	il_repo_lineage(il_repo_models *m, const char *model, const char *direction,
 							const int *max_depth, il_repo_lineage_row **rows,
