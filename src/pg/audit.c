@@ -464,7 +464,6 @@ ironlayer_verify_audit(PG_FUNCTION_ARGS)
 	char	   *reason = NULL;
 	uint8		last[IL_SHA256_LEN];
 	Portal		portal;
-	il_buf		canon = IL_BUF_INIT;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	MemoryContext callercxt = CurrentMemoryContext;
@@ -497,6 +496,7 @@ ironlayer_verify_audit(PG_FUNCTION_ARGS)
 			const uint8 *prev;
 			const uint8 *stored;
 			uint8		computed[IL_SHA256_LEN];
+			il_buf		canon = IL_BUF_INIT;	/* the core's: in rowcxt */
 
 			oldcxt = MemoryContextSwitchTo(rowcxt);
 			entries++;
@@ -520,7 +520,6 @@ ironlayer_verify_audit(PG_FUNCTION_ARGS)
 			}
 			else
 			{
-				il_buf_reset(&canon);
 				if (il_audit_write(&canon, &e, NULL, NULL, &err) != 0)
 				{
 					bad_seq = e.seq;
@@ -547,7 +546,6 @@ ironlayer_verify_audit(PG_FUNCTION_ARGS)
 			break;
 	}
 	SPI_cursor_close(portal);
-	il_buf_free(&canon);
 
 	/* The head must agree with the end of the chain. */
 	if (reason == NULL)
@@ -622,7 +620,6 @@ ironlayer_audit_export(PG_FUNCTION_ARGS)
 	pg_uuid_t	tenant;
 	char	   *tenant_text;
 	Portal		portal;
-	il_buf		out = IL_BUF_INIT;
 	MemoryContext rowcxt;
 
 	ironlayer_require_tenant(&tenant);
@@ -662,6 +659,7 @@ ironlayer_audit_export(PG_FUNCTION_ARGS)
 			const uint8 *hash;
 			Datum		value;
 			bool		isnull = false;
+			il_buf		out = IL_BUF_INIT;	/* the core's: in rowcxt */
 			MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
 
 			if (!read_row(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, tenant_text, &e, at, &prev, &hash))
@@ -669,12 +667,8 @@ ironlayer_audit_export(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("audit entry %lld has a hash that is not 32 bytes", (long long) e.seq),
 						 errhint("Run ironlayer.verify_audit().")));
-			il_buf_reset(&out);
 			if (il_audit_write(&out, &e, prev, hash, &err) != 0)
-			{
-				il_buf_free(&out);
 				entry_error(e.seq, &err);
-			}
 			value = DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
 			MemoryContextSwitchTo(oldcxt);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
@@ -684,7 +678,6 @@ ironlayer_audit_export(PG_FUNCTION_ARGS)
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
-	il_buf_free(&out);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

@@ -472,7 +472,11 @@ cache_prefetch(void *arg, const char *const *ids, size_t n)
 	PG_END_TRY();
 }
 
-/* get()'s copy of a record from shared memory */
+/*
+ * get()'s copy of a record from shared memory, in a context of its own
+ * (made by ironlayer_parse_cache, before the core runs).
+ */
+static MemoryContext get_cxt = NULL;
 static uint8 *get_buf = NULL;
 static size_t get_cap = 0;
 
@@ -509,17 +513,18 @@ cache_get(void *arg, const char *id, size_t *len)
 	}
 	else if (s != NULL)
 	{
-		/* grow outside the lock (malloc may be slow); a miss this once */
+		/* grow outside the lock; a miss this once */
 		size_t		want = s->len;
 
 		LWLockRelease(shm->lock);
 		if (want <= shm->size / 16)
 		{
-			uint8	   *b = malloc(Max(want, 4096));
+			uint8	   *b = MemoryContextAllocExtended(get_cxt, Max(want, 4096), MCXT_ALLOC_NO_OOM);
 
 			if (b != NULL)
 			{
-				free(get_buf);
+				if (get_buf != NULL)
+					pfree(get_buf);
 				get_buf = b;
 				get_cap = Max(want, 4096);
 				return cache_get(arg, id, len);
@@ -541,9 +546,16 @@ cache_put(void *arg, const char *id, const uint8_t *data, size_t len)
 
 static const il_parse_cache pg_cache = {NULL, cache_prefetch, cache_get, cache_put};
 
+/*
+ * The callbacks, for a core call; what they need is made here, where an
+ * error may still be raised.
+ */
 const il_parse_cache *
 ironlayer_parse_cache(void)
 {
+	if (get_cxt == NULL)
+		get_cxt = AllocSetContextCreate(TopMemoryContext, "ironlayer parse cache copy",
+										ALLOCSET_SMALL_SIZES);
 	return &pg_cache;
 }
 

@@ -66,6 +66,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
@@ -134,7 +135,7 @@ typedef struct Step
 	char	   *table;			/* unquoted */
 } Step;
 
-/* What the core allocated (malloc), freed on every path. */
+/* What the core allocated for one step (in the step's context). */
 typedef struct CoreMem
 {
 	il_repo_models *models;		/* kept by models_at: never freed here */
@@ -151,10 +152,14 @@ typedef struct CoreMem
  * every step of a run reads the same commit, and a commit never changes,
  * so a worker loads it once per run instead of once per step (12 to 15 ms
  * at 10,000 models). The key is the repository's path, the commit id and
- * the models directory; the parser's version is the library's own.
+ * the models directory; the parser's version is the library's own. The
+ * set and its key live in a context of their own ("ironlayer kept
+ * commit", a child of TopMemoryContext), deleted when another commit
+ * takes its place.
  */
+static MemoryContext kept_cxt = NULL;
 static il_repo_models *kept_models = NULL;
-static char *kept_key = NULL;	/* malloc'd */
+static char *kept_key = NULL;
 static size_t kept_key_len = 0;
 
 /* The models of commit in the repository at path, kept or loaded. */
@@ -167,7 +172,10 @@ models_at(il_git_repo *git, const char *path, const char *commit, const char *mo
 	size_t		len = lp + lc + ld;
 	char	   *key = palloc(len + 1);
 	il_repo_models *m = NULL;
+	MemoryContext cxt;
+	MemoryContext old;
 	il_error	err;
+	int			rc;
 
 	memcpy(key, path, lp);
 	memcpy(key + lp, commit, lc);
@@ -177,26 +185,25 @@ models_at(il_git_repo *git, const char *path, const char *commit, const char *mo
 	if (kept_models != NULL && kept_key_len == len && memcmp(kept_key, key, len) == 0)
 		return kept_models;
 
+	/* loaded into a child of this call's context: on an error it goes with it */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ironlayer kept commit",
+								ALLOCSET_DEFAULT_SIZES);
 	il_error_clear(&err);
-	if (il_repo_load(git, commit, models_dir, ironlayer_parse_cache(), IL_REPO_DAG, &m, &err) != 0)
-	{
-		ironlayer_parse_cache_flush();
-		ironlayer_raise(&err, NULL, NULL, NULL);
-	}
+	old = MemoryContextSwitchTo(cxt);
+	rc = il_repo_load(git, commit, models_dir, ironlayer_parse_cache(), IL_REPO_DAG, &m, &err);
+	MemoryContextSwitchTo(old);
 	ironlayer_parse_cache_flush();
+	if (rc != 0)
+		ironlayer_raise(&err, NULL, NULL, NULL);
 	/* keep it (the previous one goes) */
-	il_repo_models_free(kept_models);
-	free(kept_key);
-	kept_models = m;
-	kept_key = malloc(len);
-	if (kept_key == NULL)
-	{
-		kept_models = NULL;
-		il_repo_models_free(m);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	}
+	kept_key = MemoryContextAlloc(cxt, len);
 	memcpy(kept_key, key, len);
 	kept_key_len = len;
+	if (kept_cxt != NULL)
+		MemoryContextDelete(kept_cxt);
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	kept_cxt = cxt;
+	kept_models = m;
 	return m;
 }
 
@@ -492,7 +499,8 @@ model_cmp(const void *key, const void *elem)
 /*
  * Loads the models at the plan's target, finds the step's model, reads
  * and renders its file; copies what the rest needs into st. The core's
- * memory is freed on every path.
+ * memory is this call's (freed here when done, or with the step's memory
+ * on an error).
  */
 static void
 load_model(Step *st, MemoryContext cxt)
@@ -505,7 +513,6 @@ load_model(Step *st, MemoryContext cxt)
 	il_buf_init(&c->blob);
 	il_buf_init(&c->sql);
 	il_buf_init(&c->relation);
-	PG_TRY();
 	{
 		il_error	err;
 		const il_repo_model *m;
@@ -588,15 +595,11 @@ load_model(Step *st, MemoryContext cxt)
 		st->sql = MemoryContextStrdup(cxt, c->sql.data ? c->sql.data : "");
 		st->relation = MemoryContextStrdup(cxt, c->relation.data);
 	}
-	PG_FINALLY();
-	{
-		/* c->models is the kept set: not freed here */
-		il_buf_free(&c->blob);
-		il_buf_free(&c->sql);
-		il_buf_free(&c->relation);
-		il_tokens_free(&c->tokens);
-	}
-	PG_END_TRY();
+	/* c->models is the kept set: not freed here */
+	il_buf_free(&c->blob);
+	il_buf_free(&c->sql);
+	il_buf_free(&c->relation);
+	il_tokens_free(&c->tokens);
 
 	/* "schema"."table" as PostgreSQL reads it */
 	{

@@ -43,6 +43,9 @@ _PG_init(void)
 {
 	ironlayer_preloaded = process_shared_preload_libraries_in_progress;
 
+	/* first: the core allocates from here on (the vault reads its key) */
+	ironlayer_memory_init();
+
 	/* settings that are read at server start exist only when preloaded */
 	if (ironlayer_preloaded)
 	{

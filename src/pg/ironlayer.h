@@ -30,6 +30,9 @@ extern void ironlayer_raise(const struct il_error *err, const char *context, con
 extern void ironlayer_raise_corrupt(const struct il_error *err, const char *context,
 									const char *detail, const char *hint) pg_attribute_noreturn();
 
+/* memory.c: the core allocates in CurrentMemoryContext (src/core/il_alloc.h) */
+extern void ironlayer_memory_init(void);
+
 /* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 /* limits.c: a lower-case letter, then [a-z0-9_] and extra, at most max bytes */

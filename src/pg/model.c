@@ -54,28 +54,18 @@ parse_error(il_parse_status st, const il_error *err)
 }
 
 /*
- * Turn canonical JSON text from the core into jsonb; frees buf on every
- * path (the conversion can fail only for want of memory).
+ * Turn canonical JSON text from the core into jsonb, and free the text
+ * (on an error it goes with the function's memory).
  */
 static Datum
 core_jsonb(il_buf *buf)
 {
-	volatile Datum d = (Datum) 0;
+	Datum		d;
 
 	if (buf->oom)
-	{
-		il_buf_free(buf);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	}
-	PG_TRY();
-	{
-		d = ironlayer_json_to_jsonb(buf->data, buf->len);
-	}
-	PG_FINALLY();
-	{
-		il_buf_free(buf);
-	}
-	PG_END_TRY();
+	d = ironlayer_json_to_jsonb(buf->data, buf->len);
+	il_buf_free(buf);
 	return d;
 }
 
@@ -84,9 +74,8 @@ PG_FUNCTION_INFO_V1(ironlayer_parse_model);
  * ironlayer.parse_model(sql text) returns jsonb
  *
  * The text may hold IRONLAYER_MODEL_MAX bytes, like a model file of a
- * repository. Memory: the core's (docs/benchmarks.md), malloc'd and freed
- * before anything here can raise an error, then the JSON text and the
- * jsonb.
+ * repository. Memory: the core's (docs/benchmarks.md), in the function's
+ * context, freed as soon as it is used, then the JSON text and the jsonb.
  */
 Datum
 ironlayer_parse_model(PG_FUNCTION_ARGS)

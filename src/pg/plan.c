@@ -209,7 +209,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	char		plan_id[IL_SHA256_HEX_LEN + 1];
 	il_repo_stats stats;
 	il_error	err;
-	text	   *volatile result = NULL;
+	text	   *result;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
@@ -234,42 +234,36 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 
 	git = ironlayer_open_tenant_repo(repo, &dir, &repo_id);
 
-	/* from here the core's memory (opts, out) must be freed on every path */
+	/* the core's memory (opts, out) goes with this call's, error or not */
 	il_plan_options_init(&opts);
 	il_error_clear(&err);
-	PG_TRY();
+	if (il_plan_options_parse(options, strlen(options), &opts, &err) != 0)
+		ironlayer_raise(&err, NULL, NULL, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	require_environment(&tenant, opts.environment);
+	wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
+	/* out lives in SPI's memory: freed here before SPI_finish */
+	if (il_plan_from_git(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
+						 &out, plan_id, &stats, &err) != 0 || out.oom)
 	{
-		if (il_plan_options_parse(options, strlen(options), &opts, &err) != 0)
-			ironlayer_raise(&err, NULL, NULL, NULL);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		require_environment(&tenant, opts.environment);
-		wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
-		if (il_plan_from_git(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
-							 &out, plan_id, &stats, &err) != 0 || out.oom)
-		{
-			ironlayer_parse_cache_flush();
-			if (err.code == NULL)
-				il_error_set(&err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while planning");
-			ironlayer_raise(&err, NULL, NULL, NULL);
-		}
-		ironlayer_report_cache_stats(&stats);
-		/* the result outlives SPI's memory */
-		{
-			MemoryContext old = MemoryContextSwitchTo(outer);
+		ironlayer_parse_cache_flush();
+		if (err.code == NULL)
+			il_error_set(&err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while planning");
+		ironlayer_raise(&err, NULL, NULL, NULL);
+	}
+	ironlayer_report_cache_stats(&stats);
+	/* the result outlives SPI's memory */
+	{
+		MemoryContext old = MemoryContextSwitchTo(outer);
 
-			result = cstring_to_text_with_len(out.data, (int) out.len);
-			MemoryContextSwitchTo(old);
-		}
-		store_plan(&tenant, plan_id, repo, out.data, out.len, result, opts.environment, as_of);
-		SPI_finish();
+		result = cstring_to_text_with_len(out.data, (int) out.len);
+		MemoryContextSwitchTo(old);
 	}
-	PG_FINALLY();
-	{
-		il_buf_free(&out);
-		il_plan_options_free(&opts);
-	}
-	PG_END_TRY();
+	store_plan(&tenant, plan_id, repo, out.data, out.len, result, opts.environment, as_of);
+	il_buf_free(&out);
+	SPI_finish();
+	il_plan_options_free(&opts);
 	ironlayer_parse_cache_flush();
 	PG_RETURN_TEXT_P(result);
 }

@@ -18,8 +18,6 @@
  */
 #include "postgres.h"
 
-#include <malloc.h>
-
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -178,11 +176,14 @@ lookup_repo(const pg_uuid_t *tenant, const char *name, MemoryContext cxt,
  * files, which costs more than a warm diff itself, so handles are kept for
  * the life of the process (libgit2 re-reads references on every resolve and
  * finds new pack files on a miss, so a kept handle sees new commits).
+ * Each handle and its path live in a context of their own, a child of
+ * TopMemoryContext while kept (libgit2's objects are its own allocator's).
  */
 #define OPEN_REPOS 4
 static struct
 {
-	char	   *path;			/* malloc'd */
+	MemoryContext cxt;			/* "ironlayer repository": path and git */
+	char	   *path;
 	il_git_repo *git;
 } open_repos[OPEN_REPOS];
 static int	open_next = 0;
@@ -192,7 +193,8 @@ static void
 drop_open_repo(int i)
 {
 	il_git_close(open_repos[i].git);
-	free(open_repos[i].path);
+	MemoryContextDelete(open_repos[i].cxt);
+	open_repos[i].cxt = NULL;
 	open_repos[i].git = NULL;
 	open_repos[i].path = NULL;
 }
@@ -210,7 +212,9 @@ open_repo_checked(const char *path, const char *store, const char *hint)
 {
 	const char *root = require_root();
 	il_git_repo *git = NULL;
+	MemoryContext cxt = NULL;
 	char	   *found = NULL;
+	char	   *copy;
 	il_error	err;
 	int			slot = -1;
 	int			i;
@@ -224,15 +228,27 @@ open_repo_checked(const char *path, const char *store, const char *hint)
 		}
 again:
 	il_error_clear(&err);
-	if (git == NULL && il_git_open(path, &git, &err) != 0)
-		core_error(&err, hint);
+	if (git == NULL)
+	{
+		/* a child of this call's context until it is kept below */
+		MemoryContext old;
+		int			rc;
+
+		cxt = AllocSetContextCreate(CurrentMemoryContext, "ironlayer repository",
+									ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(cxt);
+		rc = il_git_open(path, &git, &err);
+		MemoryContextSwitchTo(old);
+		if (rc != 0)
+			core_error(&err, hint);
+	}
 	if (il_git_confine(git, root, path, &found, &err) != 0 ||
 		(store != NULL && strcmp(found, store) != 0))
 	{
 		bool		moved = err.code == NULL;
 		char		q[120];
 
-		free(found);
+		il_free(found);
 		found = NULL;
 		if (slot >= 0)
 		{
@@ -252,7 +268,7 @@ again:
 				 errdetail("Its common git directory resolves elsewhere than when it was registered: a .git directory or file was replaced."),
 				 errhint("Remove the repository; adding it again claims the repository now there.")));
 	}
-	free(found);
+	il_free(found);
 	if (slot >= 0)
 		return git;
 
@@ -260,12 +276,16 @@ again:
 	open_next = (open_next + 1) % OPEN_REPOS;
 	if (open_repos[i].path != NULL)
 		drop_open_repo(i);
-	open_repos[i].path = strdup(path);
-	if (open_repos[i].path == NULL)
+	copy = MemoryContextAllocExtended(cxt, strlen(path) + 1, MCXT_ALLOC_NO_OOM);
+	if (copy == NULL)
 	{
 		il_git_close(git);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
+	strcpy(copy, path);
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	open_repos[i].cxt = cxt;
+	open_repos[i].path = copy;
 	open_repos[i].git = git;
 	return git;
 }
@@ -309,8 +329,7 @@ open_to_register(const char *path, char **resolved, char **store)
 	il_error_clear(&err);
 	if (il_git_path_inside(root, path, &r, &err) != 0)
 		core_error(&err, "Repositories must lie inside ironlayer.repo_root; symbolic links are followed before the check.");
-	*resolved = pstrdup(r);
-	free(r);
+	*resolved = r;				/* the core's memory is this call's */
 	git = open_repo(*resolved, NULL);
 	r = NULL;
 	if (il_git_confine(git, root, *resolved, &r, &err) != 0)
@@ -320,8 +339,7 @@ open_to_register(const char *path, char **resolved, char **store)
 					  ? "Register a repository that holds its own objects (git repack -a -d, then remove the alternates file)."
 					  : "A repository's git directory must lie inside ironlayer.repo_root as well.");
 	}
-	*store = pstrdup(r);
-	free(r);
+	*store = r;
 	return git;
 }
 
@@ -431,14 +449,8 @@ ironlayer_add_repo(PG_FUNCTION_ARGS)
 		core_error(&err, NULL);
 	}
 	else
-		dir = strdup(default_dir);
+		dir = pstrdup(default_dir ? default_dir : "");
 	il_git_close(git);
-	{
-		char	   *d = pstrdup(dir ? dir : "");
-
-		free(dir);
-		dir = d;
-	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -501,30 +513,6 @@ text_array(const char *const *items, size_t n)
 }
 
 /*
- * A backend that reads repositories allocates and frees tens of megabytes
- * per call (the models of a commit, their graph). glibc would map those
- * blocks fresh each time and give them back at once, so every call paid a
- * page fault per page (a third of a warm plan on a virtual machine). Blocks
- * up to 64 MB come from the heap (the text of a plan of 40,000 steps and
- * its buffers are 20 to 30 MB each) and up to 128 MB of freed heap stays
- * with this backend: a repeated plan of 40,000 steps took 340 ms with 32 MB
- * and 64 MB, 206 ms so (test/bench/plans.sh). Only backends that read
- * repositories are changed.
- */
-static void
-tune_malloc(void)
-{
-	static bool malloc_tuned = false;
-
-	if (!malloc_tuned)
-	{
-		mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-		mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
-		malloc_tuned = true;
-	}
-}
-
-/*
  * Open a registered repository by its stored path (kept open for the life
  * of the process, see open_repo_checked), for callers that found the path
  * themselves: the executor, which crosses tenants. Confinement to
@@ -535,7 +523,6 @@ tune_malloc(void)
 il_git_repo *
 ironlayer_open_repo_store(const char *path, const char *store, const char *hint)
 {
-	tune_malloc();
 	return open_repo_checked(path, store, hint);
 }
 
@@ -776,7 +763,7 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 		values[2] = Int32GetDatum(rows[i].depth);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	free(rows);
+	il_free(rows);
 	il_repo_models_free(m);
 	ironlayer_parse_cache_flush();
 	return (Datum) 0;

@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
@@ -46,6 +47,7 @@
 
 static char *master_key_file = NULL;	/* GUC */
 static il_buf master = IL_BUF_INIT;		/* the master key, once read */
+static MemoryContext master_cxt = NULL; /* master's memory, for the process */
 static uint32 master_gen = 0;			/* bumped at every (re)read */
 static char master_error[256] = "";		/* why the last read failed */
 
@@ -70,13 +72,22 @@ read_master(void)
 {
 	il_error	err;
 	il_buf		key = IL_BUF_INIT;
+	MemoryContext old;
+	int			rc;
 
 	if (master_key_file == NULL || master_key_file[0] == '\0')
 	{
 		strlcpy(master_error, "ironlayer.master_key_file is not set", sizeof(master_error));
 		return false;
 	}
-	if (il_vault_read_master(master_key_file, &key, &err) != 0)
+	/* read at server start too, where the current context is the postmaster's */
+	if (master_cxt == NULL)
+		master_cxt = AllocSetContextCreate(TopMemoryContext, "ironlayer vault master key",
+										   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(master_cxt);
+	rc = il_vault_read_master(master_key_file, &key, &err);
+	MemoryContextSwitchTo(old);
+	if (rc != 0)
 	{
 		strlcpy(master_error, err.message, sizeof(master_error));
 		il_buf_free(&key);
@@ -279,8 +290,9 @@ ironlayer_vault_public_key(PG_FUNCTION_ARGS)
 	ironlayer_require_preload("The vault");
 	spi_begin();
 	keys = vault_keys();
-	il_seal_public_text(&keys->seal, &out);
 	SPI_finish();
+	/* after SPI_finish: out is the core's, in this call's memory */
+	il_seal_public_text(&keys->seal, &out);
 	result = cstring_to_text_with_len(out.data, out.len);
 	il_buf_free(&out);
 	PG_RETURN_TEXT_P(result);
@@ -369,16 +381,8 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(kind);
 	values[4] = CStringGetTextDatum(fp);
-	/* the core's token is freed whatever happens to its copy */
-	PG_TRY();
-	{
-		values[3] = PointerGetDatum(cstring_to_text_with_len(token.data, token.len));
-	}
-	PG_FINALLY();
-	{
-		il_buf_free(&token);
-	}
-	PG_END_TRY();
+	values[3] = PointerGetDatum(cstring_to_text_with_len(token.data, token.len));
+	il_buf_free(&token);
 	ret = SPI_execute_with_args("INSERT INTO ironlayer.credential_store AS c"
 								" (tenant_id, name, kind, token, fingerprint, created_by, updated_by)"
 								" VALUES ($1, $2, $3, $4, $5, ironlayer.acting_role(), ironlayer.acting_role())"
