@@ -749,7 +749,7 @@ ironlayer_lineage(PG_FUNCTION_ARGS)
 	if (il_repo_lineage(m, model, direction, PG_ARGISNULL(4) ? NULL : &max_depth,
 						&rows, &nrows, &err) != 0)
 	{
-		il_repo_models_free(m);
+		/* m goes with this call's memory */
 		ironlayer_parse_cache_flush();
 		core_error(&err, NULL);
 	}

@@ -2,19 +2,29 @@
 # built to cost the most, the backend's peak resident memory (VmHWM) grows
 # by at most 16 bytes per input byte plus 8 MB (what the backend touches
 # anyway); an argument of more than 1 MiB is 54000 at once, not a parse;
-# and calls that succeed or fail, over and over, leave nothing behind.
+# and calls that succeed or fail, over and over, leave nothing behind, also
+# when the error is raised while the core's memory of the call is held (a
+# loaded repository, src/pg/memory.c).
 # Reads /proc/<backend pid>/status (Linux).
 use strict;
 use warnings;
+use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 plan skip_all => 'needs /proc/<pid>/status' unless -r '/proc/self/status';
 
+# a generated repository of 3,000 models, when the generator is built
+my $testdir = $ENV{TESTDIR} // '.';
+my $gen = "$testdir/bench/run_repo";
+my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
+make_path($root);
+my $have_gen = -x $gen && system("$gen --generate $root/gen 3000 >/dev/null") == 0;
+
 my $node = PostgreSQL::Test::Cluster->new('memory');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ironlayer'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ironlayer'\nironlayer.repo_root = '$root'\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION ironlayer');
 
@@ -75,15 +85,35 @@ cmp_ok($hwm, '<=', 1024, "and no memory is spent on it ($hwm kB)");
 cmp_ok($rss, '<=', 1024, "nor kept ($rss kB)");
 
 # Over and over, parses that succeed and parses that fail late (the tokens
-# of 1 MiB built, then a string left open): what a call takes it gives back,
-# so after a few calls (the allocator keeps what it got) 40 more add nothing.
+# of 1 MiB built, then a string left open, raised as an ERROR while the
+# core's memory is still held): what a call takes it gives back, error or
+# not (the core allocates in the call's memory context, src/pg/memory.c),
+# so after a few calls (the allocator keeps what it got) 60 more add nothing.
 my $again = "SELECT sum(pg_column_size(ironlayer.parse_model(t))) FROM inp, generate_series(1, 20);\n"
-  . "SELECT ironlayer.sql_guard(t || '''') FROM inp;\n" x 20;
+  . "SELECT ironlayer.sql_guard(t || '''') FROM inp;\n" x 20
+  . "SELECT ironlayer.parse_model(t || '''') FROM inp;\n" x 20;
 ($hwm, $rss, $err) = measure("$header || repeat('1;', 500000)", $again, $again);
-like($err, qr/unterminated string literal/, 'the failing calls fail for their text');
+my $failed = () = $err =~ /unterminated string literal/g;
+is($failed, 80, 'the failing calls (sql_guard and parse_model) fail for their text');
 unlike($err, qr/XX000|internal|out of memory/i, 'and for nothing else');
-cmp_ok($rss, '<=', 1024, "40 more calls of 1 MiB keep nothing more resident ($rss kB)");
+cmp_ok($rss, '<=', 1024, "60 more calls of 1 MiB keep nothing more resident ($rss kB)");
 cmp_ok($hwm, '<=', 1024, "nor reach a higher peak ($hwm kB)");
+
+# Errors raised while the core holds a loaded repository (lineage of a
+# model the commit lacks: the models of 3,000 files are loaded, then the
+# look-up fails): nothing of the load outlives the call.
+SKIP:
+{
+	skip 'the repository generator (test/bench/run_repo) is not built', 3 unless $have_gen;
+	$node->safe_psql('postgres', "SELECT ironlayer.create_tenant('mem'); SELECT ironlayer.use_tenant('mem');"
+		  . " SELECT ironlayer.add_repo('gen', 'gen');");
+	my $fail = "SELECT * FROM ironlayer.lineage('gen', 'HEAD', 'no.such_model');\n" x 30;
+	($hwm, $rss, $err) = measure("'x'", $fail, "SELECT ironlayer.use_tenant('mem') IS NOT NULL;\n" . $fail);
+	my $n = () = $err =~ /ERROR:.*no\.such_model/g;
+	is($n, 60, 'lineage of a missing model fails after loading the repository, every time');
+	cmp_ok($rss, '<=', 1024, "30 more such errors keep nothing more resident ($rss kB)");
+	cmp_ok($hwm, '<=', 1024, "nor reach a higher peak ($hwm kB)");
+}
 
 $node->stop;
 done_testing();
