@@ -1046,13 +1046,191 @@ write_plan(const il_repo_diff_result *diff, plan_node *nodes, const size_t *orde
 }
 
 /*
- * Plans a diff: checks, marks, the decisions in one topological pass, the
- * counting sort, the text.
+ * Frees a plan's result (also one never filled); it stays usable, empty.
  */
-int
-il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
-			  const il_plan_watermark *wms, size_t nwm, il_buf *out,
-			  char plan_id[IL_SHA256_HEX_LEN + 1], il_error *err)
+void
+il_plan_result_free(il_plan_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->steps);
+	free(res->edges);
+	free(res->names);
+	memset(res, 0, sizeof(*res));
+}
+
+/*
+ * Writes a, then b, then a NUL at p; returns the byte after the NUL.
+ */
+static char *
+put_text(char *p, const char *a, const char *b)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+
+	memcpy(p, a, la);
+	memcpy(p + la, b, lb);
+	p[la + lb] = '\0';
+	return p + la + lb + 1;
+}
+
+/*
+ * Orders steps (pointers) by their ids.
+ */
+static int
+cmp_step(const void *a, const void *b)
+{
+	return memcmp((*(const il_plan_step *const *) a)->step_id,
+				  (*(const il_plan_step *const *) b)->step_id, IL_SHA256_HEX_LEN);
+}
+
+/*
+ * Puts the list of step indices at[0..n) in the order of the steps' ids
+ * (by), the order of depends_on. sorter has room for n.
+ */
+static void
+sort_by_id(size_t *at, size_t n, const il_plan_step *steps, const il_plan_step **sorter)
+{
+	size_t		i;
+
+	if (n < 2)
+		return;
+	for (i = 0; i < n; i++)
+		sorter[i] = &steps[at[i]];
+	qsort(sorter, n, sizeof(*sorter), cmp_step);
+	for (i = 0; i < n; i++)
+		at[i] = (size_t) (sorter[i] - steps);
+}
+
+/*
+ * The plan's result, from the decided and written nodes (their ids known):
+ * each step in plan order (order[0..nsteps)), its upstream steps (as in
+ * depends_on) and their reverse, the dependents.
+ */
+static int
+fill_result(const il_repo_diff_result *diff, const plan_node *nodes, const size_t *order,
+			size_t nsteps, il_date as_of, il_plan_result *res, il_error *err)
+{
+	const il_repo_models *head = diff->head;
+	const il_dag *dag = head->dag;
+	size_t	   *step_of = NULL;
+	size_t	   *fill = NULL;
+	const il_plan_step **sorter = NULL;
+	size_t		nedges = 0;
+	size_t		text = 0;
+	size_t		maxup = 0;
+	size_t		at;
+	size_t		i;
+	size_t		e;
+	char	   *p;
+
+	memcpy(res->base, diff->base->commit, sizeof(res->base));
+	memcpy(res->target, head->commit, sizeof(res->target));
+	for (i = 0; i < nsteps; i++)
+	{
+		const plan_node *nv = &nodes[order[i]];
+
+		nedges += nv->ndeps;
+		if (nv->ndeps > maxup)
+			maxup = nv->ndeps;
+		text += strlen(head->models[order[i]].name) + 1;
+		if ((nv->flags & (F_ADDED | F_DIRECT)) == 0)
+			text += strlen("downstream of ") + strlen(head->models[nv->downstream_of].name) + 1;
+	}
+	res->steps = calloc(nsteps + 1, sizeof(il_plan_step));
+	res->edges = malloc((2 * nedges + 1) * sizeof(size_t));
+	res->names = malloc(text + 1);
+	step_of = malloc((head->n + 1) * sizeof(size_t));
+	fill = calloc(nsteps + 1, sizeof(size_t));
+	if (res->steps == NULL || res->edges == NULL || res->names == NULL || step_of == NULL || fill == NULL)
+		goto oom;
+	for (i = 0; i < nsteps; i++)
+		step_of[order[i]] = i;
+
+	/* each step; its upstream steps, and the room for its dependents */
+	at = 0;
+	p = res->names;
+	for (i = 0; i < nsteps; i++)
+	{
+		size_t		v = order[i];
+		const plan_node *nv = &nodes[v];
+		const il_repo_model *md = &head->models[v];
+		il_plan_step *s = &res->steps[i];
+		size_t	   *up = res->edges + at;
+
+		memcpy(s->step_id, nv->id, sizeof(s->step_id));
+		memcpy(s->sql_sha256, md->sql_sha256, sizeof(s->sql_sha256));
+		s->model = p;
+		p = put_text(p, md->name, "");
+		s->kind = kind_name(md);
+		s->materialization = materialization_name(md);
+		if ((nv->flags & F_ADDED) != 0)
+			s->reason = "new model added";
+		else if ((nv->flags & F_DIRECT) != 0)
+			s->reason = "SQL logic changed";
+		else
+		{
+			s->reason = p;
+			p = put_text(p, "downstream of ", head->models[nv->downstream_of].name);
+		}
+		s->full_refresh = (nv->flags & F_FULL) != 0;
+		if (!s->full_refresh)
+		{
+			s->start = nv->start;
+			s->end = as_of;
+		}
+		s->parallel_group = nv->group;
+		s->n_upstream = 0;
+		for (e = dag->up_off[v]; e < dag->up_off[v + 1]; e++)
+			if ((nodes[dag->up[e]].flags & F_AFFECTED) != 0)
+			{
+				up[s->n_upstream++] = step_of[dag->up[e]];
+				res->steps[step_of[dag->up[e]]].n_dependents++;
+			}
+		s->upstream = up;
+		at += s->n_upstream;
+	}
+	for (i = 0; i < nsteps; i++)
+	{
+		res->steps[i].dependents = res->edges + at;
+		at += res->steps[i].n_dependents;
+	}
+	/* the dependents, in plan order, then in the order of their ids */
+	for (i = 0; i < nsteps; i++)
+		for (e = 0; e < res->steps[i].n_upstream; e++)
+		{
+			size_t		u = res->steps[i].upstream[e];
+
+			((size_t *) res->steps[u].dependents)[fill[u]++] = i;
+		}
+	res->n_steps = nsteps;
+	sorter = malloc((nsteps + 1) * sizeof(*sorter));
+	if (sorter == NULL)
+		goto oom;
+	for (i = 0; i < nsteps; i++)
+	{
+		sort_by_id((size_t *) res->steps[i].upstream, res->steps[i].n_upstream, res->steps, sorter);
+		sort_by_id((size_t *) res->steps[i].dependents, res->steps[i].n_dependents, res->steps, sorter);
+	}
+	free(sorter);
+	free(step_of);
+	free(fill);
+	return 0;
+oom:
+	free(sorter);
+	free(step_of);
+	free(fill);
+	return nomem(err);
+}
+
+/*
+ * Plans a diff: checks, marks, the decisions in one topological pass, the
+ * counting sort, the text; and the result when res is not NULL.
+ */
+static int
+plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
+		   const il_plan_watermark *wms, size_t nwm, il_buf *out,
+		   char plan_id[IL_SHA256_HEX_LEN + 1], il_plan_result *res, il_error *err)
 {
 	il_plan_options defaults;
 	wm_sorted	ws;
@@ -1136,6 +1314,12 @@ il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *o
 	if (write_plan(diff, nodes, order, nsteps, steps_room, as_of, opts, deps, &scratch, out,
 				   plan_id, err) != 0)
 		goto done;
+	if (res != NULL)
+	{
+		memcpy(res->plan_id, plan_id, sizeof(res->plan_id));
+		if (fill_result(diff, nodes, order, nsteps, as_of, res, err) != 0)
+			goto done;
+	}
 	ret = 0;
 done:
 	if (ret != 0)
@@ -1148,6 +1332,7 @@ done:
 		}
 		out->oom = was_oom;
 		plan_id[0] = '\0';
+		il_plan_result_free(res);
 	}
 	wm_free(&ws);
 	il_free(nodes);
@@ -1159,13 +1344,39 @@ done:
 }
 
 /*
- * Checks the inputs, diffs the two commits, plans.
+ * Plans a diff.
  */
 int
-il_plan_from_git(il_git_repo *git, const char *base, const char *head, const char *models_dir,
-				 const il_parse_cache *cache, il_date as_of, const il_plan_options *opts,
-				 const il_plan_watermark *wms, size_t nwm, il_buf *out,
-				 char plan_id[IL_SHA256_HEX_LEN + 1], il_repo_stats *stats, il_error *err)
+il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
+			  const il_plan_watermark *wms, size_t nwm, il_buf *out,
+			  char plan_id[IL_SHA256_HEX_LEN + 1], il_error *err)
+{
+	return plan_build(diff, as_of, opts, wms, nwm, out, plan_id, NULL, err);
+}
+
+/*
+ * Plans a diff, with the plan's result.
+ */
+int
+il_plan_build_result(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
+					 const il_plan_watermark *wms, size_t nwm, il_buf *out,
+					 il_plan_result *res, il_error *err)
+{
+	char		plan_id[IL_SHA256_HEX_LEN + 1];
+
+	il_plan_result_free(res);
+	return plan_build(diff, as_of, opts, wms, nwm, out, plan_id, res, err);
+}
+
+/*
+ * Checks the inputs, diffs the two commits, plans.
+ */
+static int
+plan_from_git(il_git_repo *git, const char *base, const char *head, const char *models_dir,
+			  const il_parse_cache *cache, il_date as_of, const il_plan_options *opts,
+			  const il_plan_watermark *wms, size_t nwm, il_buf *out,
+			  char plan_id[IL_SHA256_HEX_LEN + 1], il_plan_result *res, il_repo_stats *stats,
+			  il_error *err)
 {
 	il_plan_options defaults;
 	il_repo_diff_result *diff = NULL;
@@ -1190,7 +1401,30 @@ il_plan_from_git(il_git_repo *git, const char *base, const char *head, const cha
 		return -1;
 	if (stats != NULL)
 		*stats = diff->stats;
-	ret = il_plan_build(diff, as_of, opts, wms, nwm, out, plan_id, err);
+	ret = plan_build(diff, as_of, opts, wms, nwm, out, plan_id, res, err);
 	il_repo_diff_free(diff);
 	return ret;
+}
+
+int
+il_plan_from_git(il_git_repo *git, const char *base, const char *head, const char *models_dir,
+				 const il_parse_cache *cache, il_date as_of, const il_plan_options *opts,
+				 const il_plan_watermark *wms, size_t nwm, il_buf *out,
+				 char plan_id[IL_SHA256_HEX_LEN + 1], il_repo_stats *stats, il_error *err)
+{
+	return plan_from_git(git, base, head, models_dir, cache, as_of, opts, wms, nwm, out, plan_id,
+						 NULL, stats, err);
+}
+
+int
+il_plan_from_git_result(il_git_repo *git, const char *base, const char *head,
+						const char *models_dir, const il_parse_cache *cache, il_date as_of,
+						const il_plan_options *opts, const il_plan_watermark *wms, size_t nwm,
+						il_buf *out, il_plan_result *res, il_repo_stats *stats, il_error *err)
+{
+	char		plan_id[IL_SHA256_HEX_LEN + 1];
+
+	il_plan_result_free(res);
+	return plan_from_git(git, base, head, models_dir, cache, as_of, opts, wms, nwm, out, plan_id,
+						 res, stats, err);
 }

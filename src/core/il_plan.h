@@ -198,6 +198,52 @@ extern int	il_plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan
 						  char plan_id[IL_SHA256_HEX_LEN + 1], il_error *err);
 
 /*
+ * What a plan holds, as the planner made it (not read back from its text):
+ * the commits, the id, and each step in plan order with its edges both
+ * ways. The extension stores plan_steps rows from it (docs/plan-format.md),
+ * and a run copies their edges.
+ */
+typedef struct il_plan_step
+{
+	char		step_id[IL_SHA256_HEX_LEN + 1];
+	char		sql_sha256[IL_SHA256_HEX_LEN + 1];	/* of the model file at target */
+	const char *model;			/* full name */
+	const char *kind;			/* "FULL_REFRESH", ... */
+	const char *materialization;	/* "TABLE", ... */
+	const char *reason;
+	bool		full_refresh;	/* run_type FULL_REFRESH, else INCREMENTAL */
+	il_date		start;			/* INCREMENTAL: the range, both days included */
+	il_date		end;
+	size_t		parallel_group;
+	const size_t *upstream;		/* depends_on: step indices, in the order of their ids */
+	size_t		n_upstream;
+	const size_t *dependents;	/* the steps that depend on this one, in the order of their ids */
+	size_t		n_dependents;
+} il_plan_step;
+
+typedef struct il_plan_result
+{
+	char		plan_id[IL_SHA256_HEX_LEN + 1];
+	char		base[IL_GIT_OID_HEX_LEN + 1];
+	char		target[IL_GIT_OID_HEX_LEN + 1];
+	il_plan_step *steps;		/* in plan order */
+	size_t		n_steps;
+	size_t	   *edges;			/* storage of upstream and dependents */
+	char	   *names;			/* storage of model and reason */
+} il_plan_result;
+
+#define IL_PLAN_RESULT_INIT {{0}, {0}, {0}, NULL, 0, NULL, NULL}
+
+/*
+ * il_plan_build, and the plan's result into *res (freed first; free it
+ * with il_plan_result_free whatever the outcome).
+ */
+extern int	il_plan_build_result(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts,
+								 const il_plan_watermark *wms, size_t nwm, il_buf *out,
+								 il_plan_result *res, il_error *err);
+extern void il_plan_result_free(il_plan_result *res);
+
+/*
  * il_repo_diff of base..head (models_dir and cache as there), then
  * il_plan_build. *stats, when stats is not NULL, gets the diff's counts.
  */
@@ -206,6 +252,13 @@ extern int	il_plan_from_git(il_git_repo *git, const char *base, const char *head
 							 const il_plan_options *opts, const il_plan_watermark *wms, size_t nwm,
 							 il_buf *out, char plan_id[IL_SHA256_HEX_LEN + 1],
 							 il_repo_stats *stats, il_error *err);
+
+/* il_plan_from_git with the plan's result (as il_plan_build_result). */
+extern int	il_plan_from_git_result(il_git_repo *git, const char *base, const char *head,
+									const char *models_dir, const il_parse_cache *cache, il_date as_of,
+									const il_plan_options *opts, const il_plan_watermark *wms,
+									size_t nwm, il_buf *out, il_plan_result *res,
+									il_repo_stats *stats, il_error *err);
 
 /* The SQLSTATE of an error code of the planner or of il_repo ("XX000" if unknown). */
 

@@ -171,6 +171,111 @@ plan_problems(const char *text, size_t len)
 	return problems;
 }
 
+/* The text of a JSON string member of v, or "". */
+static const char *
+member(const il_jcs_value *v, const char *key)
+{
+	const char *t = il_jcs_string(il_jcs_get(v, key), NULL);
+
+	return t != NULL ? t : "";
+}
+
+/*
+ * Checks the planner's result against the plan's text: the ids, the
+ * commits, every step's fields in plan order, its upstream steps as in
+ * depends_on and its dependents (exactly the steps that list it, in the
+ * order of their ids). Returns the number of problems (each printed).
+ */
+static int
+result_problems(const char *text, size_t len, const il_plan_result *res)
+{
+	il_error	err;
+	il_jcs_doc *doc = il_jcs_parse(text, len, &err);
+	const il_jcs_value *root = il_jcs_root(doc);
+	const il_jcs_value *s;
+	int			problems = 0;
+	size_t		i = 0;
+
+	if (doc == NULL)
+		return 1;
+	if (strcmp(member(root, "plan_id"), res->plan_id) != 0 || strcmp(member(root, "base"), res->base) != 0 ||
+		strcmp(member(root, "target"), res->target) != 0)
+	{
+		printf("#   the result's plan_id, base or target is not the text's\n");
+		problems++;
+	}
+	for (s = il_jcs_first(il_jcs_get(root, "steps")); s != NULL; s = il_jcs_next(s), i++)
+	{
+		const il_plan_step *st = &res->steps[i];
+		const il_jcs_value *range = il_jcs_get(s, "input_range");
+		const il_jcs_value *d;
+		char		start[IL_DATE_LEN + 1] = "";
+		char		end[IL_DATE_LEN + 1] = "";
+		size_t		k = 0;
+		size_t		j;
+		size_t		n = 0;
+		const char *prev = "";
+
+		if (i >= res->n_steps)
+			break;
+		if (!st->full_refresh)
+		{
+			il_date_format(st->start, start);
+			il_date_format(st->end, end);
+		}
+		if (strcmp(member(s, "step_id"), st->step_id) != 0 || strcmp(member(s, "model"), st->model) != 0 ||
+			strcmp(member(s, "kind"), st->kind) != 0 ||
+			strcmp(member(s, "materialization"), st->materialization) != 0 ||
+			strcmp(member(s, "reason"), st->reason) != 0 ||
+			strcmp(member(s, "sql_sha256"), st->sql_sha256) != 0 ||
+			strcmp(member(s, "run_type"), st->full_refresh ? "FULL_REFRESH" : "INCREMENTAL") != 0 ||
+			il_jcs_number(il_jcs_get(s, "parallel_group")) != (double) st->parallel_group ||
+			(il_jcs_kind_of(range) == IL_JCS_NULL) != st->full_refresh ||
+			(!st->full_refresh && (strcmp(member(range, "start"), start) != 0 ||
+								   strcmp(member(range, "end"), end) != 0)))
+		{
+			printf("#   step %zu of the result is not the text's\n", i);
+			problems++;
+		}
+		for (d = il_jcs_first(il_jcs_get(s, "depends_on")); d != NULL; d = il_jcs_next(d), k++)
+			if (k >= st->n_upstream || st->upstream[k] >= i ||
+				strcmp(il_jcs_string(d, NULL), res->steps[st->upstream[k]].step_id) != 0)
+				break;
+		if (d != NULL || k != st->n_upstream)
+		{
+			printf("#   step %s: the result's upstream steps are not depends_on\n", st->model);
+			problems++;
+		}
+		/* the dependents: the steps that list this one, in id order */
+		for (j = 0; j < res->n_steps; j++)
+			for (k = 0; k < res->steps[j].n_upstream; k++)
+				n += res->steps[j].upstream[k] == i;
+		for (k = 0; k < st->n_dependents; k++)
+		{
+			const il_plan_step *dep = &res->steps[st->dependents[k]];
+			bool		lists = false;
+
+			for (j = 0; j < dep->n_upstream; j++)
+				lists = lists || dep->upstream[j] == i;
+			if (!lists || strcmp(prev, dep->step_id) >= 0)
+				break;
+			prev = dep->step_id;
+		}
+		if (k != st->n_dependents || n != st->n_dependents)
+		{
+			printf("#   step %s: the result's dependents are not the reverse of depends_on\n", st->model);
+			problems++;
+		}
+	}
+	if (i != res->n_steps || s != NULL)
+	{
+		printf("#   the result has %zu steps, the text more or fewer\n", res->n_steps);
+		problems++;
+	}
+	il_jcs_free(doc);
+	return problems;
+}
+
 /* ---- making plans ---- */
 
 /* The last plan made, parsed. */
@@ -190,6 +295,7 @@ plan(const char *path, const char *base, const char *head, const char *as_of, co
 {
 	il_git_repo *g = NULL;
 	il_plan_options o;
+	il_plan_result res = IL_PLAN_RESULT_INIT;
 	int			rc;
 
 	il_jcs_free(doc);
@@ -200,18 +306,20 @@ plan(const char *path, const char *base, const char *head, const char *as_of, co
 		return -1;
 	if (il_git_open(path, &g, err) != 0)
 		return -1;
-	rc = il_plan_from_git(g, base, head, NULL, NULL, day(as_of), &o, wms, nwm, &text, plan_id, NULL, err);
+	rc = il_plan_from_git_result(g, base, head, NULL, NULL, day(as_of), &o, wms, nwm, &text, &res, NULL, err);
 	il_git_close(g);
 	il_plan_options_free(&o);
+	memcpy(plan_id, res.plan_id, sizeof(plan_id));
 	if (rc == 0)
 	{
-		if (plan_problems(text.data, text.len) != 0)
+		if (plan_problems(text.data, text.len) != 0 || result_problems(text.data, text.len, &res) != 0)
 		{
 			bad_plans++;
 			printf("#   in plan %s\n", text.data);
 		}
 		doc = il_jcs_parse(text.data, text.len, err);
 	}
+	il_plan_result_free(&res);
 	return rc;
 }
 
