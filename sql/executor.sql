@@ -311,3 +311,62 @@ SELECT * FROM execa_dev_ex.one;
 SELECT * FROM execa_dev_ex.v;
 SELECT count(*) AS runs_left_active FROM ironlayer.runs WHERE state IN ('pending', 'running');
 
+
+--
+-- 7. The stored plan is the contract: a step runs only the model text
+-- whose SHA-256 its plan recorded. A plan whose step says otherwise (here
+-- tampered with by a superuser) fails the step with 22000, naming the
+-- model and both hashes, and runs nothing: no table is made.
+--
+\! cd "$IL_EXEC" && printf '%s\n' '-- name: ex.two' '-- kind: FULL_REFRESH' 'SELECT 2 AS y' >models/two.sql && git add -A && git commit -q -m e4 && git tag e4
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('exec', 'e3', 'e4', '2026-01-10')->>'plan_id' AS e4_plan \gset
+RESET ROLE;
+SELECT model, sql_sha256 = encode(sha256(convert_to(
+		E'-- name: ex.two\n-- kind: FULL_REFRESH\nSELECT 2 AS y\n', 'UTF8')), 'hex') AS hash_of_the_file
+  FROM ironlayer.plan_steps WHERE plan_id = :'e4_plan';
+SET session_replication_role = replica;		-- past the immutability trigger
+UPDATE ironlayer.plan_steps SET sql_sha256 = repeat('0', 64) WHERE plan_id = :'e4_plan';
+RESET session_replication_role;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'e4_plan', 'dev') AS run12 \gset
+RESET ROLE;
+-- the error in full (ids masked: plan, step and file hashes S, commits C)
+CREATE FUNCTION public.exec_verbose(worker text) RETURNS TABLE (field text, value text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	s record;
+	msg text;
+	detail text;
+	hint text;
+	code text;
+BEGIN
+	SELECT c.run_id, c.step_id INTO s FROM ironlayer.claim_step(worker) c;
+	BEGIN
+		PERFORM ironlayer._execute_step(s.run_id, s.step_id, worker);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+			hint = PG_EXCEPTION_HINT;
+		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', code, msg);
+	END;
+	RETURN QUERY VALUES ('sqlstate', code), ('message', msg), ('detail', detail), ('hint', hint);
+END $$;
+SELECT field, regexp_replace(regexp_replace(regexp_replace(value, '0{64}', 'ZERO', 'g'), '[0-9a-f]{64}', 'S', 'g'),
+							 '[0-9a-f]{40}', 'C', 'g') AS value
+  FROM exec_verbose('w1');
+SELECT model, state, error_class, regexp_replace(masked(error_message), '[0-9a-f]{40}', 'C', 'g') AS error_message
+  FROM ironlayer.run_steps WHERE run_id = :run12;
+SELECT to_regclass('execa_dev_ex.two') IS NULL AS no_table;
+-- the hash the plan recorded, put back: the same run's retry runs the step
+SET session_replication_role = replica;
+UPDATE ironlayer.plan_steps SET sql_sha256 = encode(sha256(convert_to(
+		E'-- name: ex.two\n-- kind: FULL_REFRESH\nSELECT 2 AS y\n', 'UTF8')), 'hex') WHERE plan_id = :'e4_plan';
+RESET session_replication_role;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:run12) AS run13 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM execa_dev_ex.two;

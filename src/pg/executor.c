@@ -97,6 +97,7 @@ typedef struct Step
 
 	/* ironlayer.run_steps, runs, plans, environments, repos */
 	pg_uuid_t	tenant;
+	int32		step_index;
 	char	   *model;			/* lower-case full name */
 	bool		full_refresh;	/* run_type FULL_REFRESH (else INCREMENTAL) */
 	bool		step_range;		/* the step has start_date and end_date */
@@ -105,7 +106,9 @@ typedef struct Step
 	char	   *environment;
 	char	   *repository;
 	char	   *applied_by;		/* runs.created_by */
+	char	   *plan_id;
 	char	   *target;			/* the plan's target commit */
+	char	   *sql_sha256;		/* the step's, as stored with the plan */
 	DateADT		as_of;
 	char	   *schema_prefix;
 	char	   *run_as_name;
@@ -357,7 +360,7 @@ lock_step(Step *st, MemoryContext cxt)
 	values[0] = Int64GetDatum(st->run_id);
 	values[1] = CStringGetTextDatum(st->step_id);
 	if (SPI_execute_with_args("SELECT s.tenant_id, s.model, s.run_type, s.start_date, s.end_date,"
-							  "       s.state, s.lease_owner"
+							  "       s.state, s.lease_owner, s.step_index"
 							  "  FROM ironlayer.run_steps s"
 							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
 							  "   AND s.step_id OPERATOR(pg_catalog.=) $2"
@@ -388,14 +391,19 @@ lock_step(Step *st, MemoryContext cxt)
 	st->step_range = !isnull;
 	st->step_end = DatumGetDateADT(SPI_getbinval(t, td, 5, &isnull));
 	st->step_range = st->step_range && !isnull;
+	st->step_index = DatumGetInt32(SPI_getbinval(t, td, 8, &isnull));
 }
 
-/* The run, its plan, environment and repository. */
+/*
+ * The run, its plan and the plan's row of the step, environment and
+ * repository.
+ */
 static void
 read_run(Step *st, MemoryContext cxt)
 {
-	Oid			types[2] = {UUIDOID, INT8OID};
-	Datum		values[2];
+	Oid			types[3] = {UUIDOID, INT8OID, INT4OID};
+	Datum		values[3];
+	char	   *plan_step;
 	bool		isnull;
 	char	   *executor;
 	HeapTuple	t;
@@ -403,19 +411,24 @@ read_run(Step *st, MemoryContext cxt)
 
 	values[0] = UUIDPGetDatum(&st->tenant);
 	values[1] = Int64GetDatum(st->run_id);
+	values[2] = Int32GetDatum(st->step_index);
 	if (SPI_execute_with_args("SELECT r.environment, p.repository, r.created_by::text, p.target, p.as_of,"
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
-							  "       e.statement_timeout, e.lock_timeout, g.store"
+							  "       e.statement_timeout, e.lock_timeout, g.store,"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
+							  "  LEFT JOIN ironlayer.plan_steps ps ON ps.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+							  "                                  AND ps.plan_id OPERATOR(pg_catalog.=) r.plan_id"
+							  "                                  AND ps.step_index OPERATOR(pg_catalog.=) $3"
 							  "  LEFT JOIN ironlayer.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                                    AND e.name OPERATOR(pg_catalog.=) r.environment"
 							  "  LEFT JOIN ironlayer.repos g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                             AND g.name OPERATOR(pg_catalog.=) p.repository"
 							  " WHERE r.tenant_id OPERATOR(pg_catalog.=) $1 AND r.run_id OPERATOR(pg_catalog.=) $2",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+							  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "run look-up failed");
 	if (SPI_processed != 1)
 		elog(ERROR, "run " INT64_FORMAT " of step %s not found", st->run_id, st->step_id);
@@ -445,6 +458,17 @@ read_run(Step *st, MemoryContext cxt)
 	st->statement_timeout = interval_ms(SPI_getbinval(t, td, 13, &isnull));
 	st->lock_timeout = interval_ms(SPI_getbinval(t, td, 14, &isnull));
 	st->repo_store = spi_text(15, cxt);
+	st->plan_id = spi_text(16, cxt);
+	plan_step = spi_text(17, cxt);
+	st->sql_sha256 = spi_text(18, cxt);
+	/* the run's step is the plan's step of that index */
+	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("step %s of run " INT64_FORMAT " is not a step of its plan", st->step_id, st->run_id),
+				 errdetail("Step %d of plan %s is %s.", st->step_index, st->plan_id,
+						   plan_step ? plan_step : "missing"),
+				 errhint("Plan again and apply the new plan.")));
 	if (strcmp(executor, "postgres") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -488,6 +512,31 @@ render_error(const Step *st, const char *path, const il_error *err)
 						psprintf("In %s at commit %s, line %d, column %d.", path, st->target, err->line, err->column),
 						NULL);
 	ironlayer_raise(err, psprintf("model %s", st->model), NULL, NULL);
+}
+
+/*
+ * The contract of the stored plan: the step runs the model text whose
+ * SHA-256 the plan recorded for it (plan_steps.sql_sha256, the planner's
+ * sql_sha256 of the model file at target), and nothing else. The bytes
+ * read now are hashed, and so must the parse record the load took them
+ * from (what the rendering reads besides the text).
+ */
+static void
+check_text(const Step *st, const il_repo_model *m, const char *text, size_t len)
+{
+	char		found[IL_SHA256_HEX_LEN + 1];
+
+	if (il_sha256_hex(text, len, found) != 0)
+		elog(ERROR, "SHA-256 failed");
+	if (strcmp(found, st->sql_sha256) != 0 || strcmp(m->sql_sha256, st->sql_sha256) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model %s at commit %s is not the text the plan recorded for step %s",
+						st->model, st->target, st->step_id),
+				 errdetail("Plan %s expects the model file's SHA-256 %s; %s at commit %s has SHA-256 %s%s.",
+						   st->plan_id, st->sql_sha256, m->path, st->target, found,
+						   strcmp(m->sql_sha256, found) != 0 ? " (its parse record says otherwise)" : ""),
+				 errhint("Nothing of the step ran. Plan again from the repository as it is, and apply the new plan.")));
 }
 
 static int
@@ -564,6 +613,7 @@ load_model(Step *st, MemoryContext cxt)
 		il_error_clear(&err);
 		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
 			ironlayer_raise(&err, NULL, NULL, NULL);
+		check_text(st, m, c->blob.data ? c->blob.data : "", c->blob.len);
 		if (il_render_model(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
 							st->schema_prefix, st->start[0] ? st->start : NULL,
 							st->end[0] ? st->end : NULL, &c->sql, &err) != 0)

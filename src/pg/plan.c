@@ -6,8 +6,11 @@
  *
  * Thin: checks the caller, converts the arguments, reads the watermarks of
  * the plan's environment, lets the core plan, stores the canonical text
- * under its id (one row however often the same plan is made) and returns
- * the text itself, byte for byte, as json.
+ * under its id (one row however often the same plan is made), with a row of
+ * ironlayer.plan_steps per step, and returns the text itself, byte for
+ * byte, as json. What is stored besides the text (the commits, the steps,
+ * their edges both ways) comes from the planner's result (il_plan_result),
+ * never from reading the text back.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +20,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -116,24 +120,109 @@ require_environment(const pg_uuid_t *tenant, const char *environment)
 				 errhint("ironlayer.environments lists them; the plan option \"environment\" names one (default dev).")));
 }
 
-/*
- * The commit id after key ("base" or "target") in a plan's canonical text,
- * found without parsing it (a plan of 40,000 steps is 22 MB): keys are
- * sorted, so "base" comes right after "as_of" and "target" is the last.
- */
-static char *
-commit_of(const char *text, size_t len, const char *key)
+/* A text[] of n C strings. */
+static Datum
+text_array(const char *const *items, size_t n)
 {
-	size_t		klen = strlen(key);
-	size_t		at;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	size_t		i;
 
-	if (strcmp(key, "\"target\":\"") == 0)
-		at = len >= klen + 42 ? len - klen - 42 : 0;
-	else
-		at = strlen("{\"as_of\":\"YYYY-MM-DD\",");
-	if (at + klen + 42 > len || memcmp(text + at, key, klen) != 0 || text[at + klen + 40] != '"')
-		elog(ERROR, "unexpected plan text");
-	return pnstrdup(text + at + klen, 40);
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(elems, (int) n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* The text of a text[] of the ids of steps at[0..n): "{id,id}". */
+static char *
+ids_literal(const il_plan_result *res, const size_t *at, size_t n)
+{
+	StringInfoData b;
+	size_t		i;
+
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&b, ',');
+		appendBinaryStringInfo(&b, res->steps[at[i]].step_id, IL_SHA256_HEX_LEN);
+	}
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}
+
+/*
+ * The rows of ironlayer.plan_steps of a new plan, from the planner's
+ * result (the fields of each step, its depends_on and dependents), in one
+ * statement. Runs inside SPI.
+ */
+static void
+store_steps(const pg_uuid_t *tenant, const il_plan_result *res)
+{
+	size_t		n = res->n_steps;
+	Oid			argtypes[14] = {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID, DATEARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[14];
+	const char **text[9];
+	Datum	   *starts = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *ends = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *groups = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {(int) n};
+	int			lbs[1] = {1};
+	size_t		i;
+	int			k;
+
+	if (n == 0)
+		return;
+	for (k = 0; k < 9; k++)
+		text[k] = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		const il_plan_step *st = &res->steps[i];
+
+		text[0][i] = st->step_id;
+		text[1][i] = st->model;
+		text[2][i] = st->kind;
+		text[3][i] = st->materialization;
+		text[4][i] = st->full_refresh ? "FULL_REFRESH" : "INCREMENTAL";
+		text[5][i] = st->reason;
+		text[6][i] = st->sql_sha256;
+		text[7][i] = ids_literal(res, st->upstream, st->n_upstream);
+		text[8][i] = ids_literal(res, st->dependents, st->n_dependents);
+		nulls[i] = st->full_refresh;
+		starts[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(il_to_date(st->start));
+		ends[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(il_to_date(st->end));
+		groups[i] = Int32GetDatum((int32) st->parallel_group);
+	}
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(res->plan_id);
+	for (k = 0; k < 5; k++)
+		values[2 + k] = text_array(text[k], n);
+	values[7] = PointerGetDatum(construct_md_array(starts, nulls, 1, dims, lbs, DATEOID, 4, true, TYPALIGN_INT));
+	values[8] = PointerGetDatum(construct_md_array(ends, nulls, 1, dims, lbs, DATEOID, 4, true, TYPALIGN_INT));
+	values[9] = PointerGetDatum(construct_array(groups, (int) n, INT4OID, 4, true, TYPALIGN_INT));
+	values[10] = text_array(text[5], n);
+	values[11] = text_array(text[6], n);
+	/* depends_on and dependents: each step's as the text of a text[] */
+	values[12] = text_array(text[7], n);
+	values[13] = text_array(text[8], n);
+	if (SPI_execute_with_args("INSERT INTO ironlayer.plan_steps (tenant_id, plan_id, step_index, step_id, model,"
+							  "       kind, materialization, run_type, start_date, end_date, parallel_group,"
+							  "       depends_on, reason, sql_sha256, dependents)"
+							  " SELECT $1, $2, (u.i OPERATOR(pg_catalog.-) 1)::int, u.step_id, u.model, u.kind,"
+							  "        u.materialization, u.run_type, u.start_date, u.end_date, u.parallel_group,"
+							  "        u.depends_on::text[], u.reason, u.sql_sha256, u.dependents::text[]"
+							  "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+							  "                   pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+							  "                   pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11),"
+							  "                   pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14))"
+							  "        WITH ORDINALITY AS u(step_id, model, kind, materialization, run_type, start_date,"
+							  "                             end_date, parallel_group, reason, sql_sha256, depends_on,"
+							  "                             dependents, i)",
+							  14, argtypes, values, NULL, false, 0) != SPI_OK_INSERT || SPI_processed != n)
+		elog(ERROR, "storing the plan's steps failed");
 }
 
 /*
@@ -142,15 +231,15 @@ commit_of(const char *text, size_t len, const char *key)
  * text (tens of MB for tens of thousands of steps). Runs inside SPI.
  */
 static void
-store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const char *data,
-		   size_t len, text *plan_text, const char *environment, il_date as_of)
+store_plan(const pg_uuid_t *tenant, const il_plan_result *res, const char *repo, text *plan_text,
+		   const char *environment, il_date as_of)
 {
 	Oid			argtypes[8] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, JSONOID, TEXTOID, TEXTOID};
 	Datum		values[8];
 	int			ret;
 
 	values[0] = UUIDPGetDatum(tenant);
-	values[1] = CStringGetTextDatum(plan_id);
+	values[1] = CStringGetTextDatum(res->plan_id);
 	if (SPI_execute_with_args("SELECT FROM ironlayer.plans"
 							  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND plan_id OPERATOR(pg_catalog.=) $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
@@ -161,8 +250,8 @@ store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const
 	values[3] = CStringGetTextDatum(environment);
 	values[4] = DateADTGetDatum(il_to_date(as_of));
 	values[5] = PointerGetDatum(plan_text);
-	values[6] = CStringGetTextDatum(commit_of(data, len, "\"base\":\""));
-	values[7] = CStringGetTextDatum(commit_of(data, len, "\"target\":\""));
+	values[6] = CStringGetTextDatum(res->base);
+	values[7] = CStringGetTextDatum(res->target);
 	ret = SPI_execute_with_args("INSERT INTO ironlayer.plans AS p (tenant_id, plan_id, repository, base, target,"
 								"                                  environment, as_of, plan, created_by)"
 								" VALUES ($1, $2, $3, $7, $8, $4, $5, $6, ironlayer.acting_role())"
@@ -176,8 +265,9 @@ store_plan(const pg_uuid_t *tenant, const char *plan_id, const char *repo, const
 		Datum		avalues[3];
 		char	   *details = psprintf("{\"repository\": \"%s\", \"environment\": \"%s\"}", repo, environment);
 
+		store_steps(tenant, res);
 		avalues[0] = UUIDPGetDatum(tenant);
-		avalues[1] = CStringGetTextDatum(plan_id);
+		avalues[1] = CStringGetTextDatum(res->plan_id);
 		avalues[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(details));
 		if (SPI_execute_with_args("SELECT ironlayer._audit($1, 'plan.create', 'plan', $2, $3)",
 								  3, atypes, avalues, NULL, false, 0) != SPI_OK_SELECT)
@@ -206,7 +296,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	il_plan_watermark *wms;
 	size_t		nwm;
 	il_buf		out = IL_BUF_INIT;
-	char		plan_id[IL_SHA256_HEX_LEN + 1];
+	il_plan_result res = IL_PLAN_RESULT_INIT;
 	il_repo_stats stats;
 	il_error	err;
 	text	   *result;
@@ -243,9 +333,9 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	require_environment(&tenant, opts.environment);
 	wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
-	/* out lives in SPI's memory: freed here before SPI_finish */
-	if (il_plan_from_git(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
-						 &out, plan_id, &stats, &err) != 0 || out.oom)
+	/* out and res live in SPI's memory: freed here before SPI_finish */
+	if (il_plan_from_git_result(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
+								&out, &res, &stats, &err) != 0 || out.oom)
 	{
 		ironlayer_parse_cache_flush();
 		if (err.code == NULL)
@@ -260,8 +350,9 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		result = cstring_to_text_with_len(out.data, (int) out.len);
 		MemoryContextSwitchTo(old);
 	}
-	store_plan(&tenant, plan_id, repo, out.data, out.len, result, opts.environment, as_of);
+	store_plan(&tenant, &res, repo, result, opts.environment, as_of);
 	il_buf_free(&out);
+	il_plan_result_free(&res);
 	SPI_finish();
 	il_plan_options_free(&opts);
 	ironlayer_parse_cache_flush();

@@ -140,25 +140,33 @@ CREATE FUNCTION @extschema@.plan(repo text, base text, head text,
 COMMENT ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) IS
 	'the deterministic plan from base to head (canonical JSON text), stored in ironlayer.plans (engineers and admins)';
 
--- One row per step of each stored plan, the step's fields as columns.
-CREATE VIEW @extschema@.plan_steps WITH (security_invoker = true) AS
-SELECT p.tenant_id,
-	   p.plan_id,
-	   s.ord::int OPERATOR(pg_catalog.-) 1 AS step_index,
-	   s.step OPERATOR(pg_catalog.->>) 'step_id' AS step_id,
-	   s.step OPERATOR(pg_catalog.->>) 'model' AS model,
-	   s.step OPERATOR(pg_catalog.->>) 'kind' AS kind,
-	   s.step OPERATOR(pg_catalog.->>) 'materialization' AS materialization,
-	   s.step OPERATOR(pg_catalog.->>) 'run_type' AS run_type,
-	   ((s.step OPERATOR(pg_catalog.->) 'input_range') OPERATOR(pg_catalog.->>) 'start')::date AS start_date,
-	   ((s.step OPERATOR(pg_catalog.->) 'input_range') OPERATOR(pg_catalog.->>) 'end')::date AS end_date,
-	   (s.step OPERATOR(pg_catalog.->>) 'parallel_group')::int AS parallel_group,
-	   ARRAY(SELECT pg_catalog.json_array_elements_text(s.step OPERATOR(pg_catalog.->) 'depends_on')) AS depends_on,
-	   s.step OPERATOR(pg_catalog.->>) 'reason' AS reason,
-	   s.step OPERATOR(pg_catalog.->>) 'sql_sha256' AS sql_sha256
-  FROM @extschema@.plans p
- CROSS JOIN LATERAL pg_catalog.json_array_elements(p.plan OPERATOR(pg_catalog.->) 'steps')
-	   WITH ORDINALITY AS s(step, ord);
-COMMENT ON VIEW @extschema@.plan_steps IS
-	'one row per step of each stored plan, in plan order (step_index from 0)';
+-- One row per step of each stored plan, the step's fields as columns and
+-- the steps that depend on it: written by ironlayer.plan() with the plan,
+-- from the planner's own structures (src/pg/plan.c), never updated. A run
+-- copies its steps and their edges from here (_start_run).
+CREATE TABLE @extschema@.plan_steps (
+	tenant_id	uuid NOT NULL,
+	plan_id		text NOT NULL,
+	step_index	int NOT NULL,
+	step_id		text NOT NULL,
+	model		text NOT NULL,
+	kind		text NOT NULL,
+	materialization text NOT NULL,
+	run_type	text NOT NULL,
+	start_date	date,
+	end_date	date,
+	parallel_group int NOT NULL,
+	depends_on	text[] NOT NULL,
+	reason		text NOT NULL,
+	sql_sha256	text NOT NULL,
+	dependents	text[] NOT NULL,
+	PRIMARY KEY (tenant_id, plan_id, step_index),
+	FOREIGN KEY (tenant_id, plan_id) REFERENCES @extschema@.plans (tenant_id, plan_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.plan_steps IS
+	'one row per step of each stored plan, in plan order (step_index from 0), with the steps that depend on it';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.plan_steps', '');
+SELECT @extschema@._isolate_tenant_table('@extschema@.plan_steps');
 GRANT SELECT ON @extschema@.plan_steps TO ironlayer_viewer;
+CREATE TRIGGER plan_steps_immutable BEFORE UPDATE ON @extschema@.plan_steps
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._plans_immutable();
