@@ -8,8 +8,10 @@
  * is exactly an edge of the graph and nothing else is touched. One pass
  * over the tokens (comments kept) then copies the text, replacing those
  * names, templates and backticks; the text between tokens is whitespace
- * and is copied as it is. The rendered text is lexed again for the checks
- * that make il_lex's reading of it PostgreSQL's, and judged by the guard.
+ * and is copied as it is. The file is lexed once (comments kept; the list
+ * without them is taken from it). The rendered text is lexed once for the
+ * checks that make il_lex's reading of it PostgreSQL's, and judged by the
+ * guard.
  *
  *-------------------------------------------------------------------------
  */
@@ -410,6 +412,57 @@ lex_failed(il_parse_status st, il_error *err)
 			break;
 	}
 	return -1;
+}
+
+/*
+ * Lexes src[0..len) once, comments kept, into all, and puts the tokens
+ * without comments (what il_lex without IL_LEX_KEEP_COMMENTS gives: the
+ * same tokens, the partners of brackets renumbered) into toks, which the
+ * guard and il_refs' walker read. Comments change nothing else in the
+ * lexer's reading (they never count as the previous token), so the two
+ * lists are those of two lexings, for one.
+ */
+static il_parse_status
+lex_once(const char *src, size_t len, il_tokens *all, il_tokens *toks, il_error *err)
+{
+	il_parse_status st = il_lex(src, len, IL_LEX_KEEP_COMMENTS, all, err);
+	size_t		n = 0;
+	size_t		k = 0;
+	size_t		i;
+
+	if (st != IL_PARSE_OK)
+		return st;
+	for (i = 0; i < all->n; i++)
+		n += all->tok[i].type != IL_TOK_COMMENT;
+	toks->tok = malloc((n + 1) * sizeof(il_token));
+	if (toks->tok == NULL)
+		return IL_PARSE_ERR_NOMEM;
+	toks->cap = n + 1;
+	for (i = 0; i < all->n; i++)
+	{
+		il_token   *t = &all->tok[i];
+
+		if (t->type == IL_TOK_COMMENT)
+			continue;
+		toks->tok[k] = *t;
+		if (t->type == IL_TOK_LPAREN || t->type == IL_TOK_LBRACKET)
+		{
+			/* the closer, still ahead, keeps this one's new index meanwhile */
+			toks->tok[k].lenm = (uint32_t) i;
+			all->tok[t->lenm].lenm = (uint32_t) k;
+		}
+		else if (t->type == IL_TOK_RPAREN || t->type == IL_TOK_RBRACKET)
+		{
+			uint32_t	open = t->lenm;
+
+			t->lenm = toks->tok[open].lenm;
+			toks->tok[open].lenm = (uint32_t) k;
+			toks->tok[k].lenm = open;
+		}
+		k++;
+	}
+	toks->n = n;
+	return IL_PARSE_OK;
 }
 
 /*
@@ -1055,12 +1108,13 @@ render_text(const renderer *r, il_buf *o)
 }
 
 /*
- * Renders a model; see il_render.h.
+ * Renders a model; see il_render.h. With blank_semis, every ';' token of
+ * the result becomes a space (il_render_query).
  */
-int
-il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node,
-				const char *schema_prefix, const char *start, const char *end,
-				il_buf *out, il_error *err)
+static int
+render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
+	   il_buf *out, il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
 	il_tokens	all = IL_TOKENS_INIT;
@@ -1084,13 +1138,7 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 		return -1;
 
 	/* The file: lexed, judged, and its names found and resolved. */
-	st = il_lex(sql, len, 0, &toks, err);
-	if (st != IL_PARSE_OK)
-	{
-		lex_failed(st, err);
-		goto done;
-	}
-	st = il_lex(sql, len, IL_LEX_KEEP_COMMENTS, &all, err);
+	st = lex_once(sql, len, &all, &toks, err);
 	if (st != IL_PARSE_OK)
 	{
 		lex_failed(st, err);
@@ -1134,25 +1182,31 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 	fd.spans = NULL;
 	il_buf_free(&fd.names);
 
-	/* What PostgreSQL will read: the same as il_lex, and safe. */
-	st = il_lex(o.data ? o.data : "", o.len, IL_LEX_KEEP_COMMENTS, &rtoks, err);
+	/*
+	 * What PostgreSQL will read: the same as il_lex, and safe. The result
+	 * is lexed (once) because rendering can make tokens the file did not
+	 * have: removing a template comment joins what it separated ("-{# #}-"
+	 * is a "--" comment, "{{# #}{" a template), and a replacement puts
+	 * quotes next to the text around it; the guard's verdict and the checks
+	 * that PostgreSQL reads it as il_lex does must hold for these bytes.
+	 */
+	st = lex_once(o.data ? o.data : "", o.len, &all, &rtoks, err);
 	if (st != IL_PARSE_OK)
 	{
 		lex_failed(st, err);
 		goto done;
 	}
-	for (i = 0; i < rtoks.n; i++)
-		if (lexical_check(o.data, &rtoks.tok[i], true, err) != 0)
+	for (i = 0; i < all.n; i++)
+		if (lexical_check(o.data, &all.tok[i], true, err) != 0)
 			goto done;
-	il_tokens_free(&rtoks);
-	st = il_lex(o.data ? o.data : "", o.len, 0, &rtoks, err);
-	if (st != IL_PARSE_OK)
-	{
-		lex_failed(st, err);
-		goto done;
-	}
+	il_tokens_free(&all);
 	if (guard(o.data ? o.data : "", &rtoks, err) != 0)
 		goto done;
+	/* the guard let one statement through at most: ';' are empty statements */
+	if (blank_semis)
+		for (i = 0; i < rtoks.n; i++)
+			if (rtoks.tok[i].type == IL_TOK_SEMI)
+				o.data[rtoks.tok[i].off] = ' ';
 
 	il_buf_append(out, o.data ? o.data : "", o.len);
 	if (out->oom)
@@ -1169,4 +1223,20 @@ done:
 	il_buf_free(&fd.names);
 	il_buf_free(&o);
 	return ret;
+}
+
+int
+il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+				const char *schema_prefix, const char *start, const char *end,
+				il_buf *out, il_error *err)
+{
+	return render(sql, len, dag, self_node, schema_prefix, start, end, false, out, err);
+}
+
+int
+il_render_query(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+				const char *schema_prefix, const char *start, const char *end,
+				il_buf *out, il_error *err)
+{
+	return render(sql, len, dag, self_node, schema_prefix, start, end, true, out, err);
 }

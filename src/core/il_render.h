@@ -111,6 +111,16 @@ extern int	il_render_model(const char *sql, size_t len, const il_dag *dag, size_
 							il_buf *out, il_error *err);
 
 /*
+ * il_render_model, then every ';' token of the result (empty statements
+ * around the one statement the guard lets through) made a space: the query
+ * alone, which the executor wraps in the statements of its materialization.
+ * Lines and columns stay the file's.
+ */
+extern int	il_render_query(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+							const char *schema_prefix, const char *start, const char *end,
+							il_buf *out, il_error *err);
+
+/*
  * Appends the relation of a model: "<schema_prefix><schema>"."<table>" for
  * the model name schema.table or catalog.schema.table (the catalog is
  * dropped, so models that differ only in it meet), each identifier in

@@ -13,10 +13,12 @@
  *
  * Thin, as the rest of src/pg: the core loads the models at the plan's
  * target commit (il_repo_load, through the parse cache), reads the model's
- * file (il_git_read_blob) and renders it for PostgreSQL (il_render_model:
- * model references to "<schema_prefix><schema>"."<table>", date templates,
- * constructs PostgreSQL cannot run refused by name, the guard on the
- * rendered text). This file finds the rows, wraps the query in the
+ * file (il_git_read_blob), checks it is the text the plan recorded (its
+ * SHA-256 is the step's sql_sha256) and renders it for PostgreSQL
+ * (il_render_query: model references to "<schema_prefix><schema>"."<table>",
+ * date templates, constructs PostgreSQL cannot run refused by name, the
+ * guard on the rendered text, ';' blanked). This file finds the rows, wraps
+ * the query in the
  * statements of the model's materialization and runs them with SPI as the
  * environment's run_as role.
  *
@@ -75,7 +77,6 @@
 
 #include "il_date.h"
 #include "il_git.h"
-#include "il_lex.h"
 #include "il_render.h"
 #include "il_repo.h"
 #include "il_sha256.h"
@@ -145,7 +146,6 @@ typedef struct CoreMem
 	il_buf		blob;
 	il_buf		sql;
 	il_buf		relation;
-	il_tokens	tokens;
 } CoreMem;
 
 /* ------------------------------------------------------------- helpers */
@@ -567,7 +567,6 @@ load_model(Step *st, MemoryContext cxt)
 		const il_repo_model *m;
 		size_t		node;
 		size_t		i;
-		il_parse_status ps;
 
 		c->models = models_at(git, st->repo_path, st->target, st->models_dir);
 		m = bsearch(st->model, c->models->models, c->models->n, sizeof(il_repo_model), model_cmp);
@@ -614,7 +613,8 @@ load_model(Step *st, MemoryContext cxt)
 		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
 			ironlayer_raise(&err, NULL, NULL, NULL);
 		check_text(st, m, c->blob.data ? c->blob.data : "", c->blob.len);
-		if (il_render_model(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
+		/* the query, its ';' blanked (lines and columns stay the file's) */
+		if (il_render_query(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
 							st->schema_prefix, st->start[0] ? st->start : NULL,
 							st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
 			render_error(st, m->path, &err);
@@ -630,18 +630,6 @@ load_model(Step *st, MemoryContext cxt)
 					 errdetail("In %s at commit %s.", m->path, st->target),
 					 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
 
-		/*
-		 * The guard let through one statement at most, so every ';' left is
-		 * an empty statement around it: blank them, so the query can be
-		 * wrapped (lines and columns stay the file's).
-		 */
-		ps = il_lex(c->sql.data ? c->sql.data : "", c->sql.len, 0, &c->tokens, &err);
-		if (ps != IL_PARSE_OK)
-			render_error(st, m->path, &err);
-		for (i = 0; i < c->tokens.n; i++)
-			if (c->tokens.tok[i].type == IL_TOK_SEMI)
-				c->sql.data[c->tokens.tok[i].off] = ' ';
-
 		st->sql = MemoryContextStrdup(cxt, c->sql.data ? c->sql.data : "");
 		st->relation = MemoryContextStrdup(cxt, c->relation.data);
 	}
@@ -649,7 +637,6 @@ load_model(Step *st, MemoryContext cxt)
 	il_buf_free(&c->blob);
 	il_buf_free(&c->sql);
 	il_buf_free(&c->relation);
-	il_tokens_free(&c->tokens);
 
 	/* "schema"."table" as PostgreSQL reads it */
 	{

@@ -427,6 +427,17 @@ test_inputs(void)
 	CHECK(il_render_model("SELECT * FROM {{ ref('a') }}", 28, NULL, IL_RENDER_NO_MODEL, "x", NULL, NULL,
 						  &out, &err) == -1 && strcmp(err.code, "unknown_ref") == 0 &&
 		  strstr(err.message, "names no model") != NULL, "without a graph every ref is unknown");
+	{
+		const char *q = ";\n-- a; b\nSELECT ';' AS s, (1) FROM orders /* ; */;\n;";
+
+		il_buf_reset(&out);
+		CHECK(il_render_query(q, strlen(q), dag, 0, "", NULL, NULL, &out, &err) == 0 &&
+			  strcmp(out.data, " \n-- a; b\nSELECT ';' AS s, (1) FROM \"sales\".\"orders\" /* ; */ \n ") == 0,
+			  "il_render_query: the rendering, each ';' token a space (not those in strings and comments)");
+		il_buf_reset(&out);
+		CHECK(il_render_query("SELECT 1; DROP TABLE x", 22, dag, 0, "", NULL, NULL, &out, &err) == -1 &&
+			  out.len == 0, "il_render_query: the guard first");
+	}
 	il_buf_reset(&out);
 	CHECK(il_render_model("SELECT 1 FROM ordersXYZ", 20, dag, 0, "", NULL, NULL, &out, &err) == 0 &&
 		  strcmp(out.data, "SELECT 1 FROM \"sales\".\"orders\"") == 0, "only sql[0..len) is read");
