@@ -142,43 +142,38 @@ BEGIN
 	INSERT INTO @extschema@.runs (tenant_id, plan_id, environment, repository, retry_of, created_by)
 	VALUES (tid, pid, e.name, repo, prior, caller)
 	RETURNING run_id INTO rid;
+	-- The steps and their edges both ways as the planner stored them
+	-- (plan_steps): what each step waits for is its depends_on.
 	IF prior IS NULL THEN
 		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
-										   run_type, start_date, end_date, parallel_group, depends_on)
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
 		SELECT tid, rid, s.step_id, s.step_index, s.model, s.kind, s.materialization, s.run_type,
-			   s.start_date, s.end_date, s.parallel_group, s.depends_on
+			   s.start_date, s.end_date, s.parallel_group, s.depends_on, s.dependents,
+			   pg_catalog.cardinality(s.depends_on)
 		  FROM @extschema@.plan_steps s
 		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.plan_id OPERATOR(pg_catalog.=) pid;
 	ELSE
-		-- the steps of the prior run that did not succeed
+		-- the steps of the prior run that did not succeed; upstream steps
+		-- that succeeded there are satisfied already (the dependents of a
+		-- step that did not succeed never ran, so they are all here)
 		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
-										   run_type, start_date, end_date, parallel_group, depends_on)
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
 		SELECT tid, rid, p.step_id, p.step_index, p.model, p.kind, p.materialization, p.run_type,
-			   p.start_date, p.end_date, p.parallel_group, p.depends_on
+			   p.start_date, p.end_date, p.parallel_group, u.depends_on, p.dependents,
+			   pg_catalog.cardinality(u.depends_on)
 		  FROM @extschema@.run_steps p
+		 CROSS JOIN LATERAL (SELECT ARRAY(
+				SELECT d FROM pg_catalog.unnest(p.depends_on) d
+				 WHERE NOT EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) tid
+									  AND x.run_id OPERATOR(pg_catalog.=) prior
+									  AND x.step_id OPERATOR(pg_catalog.=) d
+									  AND x.state OPERATOR(pg_catalog.=) 'succeeded'))) u(depends_on)
 		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.run_id OPERATOR(pg_catalog.=) prior
 		   AND p.state OPERATOR(pg_catalog.<>) 'succeeded';
-		-- upstream steps that succeeded before are satisfied already
-		UPDATE @extschema@.run_steps s
-		   SET depends_on = ARRAY(SELECT d FROM pg_catalog.unnest(s.depends_on) d
-								   WHERE d OPERATOR(pg_catalog.=) ANY (ARRAY(
-										SELECT x.step_id FROM @extschema@.run_steps x
-										 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid
-										   AND x.run_id OPERATOR(pg_catalog.=) rid)))
-		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid;
 	END IF;
-	-- what each step waits for, and the reverse edges
-	UPDATE @extschema@.run_steps s SET waiting = pg_catalog.cardinality(s.depends_on)
-	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid
-	   AND s.depends_on OPERATOR(pg_catalog.<>) '{}';
-	UPDATE @extschema@.run_steps s SET dependents = d.ids
-	  FROM (SELECT u.step_id, pg_catalog.array_agg(x.step_id ORDER BY x.step_id) AS ids
-			  FROM @extschema@.run_steps x
-			 CROSS JOIN LATERAL pg_catalog.unnest(x.depends_on) u(step_id)
-			 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.run_id OPERATOR(pg_catalog.=) rid
-			 GROUP BY u.step_id) d
-	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid
-	   AND s.step_id OPERATOR(pg_catalog.=) d.step_id;
 	IF NOT EXISTS (SELECT FROM @extschema@.run_steps s
 					WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid) THEN
 		UPDATE @extschema@.runs r SET state = 'succeeded', started_at = pg_catalog.now(), finished_at = pg_catalog.now()

@@ -44,6 +44,7 @@ DECLARE
 	s record;
 	c record;
 	sole record;
+	tries int;
 	n int;
 	cap int;
 BEGIN
@@ -58,19 +59,17 @@ BEGIN
 	-- A running step whose lease expired (its worker died: its transaction
 	-- never committed) comes first; one whose workers died three times
 	-- (killed, crashed, or ended past the statement_timeout) is not tried
-	-- again: it fails.
+	-- again: it fails (completed in the name of the lease's owner: the row
+	-- is locked here once, and written once, by complete_step).
 	LOOP
-		SELECT x.tenant_id, x.run_id, x.step_id, x.attempts INTO s
+		SELECT x.tenant_id, x.run_id, x.step_id, x.attempts, x.lease_owner INTO s
 		  FROM @extschema@.run_steps x
 		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
 		 ORDER BY x.lease_until
 		 LIMIT 1
 		   FOR UPDATE SKIP LOCKED;
 		EXIT WHEN NOT FOUND OR s.attempts OPERATOR(pg_catalog.<) 3;
-		UPDATE @extschema@.run_steps x SET lease_owner = worker
-		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
-		   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
-		PERFORM @extschema@.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, NULL, '57P01',
+		PERFORM @extschema@.complete_step(s.run_id, s.step_id, s.lease_owner, false, NULL, NULL, NULL, '57P01',
 			pg_catalog.format('the step was given up after %s attempts: each time its worker ended before it '
 							  'finished (killed, crashed, or stopped past the statement_timeout)', s.attempts));
 	END LOOP;
@@ -173,7 +172,8 @@ BEGIN
 		   lease_until = pg_catalog.now() OPERATOR(pg_catalog.+) lease,
 		   started_at = COALESCE(x.started_at, pg_catalog.now())
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
-	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
+	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id
+	RETURNING x.attempts INTO tries;
 	-- the run is running from its first claim; a run row a user's open
 	-- transaction holds is not waited for (complete_step marks it then)
 	PERFORM FROM @extschema@.runs r
@@ -185,9 +185,7 @@ BEGIN
 		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
 		   AND r.state OPERATOR(pg_catalog.=) 'pending';
 	END IF;
-	RETURN QUERY SELECT x.tenant_id, x.run_id, x.step_id, x.attempts FROM @extschema@.run_steps x
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
-	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
+	RETURN QUERY SELECT s.tenant_id::uuid, s.run_id::bigint, s.step_id::text, tries;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.claim_step(text, interval) IS
@@ -230,10 +228,19 @@ BEGIN
 	PERFORM @extschema@._check_size('statement_sha256', complete_step.statement_sha256, 64);
 	PERFORM @extschema@._check_size('error_class', complete_step.error_class, 64);
 	PERFORM @extschema@._check_size('error_message', complete_step.error_message, 65536);
-	SELECT * INTO s FROM @extschema@.run_steps x
+	-- the outcome, written by the one statement that locks the step's row,
+	-- if this worker still holds it
+	UPDATE @extschema@.run_steps x
+	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
+		   finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL,
+		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
+		   executor = complete_step.executor,
+		   error_class = @extschema@._scrub(complete_step.error_class),
+		   error_message = @extschema@._scrub(complete_step.error_message, true)
 	 WHERE x.run_id OPERATOR(pg_catalog.=) complete_step.run_id AND x.step_id OPERATOR(pg_catalog.=) complete_step.step_id
-	   FOR UPDATE;
-	IF NOT FOUND OR s.state OPERATOR(pg_catalog.<>) 'running' OR s.lease_owner IS DISTINCT FROM worker THEN
+	   AND x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_owner IS NOT DISTINCT FROM worker
+	RETURNING x.* INTO s;
+	IF NOT FOUND THEN
 		RETURN false;			-- the lease was lost: another worker owns the step now
 	END IF;
 	-- completions of one run take turns, so the last one sees all the others
@@ -244,15 +251,6 @@ BEGIN
 	UPDATE @extschema@.runs r SET state = 'running', started_at = COALESCE(r.started_at, s.started_at)
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
 	   AND r.state OPERATOR(pg_catalog.=) 'pending';
-	UPDATE @extschema@.run_steps x
-	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
-		   finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL,
-		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
-		   executor = complete_step.executor,
-		   error_class = @extschema@._scrub(complete_step.error_class),
-		   error_message = @extschema@._scrub(complete_step.error_message, true)
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
-	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id;
 	IF ok THEN
 		-- one upstream step fewer to wait for; one primary-key update per
 		-- dependent, whatever the table's statistics say
