@@ -18,9 +18,8 @@
  * (il_render_query: model references to "<schema_prefix><schema>"."<table>",
  * date templates, constructs PostgreSQL cannot run refused by name, the
  * guard on the rendered text, ';' blanked). This file finds the rows, wraps
- * the query in the
- * statements of the model's materialization and runs them with SPI as the
- * environment's run_as role.
+ * the query in the statements of the model's materialization and runs them
+ * with SPI as the environment's run_as role.
  *
  * Identities. The SQL function is SECURITY DEFINER with row_security off:
  * the extension owner reads and writes ironlayer's tables across tenants
@@ -404,6 +403,7 @@ read_run(Step *st, MemoryContext cxt)
 	Oid			types[3] = {UUIDOID, INT8OID, INT4OID};
 	Datum		values[3];
 	char	   *plan_step;
+	char	   *plan_model;
 	bool		isnull;
 	char	   *executor;
 	HeapTuple	t;
@@ -416,7 +416,7 @@ read_run(Step *st, MemoryContext cxt)
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
 							  "       e.statement_timeout, e.lock_timeout, g.store,"
-							  "       p.plan_id, ps.step_id, ps.sql_sha256"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -461,13 +461,16 @@ read_run(Step *st, MemoryContext cxt)
 	st->plan_id = spi_text(16, cxt);
 	plan_step = spi_text(17, cxt);
 	st->sql_sha256 = spi_text(18, cxt);
-	/* the run's step is the plan's step of that index */
-	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL)
+	plan_model = spi_text(19, cxt);
+	/* the run's step is the plan's step of that index, of the same model */
+	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL ||
+		plan_model == NULL || strcmp(plan_model, st->model) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("step %s of run " INT64_FORMAT " is not a step of its plan", st->step_id, st->run_id),
-				 errdetail("Step %d of plan %s is %s.", st->step_index, st->plan_id,
-						   plan_step ? plan_step : "missing"),
+				 errdetail("Step %d of plan %s is %s, of model %s; the run's is of model %s.", st->step_index,
+						   st->plan_id, plan_step ? plan_step : "missing", plan_model ? plan_model : "none",
+						   st->model),
 				 errhint("Plan again and apply the new plan.")));
 	if (strcmp(executor, "postgres") != 0)
 		ereport(ERROR,

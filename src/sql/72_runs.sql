@@ -70,7 +70,11 @@ CREATE INDEX run_steps_ready ON @extschema@.run_steps (run_id, parallel_group, s
 	WHERE state OPERATOR(pg_catalog.=) 'pending' AND waiting OPERATOR(pg_catalog.=) 0;
 CREATE INDEX run_steps_leases ON @extschema@.run_steps (lease_until)
 	WHERE state OPERATOR(pg_catalog.=) 'running';
-CREATE INDEX run_steps_runnable ON @extschema@.run_steps (tenant_id, run_id, state)
+-- a run's unfinished steps, those claimed last first: complete_step's test
+-- for a step left finds one of them at once, not after the entries of every
+-- step finished since the oldest snapshot (which a held snapshot keeps)
+CREATE INDEX run_steps_runnable ON @extschema@.run_steps
+	(tenant_id, run_id, state, parallel_group DESC, step_index DESC)
 	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_steps', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.run_steps');
