@@ -541,6 +541,63 @@ test_scale(void)
 	il_buf_free(&big);
 }
 
+/*
+ * What il_render's single lexing rests on: il_lex with comments kept, its
+ * comments left out, gives the tokens il_lex gives without them (the same
+ * offsets, lengths, keywords and flags; brackets matched to the same
+ * partners), whatever the comments (--, nested block comments, template
+ * comments) around dots, casts, brackets and keywords.
+ */
+static bool
+same_without_comments(const char *sql)
+{
+	il_tokens	all = IL_TOKENS_INIT;
+	il_tokens	toks = IL_TOKENS_INIT;
+	il_error	e;
+	size_t		len = strlen(sql);
+	size_t		k = 0;
+	size_t		i;
+	bool		same;
+
+	same = il_lex(sql, len, IL_LEX_KEEP_COMMENTS, &all, &e) == IL_PARSE_OK &&
+		il_lex(sql, len, 0, &toks, &e) == IL_PARSE_OK;
+	for (i = 0; same && i < all.n; i++)
+	{
+		const il_token *a = &all.tok[i];
+		const il_token *b;
+
+		if (a->type == IL_TOK_COMMENT)
+			continue;
+		b = &toks.tok[k];
+		same = k < toks.n && a->off == b->off && a->type == b->type && a->kw == b->kw &&
+			a->flags == b->flags && il_tok_len(a) == il_tok_len(b) &&
+			(!il_tok_is_bracket(a) || all.tok[a->lenm].off == toks.tok[b->lenm].off);
+		k++;
+	}
+	same = same && k == toks.n;
+	il_tokens_free(&all);
+	il_tokens_free(&toks);
+	return same;
+}
+
+static void
+test_single_lexing(void)
+{
+	static const char *const texts[] = {
+		"SELECT a./* c */b, x::/* c */int, (1 -- c\n), [2 /* c */] FROM s.t",
+		"SELECT {# c #} a FROM {{ ref('x') }} -- c\nWHERE b = '{{ start_date }}' /* a /* nested */ c */ ;",
+		"WITH q AS (/* c */ SELECT 1) SELECT * FROM q /* c */ JOIN `a`.`b` ON (x = y) --",
+		"MERGE INTO t USING /* c */ s ON (t.a = s.a) WHEN MATCHED THEN UPDATE SET b = s.b",
+		"SELECT ((((1)))) /* c */, f(a, -- c\n b), $x, ${y} FROM t LATERAL VIEW explode(a) -- c",
+	};
+	size_t		i;
+	bool		ok = true;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		ok = ok && same_without_comments(texts[i]);
+	CHECK(ok, "the tokens with comments, less the comments, are those without (what il_render lexes once for)");
+}
+
 int
 main(void)
 {
@@ -557,6 +614,7 @@ main(void)
 	test_inputs();
 	test_relation();
 	test_scale();
+	test_single_lexing();
 	il_dag_free(dag);
 	il_buf_free(&out);
 	return unit_done();
