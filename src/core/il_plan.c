@@ -1053,9 +1053,9 @@ il_plan_result_free(il_plan_result *res)
 {
 	if (res == NULL)
 		return;
-	free(res->steps);
-	free(res->edges);
-	free(res->names);
+	il_free(res->steps);
+	il_free(res->edges);
+	il_free(res->names);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -1137,11 +1137,11 @@ fill_result(const il_repo_diff_result *diff, const plan_node *nodes, const size_
 		if ((nv->flags & (F_ADDED | F_DIRECT)) == 0)
 			text += strlen("downstream of ") + strlen(head->models[nv->downstream_of].name) + 1;
 	}
-	res->steps = calloc(nsteps + 1, sizeof(il_plan_step));
-	res->edges = malloc((2 * nedges + 1) * sizeof(size_t));
-	res->names = malloc(text + 1);
-	step_of = malloc((head->n + 1) * sizeof(size_t));
-	fill = calloc(nsteps + 1, sizeof(size_t));
+	res->steps = il_calloc(nsteps + 1, sizeof(il_plan_step));
+	res->edges = il_malloc((2 * nedges + 1) * sizeof(size_t));
+	res->names = il_malloc(text + 1);
+	step_of = il_malloc((head->n + 1) * sizeof(size_t));
+	fill = il_calloc(nsteps + 1, sizeof(size_t));
 	if (res->steps == NULL || res->edges == NULL || res->names == NULL || step_of == NULL || fill == NULL)
 		goto oom;
 	for (i = 0; i < nsteps; i++)
@@ -1204,7 +1204,7 @@ fill_result(const il_repo_diff_result *diff, const plan_node *nodes, const size_
 			((size_t *) res->steps[u].dependents)[fill[u]++] = i;
 		}
 	res->n_steps = nsteps;
-	sorter = malloc((nsteps + 1) * sizeof(*sorter));
+	sorter = il_malloc((nsteps + 1) * sizeof(*sorter));
 	if (sorter == NULL)
 		goto oom;
 	for (i = 0; i < nsteps; i++)
@@ -1212,14 +1212,14 @@ fill_result(const il_repo_diff_result *diff, const plan_node *nodes, const size_
 		sort_by_id((size_t *) res->steps[i].upstream, res->steps[i].n_upstream, res->steps, sorter);
 		sort_by_id((size_t *) res->steps[i].dependents, res->steps[i].n_dependents, res->steps, sorter);
 	}
-	free(sorter);
-	free(step_of);
-	free(fill);
+	il_free(sorter);
+	il_free(step_of);
+	il_free(fill);
 	return 0;
 oom:
-	free(sorter);
-	free(step_of);
-	free(fill);
+	il_free(sorter);
+	il_free(step_of);
+	il_free(fill);
 	return nomem(err);
 }
 

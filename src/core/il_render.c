@@ -434,7 +434,7 @@ lex_once(const char *src, size_t len, il_tokens *all, il_tokens *toks, il_error 
 		return st;
 	for (i = 0; i < all->n; i++)
 		n += all->tok[i].type != IL_TOK_COMMENT;
-	toks->tok = malloc((n + 1) * sizeof(il_token));
+	toks->tok = il_malloc((n + 1) * sizeof(il_token));
 	if (toks->tok == NULL)
 		return IL_PARSE_ERR_NOMEM;
 	toks->cap = n + 1;
