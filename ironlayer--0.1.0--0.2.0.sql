@@ -115,7 +115,7 @@ BEGIN
 	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
 		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
 		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])) OPERATOR(pg_catalog.>=) 100 THEN
-		RAISE EXCEPTION USING ERRCODE = 'program_limit_exceeded',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'a tenant has at most 100 active runs',
 			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
 	END IF;

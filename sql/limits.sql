@@ -1,6 +1,6 @@
 --
 -- Size limits of plan(), put_credential() and _scrub() (docs/limits.md):
--- 54000 before any other work, whoever calls; within its limit an argument
+-- 22001 before any other work, whoever calls; within its limit an argument
 -- is judged for what it says (here: no tenant is bound, 42501).
 -- parse_model() and sql_guard() are in model.sql.
 --

@@ -88,7 +88,7 @@ SELECT p->'guard'->'ok' AS ok, p->'guard'->'violations'->0->>'rule' AS rule
 
 
 -- Size limits (docs/limits.md): 1 MiB, a repository's largest model file.
--- One byte more is 54000 before any work; the size is in bytes, and a
+-- One byte more is 22001 before any work; the size is in bytes, and a
 -- compressed value counts with its full size.
 SELECT ironlayer.parse_model(repeat('x', 1048577));
 SELECT try($$SELECT ironlayer.sql_guard(repeat('x', 1048577))$$) AS guard_over;

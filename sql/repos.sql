@@ -176,7 +176,7 @@ RESET ROLE;
 SELECT count(*) AS claims_left FROM ironlayer.repo_claims WHERE store LIKE '%/shop.git';
 \! rm -f "$IL_ROOT/shop-link"
 
--- Sizes are checked first (54000, from the header: a 100 MB argument costs
+-- Sizes are checked first (22001, from the header: a 100 MB argument costs
 -- nothing), then NULLs (22004).
 SET ROLE regress_rp_ann;
 SELECT ironlayer.use_tenant('repos-a') IS NOT NULL AS bound;

@@ -70,7 +70,7 @@ typedef enum il_parse_status
 	IL_PARSE_ERR_HEADER,		/* a header directive is missing or wrong: 22023 */
 	IL_PARSE_ERR_SYNTAX,		/* the text does not lex: 42601 */
 	IL_PARSE_ERR_ENCODING,		/* invalid UTF-8 or a NUL byte: 22021 */
-	IL_PARSE_ERR_LIMIT,			/* nesting too deep or input too large: 54001 */
+	IL_PARSE_ERR_LIMIT,			/* nesting too deep or input too large: 22023 / 22001 */
 	IL_PARSE_ERR_NOMEM			/* out of memory: 53200 */
 } il_parse_status;
 

@@ -12,7 +12,7 @@
  *	IL_PARSE_ERR_HEADER		22023  a header problem; err->line names the line
  *	IL_PARSE_ERR_SYNTAX		42601  the text does not lex; err->line:err->column
  *	IL_PARSE_ERR_ENCODING	22021  invalid UTF-8 or a NUL byte; line:column
- *	IL_PARSE_ERR_LIMIT		54001  nesting deeper than IL_LEX_MAX_DEPTH, or more
+ *	IL_PARSE_ERR_LIMIT		22023  nesting deeper than IL_LEX_MAX_DEPTH, or more
  *								   than IL_LEX_MAX_INPUT bytes
  *	IL_PARSE_ERR_NOMEM		53200  out of memory
  * err->message is lower-case, says how to fix the problem and does not

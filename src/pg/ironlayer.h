@@ -33,7 +33,7 @@ extern void ironlayer_raise_corrupt(const struct il_error *err, const char *cont
 /* memory.c: the core allocates in CurrentMemoryContext (src/core/il_alloc.h) */
 extern void ironlayer_memory_init(void);
 
-/* limits.c: 54000 when a varlena argument holds more than max bytes (docs/limits.md) */
+/* limits.c: 22001 when a varlena argument holds more than max bytes (docs/limits.md) */
 extern void ironlayer_check_size(const char *what, Datum d, Size max);
 /* limits.c: a lower-case letter, then [a-z0-9_] and extra, at most max bytes */
 extern bool ironlayer_valid_name(const char *s, size_t max, const char *extra);

@@ -6,8 +6,8 @@
  *
  * Every SQL function that takes text, bytes or JSON checks the size of each
  * such argument before any other work, and answers an argument over its
- * limit with SQLSTATE 54000 (program_limit_exceeded), which PostgREST maps
- * to 400. The size is read from the datum's header (a toasted value is not
+ * limit with SQLSTATE 22001 (string_data_right_truncation, what PostgreSQL
+ * answers a value too long for varchar(n)), which PostgREST maps to 400. The size is read from the datum's header (a toasted value is not
  * decompressed to be measured), so an oversized argument costs nothing.
  *
  *-------------------------------------------------------------------------
@@ -22,7 +22,7 @@
 #include "ironlayer.h"
 
 /*
- * Raise 54000 when the varlena datum d (text, bytea, json, jsonb) holds
+ * Raise 22001 when the varlena datum d (text, bytea, json, jsonb) holds
  * more than max bytes. what names the argument in the message
  * ("the model text", "settings").
  */
@@ -33,7 +33,7 @@ ironlayer_check_size(const char *what, Datum d, Size max)
 
 	if (size > max)
 		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
 				 errmsg("%s is too long", what),
 				 errdetail("It has %zu bytes; the limit is %zu bytes.", size, max),
 				 errhint("docs/limits.md lists the size limit of every argument.")));

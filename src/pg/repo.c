@@ -69,7 +69,7 @@ json_str(const char *s)
 /* ---------------------------------------------------------------- arguments */
 
 /*
- * 54000 when text argument arg holds more than max bytes, before any other
+ * 22001 when text argument arg holds more than max bytes, before any other
  * work (docs/limits.md). A NULL passes: require_args checks it next.
  */
 static void

@@ -47,7 +47,7 @@ $roles$;
 
 GRANT USAGE ON SCHEMA @extschema@ TO ironlayer_viewer;
 
--- 54000 when a text, jsonb or bytea value holds more than max_bytes bytes,
+-- 22001 when a text, jsonb or bytea value holds more than max_bytes bytes,
 -- measured without decompressing it (src/pg/limits.c, docs/limits.md).
 -- (internal: API functions call it first)
 CREATE FUNCTION @extschema@._check_size(what text, value "any", max_bytes int) RETURNS void

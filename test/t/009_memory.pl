@@ -1,7 +1,7 @@
 # Memory of parse_model() and sql_guard() (issue 12): for inputs of 1 MiB
 # built to cost the most, the backend's peak resident memory (VmHWM) grows
 # by at most 16 bytes per input byte plus 8 MB (what the backend touches
-# anyway); an argument of more than 1 MiB is 54000 at once, not a parse;
+# anyway); an argument of more than 1 MiB is 22001 at once, not a parse;
 # and calls that succeed or fail, over and over, leave nothing behind, also
 # when the error is raised while the core's memory of the call is held (a
 # loaded repository, src/pg/memory.c).
@@ -76,11 +76,11 @@ foreach my $name (sort keys %inputs)
 	}
 }
 
-# More than 1 MiB: 54000 before any work (before: a parse of 16 MB, several
+# More than 1 MiB: 22001 before any work (before: a parse of 16 MB, several
 # GB of memory, XX000 past 1 GB of output, and that memory never freed).
 my ($hwm, $rss, $err) = measure(q{repeat('1;', 8388608)},
 	'SELECT pg_column_size(ironlayer.sql_guard(t)) FROM inp;');
-like($err, qr/ERROR:\s+the SQL text is too long/, '16 MB to sql_guard: 54000, the text is too long');
+like($err, qr/ERROR:\s+the SQL text is too long/, '16 MB to sql_guard: 22001, the text is too long');
 cmp_ok($hwm, '<=', 1024, "and no memory is spent on it ($hwm kB)");
 cmp_ok($rss, '<=', 1024, "nor kept ($rss kB)");
 

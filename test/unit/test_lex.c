@@ -104,7 +104,7 @@ status_sqlstate(il_parse_status st)
 		case IL_PARSE_ERR_ENCODING:
 			return "22021";
 		case IL_PARSE_ERR_LIMIT:
-			return "54001";
+			return "22023";
 		case IL_PARSE_ERR_NOMEM:
 			return "53200";
 		default:

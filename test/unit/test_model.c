@@ -146,7 +146,7 @@ main(void)
 	big = malloc(100001);
 	memset(big, '(', 100000);
 	big[100000] = '\0';
-	CHECK(parse(big) == IL_PARSE_ERR_LIMIT && strcmp(il_error_sqlstate(&err), "54001") == 0,
+	CHECK(parse(big) == IL_PARSE_ERR_LIMIT && strcmp(il_error_sqlstate(&err), "22023") == 0,
 		  "100,000 open parentheses: a resource limit");
 	free(big);
 	CHECK(m.header.name == NULL && m.refs.references.n == 0 && m.guard.n == 0 && m.fingerprint[0] == '\0',

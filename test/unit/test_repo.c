@@ -620,7 +620,7 @@ main(void)
 			CHECK(strcmp(load_code(p, "main", 0, &err), "file_too_large") == 0 &&
 				  strstr(err.message, "models/huge.sql: the file has 1048577 bytes") != NULL,
 				  "over 1 MiB: file_too_large naming the file");
-			CHECK(strcmp(il_error_sqlstate(&err), "54000") == 0, "file_too_large is 54000");
+			CHECK(strcmp(il_error_sqlstate(&err), "22001") == 0, "file_too_large is 22001");
 			tc_clear(tc);
 			CHECK(il_git_open(p, &g, &err) == 0 && il_repo_load(g, "main", NULL, &cache, 0, &m, &err) == -1 &&
 				  err_is(&err, "file_too_large", NULL) && tc->puts == 0,
