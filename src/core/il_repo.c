@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * il_repo.c
- *	  The rows of the repository functions as JSON lines, and the SQLSTATE
- *	  of every error code of il_git, il_dag and the loader. See il_repo.h.
+ *	  The rows of the repository functions as JSON lines. See il_repo.h.
  *
  * The rest of il_repo.h lives in il_arena.c, il_record.c, il_load.c and
  * il_diff.c (il_repo_int.h lists them).

@@ -10,7 +10,7 @@
  *	il_record.c	one file's parse record: made from its bytes, written, read
  *	il_load.c	loading the models of a commit (il_repo_load), the graph
  *	il_diff.c	comparing two commits (il_repo_diff), lineage
- *	il_repo.c	the JSON rows, the SQLSTATEs of the error codes
+ *	il_repo.c	the JSON rows
  *
  *-------------------------------------------------------------------------
  */
