@@ -31,10 +31,27 @@ CORE_LIBS   = -lgit2 -lcrypto
 SHLIB_LINK  = $(CORE_LIBS)
 CLI_LIBS    = $(CORE_LIBS) -lpq
 
+# Tests the PGXS way (docs/testing.md): `make installcheck` runs pg_regress
+# (test/sql, test/expected), the isolation specs (test/isolation) and the TAP
+# tests (test/t) against the installed files. pg_regress and the isolation
+# tester start a throwaway server of their own (as pg_cron's installcheck
+# does): the library must be preloaded, and the tests need a vault master key
+# and the fixture repositories, which installcheck-prep writes under test/tmp/
+# with the server's settings (test/regress.conf plus those two paths).
+TESTS          = $(sort $(wildcard test/sql/*.sql))
+REGRESS        = $(patsubst test/sql/%.sql,%,$(TESTS))
+TEST_TMP       = test/tmp
+TEST_CONF      = $(TEST_TMP)/regress.conf
+REGRESS_PREP   = installcheck-prep
+REGRESS_OPTS   = --inputdir=test --temp-instance=./tmp_check --temp-config=$(TEST_CONF) \
+                 --load-extension=$(EXTENSION)
+ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --temp-instance=./tmp_check_iso --temp-config=$(TEST_CONF) \
+                 --load-extension=$(EXTENSION)
+TAP_TESTS      = 1
+
 EXTRA_CLEAN = $(EXTENSION).control $(CLI) $(CLI_OBJS) $(GEN_HEADERS) test/unit/*.o test/unit/run_* \
-              test/fuzz/run_* test/bench/run_* \
-              results regression.diffs regression.out tmp_check log \
-              test/isolation/results test/isolation/output_iso
+              test/fuzz/run_* test/bench/run_* $(TEST_TMP) test/tmp_check
 
 # On a fresh machine PGXS may be missing until `make deps` has run: the
 # targets that only call scripts (deps, test, demo, stop) work without it.
@@ -42,7 +59,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 else
-all install installcheck unit:
+all install installcheck installcheck-regress installcheck-isolation prove_installcheck unit:
 	@echo "PostgreSQL's PGXS is missing (no postgresql-server-dev-15): run 'make deps' first" >&2; exit 1
 endif
 
@@ -106,6 +123,44 @@ uninstall: uninstall-cli
 uninstall-cli:
 	rm -f '$(DESTDIR)$(CLI_BINDIR)/ironlayer'
 
+# The server settings of the throwaway test servers, with a fresh vault master
+# key (readable by the server's user only) and the fixture repositories
+# (ironlayer.repo_root), made anew for each run: the tests write to both.
+installcheck-prep:
+	rm -rf $(TEST_TMP)
+	mkdir -p $(TEST_TMP)
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(TEST_TMP)/master.key)
+	bash test/repos/fixtures.sh $(TEST_TMP)/repos > /dev/null
+	{ cat test/regress.conf; \
+	  printf "ironlayer.master_key_file = '%s'\n" '$(CURDIR)/$(TEST_TMP)/master.key'; \
+	  printf "ironlayer.repo_root = '%s'\n" '$(CURDIR)/$(TEST_TMP)/repos'; } > $(TEST_CONF)
+
+# One suite at a time (scripts/test.sh counts each); `make installcheck` runs
+# the three in a row. Subsets: REGRESS='00_helpers runs', ISOLATION=claim_race,
+# PROVE_TESTS=t/007_workers.pl.
+ifneq ($(wildcard $(PGXS)),)
+installcheck-regress: $(REGRESS_PREP)
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation: $(REGRESS_PREP)
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+# The TAP tests live in test/t and run from test/ (TESTDIR; their clusters
+# under test/tmp_check), with the version, the server's programs and the
+# installed command.
+define prove_installcheck
+rm -rf '$(CURDIR)'/test/tmp_check && \
+cd test && \
+   TESTDIR='$(CURDIR)/test' PATH="$(bindir):$$PATH" PGPORT='6$(DEF_PGPORT)' \
+   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+   IRONLAYER_VERSION='$(EXTVERSION)' PGBIN='$(bindir)' IRONLAYER_CLI='$(CLI_BINDIR)/ironlayer' \
+   $(PROVE) $(PG_PROVE_FLAGS) -I t $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)
+endef
+
+prove_installcheck:
+	$(prove_installcheck)
+endif
+
 # Programs that count the core's memory (test/bench/memcount.h) route every
 # allocation of the objects they link through the counting allocator.
 MEMCOUNT_LDFLAGS =
@@ -152,7 +207,8 @@ bench-build: $(BENCH_BINS)
 bench:
 	bash scripts/bench.sh
 
-.PHONY: FORCE deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build
+.PHONY: FORCE deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build \
+        installcheck-prep installcheck-regress installcheck-isolation prove_installcheck
 
 deps:
 	bash scripts/deps.sh

@@ -3,10 +3,12 @@
 #
 # On a fresh machine, run as root, it installs what is missing (make deps),
 # builds, installs, and runs every suite: the layer checks, C unit tests of
-# the core, pg_regress (sql/ + expected/), isolation specs
-# (test/isolation/) and TAP tests (test/t/). Clusters are throwaway and run
-# as an unprivileged user (PostgreSQL refuses root). It exits non-zero on any
-# failure and ends with the line "N passed, N failed" over all suites.
+# the core, the fuzzers, then the PGXS suites through their make targets
+# (installcheck-regress: test/sql + test/expected; installcheck-isolation:
+# test/isolation; prove_installcheck: test/t), one at a time, in a copy of
+# the tests owned by an unprivileged user (PostgreSQL refuses root), each in
+# throwaway servers. It exits non-zero on any failure and ends with the line
+# "N passed, N failed" over all suites.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,10 +50,6 @@ fi
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$($PG_CONFIG --bindir)
-PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
-PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
-PG_ISOLATION_REGRESS=$PGXS_DIR/test/isolation/pg_isolation_regress
-TAP_LIB=$PGXS_DIR/test/perl
 EXTVERSION=$(make -s --no-print-directory print-version)
 # Where `make install` puts the command (on the PATH of a new shell).
 IRONLAYER_CLI=$(make -s --no-print-directory print-cli-bindir)/ironlayer
@@ -77,25 +75,27 @@ else
 	as_user() { env PATH="$PGBIN:$PATH" "$@"; }
 fi
 
+# The PGXS suites run in a copy of what they read (the Makefile, the tests,
+# the docs a TAP test checks), owned by the servers' user. Each make target
+# writes its settings, vault master key and fixture repositories under
+# test/tmp/ of the copy first (installcheck-prep).
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironlayer-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-cp -r sql expected test docs "$WORK"/
+cp -r Makefile test docs "$WORK"/
 chmod 755 "$WORK"
-# The vault's master key for the test clusters: random, outside any data
-# directory, readable by the server's user only.
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/test/master.key"
-chmod 600 "$WORK/test/master.key"
-printf "ironlayer.master_key_file = '%s'\n" "$WORK/test/master.key" >>"$WORK/test/regress.conf"
-# The repositories the regression tests read (fixed commit ids).
-bash test/repos/fixtures.sh "$WORK/repos" >/dev/null
-printf "ironlayer.repo_root = '%s'\n" "$WORK/repos" >>"$WORK/test/regress.conf"
 [ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$WORK"
 KEEP=$ROOT/.test				# outputs of failed suites, for reading
 rm -rf "$KEEP"
 
-keep() {						# copy a suite's output dir aside
-	mkdir -p "$KEEP"
-	cp -r "$1" "$KEEP/" 2>/dev/null || true
+keep() {						# keep NAME PATHS...: copy outputs aside
+	local name=$1; shift
+	mkdir -p "$KEEP/$name"
+	cp -r "$@" "$KEEP/$name/" 2>/dev/null || true
+}
+
+suite() {						# suite TARGET [VAR=VALUE...]: run a make target in the copy
+	as_user make -C "$WORK" -s --no-print-directory "$@" PG_CONFIG="$PG_CONFIG" \
+		CLI_BINDIR="$(dirname "$IRONLAYER_CLI")" 2>&1
 }
 
 # ---------------------------------------------------------------- layers
@@ -169,62 +169,44 @@ if ls test/fuzz/fuzz_*.c >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------- regress
-note "pg_regress (sql/, expected/)"
-TESTS=$(cd sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)
-out=$(cd "$WORK" && as_user "$PG_REGRESS" \
-	--temp-instance="$WORK/tmp_regress" --temp-config="$WORK/test/regress.conf" \
-	--inputdir="$WORK" --outputdir="$WORK/regress_out" --bindir="$PGBIN" \
-	--dbname=contrib_regression --load-extension=ironlayer $TESTS 2>&1)
+note "pg_regress (test/sql, test/expected: make installcheck-regress)"
+out=$(suite installcheck-regress)
 rc=$?
 echo "$out"
 p=$(grep -cE '\.\.\. ok|^ok [0-9]+' <<<"$out")
 f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' <<<"$out")
 if [ $rc -ne 0 ]; then
 	[ "$f" -eq 0 ] && f=1
-	[ -f "$WORK/regress_out/regression.diffs" ] && cat "$WORK/regress_out/regression.diffs"
-	keep "$WORK/regress_out"
+	[ -f "$WORK/regression.diffs" ] && cat "$WORK/regression.diffs"
+	keep regress_out "$WORK/results" "$WORK/regression.diffs" "$WORK/regression.out" "$WORK/tmp_check/log"
 fi
 record regress "$p" "$f"
 
 # ---------------------------------------------------------------- isolation
-note "isolation specs (test/isolation/)"
-SPECS=$(cd test/isolation/specs && ls ./*.spec 2>/dev/null | sed 's|^\./||; s|\.spec$||' | sort)
-if [ -n "$SPECS" ]; then
-	out=$(cd "$WORK" && as_user "$PG_ISOLATION_REGRESS" \
-		--temp-instance="$WORK/tmp_isolation" --temp-config="$WORK/test/regress.conf" \
-		--inputdir="$WORK/test/isolation" --outputdir="$WORK/isolation_out" --bindir="$PGBIN" \
-		--load-extension=ironlayer $SPECS 2>&1)
-	rc=$?
-	echo "$out"
-	p=$(grep -cE '\.\.\. ok|^ok [0-9]+' <<<"$out")
-	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' <<<"$out")
-	if [ $rc -ne 0 ]; then
-		[ "$f" -eq 0 ] && f=1
-		[ -f "$WORK/isolation_out/regression.diffs" ] && cat "$WORK/isolation_out/regression.diffs"
-		keep "$WORK/isolation_out"
-	fi
-	record isolation "$p" "$f"
+note "isolation specs (test/isolation: make installcheck-isolation)"
+out=$(suite installcheck-isolation)
+rc=$?
+echo "$out"
+p=$(grep -cE '\.\.\. ok|^ok [0-9]+' <<<"$out")
+f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' <<<"$out")
+if [ $rc -ne 0 ]; then
+	[ "$f" -eq 0 ] && f=1
+	[ -f "$WORK/output_iso/regression.diffs" ] && cat "$WORK/output_iso/regression.diffs"
+	keep isolation_out "$WORK/output_iso/." "$WORK/tmp_check_iso/log"
 fi
+record isolation "$p" "$f"
 
 # ---------------------------------------------------------------- TAP
-note "TAP tests (test/t/)"
-p=0 f=0
-for t in test/t/*.pl; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t" .pl)
-	out=$(cd "$WORK/test" && as_user env TESTDIR="$WORK/test" PG_REGRESS="$PG_REGRESS" \
-		IRONLAYER_VERSION="$EXTVERSION" PGBIN="$PGBIN" IRONLAYER_CLI="$IRONLAYER_CLI" \
-		prove -v -I "$TAP_LIB" -I "$WORK/test/t" "t/$name.pl" 2>&1)
-	rc=$?
-	echo "$out"
-	tp=$(grep -cE '^ *ok [0-9]+' <<<"$out")
-	tf=$(grep -cE '^ *not ok [0-9]+' <<<"$out")
-	if [ $rc -ne 0 ]; then
-		[ "$tf" -eq 0 ] && tf=1
-		keep "$WORK/test/tmp_check"
-	fi
-	p=$((p + tp)); f=$((f + tf))
-done
-record tap $p $f
+note "TAP tests (test/t: make prove_installcheck)"
+out=$(suite prove_installcheck PROVE_FLAGS=-v)
+rc=$?
+echo "$out"
+p=$(grep -cE '^ *ok [0-9]+' <<<"$out")
+f=$(grep -cE '^ *not ok [0-9]+' <<<"$out")
+if [ $rc -ne 0 ]; then
+	[ "$f" -eq 0 ] && f=1
+	keep tmp_check "$WORK/test/tmp_check/."
+fi
+record tap "$p" "$f"
 
 finish
