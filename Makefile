@@ -1,9 +1,12 @@
 # ironlayer: PostgreSQL extension (PGXS) plus the `ironlayer` command.
 #
 # The one version number of the product lives here. It feeds the control file,
-# the install script's name, ironlayer.version() and `ironlayer --version`.
+# the install script's name, ironlayer.version() and `ironlayer --version`
+# (META.json repeats it; `make test` checks they agree). A release ships the
+# upgrade script from the previous one, ironlayer--<previous>--<EXTVERSION>.sql
+# (docs/testing.md, "Upgrades").
 EXTENSION  = ironlayer
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 PG_CONFIG ?= pg_config
 
@@ -19,8 +22,10 @@ SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
 MODULE_big = ironlayer
 OBJS       = $(CORE_OBJS) $(PG_SRCS:.c=.o)
+# The current version's install script is built; the scripts shipped with it
+# are the first version's, frozen as released (0.1.0), and the upgrade chain.
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(filter-out $(DATA_built), $(wildcard $(EXTENSION)--*--*.sql))
+DATA       = $(filter-out $(DATA_built), $(wildcard $(EXTENSION)--*.sql))
 DOCS       =
 
 PG_CPPFLAGS = -Isrc/core -I$(shell $(PG_CONFIG) --includedir) -DIRONLAYER_VERSION=\"$(EXTVERSION)\"
@@ -105,6 +110,8 @@ GEN_HEADERS = $(ERRCODES_H) $(KEYWORDS_H)
 CORE_HEADERS = $(sort $(wildcard src/core/*.h) $(GEN_HEADERS))
 OUR_HEADERS = $(CORE_HEADERS) $(wildcard src/pg/*.h src/cli/*.h)
 $(CORE_OBJS) $(PG_SRCS:.c=.o) $(CLI_OBJS) $(OBJS:.o=.bc): $(OUR_HEADERS)
+# The version reaches the code as -DIRONLAYER_VERSION: a new one rebuilds it.
+src/core/il_version.o src/core/il_version.bc: Makefile
 
 # The command shares the core objects with the extension: same code, same bytes.
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)

@@ -133,6 +133,29 @@ if [ -z "$missing" ]; then
 else
 	echo "not ok - missing:$missing"; f=$((f + 1))
 fi
+# Every release ships its upgrade script: from the previous version a
+# shipped script names (ironlayer--V.sql, ironlayer--A--V.sql) to this one.
+prev=$({ ls ironlayer--*.sql | grep -oE '[0-9]+\.[0-9]+\.[0-9]+'; echo "$EXTVERSION"; } | sort -uV |
+	grep -B1 -Fx "$EXTVERSION" | grep -vFx "$EXTVERSION")
+if [ -z "$prev" ]; then
+	echo "not ok - no shipped script of a version before $EXTVERSION (ironlayer--0.1.0.sql is the first)"; f=$((f + 1))
+elif [ -f "ironlayer--$prev--$EXTVERSION.sql" ]; then
+	echo "ok - $EXTVERSION ships its upgrade script ironlayer--$prev--$EXTVERSION.sql"; p=$((p + 1))
+else
+	echo "not ok - $EXTVERSION ships no upgrade script from $prev: write ironlayer--$prev--$EXTVERSION.sql"; f=$((f + 1))
+fi
+# The shipped scripts of earlier versions still install and update with
+# this library: every C function they name is in it.
+missing=
+for sym in $(grep -ohE "'MODULE_PATHNAME', *'[A-Za-z0-9_]+'" $(ls ironlayer--*.sql | grep -vx "ironlayer--$EXTVERSION.sql") |
+		sed -E "s/.*, *'([^']+)'/\1/" | sort -u); do
+	nm -D --defined-only ironlayer.so | awk '{ print $3 }' | grep -qx "$sym" || missing="$missing $sym"
+done
+if [ -z "$missing" ]; then
+	echo "ok - the library exports every C function the shipped scripts of earlier versions name"; p=$((p + 1))
+else
+	echo "not ok - ironlayer.so lacks C functions that shipped scripts name (keep them, a stub is enough):$missing"; f=$((f + 1))
+fi
 record layers $p $f
 
 # ---------------------------------------------------------------- unit
