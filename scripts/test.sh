@@ -147,9 +147,10 @@ fi
 # The shipped scripts of earlier versions still install and update with
 # this library: every C function they name is in it.
 missing=
-for sym in $(grep -ohE "'MODULE_PATHNAME', *'[A-Za-z0-9_]+'" $(ls ironlayer--*.sql | grep -vx "ironlayer--$EXTVERSION.sql") |
+exported=$(nm -D --defined-only ironlayer.so | awk '{ print $3 }')
+for sym in $(grep -ohE "'MODULE_PATHNAME', *'[A-Za-z0-9_]+'" $(ls ironlayer--*.sql | grep -vFx "ironlayer--$EXTVERSION.sql") |
 		sed -E "s/.*, *'([^']+)'/\1/" | sort -u); do
-	nm -D --defined-only ironlayer.so | awk '{ print $3 }' | grep -qx "$sym" || missing="$missing $sym"
+	grep -qFx "$sym" <<<"$exported" || missing="$missing $sym"
 done
 if [ -z "$missing" ]; then
 	echo "ok - the library exports every C function the shipped scripts of earlier versions name"; p=$((p + 1))
