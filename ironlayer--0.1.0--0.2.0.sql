@@ -325,7 +325,7 @@ BEGIN
 		-- each environment has a role of its own, cluster-wide: a bounded number
 		IF (SELECT pg_catalog.count(*) FROM @extschema@.environments x
 			 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid) OPERATOR(pg_catalog.>=) 100 THEN
-			RAISE EXCEPTION USING ERRCODE = 'program_limit_exceeded',
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 				MESSAGE = 'a tenant has at most 100 environments',
 				HINT = 'Change an environment that exists instead.';
 		END IF;
