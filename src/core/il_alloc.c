@@ -6,6 +6,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,4 +72,19 @@ il_strdup(const char *s)
 	if (r != NULL)
 		memcpy(r, s, len + 1);
 	return r;
+}
+
+void *
+il_grow_inline(void *items, const void *inline_items, size_t used, size_t cap, size_t size)
+{
+	void	   *n;
+
+	if (size != 0 && cap > SIZE_MAX / size)
+		return NULL;
+	if (items != inline_items)
+		return il_realloc(items, cap * size);
+	n = il_malloc(cap * size);
+	if (n != NULL)
+		memcpy(n, items, used * size);
+	return n;
 }

@@ -82,4 +82,14 @@ il_free(void *p)
 extern char *il_strdup(const char *s);
 extern char *il_strndup(const char *s, size_t n);
 
+/*
+ * Grows an array that starts in storage of its holder (inline_items) to cap
+ * elements of size bytes, used of them in use: the first time into a new
+ * block (the inline elements copied), later by il_realloc. Returns the
+ * array, or NULL (items untouched) when out of memory or when cap * size
+ * overflows.
+ */
+extern void *il_grow_inline(void *items, const void *inline_items, size_t used,
+							size_t cap, size_t size);
+
 #endif							/* IL_ALLOC_H */

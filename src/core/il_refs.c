@@ -671,14 +671,7 @@ cte_key_of(walker *w, const char *s, size_t len, bool quoted, bool add)
 		size_t		cap = w->kcap * 2;
 		cte_key    *nk;
 
-		if (w->keys == w->keys_inline)
-		{
-			nk = il_malloc(cap * sizeof(cte_key));
-			if (nk != NULL)
-				memcpy(nk, w->keys, w->nkeys * sizeof(cte_key));
-		}
-		else
-			nk = il_realloc(w->keys, cap * sizeof(cte_key));
+		nk = il_grow_inline(w->keys, w->keys_inline, w->nkeys, cap, sizeof(cte_key));
 		if (nk == NULL)
 		{
 			w->oom = true;
@@ -922,14 +915,7 @@ add_cte(walker *w, size_t i)
 		size_t		cap = w->ccap * 2;
 		cte		   *nc;
 
-		if (w->ctes == w->ctes_inline)
-		{
-			nc = il_malloc(cap * sizeof(cte));
-			if (nc != NULL)
-				memcpy(nc, w->ctes, w->nctes * sizeof(cte));
-		}
-		else
-			nc = il_realloc(w->ctes, cap * sizeof(cte));
+		nc = il_grow_inline(w->ctes, w->ctes_inline, w->nctes, cap, sizeof(cte));
 		if (nc == NULL)
 		{
 			w->oom = true;
@@ -965,14 +951,7 @@ open_frame(walker *w, size_t i)
 		size_t		cap = w->fcap * 2;
 		frame	   *nf;
 
-		if (w->fr == w->fr_inline)
-		{
-			nf = il_malloc(cap * sizeof(frame));
-			if (nf != NULL)
-				memcpy(nf, w->fr, w->fcap * sizeof(frame));
-		}
-		else
-			nf = il_realloc(w->fr, cap * sizeof(frame));
+		nf = il_grow_inline(w->fr, w->fr_inline, w->fcap, cap, sizeof(frame));
 		if (nf == NULL)
 		{
 			w->oom = true;

@@ -123,3 +123,27 @@ il_quote_text(char *out, size_t cap, const char *s, size_t len)
 	}
 	out[o] = '\0';
 }
+
+/*
+ * Line and column of a later byte (see il_text.h).
+ */
+void
+il_text_advance(const char *s, size_t from, size_t to, int *line, int *column)
+{
+	size_t		i;
+	int			l = *line;
+	int			c = *column;
+
+	for (i = from; i < to; i++)
+	{
+		if (s[i] == '\n')
+		{
+			l++;
+			c = 1;
+		}
+		else if (((unsigned char) s[i] & 0xc0) != 0x80)
+			c++;
+	}
+	*line = l;
+	*column = c;
+}

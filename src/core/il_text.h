@@ -100,4 +100,10 @@ extern size_t il_quote_char(const unsigned char *s, size_t i, size_t len, size_t
  */
 extern void il_quote_text(char *out, size_t cap, const char *s, size_t len);
 
+/*
+ * Advances *line and *column (1-based; a column counts UTF-8 characters)
+ * over s[from..to): the position of byte to, given that of byte from.
+ */
+extern void il_text_advance(const char *s, size_t from, size_t to, int *line, int *column);
+
 #endif							/* IL_TEXT_H */
