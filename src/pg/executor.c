@@ -81,8 +81,6 @@
 #include "il_sha256.h"
 #include "ironlayer.h"
 
-/* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
-#define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
 
 /* Suffix of the table a full refresh builds before it takes the old one's place. */
 #define NEW_SUFFIX "__ironlayer_new"
@@ -213,13 +211,8 @@ models_at(il_git_repo *git, const char *path, const char *commit, const char *mo
 static void
 format_date(DateADT d, char out[IL_DATE_LEN + 1], const char *what)
 {
-	int64		days = (int64) d + UNIX_TO_PG_DAYS;
-
-	if (DATE_NOT_FINITE(d) || days < IL_DATE_MIN || days > IL_DATE_MAX
-		|| !il_date_format((il_date) days, out))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s must lie between 0001-01-01 and 9999-12-31", what)));
+	/* a day ironlayer_date_to_il returns is one il_date_format writes */
+	(void) il_date_format(ironlayer_date_to_il(d, what), out);
 }
 
 static DateADT
@@ -231,7 +224,7 @@ parse_date(const char *s)
 	il_error_clear(&err);
 	if (il_date_parse(s, strlen(s), &d, &err) != 0)
 		ironlayer_raise_corrupt(&err, "a date of the stored plan", NULL, NULL);
-	return (DateADT) (d - UNIX_TO_PG_DAYS);
+	return ironlayer_date_from_il(d);
 }
 
 /*

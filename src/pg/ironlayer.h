@@ -30,6 +30,12 @@ extern void ironlayer_raise(const struct il_error *err, const char *context, con
 extern void ironlayer_raise_corrupt(const struct il_error *err, const char *context,
 									const char *detail, const char *hint) pg_attribute_noreturn();
 
+/* dates.c: DateADT and the core's il_date (22023 for a date il_date cannot hold) */
+#include "utils/date.h"
+#include "il_date.h"
+extern il_date ironlayer_date_to_il(DateADT d, const char *what);
+extern DateADT ironlayer_date_from_il(il_date d);
+
 /* memory.c: the core allocates in CurrentMemoryContext (src/core/il_alloc.h) */
 extern void ironlayer_memory_init(void);
 

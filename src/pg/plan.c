@@ -39,27 +39,6 @@
 #define PLAN_REVISION_MAX 1024
 #define PLAN_OPTIONS_MAX ((Size) 1 << 20)
 
-/* il_date counts days from 1970-01-01, DateADT from 2000-01-01 */
-#define UNIX_TO_PG_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
-
-static il_date
-date_to_il(DateADT d, const char *what)
-{
-	int64		days = (int64) d + UNIX_TO_PG_DAYS;
-
-	if (DATE_NOT_FINITE(d) || days < IL_DATE_MIN || days > IL_DATE_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must lie between 0001-01-01 and 9999-12-31", what)));
-	return (il_date) days;
-}
-
-static DateADT
-il_to_date(il_date d)
-{
-	return (DateADT) (d - UNIX_TO_PG_DAYS);
-}
-
 /*
  * The watermarks of a repository in an environment (palloc'd; order does
  * not matter to the core, which sorts them).
@@ -89,8 +68,8 @@ read_watermarks(const pg_uuid_t *tenant, int64 repo_id, const char *environment,
 		bool		isnull;
 
 		w[i].model = SPI_getvalue(t, td, 1);
-		w[i].start = date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 2, &isnull)), "a watermark");
-		w[i].end = date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 3, &isnull)), "a watermark");
+		w[i].start = ironlayer_date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 2, &isnull)), "a watermark");
+		w[i].end = ironlayer_date_to_il(DatumGetDateADT(SPI_getbinval(t, td, 3, &isnull)), "a watermark");
 	}
 	*n = SPI_processed;
 	return w;
@@ -192,8 +171,8 @@ store_steps(const pg_uuid_t *tenant, const il_plan_result *res)
 		text[7][i] = ids_literal(res, st->upstream, st->n_upstream);
 		text[8][i] = ids_literal(res, st->dependents, st->n_dependents);
 		nulls[i] = st->full_refresh;
-		starts[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(il_to_date(st->start));
-		ends[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(il_to_date(st->end));
+		starts[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(ironlayer_date_from_il(st->start));
+		ends[i] = nulls[i] ? (Datum) 0 : DateADTGetDatum(ironlayer_date_from_il(st->end));
 		groups[i] = Int32GetDatum((int32) st->parallel_group);
 	}
 	values[0] = UUIDPGetDatum(tenant);
@@ -248,7 +227,7 @@ store_plan(const pg_uuid_t *tenant, const il_plan_result *res, const char *repo,
 		return;
 	values[2] = CStringGetTextDatum(repo);
 	values[3] = CStringGetTextDatum(environment);
-	values[4] = DateADTGetDatum(il_to_date(as_of));
+	values[4] = DateADTGetDatum(ironlayer_date_from_il(as_of));
 	values[5] = PointerGetDatum(plan_text);
 	values[6] = CStringGetTextDatum(res->base);
 	values[7] = CStringGetTextDatum(res->target);
@@ -315,7 +294,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	as_of = date_to_il(PG_GETARG_DATEADT(3), "as_of");
+	as_of = ironlayer_date_to_il(PG_GETARG_DATEADT(3), "as_of");
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(4);
 
