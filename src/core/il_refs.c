@@ -736,6 +736,19 @@ cte_visible(walker *w)
 }
 
 /*
+ * Lists the name just read as read: a path, or a reference unless it is
+ * one part naming a CTE in scope.
+ */
+static void
+list_read(walker *w, int nparts, bool path)
+{
+	if (path)
+		add_name(w, L_PATHS);
+	else if (!(nparts == 1 && cte_visible(w)))
+		add_name(w, L_REFERENCES);
+}
+
+/*
  * Reads a relation name at i and lists it as read. Returns the index of
  * its last token.
  */
@@ -747,12 +760,8 @@ read_relation(walker *w, size_t i)
 	bool		unknown;
 	size_t		next = read_name(w, i, &nparts, &path, &unknown);
 
-	if (unknown)
-		return next - 1;
-	if (path)
-		add_name(w, L_PATHS);
-	else if (!(nparts == 1 && cte_visible(w)))
-		add_name(w, L_REFERENCES);
+	if (!unknown)
+		list_read(w, nparts, path);
 	return next - 1;
 }
 
@@ -787,12 +796,8 @@ table_factor(walker *w, size_t i)
 	size_t		next = read_name(w, i, &nparts, &path, &unknown);
 
 	f->state = ST_FROM_AFTER;
-	if (unknown || (next < w->n && w->t[next].type == IL_TOK_LPAREN))
-		return next - 1;		/* unknown, or a table-valued function */
-	if (path)
-		add_name(w, L_PATHS);
-	else if (!(nparts == 1 && cte_visible(w)))
-		add_name(w, L_REFERENCES);
+	if (!unknown && !(next < w->n && w->t[next].type == IL_TOK_LPAREN))
+		list_read(w, nparts, path);	/* not a table-valued function */
 	return next - 1;
 }
 
