@@ -432,10 +432,12 @@ email(const scanner *sc, size_t p, match *m)
 }
 
 /*
- * Parses an IPv4 address at p (no boundary checks): its end, or 0.
+ * Parses an IPv4 address at p (no boundary checks): its end, or 0. Sets
+ * *cut (when given) if it fails on a '[' where a number after a '.'
+ * should begin.
  */
 static size_t
-ipv4_at(const scanner *sc, size_t p)
+ipv4_at(const scanner *sc, size_t p, bool *cut)
 {
 	size_t		q = p;
 	int			octet;
@@ -450,6 +452,8 @@ ipv4_at(const scanner *sc, size_t p)
 			if (q >= sc->len || sc->s[q] != '.')
 				return 0;
 			d = ++q;
+			if (cut && q < sc->len && sc->s[q] == '[')
+				*cut = true;
 		}
 		while (q < sc->len && q < d + 3 && is_digit(sc->s[q]))
 			v = v * 10 + (sc->s[q++] - '0');
@@ -470,7 +474,11 @@ is_ip6_edge(unsigned char c)
 
 /*
  * Rule 7: an IPv6 address. A group that is not one (too long, or run into
- * a letter) ends the address before the separator that led to it.
+ * a letter) ends the address before the separator that led to it. A '['
+ * where a group or the IPv4 tail's next number should begin is where a
+ * replacement cut the text: whatever stood there, the address is refused,
+ * as it may have been before the cut (too many groups, a tail run into a
+ * letter); that keeps scrubbing scrubbed text a no-op.
  */
 static bool
 ipv6(const scanner *sc, size_t p, match *m)
@@ -497,13 +505,16 @@ ipv6(const scanner *sc, size_t p, match *m)
 	while (q < sc->len && is_hex(s[q]))
 	{
 		size_t		h = q;
-		size_t		v4;
+		size_t		v4 = 0;
+		bool		cut = false;
 
 		while (h < sc->len && is_hex(s[h]) && h - q < 5)
 			h++;
 		/* an IPv4 address as the last two groups */
 		if (h - q <= 3 && h < sc->len && s[h] == '.' && (groups > 0 || compressed) &&
-			(v4 = ipv4_at(sc, q)) != 0)
+			(v4 = ipv4_at(sc, q, &cut)) == 0 && cut)
+			return false;
+		if (v4 != 0)
 		{
 			groups += 2;
 			digit = true;
@@ -534,6 +545,8 @@ ipv6(const scanner *sc, size_t p, match *m)
 			q += 2;
 			continue;
 		}
+		if (q + 1 < sc->len && s[q] == ':' && s[q + 1] == '[')
+			return false;
 		if (q + 1 < sc->len && s[q] == ':' && is_hex(s[q + 1]))
 		{
 			back = q;
@@ -572,7 +585,7 @@ ipv4(const scanner *sc, size_t p, match *m)
 
 	if (!is_digit(sc->s[p]) || !after_boundary(sc, p, is_ip4_edge))
 		return false;
-	q = ipv4_at(sc, p);
+	q = ipv4_at(sc, p, NULL);
 	if (q == 0 || goes_on(sc, q, is_word))
 		return false;
 	if (q < sc->len && sc->s[q] == '.' && goes_on(sc, q + 1, is_digit))

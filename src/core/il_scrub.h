@@ -15,7 +15,11 @@
  * because a letter followed is refused again once that letter's text is
  * replaced). Positions inside a replaced match are never looked at again,
  * and a match's end is a boundary for what follows: scrubbing scrubbed text
- * changes nothing.
+ * changes nothing. That needs every rule that refused some text to refuse
+ * it again when a later part of it has become a replacement: where a
+ * rule's look-ahead could reach a replaced part, a '[' there refuses as
+ * the replaced text did (right after a match, and inside an IPv6 address,
+ * rule 7).
  *
  *	1. SQL literals (only with IL_SCRUB_SQL): '...' with '' standing for a
  *	   quote becomes '?' as a whole, before any other rule can see its
@@ -50,6 +54,11 @@
  *	   a group that is not one (five digits, or run into a letter) ends
  *	   the address before the ':' that led to it (fe80::1:zzzzz is
  *	   [IP]:zzzzz);
+ *	   a '[' where a group or the IPv4 tail's next number would begin
+ *	   (after a ':' or a '.') spoils the address (fe80::1:[x] stays): it
+ *	   stands where a replacement took text that may have spoiled it (a
+ *	   ninth group: 1:2:3:4:5:6:7:8:9 123 456 789 is
+ *	   1:2:3:4:5:6:7:8:[NUMBER]; a tail run into a letter);
  *	   at least two colons; a digit or at least three groups (so SQL casts
  *	   such as a::dec stay); on a [A-Za-z0-9_:.] boundary before and a
  *	   [A-Za-z0-9_] boundary after: [IP]. Times (12:30:45) have too few

@@ -167,6 +167,20 @@ test_idempotent(void)
 	CHECK(scrubs("123 456 789 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", 0, "[NUMBER] [KEY]"),
 		  "a number before a key ends at its separator");
 	CHECK(scrubs("10.0.0.1[x] fe80::1[x]", 0, "10.0.0.1[x] fe80::1[x]"), "'[' right after an address spoils it");
+	CHECK(scrubs("::0.0.0.1iiiiiiiiiiiiiiiiiiiiiiiiiiiiITH", 0, "::0.0.0.[KEY]"),
+		  "an IPv6 address whose IPv4 tail runs into a key stays, cut by the key's replacement too");
+	CHECK(scrubs("'::0.0.0.1iiiiiiiiiiiiiiiiiiiiiiiiiiiiITH'", 0, "'::0.0.0.[KEY]'"),
+		  "the same in quotes, without IL_SCRUB_SQL");
+	CHECK(scrubs("fe80::1:0.0.0.1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx fe80::1.2.3.4a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", 0,
+				 "fe80::1:0.0.0.[KEY] fe80::1.2.3.[KEY]"),
+		  "IPv4 tails after groups, run into keys");
+	CHECK(scrubs("1:2:3:4:5:6:7:8:9 123 456 789", 0, "1:2:3:4:5:6:7:8:[NUMBER]"),
+		  "nine groups stay when a number takes the ninth");
+	CHECK(scrubs("1::2:3:4:5:6:7:8/da39a3ee5e6b4b0d3255bfef95601890afd80709", 0, "1::2:3:4:5:6:7:[KEY]"),
+		  "eight groups with \"::\" stay when a key takes the eighth");
+	CHECK(scrubs("1::1:1:1:1:1:1.1.1.1 1:2:3:4:5:6:7:8:a@b.io", 0, "1::1:1:1:1:1:[IP] 1:2:3:4:5:6:7:8:[EMAIL]"),
+		  "an IPv4 tail or an email one group too many");
+	CHECK(kept("fe80::1:[x] fe80::1.[x] ::ffff:1.2.[x]", 0), "'[' where a group or a tail's number begins spoils an address");
 }
 
 static void
