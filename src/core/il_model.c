@@ -10,6 +10,7 @@
 #include "il_fingerprint.h"
 #include "il_jsonw.h"
 #include "il_model.h"
+#include "il_render.h"
 
 #define lengthof_keys(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -92,28 +93,47 @@ hash_prefix(il_sha256_ctx *ctx, const il_header *h)
 }
 
 /*
- * Parses a model file: lexer, header, references, guard, fingerprint.
- * Memory: the tokens (12 bytes each), the header's and the references'
- * lists, and at most IL_GUARD_MAX_VIOLATIONS violations; the fingerprint
- * is hashed as it is normalized, never written out.
+ * Parses a model file: lexer, header, references, guard, fingerprint; with
+ * edits, also the renderer's edit list, from the same lexing (comments
+ * kept, the list without them taken from it).
+ * Memory: the tokens (12 bytes each; twice with edits), the header's and
+ * the references' lists, and at most IL_GUARD_MAX_VIOLATIONS violations;
+ * the fingerprint is hashed as it is normalized, never written out.
  */
 il_parse_status
-il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
+il_model_parse_edits(const char *sql, size_t len, il_model *out, il_buf *edits, il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
+	il_tokens	all = IL_TOKENS_INIT;
+	il_render_names nm;
 	il_parse_status st;
 
 	memset(out, 0, sizeof(*out));
 	out->guard.ok = true;
 	if (sql == NULL)
 		sql = "";
-	st = il_lex(sql, len, 0, &toks, err);
+	il_render_names_init(&nm, &toks);
+	if (edits != NULL)
+		st = il_render_lex(sql, len, &all, &toks, err);
+	else
+		st = il_lex(sql, len, 0, &toks, err);
 	if (st == IL_PARSE_OK)
 		st = il_header_parse(sql, len, &out->header, err);
 	if (st == IL_PARSE_OK)
-		st = il_refs_extract(sql, &toks, &out->refs, err);
+		st = il_refs_extract_found(sql, &toks, edits != NULL ? il_render_found : NULL, &nm,
+								   &out->refs, err);
+	if (st == IL_PARSE_OK && nm.oom)
+	{
+		il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while parsing a model");
+		st = IL_PARSE_ERR_NOMEM;
+	}
 	if (st == IL_PARSE_OK)
 		st = il_guard_check_tokens(sql, &toks, &out->guard, err);
+	if (st == IL_PARSE_OK && edits != NULL &&
+		il_render_edits(sql, len, &all, &toks, &nm, &out->guard, edits, err) != 0)
+		st = IL_PARSE_ERR_NOMEM;
+	il_tokens_free(&all);
+	il_render_names_free(&nm);
 	if (st == IL_PARSE_OK)
 	{
 		il_sha256_ctx *ctx = il_sha256_new();
@@ -138,6 +158,12 @@ il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
 	if (st != IL_PARSE_OK)
 		il_model_free(out);
 	return st;
+}
+
+il_parse_status
+il_model_parse(const char *sql, size_t len, il_model *out, il_error *err)
+{
+	return il_model_parse_edits(sql, len, out, NULL, err);
 }
 
 /*

@@ -73,6 +73,13 @@ typedef struct il_model
  */
 extern il_parse_status il_model_parse(const char *sql, size_t len, il_model *out,
 									  il_error *err);
+
+/*
+ * il_model_parse that also appends to edits the renderer's edit list of the
+ * file (il_render.h), from the same lexing; what a parse record keeps.
+ */
+extern il_parse_status il_model_parse_edits(const char *sql, size_t len, il_model *out,
+											il_buf *edits, il_error *err);
 /*
  * Appends the parse_model object as canonical JSON (no newline), reserving
  * its length (il_model_json_len) once: the text is never copied to grow.

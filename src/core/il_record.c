@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "il_header.h"
+#include "il_render.h"
 #include "il_repo_int.h"
 #include "il_text.h"
 
@@ -253,6 +254,7 @@ il_record_decode(const uint8_t *data, size_t len, il_arena *a, blob_entry *e, il
 	{
 		il_repo_model *m = slot;
 		uint8_t		raw[IL_SHA256_LEN];
+		uint64_t	elen;
 		int			kind,
 					mat,
 					stmt,
@@ -282,8 +284,21 @@ il_record_decode(const uint8_t *data, size_t len, il_arena *a, blob_entry *e, il
 		rd_list(&r, a, &m->references);
 		rd_list(&r, a, &m->refs);
 		rd_list(&r, a, &m->dependencies);
-		if (r.bad)
+		elen = rd_varint(&r);
+		if (r.bad || elen > (uint64_t) (r.end - r.p) ||
+			!il_render_edits_valid(r.p, (size_t) elen))
 			return false;
+		if (elen > 0)
+		{
+			uint8_t    *ed = il_arena_alloc(a, (size_t) elen);
+
+			if (ed == NULL)
+				return false;
+			memcpy(ed, r.p, (size_t) elen);
+			m->render_edits = ed;
+		}
+		m->render_edits_len = (size_t) elen;
+		r.p += elen;
 		m->kind = (il_model_kind) kind;
 		m->materialization = (il_materialization) mat;
 		m->kind_name = il_model_kind_name(m->kind);
@@ -404,12 +419,15 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 	else
 	{
 		il_error	perr;
+		il_buf		edits;
 
 		il_error_clear(&perr);
-		st = il_model_parse(data, len, &m, &perr);
-		if (st == IL_PARSE_ERR_NOMEM)
+		il_buf_init(&edits);
+		st = il_model_parse_edits(data, len, &m, &edits, &perr);
+		if (st == IL_PARSE_ERR_NOMEM || edits.oom)
 		{
 			il_model_free(&m);
+			il_buf_free(&edits);
 			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "out of memory while parsing a model");
 			return -1;
 		}
@@ -422,6 +440,7 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 		else if (il_sha256(data, len, digest) != 0)
 		{
 			il_model_free(&m);
+			il_buf_free(&edits);
 			il_error_set(err, IL_ERR_OUT_OF_MEMORY, 0, 0, "cannot compute sha-256 of a model");
 			return -1;
 		}
@@ -443,8 +462,12 @@ il_repo_parse_text(const char *data, size_t len, il_buf *record, il_error *err)
 			wr_list(record, &m.refs.references);
 			wr_list(record, &m.refs.refs);
 			wr_list(record, &m.header.dependencies);
+			wr_varint(record, edits.len);
+			if (edits.len > 0)
+				il_buf_append(record, edits.data, edits.len);
 		}
 		il_model_free(&m);
+		il_buf_free(&edits);
 	}
 	if (record->oom)
 	{

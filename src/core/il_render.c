@@ -3,15 +3,17 @@
  * il_render.c
  *	  A model's SQL rendered for PostgreSQL; see il_render.h.
  *
- * The names to replace come from il_refs' own walker
- * (il_refs_extract_found), resolved by il_dag_resolve, so a rewritten name
- * is exactly an edge of the graph and nothing else is touched. One pass
- * over the tokens (comments kept) then copies the text, replacing those
- * names, templates and backticks; the text between tokens is whitespace
- * and is copied as it is. The file is lexed once (comments kept; the list
- * without them is taken from it). The rendered text is lexed once for the
- * checks that make il_lex's reading of it PostgreSQL's, and judged by the
- * guard.
+ * Two halves. il_render_edits makes a file's edit list from its tokens,
+ * once, when the file is parsed (il_model_parse_edits, for the parse
+ * record): one pass over the tokens (comments kept) lists the names
+ * il_refs' own walker found (il_refs_extract_found), the backticks, the
+ * templates and the refusals. render_edits applies an edit list to the
+ * text: each name is resolved by il_dag_resolve, so a rewritten name is
+ * exactly an edge of the graph and nothing else is touched; the text
+ * between edits is copied as it is. Rendering from the text computes the
+ * edit list and applies it, so both ways are one implementation. The
+ * rendered text is lexed once for the checks that make il_lex's reading of
+ * it PostgreSQL's, and judged by the guard.
  *
  *-------------------------------------------------------------------------
  */
@@ -82,6 +84,7 @@ static const char *const formats[] = {
 /* What a name the walker listed becomes. */
 typedef enum span_kind
 {
+	SPAN_KEEP,					/* not a model: stays as written */
 	SPAN_MODEL,					/* the relation of node */
 	SPAN_SOURCE,				/* {{ source() }} of no model: its parts quoted */
 	SPAN_AMBIGUOUS,				/* error ambiguous_reference */
@@ -89,38 +92,46 @@ typedef enum span_kind
 	SPAN_PATH					/* error unsupported_construct */
 } span_kind;
 
-/* 28 bytes: a model file is at most IL_LEX_MAX_INPUT (1 GiB) bytes */
-typedef struct span
-{
-	uint32_t	start;			/* bytes of the model text */
-	uint32_t	end;
-	uint32_t	tok;			/* its first token (il_lex without comments) */
-	uint32_t	node;			/* SPAN_MODEL */
-	uint32_t	name_off;		/* the normalized name, in finder.names */
-	uint32_t	name_len;
-	span_kind	kind;
-} span;
+/* The kinds of edits (il_render.h). */
+#define E_ERROR		1
+#define E_SPAN		2
+#define E_QIDENT	3			/* a backtick identifier */
+#define E_STRING	4			/* a string literal with "{{" */
+#define E_START		5			/* {{ start_date }} */
+#define E_END		6			/* {{ end_date }} */
+#define E_TCOMMENT	7			/* a template comment */
 
-/* What il_refs_extract_found reports to. */
-typedef struct finder
+#define SPAN_TEMPLATE 0x04		/* span flags: its first token is a template */
+
+/* One decoded edit. */
+typedef struct edit
 {
-	const il_tokens *toks;
-	const il_dag *dag;
-	span	   *spans;			/* in text order */
-	size_t		n;
-	size_t		cap;
-	il_buf		names;
-	bool		oom;
-	bool		unordered;
-} finder;
+	int			kind;
+	size_t		off;
+	size_t		len;			/* not E_ERROR */
+	int			flags;			/* E_SPAN */
+	const char *name;			/* E_SPAN: the name; E_ERROR: the code */
+	size_t		name_len;
+	int			mode;			/* E_ERROR: 0 position at, 1 line and column */
+	size_t		at;
+	int			line;
+	int			column;
+	const char *msg;			/* E_ERROR */
+	size_t		msg_len;
+} edit;
+
+/* A reader of an edit list. */
+typedef struct edits_rd
+{
+	const uint8_t *p;
+	const uint8_t *end;
+	size_t		off;
+} edits_rd;
 
 typedef struct renderer
 {
 	const char *sql;
 	size_t		len;
-	const il_tokens *all;		/* comments kept */
-	const il_tokens *toks;		/* without comments: the walker's indices */
-	const finder *fd;
 	const il_dag *dag;
 	size_t		self;
 	const char *prefix;
@@ -147,15 +158,21 @@ quote_text(char *out, const char *s, size_t len)
 }
 
 /*
- * Sets unsupported_construct for name at byte at of s, with a hint.
+ * Sets unsupported_construct for name at byte at of s, with a hint. With
+ * at_out, the position is left to the caller: *at_out is set to at, line
+ * and column to 0 (an edit list keeps the byte, not the line).
  */
 static int
-unsupported(il_error *err, const char *s, size_t at, const char *name, const char *hint)
+unsupported(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
+			const char *hint)
 {
-	int			line;
-	int			col;
+	int			line = 0;
+	int			col = 0;
 
-	il_lex_position(s, at, &line, &col);
+	if (at_out != NULL)
+		*at_out = at;
+	else
+		il_lex_position(s, at, &line, &col);
 	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
 				 "%s is databricks sql that postgresql cannot run: %s", name, hint);
 	return -1;
@@ -163,15 +180,20 @@ unsupported(il_error *err, const char *s, size_t at, const char *name, const cha
 
 /*
  * Sets unsupported_construct for text at byte at of s that PostgreSQL
- * would read otherwise than il_lex (and so than the guard).
+ * would read otherwise than il_lex (and so than the guard); at_out as for
+ * unsupported.
  */
 static int
-misread(il_error *err, const char *s, size_t at, const char *name, const char *hint)
+misread(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
+		const char *hint)
 {
-	int			line;
-	int			col;
+	int			line = 0;
+	int			col = 0;
 
-	il_lex_position(s, at, &line, &col);
+	if (at_out != NULL)
+		*at_out = at;
+	else
+		il_lex_position(s, at, &line, &col);
 	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
 				 "%s would be read differently by postgresql: %s", name, hint);
 	return -1;
@@ -422,8 +444,8 @@ lex_failed(il_parse_status st, il_error *err)
  * lexer's reading (they never count as the previous token), so the two
  * lists are those of two lexings, for one.
  */
-static il_parse_status
-lex_once(const char *src, size_t len, il_tokens *all, il_tokens *toks, il_error *err)
+il_parse_status
+il_render_lex(const char *src, size_t len, il_tokens *all, il_tokens *toks, il_error *err)
 {
 	il_parse_status st = il_lex(src, len, IL_LEX_KEEP_COMMENTS, all, err);
 	size_t		n = 0;
@@ -494,7 +516,7 @@ guard(const char *src, const il_tokens *toks, il_error *err)
  * unlike in the file, no template may be left).
  */
 static int
-lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
+lexical_check(const char *s, const il_token *t, bool rendered, il_error *err, size_t *at_out)
 {
 	const char *p = s + t->off;
 	size_t		len = il_tok_len(t);
@@ -504,7 +526,7 @@ lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
 		case IL_TOK_STRING:
 			if (memchr(p, '\\', len) != NULL)
 			{
-				return misread(err, s, (size_t) ((const char *) memchr(p, '\\', len) - s),
+				return misread(err, s, (size_t) ((const char *) memchr(p, '\\', len) - s), at_out,
 							   "a backslash escape in a string literal",
 							   "postgresql reads a backslash in a string as itself; write the character "
 							   "itself ('' for a quote)");
@@ -512,27 +534,27 @@ lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
 			return 0;
 		case IL_TOK_QIDENT:
 			if (memchr(p, '\\', len) != NULL)
-				return misread(err, s, t->off, "a backslash in a quoted identifier",
+				return misread(err, s, t->off, at_out, "a backslash in a quoted identifier",
 							   "rename the column or table");
 			return 0;
 		case IL_TOK_OP:
 			if (memchr(p, '$', len) != NULL)
-				return misread(err, s, t->off, "a dollar sign",
+				return misread(err, s, t->off, at_out, "a dollar sign",
 							   "postgresql reads it as dollar quoting or a parameter; remove it");
 			return 0;
 		case IL_TOK_VARIABLE:
-			return misread(err, s, t->off, "a ${...} variable",
+			return misread(err, s, t->off, at_out, "a ${...} variable",
 						   "write the value itself");
 		case IL_TOK_TEMPLATE:
 			if (!rendered)
 				return 0;
-			return misread(err, s, t->off, "a template block formed by rendering",
+			return misread(err, s, t->off, at_out, "a template block formed by rendering",
 						   "do not build template syntax out of pieces");
 		case IL_TOK_COMMENT:
 			if ((t->flags & IL_TOKF_TEMPLATE_COMMENT) && !rendered)
 				return 0;
 			if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
-				return misread(err, s, t->off, "a template comment formed by rendering",
+				return misread(err, s, t->off, at_out, "a template comment formed by rendering",
 							   "do not build template syntax out of pieces");
 			if (len >= 2 && p[0] == '-' && p[1] == '-')
 			{
@@ -546,7 +568,7 @@ lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
 					 */
 					if (p[i] == '\r' && i + 1 < len)
 					{
-						return misread(err, s, t->off + i, "a carriage return inside a -- comment",
+						return misread(err, s, t->off + i, at_out, "a carriage return inside a -- comment",
 									   "postgresql ends the comment there; use newlines (or CR LF) only");
 					}
 				}
@@ -555,75 +577,6 @@ lexical_check(const char *s, const il_token *t, bool rendered, il_error *err)
 		default:
 			return 0;
 	}
-}
-
-/*
- * Records one name the walker listed (il_refs_found_fn).
- */
-static void
-on_found(void *arg, const il_refs_found *f)
-{
-	finder	   *fd = arg;
-	const il_token *a = &fd->toks->tok[f->first];
-	const il_token *b = &fd->toks->tok[f->last];
-	il_dag_resolution r = IL_DAG_UNRESOLVED;
-	size_t		node = 0;
-	span_kind	kind;
-	span	   *s;
-
-	if (fd->oom)
-		return;
-	if (f->list == IL_REFS_PATHS)
-		kind = SPAN_PATH;
-	else
-	{
-		if (fd->dag != NULL)
-			r = il_dag_resolve(fd->dag, f->name, f->len, &node);
-		if (r == IL_DAG_RESOLVED)
-			kind = SPAN_MODEL;
-		else if (r == IL_DAG_AMBIGUOUS)
-			kind = SPAN_AMBIGUOUS;
-		else if (f->list == IL_REFS_REFS)
-			kind = SPAN_UNKNOWN_REF;
-		else if (a->type == IL_TOK_TEMPLATE)
-			kind = SPAN_SOURCE;
-		else
-			return;				/* not a model: stays as written */
-	}
-	if (fd->n > 0 && a->off < fd->spans[fd->n - 1].end)
-	{
-		fd->unordered = true;
-		return;
-	}
-	if (fd->n == fd->cap)
-	{
-		size_t		cap = fd->cap ? fd->cap * 2 : 16;
-		span	   *ns = il_realloc(fd->spans, cap * sizeof(span));
-
-		if (ns == NULL)
-		{
-			fd->oom = true;
-			return;
-		}
-		fd->spans = ns;
-		fd->cap = cap;
-	}
-	if (fd->names.len + f->len > UINT32_MAX || node > UINT32_MAX)
-	{
-		fd->oom = true;
-		return;
-	}
-	s = &fd->spans[fd->n++];
-	s->start = a->off;
-	s->end = b->off + il_tok_len(b);
-	s->tok = (uint32_t) f->first;
-	s->node = (uint32_t) node;
-	s->kind = kind;
-	s->name_off = (uint32_t) fd->names.len;
-	s->name_len = (uint32_t) f->len;
-	il_buf_append(&fd->names, f->name, f->len);
-	if (fd->names.oom)
-		fd->oom = true;
 }
 
 /*
@@ -734,34 +687,48 @@ template_date(const renderer *r, const char *name, size_t nlen, size_t at,
 }
 
 /*
- * Sets unknown_template for the block at token t.
+ * Sets unknown_template for the block at off (its position left to the
+ * caller, as the edit list keeps the byte).
  */
-static int
-unknown_template(const renderer *r, const il_token *t)
+static void
+unknown_template(il_error *err, const char *sql, size_t off, size_t len)
 {
 	char		q[QUOTE_CAP];
 
-	int			line;
-	int			col;
-
-	quote_text(q, r->sql + t->off, il_tok_len(t));
-	il_lex_position(r->sql, t->off, &line, &col);
-	il_error_set(r->err, IL_ERR_UNKNOWN_TEMPLATE, line, col,
+	quote_text(q, sql + off, len);
+	il_error_set(err, IL_ERR_UNKNOWN_TEMPLATE, 0, 0,
 				 "unknown template %s: only {{ ref('model') }}, {{ source('schema', 'table') }}, "
 				 "{{ start_date }} and {{ end_date }} are rendered", q);
-	return -1;
 }
 
 /*
- * Writes a string literal token, its {{ start_date }} and {{ end_date }}
+ * Does the text s[0..len) hold "{{"?
+ */
+static bool
+has_template(const char *s, size_t len)
+{
+	const char *p = s;
+	const char *e = s + len;
+
+	while (p < e && (p = memchr(p, '{', (size_t) (e - p))) != NULL)
+	{
+		if (p + 1 < e && p[1] == '{')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * Writes the string literal token at off, its {{ start_date }} and {{ end_date }}
  * replaced by the bare date; other text stays.
  */
 static int
-put_string(const renderer *r, const il_token *t, il_buf *o)
+put_string(const renderer *r, size_t off, size_t len, il_buf *o)
 {
 	const char *s = r->sql;
-	size_t		p = t->off;
-	size_t		stop = (size_t) t->off + il_tok_len(t);
+	size_t		p = off;
+	size_t		stop = off + len;
 	size_t		close = p;		/* where the next "}}" was last looked for */
 	size_t		copied = p;
 	size_t		newlines = 0;	/* of the replaced templates */
@@ -811,13 +778,13 @@ put_string(const renderer *r, const il_token *t, il_buf *o)
 }
 
 /*
- * Writes a backtick identifier as a double-quoted one.
+ * Writes the backtick identifier at off (len >= 2) as a double-quoted one.
  */
 static void
-put_qident(const renderer *r, const il_token *t, il_buf *o)
+put_qident(const renderer *r, size_t off, size_t len, il_buf *o)
 {
-	const char *p = r->sql + t->off + 1;
-	const char *e = r->sql + t->off + il_tok_len(t) - 1;
+	const char *p = r->sql + off + 1;
+	const char *e = r->sql + off + len - 1;
 
 	space_before_quote(o);
 	il_buf_putc(o, '"');
@@ -843,93 +810,7 @@ put_qident(const renderer *r, const il_token *t, il_buf *o)
 		p = q;
 	}
 	il_buf_putc(o, '"');
-	space_after_quote(r, (size_t) t->off + il_tok_len(t), '"', o);
-}
-
-/*
- * Writes what a listed name becomes, or fails.
- */
-static int
-put_span(const renderer *r, const span *sp, il_buf *o)
-{
-	const il_token *t = &r->toks->tok[sp->tok];
-	const char *name = r->fd->names.data + sp->name_off;
-	char		q[QUOTE_CAP];
-	int			line;
-	int			col;
-
-	if (sp->kind != SPAN_MODEL && sp->kind != SPAN_SOURCE)
-		quote_text(q, name, sp->name_len);	/* for the message */
-	switch (sp->kind)
-	{
-		case SPAN_MODEL:
-			{
-				const char *mname = r->dag->names[sp->node];
-
-				space_before_quote(o);
-				if (relation(mname, strlen(mname), r->prefix, o, r->err) != 0)
-				{
-					il_lex_position(r->sql, t->off, &r->err->line, &r->err->column);
-					return -1;
-				}
-				break;
-			}
-		case SPAN_SOURCE:
-			{
-				size_t		i = 0;
-
-				if (!ident_ok(name, sp->name_len))
-					return misread(r->err, r->sql, t->off,
-								   "a control character or backslash in a source name",
-								   "name the source plainly");
-				space_before_quote(o);
-				while (i <= sp->name_len)
-				{
-					const char *dot = memchr(name + i, '.', sp->name_len - i);
-					size_t		stop = dot ? (size_t) (dot - name) : sp->name_len;
-
-					if (i > 0)
-						il_buf_putc(o, '.');
-					il_buf_putc(o, '"');
-					put_escaped(o, name + i, stop - i);
-					il_buf_putc(o, '"');
-					i = stop + 1;
-				}
-				break;
-			}
-		case SPAN_AMBIGUOUS:
-			{
-				il_buf		cands = IL_BUF_INIT;
-
-				il_dag_candidates(r->dag, name, sp->name_len, &cands);
-				il_lex_position(r->sql, t->off, &line, &col);
-				il_error_set(r->err, IL_ERR_AMBIGUOUS_REFERENCE, line, col,
-							 "%s matches several models (%s): write the full name", q, il_buf_cstr(&cands));
-				il_buf_free(&cands);
-				return -1;
-			}
-		case SPAN_UNKNOWN_REF:
-			il_lex_position(r->sql, t->off, &line, &col);
-			if (r->dag != NULL && r->self < r->dag->n)
-				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
-							 "model %s uses {{ ref('%s') }}, but no model of the repository has that name",
-							 r->dag->names[r->self], q);
-			else
-				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
-							 "{{ ref('%s') }} names no model of the repository", q);
-			return -1;
-		case SPAN_PATH:
-			{
-				char		what[QUOTE_CAP + 32];
-
-				snprintf(what, sizeof(what), "the file-path relation %s", q);
-				return unsupported(r->err, r->sql, t->off, what,
-								   "load the files into a table and read that");
-			}
-	}
-	put_newlines(o, r->sql, sp->start, sp->end);
-	space_after_quote(r, sp->end, '"', o);
-	return 0;
+	space_after_quote(r, off + len, '"', o);
 }
 
 /*
@@ -963,9 +844,9 @@ format_at(const il_tokens *tk, const char *s, size_t j)
  * statement of this kind whose deciding keyword is kw_at.
  */
 static int
-check_construct(const renderer *r, size_t j, il_stmt_kind kind, size_t kw_at)
+check_construct(const char *sql, const il_tokens *tk, size_t j, il_stmt_kind kind, size_t kw_at,
+				il_error *err, size_t *at_out)
 {
-	const il_tokens *tk = r->toks;
 	il_keyword	k = il_tok_keyword(tk, j);
 	size_t		c;
 
@@ -980,7 +861,7 @@ check_construct(const renderer *r, size_t j, il_stmt_kind kind, size_t kw_at)
 			continue;
 		if (x->next != IL_KW_NONE && il_tok_keyword(tk, j + 1) != x->next)
 			continue;
-		if ((x->flags & C_FORMAT) && (format = format_at(tk, r->sql, j + 1)) == NULL)
+		if ((x->flags & C_FORMAT) && (format = format_at(tk, sql, j + 1)) == NULL)
 			continue;
 		if ((x->flags & C_STATEMENT) && kw_at != j)
 			continue;
@@ -993,49 +874,204 @@ check_construct(const renderer *r, size_t j, il_stmt_kind kind, size_t kw_at)
 			char		what[32];
 
 			snprintf(what, sizeof(what), "%s %s", x->name, format);
-			return unsupported(r->err, r->sql, tk->tok[j].off, what, x->hint);
+			return unsupported(err, sql, tk->tok[j].off, at_out, what, x->hint);
 		}
-		return unsupported(r->err, r->sql, tk->tok[j].off, x->name, x->hint);
+		return unsupported(err, sql, tk->tok[j].off, at_out, x->name, x->hint);
 	}
 	return 0;
 }
 
-/*
- * The one pass: copies the model text into o with the replacements.
- */
-static int
-render_text(const renderer *r, il_buf *o)
+/* ---- the names the walker lists ---- */
+
+void
+il_render_names_init(il_render_names *nm, const il_tokens *toks)
 {
-	const il_tokens *all = r->all;
-	const finder *fd = r->fd;
-	size_t		pos = 0;
+	memset(nm, 0, sizeof(*nm));
+	nm->toks = toks;
+	il_buf_init(&nm->names);
+}
+
+void
+il_render_names_free(il_render_names *nm)
+{
+	il_free(nm->spans);
+	nm->spans = NULL;
+	nm->n = nm->cap = 0;
+	il_buf_free(&nm->names);
+}
+
+/*
+ * Records one name the walker listed (il_refs_found_fn). Whether it is
+ * rewritten is decided when the edits are applied, against the graph.
+ */
+void
+il_render_found(void *arg, const il_refs_found *f)
+{
+	il_render_names *nm = arg;
+	const il_token *a = &nm->toks->tok[f->first];
+	const il_token *b = &nm->toks->tok[f->last];
+	il_render_span *s;
+
+	if (nm->oom)
+		return;
+	if (nm->n > 0 && a->off < nm->spans[nm->n - 1].end)
+	{
+		nm->unordered = true;
+		return;
+	}
+	if (nm->n == nm->cap)
+	{
+		size_t		cap = nm->cap ? nm->cap * 2 : 16;
+		il_render_span *ns = il_realloc(nm->spans, cap * sizeof(il_render_span));
+
+		if (ns == NULL)
+		{
+			nm->oom = true;
+			return;
+		}
+		nm->spans = ns;
+		nm->cap = cap;
+	}
+	if (nm->names.len + f->len > UINT32_MAX)
+	{
+		nm->oom = true;
+		return;
+	}
+	s = &nm->spans[nm->n++];
+	s->start = a->off;
+	s->end = b->off + il_tok_len(b);
+	s->list = (uint8_t) f->list;
+	s->tmpl = a->type == IL_TOK_TEMPLATE;
+	s->name_off = (uint32_t) nm->names.len;
+	s->name_len = (uint32_t) f->len;
+	il_buf_append(&nm->names, f->name, f->len);
+	if (nm->names.oom)
+		nm->oom = true;
+}
+
+/* ---- the edit list: written ---- */
+
+/* Appends an unsigned LEB128 varint. */
+static void
+put_varint(il_buf *b, uint64_t v)
+{
+	while (v >= 0x80)
+	{
+		il_buf_putc(b, (char) ((v & 0x7f) | 0x80));
+		v >>= 7;
+	}
+	il_buf_putc(b, (char) v);
+}
+
+/* Appends a string: length, bytes. */
+static void
+put_str(il_buf *b, const char *s, size_t n)
+{
+	put_varint(b, n);
+	il_buf_append(b, s, n);
+}
+
+/* An edit list being written. */
+typedef struct planner
+{
+	const char *sql;
+	const il_tokens *toks;
+	il_buf	   *out;
+	size_t		last;			/* the previous edit's offset */
+} planner;
+
+/* Appends an edit's kind and offset. */
+static void
+put_edit(planner *p, int kind, size_t off)
+{
+	il_buf_putc(p->out, (char) kind);
+	put_varint(p->out, off - p->last);
+	p->last = off;
+}
+
+/* Appends an edit of a token. */
+static void
+put_token_edit(planner *p, int kind, const il_token *t)
+{
+	put_edit(p, kind, t->off);
+	put_varint(p->out, il_tok_len(t));
+}
+
+/*
+ * Appends the error err found at byte at (the token at off) as a refusal.
+ */
+static void
+put_error(planner *p, size_t off, const il_error *err, size_t at)
+{
+	put_edit(p, E_ERROR, off);
+	put_str(p->out, err->code, strlen(err->code));
+	put_varint(p->out, 0);
+	put_varint(p->out, at - off);
+	put_str(p->out, err->message, strlen(err->message));
+}
+
+/*
+ * The edit list of a file; see il_render.h. One pass over the tokens
+ * (comments kept), in the order rendering from the text judged them: a
+ * token's checks, then the name starting at it, then its own rewriting.
+ * A refusal outside every name ends the list (rendering stops there); one
+ * inside a name counts only if the name is not rewritten, so the pass
+ * goes on.
+ */
+int
+il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_tokens *toks,
+				const il_render_names *nm, const il_guard_result *g, il_buf *out, il_error *err)
+{
+	planner		p = {sql, toks, out, 0};
+	il_error	e;
+	size_t		span_end = 0;	/* of the last name */
 	size_t		si = 0;
 	size_t		j = 0;
 	size_t		i;
 	size_t		stmt_start = 0;
 	size_t		kw_at = 0;
 	size_t		depth = 0;
+	size_t		at;
 	il_stmt_kind kind = IL_STMT_NONE;
 
+	il_error_clear(err);
+	if (sql == NULL)
+		sql = "";
+	if (g != NULL && !g->ok && g->n > 0)
+	{
+		const char *code = il_errcode_name(il_errcode_lookup(g->v[0].rule));
+
+		put_edit(&p, E_ERROR, 0);
+		put_str(out, code ? code : "", code ? strlen(code) : 0);
+		put_varint(out, 1);
+		put_varint(out, (uint64_t) (g->v[0].line > 0 ? g->v[0].line : 0));
+		put_varint(out, (uint64_t) (g->v[0].column > 0 ? g->v[0].column : 0));
+		put_str(out, g->v[0].message, strlen(g->v[0].message));
+		goto done;
+	}
+	if (nm->unordered)
+	{
+		il_error_set(&e, IL_ERR_INTERNAL_ERROR, 0, 0, "references were found out of text order");
+		put_error(&p, 0, &e, 0);
+		goto done;
+	}
 	for (i = 0; i < all->n; i++)
 	{
 		const il_token *t = &all->tok[i];
 		size_t		tj = j;
+		bool		inner = t->off < span_end;	/* inside a name, not its first token */
+		int			bad;
 
 		if (t->type != IL_TOK_COMMENT)
 			j++;
-		if (t->off < pos)
-			continue;			/* inside a replaced name */
-		il_buf_append(o, r->sql + pos, t->off - pos);
-		pos = t->off;
-		if (lexical_check(r->sql, t, false, r->err) != 0)
-			return -1;
+		il_error_clear(&e);
+		bad = lexical_check(sql, t, false, &e, &at);
 		if (t->type != IL_TOK_COMMENT)
 		{
 			if (tj == stmt_start)
-				kind = il_stmt_classify(r->toks, tj, &kw_at);
-			if (check_construct(r, tj, kind, kw_at) != 0)
-				return -1;
+				kind = il_stmt_classify(toks, tj, &kw_at);
+			if (bad == 0)
+				bad = check_construct(sql, toks, tj, kind, kw_at, &e, &at);
 			if (t->type == IL_TOK_LPAREN)
 				depth++;
 			else if (t->type == IL_TOK_RPAREN && depth > 0)
@@ -1043,36 +1079,394 @@ render_text(const renderer *r, il_buf *o)
 			else if (t->type == IL_TOK_SEMI && depth == 0)
 				stmt_start = tj + 1;
 		}
-		if (si < fd->n && fd->spans[si].start == t->off)
+		if (bad != 0)
 		{
-			if (put_span(r, &fd->spans[si], o) != 0)
-				return -1;
-			pos = fd->spans[si].end;
-			si++;
+			put_error(&p, t->off, &e, at);
+			if (!inner)
+				goto done;
 			continue;
+		}
+		if (si < nm->n && nm->spans[si].start == t->off)
+		{
+			const il_render_span *sp = &nm->spans[si];
+
+			put_edit(&p, E_SPAN, t->off);
+			put_varint(out, sp->end - sp->start);
+			il_buf_putc(out, (char) (sp->list | (sp->tmpl ? SPAN_TEMPLATE : 0)));
+			put_str(out, nm->names.data + sp->name_off, sp->name_len);
+			span_end = sp->end;
+			inner = true;		/* its own rewriting counts only if it stays */
+			si++;
 		}
 		switch (t->type)
 		{
 			case IL_TOK_QIDENT:
-				put_qident(r, t, o);
+				put_token_edit(&p, E_QIDENT, t);
 				break;
 			case IL_TOK_STRING:
-				if (put_string(r, t, o) != 0)
-					return -1;
+				if (has_template(sql + t->off, il_tok_len(t)))
+					put_token_edit(&p, E_STRING, t);
 				break;
 			case IL_TOK_TEMPLATE:
 				{
 					const char *name;
-					const char *date;
 					size_t		nlen;
-					size_t		next = (size_t) t->off + il_tok_len(t);
 
-					if (r->sql[t->off + 1] != '{' || !template_var(r->sql + t->off, il_tok_len(t), &name, &nlen))
-						return unknown_template(r, t);
-					if (template_date(r, name, nlen, t->off, &date) != 0)
+					if (sql[t->off + 1] == '{' && template_var(sql + t->off, il_tok_len(t), &name, &nlen))
+					{
+						if (nlen == 10 && memcmp(name, "start_date", 10) == 0)
+						{
+							put_token_edit(&p, E_START, t);
+							break;
+						}
+						if (nlen == 8 && memcmp(name, "end_date", 8) == 0)
+						{
+							put_token_edit(&p, E_END, t);
+							break;
+						}
+					}
+					unknown_template(&e, sql, t->off, il_tok_len(t));
+					put_error(&p, t->off, &e, t->off);
+					if (!inner)
+						goto done;
+					break;
+				}
+			case IL_TOK_COMMENT:
+				if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
+					put_token_edit(&p, E_TCOMMENT, t);
+				break;
+			default:
+				break;
+		}
+	}
+	if (si < nm->n)
+	{
+		il_error_set(&e, IL_ERR_INTERNAL_ERROR, 0, 0, "a reference lies outside the model's tokens");
+		put_error(&p, len, &e, len);
+	}
+done:
+	if (out->oom)
+		return nomem(err);
+	return 0;
+}
+
+/* ---- the edit list: read ---- */
+
+/* Reads a varint (at most 63 bits); false at a malformed one. */
+static bool
+get_varint(edits_rd *r, uint64_t *v)
+{
+	int			shift = 0;
+
+	*v = 0;
+	while (r->p < r->end && shift <= 56)
+	{
+		uint8_t		c = *r->p++;
+
+		*v |= (uint64_t) (c & 0x7f) << shift;
+		if ((c & 0x80) == 0)
+			return true;
+		shift += 7;
+	}
+	return false;
+}
+
+/* Reads a size (below 2^31: a file is at most 1 GiB). */
+static bool
+get_size(edits_rd *r, size_t *v)
+{
+	uint64_t	x;
+
+	if (!get_varint(r, &x) || x > 0x7fffffff)
+		return false;
+	*v = (size_t) x;
+	return true;
+}
+
+/* Reads a string, valid UTF-8 without NUL. */
+static bool
+get_str(edits_rd *r, const char **s, size_t *n)
+{
+	if (!get_size(r, n) || *n > (size_t) (r->end - r->p))
+		return false;
+	*s = (const char *) r->p;
+	if (memchr(*s, '\0', *n) != NULL || !il_utf8_valid(*s, *n, NULL))
+		return false;
+	r->p += *n;
+	return true;
+}
+
+/*
+ * Reads the next edit: 1, 0 at the end, -1 when malformed.
+ */
+static int
+next_edit(edits_rd *r, edit *e)
+{
+	size_t		delta;
+
+	if (r->p >= r->end)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->kind = *r->p++;
+	if (!get_size(r, &delta) || delta > 0x7fffffff - r->off)
+		return -1;
+	r->off += delta;
+	e->off = r->off;
+	switch (e->kind)
+	{
+		case E_ERROR:
+			{
+				size_t		mode;
+
+				if (!get_str(r, &e->name, &e->name_len) || !get_size(r, &mode) || mode > 1)
+					return -1;
+				e->mode = (int) mode;
+				if (mode == 0)
+				{
+					if (!get_size(r, &e->at) || e->at > 0x7fffffff - e->off)
 						return -1;
+					e->at += e->off;
+				}
+				else
+				{
+					size_t		line,
+								col;
+
+					if (!get_size(r, &line) || !get_size(r, &col))
+						return -1;
+					e->line = (int) line;
+					e->column = (int) col;
+				}
+				if (!get_str(r, &e->msg, &e->msg_len) || e->msg_len >= sizeof(((il_error *) 0)->message))
+					return -1;
+				return 1;
+			}
+		case E_SPAN:
+			if (!get_size(r, &e->len) || e->len == 0 || r->p >= r->end)
+				return -1;
+			e->flags = *r->p++;
+			if ((e->flags & ~(SPAN_TEMPLATE | 3)) != 0 ||
+				!get_str(r, &e->name, &e->name_len) || e->name_len >= 0x7fffffff)
+				return -1;
+			return 1;
+		case E_QIDENT:
+		case E_STRING:
+		case E_START:
+		case E_END:
+		case E_TCOMMENT:
+			if (!get_size(r, &e->len) || (e->kind == E_QIDENT && e->len < 2))
+				return -1;
+			return 1;
+		default:
+			return -1;
+	}
+}
+
+bool
+il_render_edits_valid(const uint8_t *e, size_t n)
+{
+	static const uint8_t none[1];
+	edits_rd	r = {e ? e : none, (e ? e : none) + (e ? n : 0), 0};
+	edit		x;
+	int			rc;
+
+	while ((rc = next_edit(&r, &x)) == 1)
+		;
+	return rc == 0;
+}
+
+/* ---- the edit list: applied ---- */
+
+/*
+ * Writes what a listed name becomes: 0 with *kept when it stays as
+ * written, or -1 with the error.
+ */
+static int
+put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
+{
+	const char *name = sp->name;
+	il_dag_resolution res = IL_DAG_UNRESOLVED;
+	size_t		node = 0;
+	span_kind	kind;
+	char		q[QUOTE_CAP];
+	int			line;
+	int			col;
+
+	*kept = false;
+	if ((sp->flags & 3) == IL_REFS_PATHS)
+		kind = SPAN_PATH;
+	else
+	{
+		if (r->dag != NULL)
+			res = il_dag_resolve(r->dag, name, sp->name_len, &node);
+		if (res == IL_DAG_RESOLVED)
+			kind = SPAN_MODEL;
+		else if (res == IL_DAG_AMBIGUOUS)
+			kind = SPAN_AMBIGUOUS;
+		else if ((sp->flags & 3) == IL_REFS_REFS)
+			kind = SPAN_UNKNOWN_REF;
+		else if (sp->flags & SPAN_TEMPLATE)
+			kind = SPAN_SOURCE;
+		else
+		{
+			*kept = true;		/* not a model: stays as written */
+			return 0;
+		}
+	}
+	if (kind != SPAN_MODEL && kind != SPAN_SOURCE)
+		quote_text(q, name, sp->name_len);	/* for the message */
+	switch (kind)
+	{
+		case SPAN_KEEP:
+			break;
+		case SPAN_MODEL:
+			{
+				const char *mname = r->dag->names[node];
+
+				space_before_quote(o);
+				if (relation(mname, strlen(mname), r->prefix, o, r->err) != 0)
+				{
+					il_lex_position(r->sql, sp->off, &r->err->line, &r->err->column);
+					return -1;
+				}
+				break;
+			}
+		case SPAN_SOURCE:
+			{
+				size_t		i = 0;
+
+				if (!ident_ok(name, sp->name_len))
+					return misread(r->err, r->sql, sp->off, NULL,
+								   "a control character or backslash in a source name",
+								   "name the source plainly");
+				space_before_quote(o);
+				while (i <= sp->name_len)
+				{
+					const char *dot = memchr(name + i, '.', sp->name_len - i);
+					size_t		stop = dot ? (size_t) (dot - name) : sp->name_len;
+
+					if (i > 0)
+						il_buf_putc(o, '.');
+					il_buf_putc(o, '"');
+					put_escaped(o, name + i, stop - i);
+					il_buf_putc(o, '"');
+					i = stop + 1;
+				}
+				break;
+			}
+		case SPAN_AMBIGUOUS:
+			{
+				il_buf		cands = IL_BUF_INIT;
+
+				il_dag_candidates(r->dag, name, sp->name_len, &cands);
+				il_lex_position(r->sql, sp->off, &line, &col);
+				il_error_set(r->err, IL_ERR_AMBIGUOUS_REFERENCE, line, col,
+							 "%s matches several models (%s): write the full name", q, il_buf_cstr(&cands));
+				il_buf_free(&cands);
+				return -1;
+			}
+		case SPAN_UNKNOWN_REF:
+			il_lex_position(r->sql, sp->off, &line, &col);
+			if (r->dag != NULL && r->self < r->dag->n)
+				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
+							 "model %s uses {{ ref('%s') }}, but no model of the repository has that name",
+							 r->dag->names[r->self], q);
+			else
+				il_error_set(r->err, IL_ERR_UNKNOWN_REF, line, col,
+							 "{{ ref('%s') }} names no model of the repository", q);
+			return -1;
+		case SPAN_PATH:
+			{
+				char		what[QUOTE_CAP + 32];
+
+				snprintf(what, sizeof(what), "the file-path relation %s", q);
+				return unsupported(r->err, r->sql, sp->off, NULL, what,
+								   "load the files into a table and read that");
+			}
+	}
+	put_newlines(o, r->sql, sp->off, sp->off + sp->len);
+	space_after_quote(r, sp->off + sp->len, '"', o);
+	return 0;
+}
+
+/*
+ * Copies the model text into o with the edits applied: the text between
+ * edits (and an edit inside a name that was rewritten) as it is.
+ */
+static int
+apply_edits(const renderer *r, const uint8_t *edits, size_t elen, il_buf *o)
+{
+	static const uint8_t none[1];
+	edits_rd	rd = {edits ? edits : none, (edits ? edits : none) + (edits ? elen : 0), 0};
+	edit		e;
+	size_t		pos = 0;
+	int			rc;
+
+	while ((rc = next_edit(&rd, &e)) == 1)
+	{
+		if (e.off > r->len || (e.kind != E_ERROR && e.len > r->len - e.off))
+			break;
+		if (e.off < pos)
+			continue;			/* inside a rewritten name */
+		il_buf_append(o, r->sql + pos, e.off - pos);
+		pos = e.off;
+		switch (e.kind)
+		{
+			case E_ERROR:
+				{
+					int			line = e.line;
+					int			col = e.column;
+					char		code[64];
+
+					if (e.mode == 0)
+					{
+						if (e.at > r->len)
+							goto damaged;
+						il_lex_position(r->sql, e.at, &line, &col);
+					}
+					if (e.name_len >= sizeof(code))
+						goto damaged;
+					memcpy(code, e.name, e.name_len);
+					code[e.name_len] = '\0';
+					il_error_set(r->err, il_errcode_lookup(code), line, col, "%.*s",
+								 (int) e.msg_len, e.msg);
+					return -1;
+				}
+			case E_SPAN:
+				{
+					bool		kept;
+
+					if (put_span(r, &e, o, &kept) != 0)
+						return -1;
+					if (!kept)
+						pos = e.off + e.len;
+					continue;
+				}
+			case E_QIDENT:
+				put_qident(r, e.off, e.len, o);
+				break;
+			case E_STRING:
+				if (put_string(r, e.off, e.len, o) != 0)
+					return -1;
+				break;
+			case E_START:
+			case E_END:
+				{
+					const char *date = e.kind == E_START ? r->start : r->end;
+					size_t		next = e.off + e.len;
+
 					if (date == NULL)
-						return unknown_template(r, t);
+					{
+						int			line;
+						int			col;
+
+						il_lex_position(r->sql, e.off, &line, &col);
+						il_error_set(r->err, IL_ERR_MISSING_RANGE, line, col,
+									 "{{ %s }} needs the step's date range, and this step has none (a full refresh): "
+									 "use the template only in models that run incrementally",
+									 e.kind == E_START ? "start_date" : "end_date");
+						return -1;
+					}
 					if (o->len > 0)
 					{
 						unsigned char c = (unsigned char) o->data[o->len - 1];
@@ -1082,45 +1476,37 @@ render_text(const renderer *r, il_buf *o)
 							il_buf_putc(o, ' ');
 					}
 					il_buf_printf(o, "DATE '%s'", date);
-					put_newlines(o, r->sql, t->off, next);
+					put_newlines(o, r->sql, e.off, next);
 					space_after_quote(r, next, '\'', o);
 					break;
 				}
-			case IL_TOK_COMMENT:
-				if (t->flags & IL_TOKF_TEMPLATE_COMMENT)
-					put_newlines(o, r->sql, t->off, (size_t) t->off + il_tok_len(t));
-				else
-					il_buf_append(o, r->sql + t->off, il_tok_len(t));
-				break;
-			default:
-				il_buf_append(o, r->sql + t->off, il_tok_len(t));
+			case E_TCOMMENT:
+				put_newlines(o, r->sql, e.off, e.off + e.len);
 				break;
 		}
-		pos = (size_t) t->off + il_tok_len(t);
+		pos = e.off + e.len;
 	}
-	if (si < fd->n)
-	{
-		il_error_set(r->err, IL_ERR_INTERNAL_ERROR, 0, 0, "a reference lies outside the model's tokens");
-		return -1;
-	}
+	if (rc != 0)
+		goto damaged;
 	il_buf_append(o, r->sql + pos, r->len - pos);
 	return o->oom ? nomem(r->err) : 0;
+damaged:
+	il_error_set(r->err, IL_ERR_INTERNAL_ERROR, 0, 0,
+				 "the model's rendering edits do not fit its text: parse the repository again");
+	return -1;
 }
 
 /*
- * Renders a model; see il_render.h. With blank_semis, every ';' token of
- * the result becomes a space (il_render_query).
+ * Renders a model from its edit list; see il_render.h. With blank_semis,
+ * every ';' token of the result becomes a space (il_render_query).
  */
 static int
-render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
-	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
-	   il_buf *out, il_error *err)
+render_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
+			 const il_dag *dag, size_t self_node, const char *schema_prefix,
+			 const char *start, const char *end, bool blank_semis, il_buf *out, il_error *err)
 {
-	il_tokens	toks = IL_TOKENS_INIT;
 	il_tokens	all = IL_TOKENS_INIT;
 	il_tokens	rtoks = IL_TOKENS_INIT;
-	il_refs		refs;
-	finder		fd;
 	renderer	r;
 	il_buf		o = IL_BUF_INIT;
 	il_parse_status st;
@@ -1128,8 +1514,6 @@ render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
 	int			ret = -1;
 
 	il_error_clear(err);
-	memset(&fd, 0, sizeof(fd));
-	il_buf_init(&fd.names);
 	if (sql == NULL)
 		sql = "";
 	if (schema_prefix == NULL)
@@ -1137,50 +1521,16 @@ render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
 	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
 		return -1;
 
-	/* The file: lexed, judged, and its names found and resolved. */
-	st = lex_once(sql, len, &all, &toks, err);
-	if (st != IL_PARSE_OK)
-	{
-		lex_failed(st, err);
-		goto done;
-	}
-	if (guard(sql, &toks, err) != 0)
-		goto done;
-	fd.toks = &toks;
-	fd.dag = dag;
-	st = il_refs_extract_found(sql, &toks, on_found, &fd, &refs, err);
-	il_refs_free(&refs);
-	if (st != IL_PARSE_OK || fd.oom)
-	{
-		nomem(err);
-		goto done;
-	}
-	if (fd.unordered)
-	{
-		il_error_set(err, IL_ERR_INTERNAL_ERROR, 0, 0, "references were found out of text order");
-		goto done;
-	}
-
-	/* The rendering. */
 	r.sql = sql;
 	r.len = len;
-	r.all = &all;
-	r.toks = &toks;
-	r.fd = &fd;
 	r.dag = dag;
 	r.self = self_node;
 	r.prefix = schema_prefix;
 	r.start = start;
 	r.end = end;
 	r.err = err;
-	if (render_text(&r, &o) != 0)
+	if (apply_edits(&r, edits, elen, &o) != 0)
 		goto done;
-	/* the file's tokens and names are done with: room for the rendering's */
-	il_tokens_free(&toks);
-	il_tokens_free(&all);
-	il_free(fd.spans);
-	fd.spans = NULL;
-	il_buf_free(&fd.names);
 
 	/*
 	 * What PostgreSQL will read: the same as il_lex, and safe. The result
@@ -1190,14 +1540,14 @@ render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
 	 * quotes next to the text around it; the guard's verdict and the checks
 	 * that PostgreSQL reads it as il_lex does must hold for these bytes.
 	 */
-	st = lex_once(o.data ? o.data : "", o.len, &all, &rtoks, err);
+	st = il_render_lex(o.data ? o.data : "", o.len, &all, &rtoks, err);
 	if (st != IL_PARSE_OK)
 	{
 		lex_failed(st, err);
 		goto done;
 	}
 	for (i = 0; i < all.n; i++)
-		if (lexical_check(o.data, &all.tok[i], true, err) != 0)
+		if (lexical_check(o.data, &all.tok[i], true, err, NULL) != 0)
 			goto done;
 	il_tokens_free(&all);
 	if (guard(o.data ? o.data : "", &rtoks, err) != 0)
@@ -1216,12 +1566,77 @@ render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
 	}
 	ret = 0;
 done:
-	il_tokens_free(&toks);
 	il_tokens_free(&all);
 	il_tokens_free(&rtoks);
-	il_free(fd.spans);
-	il_buf_free(&fd.names);
 	il_buf_free(&o);
+	return ret;
+}
+
+/*
+ * Renders a model from its text: its edit list (one lexing, the guard, the
+ * walker), then render_edits.
+ */
+static int
+render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
+	   il_buf *out, il_error *err)
+{
+	il_tokens	toks = IL_TOKENS_INIT;
+	il_tokens	all = IL_TOKENS_INIT;
+	il_refs		refs;
+	il_render_names nm;
+	il_guard_result g;
+	il_buf		edits = IL_BUF_INIT;
+	il_parse_status st;
+	int			ret = -1;
+
+	il_error_clear(err);
+	if (sql == NULL)
+		sql = "";
+	if (schema_prefix == NULL)
+		schema_prefix = "";
+	/* the arguments' errors come first */
+	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
+		return -1;
+	il_render_names_init(&nm, &toks);
+	st = il_render_lex(sql, len, &all, &toks, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	st = il_guard_check_tokens(sql, &toks, &g, err);
+	if (st != IL_PARSE_OK)
+	{
+		lex_failed(st, err);
+		goto done;
+	}
+	if (g.ok || g.n == 0)
+	{
+		st = il_refs_extract_found(sql, &toks, il_render_found, &nm, &refs, err);
+		il_refs_free(&refs);
+		if (st != IL_PARSE_OK || nm.oom)
+		{
+			il_guard_free(&g);
+			nomem(err);
+			goto done;
+		}
+	}
+	ret = il_render_edits(sql, len, &all, &toks, &nm, &g, &edits, err);
+	il_guard_free(&g);
+	if (ret != 0)
+		goto done;
+	/* the file's tokens and names are done with: room for the rendering's */
+	il_tokens_free(&toks);
+	il_tokens_free(&all);
+	il_render_names_free(&nm);
+	ret = render_edits(sql, len, (const uint8_t *) edits.data, edits.len, dag, self_node,
+					   schema_prefix, start, end, blank_semis, out, err);
+done:
+	il_tokens_free(&toks);
+	il_tokens_free(&all);
+	il_render_names_free(&nm);
+	il_buf_free(&edits);
 	return ret;
 }
 
@@ -1239,4 +1654,22 @@ il_render_query(const char *sql, size_t len, const il_dag *dag, size_t self_node
 				il_buf *out, il_error *err)
 {
 	return render(sql, len, dag, self_node, schema_prefix, start, end, true, out, err);
+}
+
+int
+il_render_model_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
+					  const il_dag *dag, size_t self_node, const char *schema_prefix,
+					  const char *start, const char *end, il_buf *out, il_error *err)
+{
+	return render_edits(sql, len, edits, elen, dag, self_node, schema_prefix, start, end,
+						false, out, err);
+}
+
+int
+il_render_query_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
+					  const il_dag *dag, size_t self_node, const char *schema_prefix,
+					  const char *start, const char *end, il_buf *out, il_error *err)
+{
+	return render_edits(sql, len, edits, elen, dag, self_node, schema_prefix, start, end,
+						true, out, err);
 }

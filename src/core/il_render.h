@@ -91,6 +91,9 @@
 
 #include "il_buf.h"
 #include "il_dag.h"
+#include "il_guard.h"
+#include "il_lex.h"
+#include "il_refs.h"
 
 /* PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
 #define IL_RENDER_MAX_IDENT 63
@@ -129,6 +132,89 @@ extern int	il_render_query(const char *sql, size_t len, const il_dag *dag, size_
  */
 extern int	il_render_relation(const char *model_name, const char *schema_prefix,
 							   il_buf *out, il_error *err);
+
+/*
+ * The edit list: what rendering does to one file, found once from the
+ * file's tokens when it is parsed (il_model_parse_edits, kept in the parse
+ * record) so that rendering does not lex the file again. It holds, in text
+ * order, the spans to rewrite (every name il_refs lists, with its list and
+ * normalized name: resolving it against the graph, and so whether it is
+ * rewritten, is the rendering's), the backtick identifiers, the strings
+ * holding a template, the date templates, the template comments, and the
+ * refusals that do not depend on the graph, the prefix or the range (the
+ * guard's verdict over the file; unsupported constructs, misread text and
+ * unknown templates, with their position). A refusal inside a name that is
+ * rewritten does not count, as rendering from the text skips that text.
+ * Rendering from the edits and from the text is the same function: the
+ * text is rendered by computing its edits and applying them.
+ *
+ * The encoding (bytes; integers as unsigned LEB128 varints, strings as a
+ * varint length and bytes), per edit: a kind byte, the offset as the
+ * difference from the previous edit's, then
+ *	span			length, flags byte (il_refs_list | 4 when the name is a
+ *					template), name
+ *	error			code name, mode (0: varint byte offset of the position
+ *					from the edit's; 1: varint line, varint column), message
+ *	others			length
+ */
+
+/* What il_refs_extract_found reports, kept for il_render_edits. */
+typedef struct il_render_span
+{
+	uint32_t	start;			/* bytes of the model text */
+	uint32_t	end;
+	uint32_t	name_off;		/* the normalized name, in names */
+	uint32_t	name_len;
+	uint8_t		list;			/* il_refs_list */
+	bool		tmpl;			/* its first token is a template */
+} il_render_span;
+
+typedef struct il_render_names
+{
+	const il_tokens *toks;		/* the walker's (no comments) */
+	il_render_span *spans;		/* in text order */
+	size_t		n;
+	size_t		cap;
+	il_buf		names;
+	bool		oom;
+	bool		unordered;
+} il_render_names;
+
+extern void il_render_names_init(il_render_names *nm, const il_tokens *toks);
+extern void il_render_names_free(il_render_names *nm);
+/* The il_refs_found_fn that fills an il_render_names (arg). */
+extern void il_render_found(void *arg, const il_refs_found *found);
+
+/*
+ * Lexes src once, comments kept, into all, and puts into toks the tokens
+ * without comments (what il_lex without IL_LEX_KEEP_COMMENTS gives).
+ */
+extern il_parse_status il_render_lex(const char *src, size_t len, il_tokens *all,
+									 il_tokens *toks, il_error *err);
+
+/*
+ * Appends the edit list of sql[0..len) to out from its tokens (all: with
+ * comments; toks: without), the names the walker found over toks and the
+ * guard's result over toks. Returns 0, or -1 with out_of_memory.
+ */
+extern int	il_render_edits(const char *sql, size_t len, const il_tokens *all,
+							const il_tokens *toks, const il_render_names *names,
+							const il_guard_result *guard, il_buf *out, il_error *err);
+
+/* Is e[0..n) a well-formed edit list? (Offsets are checked when applied.) */
+extern bool il_render_edits_valid(const uint8_t *e, size_t n);
+
+/*
+ * il_render_model and il_render_query from the file's edit list instead
+ * of its tokens: the same result and errors for the same file, which is
+ * not lexed. An edit list that does not fit the text is internal_error.
+ */
+extern int	il_render_model_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
+								  const il_dag *dag, size_t self_node, const char *schema_prefix,
+								  const char *start, const char *end, il_buf *out, il_error *err);
+extern int	il_render_query_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
+								  const il_dag *dag, size_t self_node, const char *schema_prefix,
+								  const char *start, const char *end, il_buf *out, il_error *err);
 
 /* The SQLSTATE of an error code of il_render ("XX000" if unknown). */
 

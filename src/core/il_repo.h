@@ -72,7 +72,7 @@
  * (il_model, il_header, il_refs, il_fingerprint) finds in a file, or the
  * record format, changes: every cached record then becomes stale.
  */
-#define IL_PARSER_VERSION "ironlayer-parse/1"
+#define IL_PARSER_VERSION "ironlayer-parse/2"
 
 /* The largest model file, in bytes (1 MiB). */
 #define IL_REPO_MAX_FILE_SIZE ((size_t) 1 << 20)
@@ -117,6 +117,8 @@ typedef struct il_repo_model
 	il_strlist	references;		/* as in il_model */
 	il_strlist	refs;
 	il_strlist	dependencies;
+	const uint8_t *render_edits;	/* the renderer's edit list (il_render.h) */
+	size_t		render_edits_len;
 	/* filled by the graph (IL_REPO_DAG), else empty: */
 	const char **upstream;		/* model names, sorted */
 	size_t		n_upstream;
@@ -247,7 +249,9 @@ extern void il_repo_lineage_json(const il_repo_lineage_row *rows, size_t n, il_b
  *	    statement (byte, il_stmt_kind), guard_ok (byte), optional
  *	    time_column, optional partition_by, list unique_key, fingerprint
  *	    (32 bytes), sha256 of the file (32 bytes), list references, list
- *	    refs, list dependencies
+ *	    refs, list dependencies, the renderer's edit list (varint length
+ *	    and bytes, il_render.h: what the executor renders the file from
+ *	    without lexing it again)
  *	'S' skipped: reason
  *	'E' an error: code, the parser's code, line, column, message (without
  *	    the path)
