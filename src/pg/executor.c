@@ -15,7 +15,8 @@
  * target commit (il_repo_load, through the parse cache), reads the model's
  * file (il_git_read_blob), checks it is the text the plan recorded (its
  * SHA-256 is the step's sql_sha256) and renders it for PostgreSQL
- * (il_render_query: model references to "<schema_prefix><schema>"."<table>",
+ * from the edit list its parse record holds, without lexing it again
+ * (il_render_query_edits: model references to "<schema_prefix><schema>"."<table>",
  * date templates, constructs PostgreSQL cannot run refused by name, the
  * guard on the rendered text, ';' blanked). This file finds the rows, wraps
  * the query in the statements of the model's materialization and runs them
@@ -609,10 +610,15 @@ load_model(Step *st, MemoryContext cxt)
 		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
 			ironlayer_raise(&err, NULL, NULL, NULL);
 		check_text(st, m, c->blob.data ? c->blob.data : "", c->blob.len);
-		/* the query, its ';' blanked (lines and columns stay the file's) */
-		if (il_render_query(c->blob.data ? c->blob.data : "", c->blob.len, c->models->dag, node,
-							st->schema_prefix, st->start[0] ? st->start : NULL,
-							st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
+		/*
+		 * The query, its ';' blanked (lines and columns stay the file's),
+		 * from the edit list the parse record holds: the file is not lexed
+		 * again (check_text made sure the record is this text's).
+		 */
+		if (il_render_query_edits(c->blob.data ? c->blob.data : "", c->blob.len,
+								  m->render_edits, m->render_edits_len, c->models->dag, node,
+								  st->schema_prefix, st->start[0] ? st->start : NULL,
+								  st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
 			render_error(st, m->path, &err);
 		if (il_render_relation(m->name, st->schema_prefix, &c->relation, &err) != 0)
 			render_error(st, m->path, &err);
