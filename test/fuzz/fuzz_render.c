@@ -15,6 +15,15 @@
  *	- every model relation written is one of the graph's (checked where
  *	  the input has no quotes, backticks or templates of its own).
  *
+ * il_render_model_edits (what the executor renders from a parse record),
+ * over the input as a model file (a header line before it):
+ *	- the edit list il_model_parse_edits writes is well formed, and
+ *	  rendering from it gives what rendering from the text gives (the
+ *	  bytes, or the error's code, position and message), with and without
+ *	  a range;
+ *	- an edit list applied to text it was not made from (the input without
+ *	  the header) reads nothing outside that text, and returns 0 or -1.
+ *
  * il_scrub, with and without IL_SCRUB_SQL:
  *	- the output is valid UTF-8 whatever the input, and at most three times
  *	  as long (plus a little);
@@ -38,6 +47,7 @@
 #include "il_guard.h"
 #include "il_jsonw.h"
 #include "il_lex.h"
+#include "il_model.h"
 #include "il_render.h"
 #include "il_scrub.h"
 #include "memcount.h"
@@ -169,6 +179,65 @@ render_checked(const char *s, size_t size, const char *start, const char *end, i
 }
 
 /*
+ * Checks that rendering s[0..size), as a model file, from its edit list is
+ * rendering it from its text.
+ */
+static void
+edits_checked(const char *s, size_t size)
+{
+	static const char header[] = "-- name: analytics.daily\n-- kind: FULL_REFRESH\n";
+	static const char *args[][2] = {{"2024-01-01", "2024-01-31"}, {NULL, NULL}};
+	il_buf		text = IL_BUF_INIT;
+	il_buf		edits = IL_BUF_INIT;
+	il_model	m;
+	il_error	err;
+	int			a;
+
+	il_buf_append(&text, header, sizeof(header) - 1);
+	il_buf_append(&text, s, size);
+	REQUIRE(!text.oom);
+	if (il_model_parse_edits(text.data, text.len, &m, &edits, &err) == IL_PARSE_OK)
+	{
+		const uint8_t *e = (const uint8_t *) edits.data;
+
+		REQUIRE(!edits.oom && il_render_edits_valid(e, edits.len));
+		for (a = 0; a < 2; a++)
+		{
+			il_buf		o1 = IL_BUF_INIT;
+			il_buf		o2 = IL_BUF_INIT;
+			il_error	e1;
+			il_error	e2;
+			int			r1 = il_render_model(text.data, text.len, dag, 5, "dev_", args[a][0], args[a][1],
+											 &o1, &e1);
+			int			r2 = il_render_model_edits(text.data, text.len, e, edits.len, dag, 5, "dev_",
+												   args[a][0], args[a][1], &o2, &e2);
+
+			REQUIRE(r1 == r2);
+			if (r1 == 0)
+				REQUIRE(o1.len == o2.len && memcmp(o1.data, o2.data, o1.len) == 0);
+			else
+				REQUIRE(e1.code != NULL && e2.code != NULL && strcmp(e1.code, e2.code) == 0 &&
+						e1.line == e2.line && e1.column == e2.column &&
+						strcmp(e1.message, e2.message) == 0);
+			il_buf_free(&o1);
+			il_buf_free(&o2);
+		}
+		/* the edits of another text: bounds hold */
+		{
+			il_buf		o3 = IL_BUF_INIT;
+			int			r3 = il_render_model_edits(s, size, e, edits.len, dag, 5, "dev_", NULL, NULL,
+												   &o3, &err);
+
+			REQUIRE(r3 == 0 || r3 == -1);
+			il_buf_free(&o3);
+		}
+	}
+	il_model_free(&m);
+	il_buf_free(&edits);
+	il_buf_free(&text);
+}
+
+/*
  * Checks il_scrub with flags over s[0..size).
  */
 static void
@@ -262,6 +331,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 		(void) render_checked(s, size, "2024-01-01", "2024-01-31", &with);
+	edits_checked(s, size);
 
 	scrub_checked(s, size, 0);
 	scrub_checked(s, size, IL_SCRUB_SQL);

@@ -7,8 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+
+#include "il_arena.h"
 #include "il_dag.h"
+#include "il_model.h"
 #include "il_render.h"
+#include "il_repo_int.h"
 #include "unit.h"
 
 static il_dag *dag;				/* the models below */
@@ -598,6 +603,174 @@ test_single_lexing(void)
 	CHECK(ok, "the tokens with comments, less the comments, are those without (what il_render lexes once for)");
 }
 
+/*
+ * Renders text both ways, from the text and from edits, with and without a
+ * range, as a model and as a query; true when every result (bytes, or the
+ * error's code, position and message) is the same.
+ */
+static bool
+same_both_ways(const il_dag *g, size_t self, const char *text, size_t len,
+			   const uint8_t *edits, size_t elen)
+{
+	static const char *args[][3] = {{"dev_", "2024-01-01", "2024-01-31"}, {"", NULL, NULL}};
+	bool		same = true;
+	int			a,
+				q;
+
+	for (a = 0; a < 2; a++)
+		for (q = 0; q < 2; q++)
+		{
+			il_buf		o1 = IL_BUF_INIT;
+			il_buf		o2 = IL_BUF_INIT;
+			il_error	e1,
+						e2;
+			int			r1,
+						r2;
+
+			r1 = (q ? il_render_query : il_render_model) (text, len, g, self, args[a][0],
+														  args[a][1], args[a][2], &o1, &e1);
+			r2 = (q ? il_render_query_edits : il_render_model_edits) (text, len, edits, elen, g, self,
+																	  args[a][0], args[a][1], args[a][2],
+																	  &o2, &e2);
+			if (r1 != r2 ||
+				(r1 == 0 && (o1.len != o2.len || memcmp(o1.data, o2.data, o1.len) != 0)) ||
+				(r1 != 0 && (e1.code == NULL || e2.code == NULL || strcmp(e1.code, e2.code) != 0 ||
+							 e1.line != e2.line || e1.column != e2.column ||
+							 strcmp(e1.message, e2.message) != 0)))
+			{
+				same = false;
+				printf("#   differs (range %d, query %d): rc %d/%d, %s/%s at %d:%d/%d:%d\n", a, q, r1, r2,
+					   r1 && e1.code ? e1.code : "-", r2 && e2.code ? e2.code : "-",
+					   e1.line, e1.column, e2.line, e2.column);
+			}
+			il_buf_free(&o1);
+			il_buf_free(&o2);
+		}
+	return same;
+}
+
+/* The files of dir (not recursive) ending in .sql or .txt, into names. */
+static size_t
+list_files(const char *dir, char names[][256], size_t cap)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	size_t		n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < cap)
+	{
+		size_t		nl = strlen(e->d_name);
+
+		if (nl > 4 && (strcmp(e->d_name + nl - 4, ".sql") == 0 || strcmp(e->d_name + nl - 4, ".txt") == 0))
+			snprintf(names[n++], 256, "%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Rendering from a parse record's edit list (what the executor does)
+ * equals rendering from the text, for the fuzz corpus of the renderer
+ * (its edits as il_model_parse_edits computes them for a record) and the
+ * shop example's models (through their records, in their own graph).
+ */
+static void
+test_record_edits(void)
+{
+	static char files[64][256];
+	static const char *const shop[] = {"examples/shop/models/raw", "examples/shop/models/staging",
+	"examples/shop/models/marts"};
+	size_t		n;
+	size_t		i;
+	size_t		d;
+	size_t		done = 0;
+	bool		ok = true;
+	il_arena   *arena = il_arena_new();
+	il_repo_model shop_models[64];
+	char	   *shop_text[64];
+	size_t		shop_len[64];
+	il_dag_model dm[64];
+	il_dag	   *shop_dag = NULL;
+	size_t		nshop = 0;
+
+	n = list_files("test/fuzz/corpus/render", files, 64);
+	for (i = 0; i < n; i++)
+	{
+		size_t		len;
+		char	   *body = unit_read_file(files[i], &len);
+		il_buf		text = IL_BUF_INIT;
+		il_model	m;
+		il_buf		edits = IL_BUF_INIT;
+		il_error	e;
+
+		if (body == NULL)
+			continue;
+		/* a model file: a header, then the corpus text */
+		il_buf_puts(&text, "-- name: analytics.orders_daily\n-- kind: FULL_REFRESH\n");
+		il_buf_append(&text, body, len);
+		if (il_model_parse_edits(text.data, text.len, &m, &edits, &e) == IL_PARSE_OK)
+		{
+			ok = ok && same_both_ways(dag, 3, text.data, text.len, (const uint8_t *) edits.data, edits.len);
+			done++;
+		}
+		il_model_free(&m);
+		il_buf_free(&edits);
+		il_buf_free(&text);
+		free(body);
+	}
+	printf("# %zu corpus files, %zu of them models with a header\n", n, done);
+	CHECK(n >= 5 && done >= 5 && ok,
+		  "the fuzz corpus of render renders from its edits as from its text");
+
+	/* the shop's models, through their parse records, in their graph */
+	for (d = 0; d < sizeof(shop) / sizeof(shop[0]); d++)
+	{
+		n = list_files(shop[d], files, 64);
+		for (i = 0; i < n && nshop < 64; i++)
+		{
+			il_buf		rec = IL_BUF_INIT;
+			blob_entry	be;
+			il_error	e;
+
+			shop_text[nshop] = unit_read_file(files[i], &shop_len[nshop]);
+			if (shop_text[nshop] == NULL)
+				continue;
+			if (il_repo_parse_text(shop_text[nshop], shop_len[nshop], &rec, &e) == 0 &&
+				il_record_decode((const uint8_t *) rec.data, rec.len, arena, &be, &shop_models[nshop]) &&
+				be.type == 'M')
+			{
+				memset(&dm[nshop], 0, sizeof(dm[nshop]));
+				dm[nshop].name = shop_models[nshop].name;
+				nshop++;
+			}
+			else
+				free(shop_text[nshop]);
+			il_buf_free(&rec);
+		}
+	}
+	if (CHECK(nshop >= 10 && il_dag_build(dm, nshop, &shop_dag, &err) == 0,
+			  "the shop's models parse into records and a graph"))
+	{
+		ok = true;
+		for (i = 0; i < nshop; i++)
+		{
+			size_t		node = 0;
+
+			(void) il_dag_resolve(shop_dag, shop_models[i].name, strlen(shop_models[i].name), &node);
+			ok = ok && shop_models[i].render_edits_len > 0 &&
+				same_both_ways(shop_dag, node, shop_text[i], shop_len[i],
+							   shop_models[i].render_edits, shop_models[i].render_edits_len);
+		}
+		CHECK(ok, "the shop's models render from their records' edits as from their text");
+	}
+	for (i = 0; i < nshop; i++)
+		free(shop_text[i]);
+	il_dag_free(shop_dag);
+	il_arena_release(arena);
+}
+
 int
 main(void)
 {
@@ -615,6 +788,7 @@ main(void)
 	test_relation();
 	test_scale();
 	test_single_lexing();
+	test_record_edits();
 	il_dag_free(dag);
 	il_buf_free(&out);
 	return unit_done();
