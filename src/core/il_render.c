@@ -102,6 +102,7 @@ typedef enum span_kind
 #define E_TCOMMENT	7			/* a template comment */
 
 #define SPAN_TEMPLATE 0x04		/* span flags: its first token is a template */
+#define SPAN_AS_WRITTEN 0x08	/* span flags: the name is the text, no copy */
 
 /* One decoded edit. */
 typedef struct edit
@@ -1090,10 +1091,16 @@ il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_toke
 		{
 			const il_render_span *sp = &nm->spans[si];
 
+			const char *name = nm->names.data + sp->name_off;
+			bool		as_written = sp->name_len == sp->end - sp->start &&
+				memcmp(name, sql + sp->start, sp->name_len) == 0;
+
 			put_edit(&p, E_SPAN, t->off);
 			put_varint(out, sp->end - sp->start);
-			il_buf_putc(out, (char) (sp->list | (sp->tmpl ? SPAN_TEMPLATE : 0)));
-			put_str(out, nm->names.data + sp->name_off, sp->name_len);
+			il_buf_putc(out, (char) (sp->list | (sp->tmpl ? SPAN_TEMPLATE : 0) |
+									 (as_written ? SPAN_AS_WRITTEN : 0)));
+			if (!as_written)
+				put_str(out, name, sp->name_len);
 			span_end = sp->end;
 			inner = true;		/* its own rewriting counts only if it stays */
 			si++;
@@ -1245,8 +1252,10 @@ next_edit(edits_rd *r, edit *e)
 			if (!get_size(r, &e->len) || e->len == 0 || r->p >= r->end)
 				return -1;
 			e->flags = *r->p++;
-			if ((e->flags & ~(SPAN_TEMPLATE | 3)) != 0 ||
-				!get_str(r, &e->name, &e->name_len) || e->name_len >= 0x7fffffff)
+			if ((e->flags & ~(SPAN_TEMPLATE | SPAN_AS_WRITTEN | 3)) != 0)
+				return -1;
+			if (!(e->flags & SPAN_AS_WRITTEN) &&
+				(!get_str(r, &e->name, &e->name_len) || e->name_len >= 0x7fffffff))
 				return -1;
 			return 1;
 		case E_QIDENT:
@@ -1436,6 +1445,11 @@ apply_edits(const renderer *r, const uint8_t *edits, size_t elen, il_buf *o)
 				{
 					bool		kept;
 
+					if (e.flags & SPAN_AS_WRITTEN)
+					{
+						e.name = r->sql + e.off;
+						e.name_len = e.len;
+					}
 					if (put_span(r, &e, o, &kept) != 0)
 						return -1;
 					if (!kept)

@@ -151,8 +151,9 @@ extern int	il_render_relation(const char *model_name, const char *schema_prefix,
  * The encoding (bytes; integers as unsigned LEB128 varints, strings as a
  * varint length and bytes), per edit: a kind byte, the offset as the
  * difference from the previous edit's, then
- *	span			length, flags byte (il_refs_list | 4 when the name is a
- *					template), name
+ *	span			length, flags byte (il_refs_list, | 4 when the name is a
+ *					template, | 8 when the name is the span's text as written,
+ *					which is then not repeated), name unless 8
  *	error			code name, mode (0: varint byte offset of the position
  *					from the edit's; 1: varint line, varint column), message
  *	others			length
