@@ -851,8 +851,24 @@ check_construct(const char *sql, const il_tokens *tk, size_t j, il_stmt_kind kin
 	il_keyword	k = il_tok_keyword(tk, j);
 	size_t		c;
 
-	if (k == IL_KW_NONE)
-		return 0;
+	/* most keywords start no construct: decided without the table */
+	switch (k)
+	{
+		case IL_KW_LATERAL:
+		case IL_KW_QUALIFY:
+		case IL_KW_INSERT:
+		case IL_KW_DISTRIBUTE:
+		case IL_KW_CLUSTER:
+		case IL_KW_SORT:
+		case IL_KW_USING:
+		case IL_KW_OPTIMIZE:
+		case IL_KW_ZORDER:
+		case IL_KW_PIVOT:
+		case IL_KW_UNPIVOT:
+			break;
+		default:
+			return 0;
+	}
 	for (c = 0; c < lengthof(constructs); c++)
 	{
 		const construct *x = &constructs[c];
@@ -1587,31 +1603,23 @@ done:
 }
 
 /*
- * Renders a model from its text: its edit list (one lexing, the guard, the
- * walker), then render_edits.
+ * The edit list of a file from its text: one lexing, the guard, the walker
+ * (as il_model_parse_edits, without the header). Errors: the lexer's.
  */
-static int
-render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
-	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
-	   il_buf *out, il_error *err)
+int
+il_render_edits_text(const char *sql, size_t len, il_buf *edits, il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
 	il_tokens	all = IL_TOKENS_INIT;
 	il_refs		refs;
 	il_render_names nm;
 	il_guard_result g;
-	il_buf		edits = IL_BUF_INIT;
 	il_parse_status st;
 	int			ret = -1;
 
 	il_error_clear(err);
 	if (sql == NULL)
 		sql = "";
-	if (schema_prefix == NULL)
-		schema_prefix = "";
-	/* the arguments' errors come first */
-	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
-		return -1;
 	il_render_names_init(&nm, &toks);
 	st = il_render_lex(sql, len, &all, &toks, err);
 	if (st != IL_PARSE_OK)
@@ -1636,20 +1644,37 @@ render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
 			goto done;
 		}
 	}
-	ret = il_render_edits(sql, len, &all, &toks, &nm, &g, &edits, err);
+	ret = il_render_edits(sql, len, &all, &toks, &nm, &g, edits, err);
 	il_guard_free(&g);
-	if (ret != 0)
-		goto done;
-	/* the file's tokens and names are done with: room for the rendering's */
-	il_tokens_free(&toks);
-	il_tokens_free(&all);
-	il_render_names_free(&nm);
-	ret = render_edits(sql, len, (const uint8_t *) edits.data, edits.len, dag, self_node,
-					   schema_prefix, start, end, blank_semis, out, err);
 done:
 	il_tokens_free(&toks);
 	il_tokens_free(&all);
 	il_render_names_free(&nm);
+	return ret;
+}
+
+/*
+ * Renders a model from its text: its edit list, then render_edits (the
+ * file's tokens are freed by then: room for the rendering's).
+ */
+static int
+render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
+	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
+	   il_buf *out, il_error *err)
+{
+	il_buf		edits = IL_BUF_INIT;
+	int			ret;
+
+	il_error_clear(err);
+	if (schema_prefix == NULL)
+		schema_prefix = "";
+	/* the arguments' errors come first */
+	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
+		return -1;
+	ret = il_render_edits_text(sql, len, &edits, err);
+	if (ret == 0)
+		ret = render_edits(sql, len, (const uint8_t *) edits.data, edits.len, dag, self_node,
+						   schema_prefix, start, end, blank_semis, out, err);
 	il_buf_free(&edits);
 	return ret;
 }

@@ -202,6 +202,13 @@ extern int	il_render_edits(const char *sql, size_t len, const il_tokens *all,
 							const il_tokens *toks, const il_render_names *names,
 							const il_guard_result *guard, il_buf *out, il_error *err);
 
+/*
+ * Appends the edit list of sql[0..len) to edits, from its text (one
+ * lexing, the guard, the walker; no header needed). Errors: the lexer's
+ * (syntax_error, invalid_encoding, parse_limit), out_of_memory.
+ */
+extern int	il_render_edits_text(const char *sql, size_t len, il_buf *edits, il_error *err);
+
 /* Is e[0..n) a well-formed edit list? (Offsets are checked when applied.) */
 extern bool il_render_edits_valid(const uint8_t *e, size_t n);
 
