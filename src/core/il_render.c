@@ -1120,6 +1120,8 @@ il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_toke
 			span_end = sp->end;
 			inner = true;		/* its own rewriting counts only if it stays */
 			si++;
+			if (sp->tmpl)
+				continue;		/* a template name never stays (put_span) */
 		}
 		switch (t->type)
 		{
