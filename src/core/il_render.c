@@ -159,13 +159,13 @@ quote_text(char *out, const char *s, size_t len)
 }
 
 /*
- * Sets unsupported_construct for name at byte at of s, with a hint. With
- * at_out, the position is left to the caller: *at_out is set to at, line
- * and column to 0 (an edit list keeps the byte, not the line).
+ * Sets unsupported_construct for name at byte at of s: "name why: hint".
+ * With at_out, the position is left to the caller: *at_out is set to at,
+ * line and column to 0 (an edit list keeps the byte, not the line).
  */
 static int
-unsupported(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
-			const char *hint)
+refuse_at(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
+		  const char *why, const char *hint)
 {
 	int			line = 0;
 	int			col = 0;
@@ -174,9 +174,16 @@ unsupported(il_error *err, const char *s, size_t at, size_t *at_out, const char 
 		*at_out = at;
 	else
 		il_lex_position(s, at, &line, &col);
-	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
-				 "%s is databricks sql that postgresql cannot run: %s", name, hint);
+	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col, "%s %s: %s", name, why, hint);
 	return -1;
+}
+
+/* A construct PostgreSQL cannot run (see refuse_at). */
+static int
+unsupported(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
+			const char *hint)
+{
+	return refuse_at(err, s, at, at_out, name, "is databricks sql that postgresql cannot run", hint);
 }
 
 /*
@@ -188,16 +195,7 @@ static int
 misread(il_error *err, const char *s, size_t at, size_t *at_out, const char *name,
 		const char *hint)
 {
-	int			line = 0;
-	int			col = 0;
-
-	if (at_out != NULL)
-		*at_out = at;
-	else
-		il_lex_position(s, at, &line, &col);
-	il_error_set(err, IL_ERR_UNSUPPORTED_CONSTRUCT, line, col,
-				 "%s would be read differently by postgresql: %s", name, hint);
-	return -1;
+	return refuse_at(err, s, at, at_out, name, "would be read differently by postgresql", hint);
 }
 
 /*

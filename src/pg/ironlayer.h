@@ -30,6 +30,9 @@ extern void ironlayer_raise(const struct il_error *err, const char *context, con
 extern void ironlayer_raise_corrupt(const struct il_error *err, const char *context,
 									const char *detail, const char *hint) pg_attribute_noreturn();
 
+/* repo.c: a text[] of n C strings */
+extern Datum ironlayer_text_array(const char *const *items, size_t n);
+
 /* dates.c: DateADT and the core's il_date (22023 for a date il_date cannot hold) */
 #include "utils/date.h"
 #include "il_date.h"

@@ -99,18 +99,6 @@ require_environment(const pg_uuid_t *tenant, const char *environment)
 				 errhint("ironlayer.environments lists them; the plan option \"environment\" names one (default dev).")));
 }
 
-/* A text[] of n C strings. */
-static Datum
-text_array(const char *const *items, size_t n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(elems, (int) n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /* The text of a text[] of the ids of steps at[0..n): "{id,id}". */
 static char *
 ids_literal(const il_plan_result *res, const size_t *at, size_t n)
@@ -178,15 +166,15 @@ store_steps(const pg_uuid_t *tenant, const il_plan_result *res)
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = CStringGetTextDatum(res->plan_id);
 	for (k = 0; k < 5; k++)
-		values[2 + k] = text_array(text[k], n);
+		values[2 + k] = ironlayer_text_array(text[k], n);
 	values[7] = PointerGetDatum(construct_md_array(starts, nulls, 1, dims, lbs, DATEOID, 4, true, TYPALIGN_INT));
 	values[8] = PointerGetDatum(construct_md_array(ends, nulls, 1, dims, lbs, DATEOID, 4, true, TYPALIGN_INT));
 	values[9] = PointerGetDatum(construct_array(groups, (int) n, INT4OID, 4, true, TYPALIGN_INT));
-	values[10] = text_array(text[5], n);
-	values[11] = text_array(text[6], n);
+	values[10] = ironlayer_text_array(text[5], n);
+	values[11] = ironlayer_text_array(text[6], n);
 	/* depends_on and dependents: each step's as the text of a text[] */
-	values[12] = text_array(text[7], n);
-	values[13] = text_array(text[8], n);
+	values[12] = ironlayer_text_array(text[7], n);
+	values[13] = ironlayer_text_array(text[8], n);
 	if (SPI_execute_with_args("INSERT INTO ironlayer.plan_steps (tenant_id, plan_id, step_index, step_id, model,"
 							  "       kind, materialization, run_type, start_date, end_date, parallel_group,"
 							  "       depends_on, reason, sql_sha256, dependents)"

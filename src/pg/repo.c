@@ -500,9 +500,9 @@ ironlayer_repo_store(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(store));
 }
 
-/* A text[] of n C strings. */
-static Datum
-text_array(const char *const *items, size_t n)
+/* A text[] of n C strings (ironlayer.h). */
+Datum
+ironlayer_text_array(const char *const *items, size_t n)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	size_t		i;
@@ -646,8 +646,8 @@ ironlayer_models(PG_FUNCTION_ARGS)
 			nulls[5] = true;
 		values[6] = CStringGetTextDatum(r->blob);
 		values[7] = CStringGetTextDatum(r->fingerprint);
-		values[8] = text_array(r->upstream, r->n_upstream);
-		values[9] = text_array(r->sources, r->n_sources);
+		values[8] = ironlayer_text_array(r->upstream, r->n_upstream);
+		values[9] = ironlayer_text_array(r->sources, r->n_sources);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_repo_models_free(m);
