@@ -223,6 +223,10 @@ $run = apply_repo('s6');
 my $pid = worker_running('s6.slow');
 like(sql("SELECT lease_owner FROM ironlayer.run_steps WHERE run_id = $run AND model = 's6.slow'"),
 	qr/^$pid\@\d{8}T\d{6}\.\d{6}Z$/, 'the lease is held under "<pid>@<server start>"');
+# The claim commits without waiting for its WAL flush (lost in a crash, the
+# step is only pending again): a synchronous commit here flushes it first,
+# so that the crash cannot take it back and attempts counts both tries.
+$node->safe_psql('postgres', 'SELECT pg_catalog.txid_current()');
 my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
