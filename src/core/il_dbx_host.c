@@ -248,6 +248,8 @@ pattern_parse(const char *s, size_t len, char *host, bool *wild, int *port)
 	const char *why;
 
 	*wild = false;
+	if (memchr(s, '/', len) != NULL)
+		return "an item holds \"/\": give host names, not URLs";
 	if (len >= 2 && s[0] == '*' && s[1] == '.')
 	{
 		*wild = true;
@@ -284,7 +286,7 @@ patterns_walk(const char *patterns, pattern_fn fn, const void *arg, bool *hit)
 	if (patterns == NULL)
 		return NULL;
 	if (strlen(patterns) > IL_DBX_HOSTS_MAX)
-		return "the list is longer than 4096 characters";
+		return "it is longer than 4096 characters";
 	for (;;)
 	{
 		const char *start;
@@ -306,7 +308,7 @@ patterns_walk(const char *patterns, pattern_fn fn, const void *arg, bool *hit)
 		{
 			/* an empty list is fine; an empty item between commas is not */
 			if (*p == ',' || start != patterns + strspn(patterns, " \t"))
-				return "the list has an empty item";
+				return "an item is empty";
 		}
 		else
 		{
