@@ -125,7 +125,9 @@ extern void ironlayer_credential_open(const pg_uuid_t *tenant, const char *name,
 extern void ironlayer_dbx_settings_init(void);
 /*
  * Does ironlayer.databricks_hosts allow host ("name" or "name:port", case
- * ignored; no port means 443)? False for anything that is not such a host.
+ * ignored; no port means 443), such as an environment's stored
+ * workspace_url without its "https://"? False for anything that is not
+ * such a host.
  */
 extern bool ironlayer_databricks_host_allowed(const char *host);
 /*
