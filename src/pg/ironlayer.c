@@ -66,6 +66,7 @@ _PG_init(void)
 
 	ironlayer_repo_init();
 	ironlayer_bounds_init();
+	ironlayer_dbx_settings_init();
 
 	/*
 	 * Reserve our prefix: "SET ironlayer.anything" is an error rather than a

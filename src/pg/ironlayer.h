@@ -104,6 +104,40 @@ extern void ironlayer_parse_cache_flush(void);
 /* vault.c */
 extern void ironlayer_vault_init(void);
 
+/*
+ * vault.c: the credential name of tenant, decrypted in this process for the
+ * dispatcher (never returned by any SQL function). *kind and *secret are
+ * palloc'd in CurrentMemoryContext, NUL-terminated (a secret stops at its
+ * first NUL byte; the databricks kinds hold none); the caller wipes *secret
+ * (explicit_bzero) when done. Runs inside a transaction; needs no SPI of
+ * the caller. ERROR 42704 when the tenant has no such credential, 55000
+ * with no master key, 28000 with a wrong one, XX001 when the stored token
+ * does not decrypt; no message holds any of the secret.
+ */
+extern void ironlayer_credential_open(const pg_uuid_t *tenant, const char *name,
+									  char **kind, char **secret);
+
+/*
+ * dbx_settings.c: ironlayer.databricks_hosts and
+ * ironlayer.databricks_ca_directory (PGC_SIGHUP, superusers), checked
+ * again at every use.
+ */
+extern void ironlayer_dbx_settings_init(void);
+/*
+ * Does ironlayer.databricks_hosts allow host ("name" or "name:port", case
+ * ignored; no port means 443), such as an environment's stored
+ * workspace_url without its "https://"? False for anything that is not
+ * such a host.
+ */
+extern bool ironlayer_databricks_host_allowed(const char *host);
+/*
+ * The absolute path of the CA bundle name in
+ * ironlayer.databricks_ca_directory, palloc'd; ERROR 22023 when the name is
+ * no plain file name, the directory is not set, or the file is not a
+ * readable regular file there.
+ */
+extern char *ironlayer_databricks_ca_path(const char *name);
+
 /* worker.c: settings, shared memory and the launcher of the background workers */
 extern void ironlayer_worker_init(void);
 

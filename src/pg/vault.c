@@ -9,7 +9,10 @@
  * (PBKDF2, il_vault.h) from it and the database's salt in
  * ironlayer.vault_meta, and caches it. Secrets arrive sealed to the vault's
  * public key (il_seal.h), are opened here in C, and are stored only as
- * Fernet tokens. No SQL function returns a plaintext secret.
+ * Fernet tokens. No SQL function returns a plaintext secret: only C
+ * callers in the server (the Databricks dispatcher) open one, through
+ * ironlayer_credential_open(). The kinds databricks-pat and databricks-oauth
+ * have a form, checked before they are stored (il_dbx_cred.h).
  *
  * After rotate_master_key() commits, other processes still hold the old
  * master key: the key check stored beside the salt tells them, and they
@@ -32,6 +35,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
+#include "il_dbx_cred.h"
 #include "il_fernet.h"
 #include "il_seal.h"
 #include "il_vault.h"
@@ -298,6 +302,39 @@ ironlayer_vault_public_key(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
+/*
+ * The kinds whose secret the dispatcher reads have a form
+ * (docs/databricks.md): refuse a secret that does not have it, before it
+ * is stored. Wipes plain on the way out of an error; the reason never
+ * holds any of the secret.
+ */
+static void
+check_secret_of_kind(const char *kind, il_buf *plain)
+{
+	const char *why = NULL;
+	const char *form = NULL;
+
+	if (strcmp(kind, "databricks-pat") == 0)
+	{
+		why = il_dbx_pat_check(plain->data, plain->len);
+		form = "The secret of a databricks-pat credential is a personal access token: 1 to 4096 printable ASCII characters, no space.";
+	}
+	else if (strcmp(kind, "databricks-oauth") == 0)
+	{
+		why = il_dbx_oauth_parse(plain->data, plain->len, NULL, NULL);
+		form = "The secret of a databricks-oauth credential is the JSON object {\"client_id\": \"...\", \"client_secret\": \"...\"} of a service principal.";
+	}
+	if (why == NULL)
+		return;
+	il_vault_wipe(plain->data, plain->cap);
+	il_buf_free(plain);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid secret for a %s credential: %s", kind, why),
+			 errdetail("%s", form),
+			 errhint("Nothing was stored. Seal the secret again in that form.")));
+}
+
 PG_FUNCTION_INFO_V1(ironlayer_put_credential);
 /*
  * ironlayer.put_credential(name text, sealed text, kind text DEFAULT 'token')
@@ -341,11 +378,11 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential name \"%s\"", name),
 				 errdetail("A credential name has 1 to 63 characters: a lower-case letter, then lower-case letters, digits, \"_\", \".\" or \"-\".")));
-	if (!ironlayer_valid_name(kind, CREDENTIAL_KIND_MAX, "_"))
+	if (!ironlayer_valid_name(kind, CREDENTIAL_KIND_MAX, "_-"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid credential kind \"%s\"", kind),
-				 errdetail("A kind has 1 to 32 characters: a lower-case letter, then lower-case letters, digits or \"_\" (for example token or password).")));
+				 errdetail("A kind has 1 to 32 characters: a lower-case letter, then lower-case letters, digits, \"_\" or \"-\" (for example token, password or databricks-pat).")));
 
 	spi_begin();
 	keys = vault_keys();
@@ -363,6 +400,7 @@ ironlayer_put_credential(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the sealed secret is empty")));
 	}
+	check_secret_of_kind(kind, &plain);
 	if (il_vault_fingerprint(keys->root, (const uint8 *) plain.data, plain.len, fp) != 0
 		|| il_fernet_encrypt(keys->root, (const uint8 *) plain.data, plain.len,
 							 (uint64) time(NULL), NULL, &token, &err) != 0)
@@ -608,4 +646,81 @@ ironlayer_rotate_master_key(PG_FUNCTION_ARGS)
 	il_vault_wipe(root, sizeof(root));
 	il_vault_wipe(old_root, sizeof(old_root));
 	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * ironlayer_credential_open (ironlayer.h): a tenant's credential, decrypted
+ * here for the dispatcher. Reads the store as the extension owner with
+ * search_path pinned (as a SECURITY DEFINER function would), whoever the
+ * caller is, and only the row of the tenant it is given.
+ */
+void
+ironlayer_credential_open(const pg_uuid_t *tenant, const char *name, char **kind, char **secret)
+{
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	const VaultKeys *keys;
+	Oid			argtypes[2] = {UUIDOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+	char	   *token;
+	char	   *k;
+	il_buf		plain = IL_BUF_INIT;
+	il_error	err;
+
+	if (tenant == NULL || name == NULL || kind == NULL || secret == NULL)
+		elog(ERROR, "ironlayer_credential_open: an argument is NULL");
+	ironlayer_require_preload("The vault");
+	if (!ironlayer_valid_name(name, CREDENTIAL_NAME_MAX, "_.-"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid credential name \"%.63s\"", name)));
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(ironlayer_extension_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	spi_begin();
+	keys = vault_keys();
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(name);
+	ret = SPI_execute_with_args("SELECT kind, token FROM ironlayer.credential_store"
+								" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
+								2, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credential look-up failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("credential \"%s\" does not exist", name),
+				 errhint("A tenant admin stores it with ironlayer.put_credential() or `ironlayer credential put`.")));
+	k = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	token = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+	/* the plaintext goes straight to the caller's context, wiped here */
+	if (il_fernet_decrypt(keys->root, token, strlen(token), (uint64) time(NULL), 0, &plain, &err) != 0)
+	{
+		if (plain.data)
+			il_vault_wipe(plain.data, plain.cap);
+		il_buf_free(&plain);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("credential \"%s\" does not decrypt under the vault's key", name),
+				 errdetail("%s.", err.message),
+				 errhint("Find it with ironlayer.check_credentials() as an admin of its tenant, and store it again.")));
+	}
+	*kind = MemoryContextStrdup(caller_cxt, k);
+	*secret = MemoryContextAlloc(caller_cxt, plain.len + 1);
+	memcpy(*secret, plain.data, plain.len);
+	(*secret)[plain.len] = '\0';
+	il_vault_wipe(plain.data, plain.cap);
+	il_buf_free(&plain);
+	SPI_finish();
+	AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }

@@ -16,7 +16,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.vault_meta', '');
 CREATE TABLE @extschema@.credential_store (
 	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	name		@extschema@.dotted_slug NOT NULL,
-	kind		text NOT NULL CHECK (kind OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,31}$'),
+	kind		text NOT NULL CHECK (kind OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_-]{0,31}$'),
 	token		text NOT NULL,
 	fingerprint	text NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),

@@ -5,7 +5,9 @@
 CREATE TABLE @extschema@.environments (
 	tenant_id	uuid NOT NULL REFERENCES @extschema@.tenants (tenant_id) ON DELETE CASCADE,
 	name		@extschema@.slug NOT NULL,
-	executor	text NOT NULL DEFAULT 'postgres' CHECK (executor OPERATOR(pg_catalog.=) 'postgres'),
+	executor	text NOT NULL DEFAULT 'postgres'
+				CONSTRAINT environments_executor_check
+				CHECK (executor OPERATOR(pg_catalog.=) ANY (ARRAY['postgres', 'databricks'])),
 	auto_approve boolean NOT NULL DEFAULT false,
 	approvals_required int NOT NULL DEFAULT 1
 		CHECK (approvals_required OPERATOR(pg_catalog.>=) 0 AND approvals_required OPERATOR(pg_catalog.<=) 10),
@@ -24,7 +26,12 @@ CREATE TABLE @extschema@.environments (
 	settings	jsonb NOT NULL DEFAULT '{}',
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_by	name NOT NULL,
-	PRIMARY KEY (tenant_id, name)
+	-- executor databricks: where and how (normalized by _databricks_settings;
+	-- docs/databricks.md), NULL for postgres
+	databricks	jsonb,
+	PRIMARY KEY (tenant_id, name),
+	CONSTRAINT environments_databricks_check
+		CHECK ((executor OPERATOR(pg_catalog.=) 'databricks') OPERATOR(pg_catalog.=) (databricks IS NOT NULL))
 );
 COMMENT ON TABLE @extschema@.environments IS
 	'where plans of a tenant run: executor, approval rules, schema prefix, the role model SQL runs as and its bounds';
@@ -145,6 +152,154 @@ REVOKE ALL ON FUNCTION @extschema@._default_environments() FROM PUBLIC;
 CREATE TRIGGER tenants_default_environments AFTER INSERT ON @extschema@.tenants
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._default_environments();
 
+-- Databricks environments (docs/databricks.md). The workspace URL's form
+-- and whether ironlayer.databricks_hosts allows its host: the normalized
+-- origin and allowed, or the problem (src/pg/dbx_settings.c). (internal)
+CREATE FUNCTION @extschema@._databricks_url(url text, OUT origin text, OUT allowed boolean, OUT problem text)
+	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_databricks_url_sql';
+REVOKE ALL ON FUNCTION @extschema@._databricks_url(text) FROM PUBLIC;
+
+-- NULL when the server can read the CA bundle of that name in
+-- ironlayer.databricks_ca_directory, else why not. (internal)
+CREATE FUNCTION @extschema@._databricks_ca_problem(name text) RETURNS text
+	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'ironlayer_databricks_ca_problem_sql';
+REVOKE ALL ON FUNCTION @extschema@._databricks_ca_problem(text) FROM PUBLIC;
+
+-- The "databricks" object of set_environment's settings, every key and value
+-- checked, as stored: every key present, defaults filled, ca_bundle null when
+-- absent. The credential must be one of tenant tid's, of the kind auth
+-- takes. Errors show at most 100 characters of what was given. (internal)
+CREATE FUNCTION @extschema@._databricks_settings(tid uuid, given jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+	v jsonb;
+	s text;
+	u record;
+	why text;
+	ckind text;
+	want text;
+	url text;
+	warehouse text;
+	cat text;
+	cred text;
+	auth text := 'pat';
+	in_flight int := 16;
+	ca text;
+	missing text[];
+	valid constant text := 'workspace_url, warehouse_id, catalog, credential, auth, max_in_flight, ca_bundle';
+BEGIN
+	IF pg_catalog.jsonb_typeof(given) OPERATOR(pg_catalog.<>) 'object' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('invalid databricks %s: give a JSON object', pg_catalog.left(given::text, 100)),
+			HINT = 'Keys: ' OPERATOR(pg_catalog.||) valid OPERATOR(pg_catalog.||) '.';
+	END IF;
+	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(given) LOOP
+		s := CASE WHEN pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'string' THEN v OPERATOR(pg_catalog.#>>) '{}' END;
+		CASE k
+		WHEN 'workspace_url' THEN
+			IF s IS NULL THEN
+				why := 'give a string';
+			ELSE
+				SELECT * INTO u FROM @extschema@._databricks_url(s);
+				why := u.problem;
+			END IF;
+			IF why IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.workspace_url %s: %s', pg_catalog.left(v::text, 100), why),
+					HINT = 'Give the workspace''s address alone, such as "https://adb-1234567890123456.7.azuredatabricks.net".';
+			END IF;
+			IF NOT u.allowed THEN
+				RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+					MESSAGE = pg_catalog.format('databricks.workspace_url "%s" names a host this server does not allow', u.origin),
+					DETAIL = 'The host is not in ironlayer.databricks_hosts.',
+					HINT = 'A superuser lists the hosts of the organization''s workspaces in ironlayer.databricks_hosts.';
+			END IF;
+			url := u.origin;
+		WHEN 'warehouse_id' THEN
+			IF s IS NULL OR s OPERATOR(pg_catalog.!~) '^[0-9a-f]{16}$' THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.warehouse_id %s', pg_catalog.left(v::text, 100)),
+					HINT = 'A warehouse id is 16 lower-case hexadecimal digits, as in the warehouse''s connection details.';
+			END IF;
+			warehouse := s;
+		WHEN 'catalog' THEN
+			IF s IS NULL OR s OPERATOR(pg_catalog.!~) '^[A-Za-z_][A-Za-z0-9_]{0,254}$' THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.catalog %s', pg_catalog.left(v::text, 100)),
+					HINT = 'A catalog is 1 to 255 ASCII letters, digits and "_", not starting with a digit.';
+			END IF;
+			cat := s;
+		WHEN 'credential' THEN
+			IF s IS NULL OR s OPERATOR(pg_catalog.!~) '^[a-z][a-z0-9_.-]{0,62}$' THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.credential %s', pg_catalog.left(v::text, 100)),
+					HINT = 'Give the name of a credential of the tenant (ironlayer.credentials).';
+			END IF;
+			cred := s;
+		WHEN 'auth' THEN
+			IF s IS NULL OR s OPERATOR(pg_catalog.<>) ALL (ARRAY['pat', 'oauth-m2m']) THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.auth %s', pg_catalog.left(v::text, 100)),
+					HINT = 'Give "pat" (a personal access token, the default) or "oauth-m2m" (a service principal''s OAuth client).';
+			END IF;
+			auth := s;
+		WHEN 'max_in_flight' THEN
+			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number' OR v::text OPERATOR(pg_catalog.!~) '^[0-9]{1,3}$'
+			   OR v::text::int OPERATOR(pg_catalog.<) 1 OR v::text::int OPERATOR(pg_catalog.>) 256 THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid databricks.max_in_flight %s: give a whole number from 1 to 256',
+						pg_catalog.left(v::text, 100));
+			END IF;
+			in_flight := v::text::int;
+		WHEN 'ca_bundle' THEN
+			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
+				ca := NULL;
+			ELSE
+				why := CASE WHEN s IS NULL THEN 'give a file name' ELSE @extschema@._databricks_ca_problem(s) END;
+				IF why IS NOT NULL THEN
+					RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+						MESSAGE = pg_catalog.format('invalid databricks.ca_bundle %s: %s', pg_catalog.left(v::text, 100), why),
+						HINT = 'Give the name of a file a superuser put in ironlayer.databricks_ca_directory, or null for the system''s CA certificates.';
+				END IF;
+				ca := s;
+			END IF;
+		ELSE
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = pg_catalog.format('unknown databricks setting "%s"', pg_catalog.left(k, 100)),
+				HINT = 'Valid keys: ' OPERATOR(pg_catalog.||) valid OPERATOR(pg_catalog.||) '.';
+		END CASE;
+	END LOOP;
+	missing := ARRAY(SELECT x FROM pg_catalog.unnest(ARRAY['workspace_url', 'warehouse_id', 'catalog', 'credential']) x
+					  WHERE NOT given OPERATOR(pg_catalog.?) x);
+	IF pg_catalog.cardinality(missing) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('the databricks settings lack %s', pg_catalog.array_to_string(missing, ', ')),
+			HINT = 'workspace_url, warehouse_id, catalog and credential are required; auth, max_in_flight and ca_bundle are optional.';
+	END IF;
+	want := CASE auth WHEN 'pat' THEN 'databricks-pat' ELSE 'databricks-oauth' END;
+	SELECT c.kind INTO ckind FROM @extschema@.credential_store c
+	 WHERE c.tenant_id OPERATOR(pg_catalog.=) tid AND c.name OPERATOR(pg_catalog.=) cred;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('credential "%s" does not exist', cred),
+			HINT = pg_catalog.format('Store it first, of kind %s: `ironlayer credential put` or ironlayer.put_credential().', want);
+	END IF;
+	IF ckind OPERATOR(pg_catalog.<>) want THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('credential "%s" is of kind "%s", not the %s that auth "%s" takes', cred, ckind, want, auth),
+			HINT = 'auth "pat" takes a databricks-pat credential (a personal access token), auth "oauth-m2m" a databricks-oauth one (a service principal''s client id and secret).';
+	END IF;
+	RETURN pg_catalog.jsonb_build_object('workspace_url', url, 'warehouse_id', warehouse, 'catalog', cat,
+		'credential', cred, 'auth', auth, 'max_in_flight', in_flight, 'ca_bundle', ca);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._databricks_settings(uuid, jsonb) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.set_environment(name text, settings jsonb) RETURNS void
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -161,7 +316,7 @@ DECLARE
 	old_prefix text;
 	stem text;
 	tenant_name text;
-	valid constant text := 'approvals_required, approver_must_differ, auto_approve, executor, lock_timeout, max_running_steps, run_as, schema_prefix, settings, statement_timeout';
+	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, run_as, schema_prefix, settings, statement_timeout';
 BEGIN
 	IF set_environment.name IS NULL OR set_environment.settings IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'name and settings must not be null';
@@ -205,16 +360,23 @@ BEGIN
 		e.lock_timeout := '1 min';
 		e.max_running_steps := NULL;
 		e.settings := '{}';
+		e.databricks := NULL;
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(set_environment.settings) LOOP
 		CASE k
 		WHEN 'executor' THEN
-			IF v OPERATOR(pg_catalog.<>) '"postgres"' THEN
+			IF v OPERATOR(pg_catalog.<>) ALL (ARRAY['"postgres"'::jsonb, '"databricks"'::jsonb]) THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 					MESSAGE = pg_catalog.format('invalid executor %s', pg_catalog.left(v::text, 100)),
-					HINT = 'The executor available is "postgres".';
+					HINT = 'The executors are "postgres" and "databricks" (with the databricks settings).';
 			END IF;
-			e.executor := 'postgres';
+			e.executor := v OPERATOR(pg_catalog.#>>) '{}';
+		WHEN 'databricks' THEN
+			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
+				e.databricks := NULL;
+			ELSE
+				e.databricks := @extschema@._databricks_settings(tid, v);
+			END IF;
 		WHEN 'auto_approve', 'approver_must_differ' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'boolean' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -299,6 +461,27 @@ BEGIN
 		END CASE;
 	END LOOP;
 
+	-- executor databricks needs its settings; they go when the executor is
+	-- postgres. Databricks has no sync_all_columns (docs/databricks.md).
+	IF e.executor OPERATOR(pg_catalog.=) 'databricks' THEN
+		IF e.databricks IS NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = 'executor "databricks" needs the databricks settings',
+				HINT = 'Give "databricks": {"workspace_url": ..., "warehouse_id": ..., "catalog": ..., "credential": ...} (docs/databricks.md).';
+		END IF;
+		IF (pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'on_schema_change') OPERATOR(pg_catalog.=) 'sync_all_columns' THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = 'executor "databricks" does not take on_schema_change "sync_all_columns"',
+				HINT = 'Use "fail" or "append_new_columns" with Databricks.';
+		END IF;
+	ELSIF e.databricks IS NOT NULL AND set_environment.settings OPERATOR(pg_catalog.?) 'databricks' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'the databricks settings need executor "databricks"',
+			HINT = 'Give "executor": "databricks" with them, or leave them out.';
+	ELSE
+		e.databricks := NULL;
+	END IF;
+
 	-- The schemas the environment writes (its prefix and what follows) are
 	-- the tenant's alone: a prefix starts with the tenant's stem, and stems
 	-- never start with one another (create_tenant), so no admin can name
@@ -326,10 +509,12 @@ BEGIN
 	INSERT INTO @extschema@.environments AS x
 		(tenant_id, name, executor, auto_approve, approvals_required, approver_must_differ,
 		 schema_prefix, run_as, default_run_as, statement_timeout, lock_timeout, max_running_steps,
-		 settings, updated_by)
+		 settings, updated_by,
+		 databricks)
 	VALUES (tid, e.name, e.executor, e.auto_approve, e.approvals_required, e.approver_must_differ,
 			e.schema_prefix, e.run_as, e.default_run_as, e.statement_timeout, e.lock_timeout, e.max_running_steps,
-			e.settings, caller)
+			e.settings, caller,
+			e.databricks)
 	ON CONFLICT ON CONSTRAINT environments_pkey DO UPDATE
 		SET executor = EXCLUDED.executor, auto_approve = EXCLUDED.auto_approve,
 			approvals_required = EXCLUDED.approvals_required,
@@ -338,7 +523,8 @@ BEGIN
 			default_run_as = EXCLUDED.default_run_as,
 			statement_timeout = EXCLUDED.statement_timeout, lock_timeout = EXCLUDED.lock_timeout,
 			max_running_steps = EXCLUDED.max_running_steps,
-			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by;
+			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by,
+			databricks = EXCLUDED.databricks;
 	PERFORM @extschema@._audit(tid, 'environment.set', 'environment', e.name, set_environment.settings);
 END
 $$;

@@ -142,6 +142,40 @@ $node->restart;
 is($node->safe_psql('postgres', "$bound SELECT string_agg(ok::text, ',') FROM ironlayer.check_credentials()"),
 	'true,true', 'after a restart the new key file is read and everything decrypts');
 
+# The Databricks kinds have a form (docs/databricks.md), checked on the
+# opened secret before anything is stored; a refusal repeats none of it.
+my $pat = 'dapi' . join('', map { ('a' .. 'f', 0 .. 9)[ rand 16 ] } 1 .. 32);
+($rc, $out, $err) = put('dbx-pat', $pat, '--kind', 'databricks-pat');
+is($rc, 0, 'a personal access token is stored as databricks-pat') or diag($err);
+my $client_secret = 'dose' . join('', map { ('a' .. 'z')[ rand 26 ] } 1 .. 24);
+($rc, $out, $err) = put('dbx-oauth',
+	qq({"client_id": "6f1c0c6a-1b2c-4d5e-8f90-0123456789ab", "client_secret": "$client_secret"}),
+	'--kind', 'databricks-oauth');
+is($rc, 0, 'an OAuth client is stored as databricks-oauth') or diag($err);
+my $marker = 'NEVERSHOWN' . join('', map { ('A' .. 'Z')[ rand 26 ] } 1 .. 12);
+foreach my $bad (
+	[ 'databricks-pat', "dapi $marker", 'a token with a space' ],
+	[ 'databricks-pat', "dapi$marker
+X-Evil: 1", 'a token with a line break' ],
+	[ 'databricks-oauth', $marker, 'an OAuth secret that is no JSON' ],
+	[ 'databricks-oauth', qq({"client_id": "$marker"}), 'an OAuth secret without client_secret' ],
+	[ 'databricks-oauth', qq({"client_id": "a", "client_secret": "$marker", "x": 1}), 'an OAuth secret with another member' ],
+	[ 'databricks-oauth', qq({"client_id": "a", "client_secret": "$marker\n"}), 'an OAuth secret with a line break' ])
+{
+	my ($kind, $value, $what) = @$bad;
+	($rc, $out, $err) = put('dbx-bad', $value, '--kind', $kind);
+	isnt($rc, 0, "refused: $what");
+	like($err, qr/invalid secret for a \Q$kind\E credential/, "  with a clear error");
+	unlike($err, qr/$marker/, '  that repeats none of the secret');
+}
+is($node->safe_psql('postgres', "$bound SELECT string_agg(name || ':' || kind, ',' ORDER BY name) FROM ironlayer.credentials"),
+	'dbx-oauth:databricks-oauth,dbx-pat:databricks-pat,dbx-token:token,second:token',
+	'the good ones are stored, the refused ones are not');
+is($node->safe_psql('postgres', "$bound SELECT string_agg(ok::text, ',') FROM ironlayer.check_credentials()"),
+	'true,true,true,true', 'and decrypt');
+$log = slurp_file($node->logfile);
+unlike($log, qr/\Q$pat\E|\Q$client_secret\E|$marker/, 'no Databricks secret, good or refused, is in the server log');
+
 # A wrong key: a clear error, and nothing changes.
 $node->stop;
 write_key('a-completely-wrong-master-key-000');
