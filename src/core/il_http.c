@@ -264,6 +264,8 @@ il_http_add(il_http *h, const il_http_request *req, uint64_t *id, il_error *err)
 	HTTP_SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 10000L);
 	HTTP_SET(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 60000L);
 	HTTP_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (strcmp(m, "POST") == 0 && !req->idempotent)
+		HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
 	HTTP_SET(CURLOPT_ACCEPT_ENCODING, "");
 	HTTP_SET(CURLOPT_USERAGENT, h->user_agent);
 	HTTP_SET(CURLOPT_HTTPHEADER, r->headers);

@@ -23,7 +23,11 @@
  * Memory: the set, its requests and the answers' bodies come from il_alloc
  * (the host's allocator); libcurl's own memory is libcurl's (its default
  * allocator: its connection cache outlives any one of the host's memory
- * contexts). il_http_free releases everything.
+ * contexts). il_http_add and il_http_perform allocate (a body grows while
+ * it is read), so under PostgreSQL every call on one set runs with the same
+ * memory context current, one that lives as long as the set; an answer
+ * taken is the caller's (il_http_answer_free). il_http_free releases
+ * everything.
  *
  *-------------------------------------------------------------------------
  */
@@ -63,7 +67,18 @@ typedef struct il_http_request
 	long		connect_timeout_ms;	/* 0: 10 s */
 	long		timeout_ms;		/* the whole request; 0: 60 s */
 	void	   *user;			/* given back in the answer */
+	bool		idempotent;		/* a POST that may be sent twice (cancel, token) */
 } il_http_request;
+
+/*
+ * libcurl sends a request again, silently, when a kept connection dies
+ * before any byte of the answer came back, whatever the method (the unit
+ * test shows it). The server may have read the first copy and, for a
+ * submit, started the statement. So a POST goes on a new connection
+ * (which libcurl never re-sends on) unless the caller marks it idempotent;
+ * GET and DELETE reuse kept connections. The new connection is kept for
+ * the next requests like any other.
+ */
 
 /* Why a request has no HTTP status. */
 typedef enum il_http_fail

@@ -516,6 +516,23 @@ srv_reply(int fd, const char *status, const char *extra, const char *body, size_
 		_exit(0);
 }
 
+static char srv_count_path[64];
+
+/* How many POST /drop-post the server has read. */
+static long
+srv_count(void)
+{
+	FILE	   *f = fopen(srv_count_path, "r");
+	long		n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgetc(f) != EOF)
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* One connection (a child process): answers requests until the client closes. */
 static void
 srv_connection(int fd)
@@ -577,6 +594,18 @@ srv_connection(int fd)
 		}
 		else if (strncmp(buf, "GET /drop ", 10) == 0)
 			break;
+		else if (strncmp(buf, "POST /drop-post ", 16) == 0)
+		{
+			/* read, counted, never answered: a statement created, its answer lost */
+			FILE	   *f = fopen(srv_count_path, "a");
+
+			if (f != NULL)
+			{
+				fputc('x', f);
+				fclose(f);
+			}
+			break;
+		}
 		else
 			srv_reply(fd, "404 Not Found", "", "", 0);
 	}
@@ -601,6 +630,8 @@ srv_start(int *port)
 		getsockname(s, (struct sockaddr *) &a, &al) != 0)
 		return -1;
 	*port = ntohs(a.sin_port);
+	snprintf(srv_count_path, sizeof(srv_count_path), "/tmp/il_dbx_api_%d", (int) getpid());
+	unlink(srv_count_path);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
@@ -728,6 +759,36 @@ test_transport(void)
 		il_http_answer_free(&a);
 	}
 
+	/*
+	 * A kept connection that dies after the server read a POST: libcurl
+	 * sends it again on its own. So a POST not marked idempotent (a
+	 * submit) goes on a new connection and is read once.
+	 */
+	{
+		int			fresh;
+
+		for (fresh = 0; fresh <= 1; fresh++)
+		{
+			il_http_request r = {"POST", url, NULL, 0, "{}", 2, NULL, 2000, 5000, NULL, fresh == 0};
+			uint64_t	id;
+			long		before;
+			char		what[96];
+
+			snprintf(url, sizeof(url), "%s/pid", base);
+			if (fetch(h, "GET", url, NULL, 5000, &a))	/* a kept connection to reuse */
+				il_http_answer_free(&a);
+			before = srv_count();
+			snprintf(url, sizeof(url), "%s/drop-post", base);
+			CHECK(il_http_add(h, &r, &id, &err) == 0 && run_until(h, id, &a) && a.status == 0 &&
+				  a.fail == IL_HTTP_FAIL_OTHER, "POST read and dropped: no status, maybe read");
+			il_http_answer_free(&a);
+			snprintf(what, sizeof(what), "%s: the server read the POST %s",
+					 fresh ? "POST (new connection)" : "idempotent POST (kept connection)", fresh ? "once" : "more than once (libcurl re-sent it)");
+			if (!CHECK(fresh ? srv_count() - before == 1 : srv_count() - before >= 2, what))
+				printf("#   read %ld times\n", srv_count() - before);
+		}
+	}
+
 	snprintf(url, sizeof(url), "%s/redirect", base);
 	CHECK(fetch(h, "GET", url, NULL, 5000, &a) && a.status == 302 && a.body_len == 0, "302 not followed");
 	il_http_answer_free(&a);
@@ -849,6 +910,7 @@ test_transport(void)
 	il_http_free(hs);
 	kill(-srv, SIGKILL);
 	waitpid(srv, NULL, 0);
+	unlink(srv_count_path);
 }
 
 int
