@@ -820,7 +820,7 @@ il_dbx_parse_error(int http_status, const char *body, size_t len, il_dbx_error *
 			dbx_copy_value(out->message, sizeof(out->message), il_jcs_get(root, "message"));
 			if (out->message[0] == '\0')
 			{
-				/* old style {"error": "..."} or OAuth {"error": code, "error_description": text} */
+				/* the old {"error": "..."}, or OAuth's {"error": <its code>, "error_description": <text>} */
 				const il_jcs_value *desc = il_jcs_get(root, "error_description");
 
 				if (dbx_kind(desc) == IL_JCS_STRING)
