@@ -32,7 +32,7 @@ PG_CPPFLAGS = -Isrc/core -I$(shell $(PG_CONFIG) --includedir) -DIRONLAYER_VERSIO
 PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-sign-compare -Wno-missing-field-initializers
 # Libraries of the core (Debian packages; see scripts/deps.sh).
-CORE_LIBS   = -lgit2 -lcrypto
+CORE_LIBS   = -lgit2 -lcrypto -lcurl
 SHLIB_LINK  = $(CORE_LIBS)
 CLI_LIBS    = $(CORE_LIBS) -lpq
 
@@ -172,7 +172,7 @@ endif
 # allocation of the objects they link through the counting allocator.
 MEMCOUNT_LDFLAGS =
 MEMCOUNT_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
-test/bench/run_memory test/unit/run_memory: MEMCOUNT_LDFLAGS = $(MEMCOUNT_WRAP)
+test/bench/run_memory test/unit/run_memory test/unit/run_dbx_api: MEMCOUNT_LDFLAGS = $(MEMCOUNT_WRAP)
 
 # C unit tests of the core: each test/unit/test_*.c is linked with the core alone.
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))

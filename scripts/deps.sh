@@ -15,6 +15,7 @@ PKGS=(
 	libgit2-dev
 	libpq-dev
 	libssl-dev
+	libcurl4-openssl-dev
 	libipc-run-perl
 	clang
 	python3
