@@ -1085,12 +1085,83 @@ check_columns_exist(const Step *st, Oid relid, List *columns)
 }
 
 /*
+ * The privileges granted on the table a full refresh replaces, granted on
+ * the table that takes its place (the new table is run_as's, like the old
+ * one): what its default privileges gave the new table is revoked, then
+ * each grantee gets what it had, with the grant option where it had it.
+ * run_as grants them, whoever granted them first. Column privileges are
+ * not carried over (the columns may have changed). An old table with the
+ * default privileges (no ACL) leaves the new table's as they are.
+ */
+static void
+keep_grants(const Step *st, Oid old_relid, Oid new_relid, const char *new_rel, StringInfo log)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	uint64		i;
+	uint64		n;
+	List	   *statements = NIL;
+	ListCell   *lc;
+
+	values[0] = ObjectIdGetDatum(old_relid);
+	values[1] = ObjectIdGetDatum(new_relid);
+	/*
+	 * kind 0: a grantee of the new table's own ACL (revoked); kind 1: a
+	 * grantee's privileges on the old table, without and with the grant
+	 * option. The owner (run_as) keeps its own.
+	 */
+	if (SPI_execute_with_args("SELECT k, a.grantee, a.is_grantable,"
+							  "       pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)"
+							  "  FROM (SELECT 0 AS k, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+							  "         WHERE c.oid OPERATOR(pg_catalog.=) $2"
+							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
+							  "        UNION ALL"
+							  "        SELECT 1, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+							  "         WHERE c.oid OPERATOR(pg_catalog.=) $1"
+							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner) a"
+							  " WHERE EXISTS (SELECT FROM pg_catalog.pg_class o"
+							  "                WHERE o.oid OPERATOR(pg_catalog.=) $1 AND o.relacl IS NOT NULL)"
+							  " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "privilege look-up failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			kind = DatumGetInt32(SPI_getbinval(t, td, 1, &isnull));
+		Oid			grantee = DatumGetObjectId(SPI_getbinval(t, td, 2, &isnull));
+		bool		grantable = DatumGetBool(SPI_getbinval(t, td, 3, &isnull));
+		char	   *privileges = TextDatumGetCString(SPI_getbinval(t, td, 4, &isnull));
+		const char *who = "PUBLIC";
+
+		if (OidIsValid(grantee))
+		{
+			char	   *name = GetUserNameFromId(grantee, true);
+
+			if (name == NULL)
+				continue;		/* dropped meanwhile */
+			who = quote_identifier(name);
+		}
+		if (kind == 0)
+			statements = lappend(statements, psprintf("REVOKE ALL ON %s FROM %s", new_rel, who));
+		else
+			statements = lappend(statements, psprintf("GRANT %s ON %s TO %s%s", privileges, new_rel, who,
+													  grantable ? " WITH GRANT OPTION" : ""));
+	}
+	foreach(lc, statements)
+		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
+}
+
+/*
  * A full refresh: the query's rows replace the table's, all in this
  * transaction, so readers see the old rows or the new ones, never a half.
  * The new table is built beside the old one, which is then dropped and
- * the new one renamed into its place; when other objects (views of other
- * models) depend on the old table and the columns did not change, the old
- * table keeps its identity and takes the new rows instead.
+ * the new one renamed into its place with the old one's grants
+ * (keep_grants); when other objects (views of other models) depend on the
+ * old table and the columns did not change, the old table keeps its
+ * identity, and its grants, and takes the new rows instead.
  */
 static int64
 full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
@@ -1117,6 +1188,8 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 			return rows;
 		}
 	}
+	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE)
+		keep_grants(st, relid, get_relname_relid(new_table, get_namespace_oid(st->schema, false)), new_rel, log);
 	drop_existing(st, relid, relkind, log);
 	run(st, log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
 	return rows;
@@ -1176,9 +1249,14 @@ merge(const Step *st, Oid relid, StringInfo log)
 }
 
 /*
- * An incremental step of an INCREMENTAL_BY_TIME_RANGE model (its range
- * replaced) or of an APPEND_ONLY one (rows added); the table is created
- * empty, in the query's shape, when missing.
+ * An incremental step of an INCREMENTAL_BY_TIME_RANGE model, or of an
+ * APPEND_ONLY one with a time_column: the step's range is replaced, so
+ * running it again (the planner loads the watermark's last day again)
+ * never duplicates rows. The range is `time_column >= start AND
+ * time_column < end + 1`, so a timestamp column's whole end day is in it.
+ * An APPEND_ONLY model without a time_column adds only the rows the table
+ * does not hold yet (a set difference). The table is created empty, in
+ * the query's shape, when missing.
  */
 static int64
 incremental(const Step *st, Oid relid, char relkind, StringInfo log)
@@ -1187,12 +1265,12 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 	char	   *cols = quoted_columns(columns, "");
 	char	   *tc = NULL;
 
-	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE)
+	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->time_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
+	if (st->time_column != NULL)
 	{
-		if (st->time_column == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
 		tc = header_column(st, st->time_column, "time_column");
 		if (!has_column(columns, tc))
 			ereport(ERROR,
@@ -1212,10 +1290,16 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 		check_columns_exist(st, relid, columns);
 	/* the range is replaced: running it again never duplicates rows */
 	if (tc != NULL)
-		run(st, log, psprintf("DELETE FROM %s WHERE %s BETWEEN DATE '%s' AND DATE '%s'",
-						  st->relation, quote_identifier(tc), st->start, st->end), SPI_OK_DELETE);
-	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
-									 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
+	{
+		run(st, log, psprintf("DELETE FROM %s WHERE %s >= DATE '%s' AND %s < DATE '%s' + 1",
+						  st->relation, quote_identifier(tc), st->start, quote_identifier(tc), st->end),
+			SPI_OK_DELETE);
+		return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
+										 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
+	}
+	/* no range to replace: only the rows not there yet */
+	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q\nEXCEPT\nSELECT %s FROM %s",
+									 st->relation, cols, cols, st->sql, cols, st->relation), SPI_OK_INSERT);
 }
 
 /*
@@ -1237,8 +1321,11 @@ materialize(const Step *st, StringInfo log)
 		run(st, log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
 		return 0;
 	}
+	/* a MERGE_BY_KEY model is rebuilt when its step is a full refresh */
+	if (st->kind == IL_KIND_MERGE_BY_KEY && is_table && !st->full_refresh)
+		return merge(st, relid, log);
 	if (st->kind == IL_KIND_MERGE_BY_KEY)
-		return is_table ? merge(st, relid, log) : full_refresh(st, relid, relkind, log);
+		return full_refresh(st, relid, relkind, log);
 	if (st->full_refresh || st->kind == IL_KIND_FULL_REFRESH)
 		return full_refresh(st, relid, relkind, log);
 	return incremental(st, relid, relkind, log);

@@ -370,3 +370,81 @@ SELECT ironlayer.retry(:run12) AS run13 \gset
 RESET ROLE;
 SELECT * FROM exec_next('w1');
 SELECT * FROM execa_dev_ex.two;
+
+--
+-- 8. What a re-run leaves (issue 14): a repository "fix" whose f0 -> f1
+-- adds models (full refreshes), and f1 -> f2 changes each (incremental
+-- steps from the watermark's end, the last day loaded again; full
+-- refreshes of the others), applied twice.
+--   fx.ts: INCREMENTAL_BY_TIME_RANGE on a timestamp: the whole end day is
+--     replaced (not only its midnight);
+--   fx.app / fx.app_nt: APPEND_ONLY with / without a time_column: the
+--     last day loaded again adds nothing;
+--   fx.m: MERGE_BY_KEY, whose steps are full refreshes: a key gone from
+--     the source leaves the table;
+--   fx.g / fx.g2: a full refresh keeps the grants of the table it
+--     replaces (renamed into place; or, g2 read by a view, truncated).
+--
+CREATE TABLE landing.ticks (id int, ts timestamp, day date);
+INSERT INTO landing.ticks VALUES (1, '2026-02-01 09:00', '2026-02-01'), (2, '2026-02-02 23:00', '2026-02-02'),
+	(3, '2026-02-03 00:00', '2026-02-03'), (4, '2026-02-03 10:00', '2026-02-03');
+GRANT SELECT ON landing.ticks TO regress_ex_runner;
+CREATE ROLE regress_ex_reader;
+CREATE ROLE regress_ex_loader;
+\setenv IL_FIX :repo_root/fix
+\! rm -rf "$IL_FIX" && mkdir -p "$IL_FIX/models" && cd "$IL_FIX" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: fx.zero' '-- kind: FULL_REFRESH' 'SELECT 0 AS z' >models/zero.sql && git add -A && git commit -q -m f0 && git tag f0
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts FROM landing.ticks' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app' '-- kind: APPEND_ONLY' '-- time_column: day' 'SELECT id, day FROM landing.ticks' "WHERE day BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/app.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' 'SELECT id, day FROM landing.ticks' >models/app_nt.sql && printf '%s\n' '-- name: fx.m' '-- kind: MERGE_BY_KEY' '-- unique_key: id' 'SELECT id, day FROM landing.ticks' >models/m.sql && printf '%s\n' '-- name: fx.g' '-- kind: FULL_REFRESH' 'SELECT id FROM landing.ticks' >models/g.sql && printf '%s\n' '-- name: fx.g2' '-- kind: FULL_REFRESH' 'SELECT id FROM landing.ticks' >models/g2.sql && git add -A && git commit -q -m f1 && git tag f1
+\! cd "$IL_FIX" && for m in ts app app_nt m g g2; do sed -i 's/FROM landing.ticks/FROM landing.ticks AS t/' models/$m.sql; done && git add -A && git commit -q -m f2 && git tag f2
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('fix', 'fix') > 0 AS added;
+SELECT ironlayer.plan('fix', 'f0', 'f1', '2026-02-03')->>'plan_id' AS f1_plan \gset
+SELECT ironlayer.apply(:'f1_plan', 'dev') AS run14 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT state FROM ironlayer.runs WHERE run_id = :run14;
+-- grants on the tables the next run replaces; a view reads fx.g2
+GRANT SELECT ON execa_dev_fx.g, execa_dev_fx.g2 TO regress_ex_reader;
+GRANT INSERT, UPDATE ON execa_dev_fx.g TO regress_ex_loader WITH GRANT OPTION;
+GRANT SELECT ON execa_dev_fx.g TO PUBLIC;
+GRANT USAGE ON SCHEMA execa_dev_fx TO regress_ex_reader;
+CREATE VIEW public.g2_reader AS SELECT id FROM execa_dev_fx.g2;
+-- what default privileges give a new table and the old one lacks is not kept
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx GRANT DELETE ON TABLES TO regress_ex_reader;
+SELECT 'execa_dev_fx.g'::regclass::oid AS g_oid, 'execa_dev_fx.g2'::regclass::oid AS g2_oid \gset
+SELECT relname, relacl FROM pg_class WHERE relnamespace = 'execa_dev_fx'::regnamespace AND relname IN ('g', 'g2')
+ ORDER BY 1;
+-- new source rows: one late on the end day, one key gone
+INSERT INTO landing.ticks VALUES (5, '2026-02-03 18:30', '2026-02-03');
+DELETE FROM landing.ticks WHERE id = 1;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('fix', 'f1', 'f2', '2026-02-03')->>'plan_id' AS f2_plan \gset
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run15 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT * FROM steps_of(:run15);
+-- once more: the same steps over the same rows leave the same tables
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run16 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT state FROM ironlayer.runs WHERE run_id = :run16;
+SELECT 'ts' AS model, array_agg(id ORDER BY id, ts) AS ids FROM execa_dev_fx.ts
+UNION ALL SELECT 'app', array_agg(id ORDER BY id) FROM execa_dev_fx.app
+UNION ALL SELECT 'app_nt', array_agg(id ORDER BY id) FROM execa_dev_fx.app_nt
+UNION ALL SELECT 'm', array_agg(id ORDER BY id) FROM execa_dev_fx.m
+UNION ALL SELECT 'g', array_agg(id ORDER BY id) FROM execa_dev_fx.g
+UNION ALL SELECT 'g2', array_agg(id ORDER BY id) FROM execa_dev_fx.g2;
+-- g was replaced (a new table), g2 kept (a view reads it): both keep their grants
+SELECT 'execa_dev_fx.g'::regclass::oid <> :g_oid AS g_replaced, 'execa_dev_fx.g2'::regclass::oid = :g2_oid AS g2_kept;
+SELECT relname, relacl FROM pg_class WHERE relnamespace = 'execa_dev_fx'::regnamespace AND relname IN ('g', 'g2')
+ ORDER BY 1;
+SET ROLE regress_ex_reader;
+SELECT count(*) > 0 AS reader_reads_g FROM execa_dev_fx.g;
+RESET ROLE;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx REVOKE DELETE ON TABLES FROM regress_ex_reader;
