@@ -203,11 +203,13 @@ make_repo('s5',
 	's5.c' => noting('s5.c', 0, 's5.b'));
 $run = apply_repo('s5');
 worker_running('s5.a');
-is(sql("SELECT ironlayer.cancel($run)"), 'cancelled', 'a running run is cancelled');
-is(wait_run($run), 'cancelled', 'wait() returns cancelled');
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 0 FROM ironlayer.run_steps WHERE run_id = $run AND state = 'running'")
-  or die "the running step never finished";
+is(sql("SELECT ironlayer.cancel($run)"), 'cancelling', 'a run with a step running is cancelling');
+my ($ret, $out, $err) = $node->psql('postgres',
+	$bound . "SELECT ironlayer.apply(plan_id, 'dev') FROM ironlayer.runs WHERE run_id = $run");
+like($err, qr/is still active/, 'no new run of the repository while the cancelled run\'s step runs');
+is(wait_run($run), 'cancelled', 'wait() returns cancelled once the running step ended');
+is(sql("SELECT count(*) FROM ironlayer.run_steps WHERE run_id = $run AND state = 'running'"), '0',
+	'nothing of the run is running when wait() returns');
 sleep(1);
 is(steps($run), 's5.a:succeeded:1 s5.b:cancelled:0 s5.c:cancelled:0', 'the running step finished, the rest never ran');
 is(applied('s5'), 's5.a=1', 'nothing after the cancel was applied');
