@@ -114,6 +114,7 @@ typedef struct Step
 	Oid			run_as;
 	int			statement_timeout;	/* ms, > 0 */
 	int			lock_timeout;	/* ms, > 0 */
+	char	   *on_schema_change;	/* fail, append_new_columns or sync_all_columns */
 	int64		repo_id;
 	char	   *repo_path;
 	char	   *repo_store;		/* the repository's identity at registration */
@@ -410,7 +411,7 @@ read_run(Step *st, MemoryContext cxt)
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
 							  "       e.statement_timeout, e.lock_timeout, g.store,"
-							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model, e.on_schema_change"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -456,6 +457,7 @@ read_run(Step *st, MemoryContext cxt)
 	plan_step = spi_text(17, cxt);
 	st->sql_sha256 = spi_text(18, cxt);
 	plan_model = spi_text(19, cxt);
+	st->on_schema_change = spi_text(20, cxt);
 	/* the run's step is the plan's step of that index, of the same model */
 	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL ||
 		plan_model == NULL || strcmp(plan_model, st->model) != 0)
@@ -831,17 +833,19 @@ run(const Step *st, StringInfo log, const char *sql, int expect)
 }
 
 /*
- * The names of the query's result columns, in order, from its description
- * (the query is parsed and planned, not run).
+ * The query's result description (a copy: names, types, typmods,
+ * collations), from its plan (the query is parsed and planned, not run).
+ * Two result columns of one name are refused.
  */
-static List *
-result_columns(const Step *st)
+static TupleDesc
+result_desc(const Step *st)
 {
 	SPIPlanPtr	plan = NULL;
 	List	   *sources;
 	CachedPlanSource *src;
-	List	   *columns = NIL;
+	TupleDesc	desc;
 	int			i;
+	int			j;
 
 	(void) bounded(st, BOUNDED_PREPARE, st->sql, &plan);
 	if (plan == NULL)
@@ -856,18 +860,29 @@ result_columns(const Step *st)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model %s returns no rows", st->model),
 				 errhint("Write the model as one query.")));
-	for (i = 0; i < src->resultDesc->natts; i++)
-	{
-		char	   *name = pstrdup(NameStr(TupleDescAttr(src->resultDesc, i)->attname));
-
-		if (has_column(columns, name))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("model %s returns two columns named \"%s\"", st->model, name),
-					 errhint("Give every column of the query its own name.")));
-		columns = lappend(columns, name);
-	}
+	desc = CreateTupleDescCopy(src->resultDesc);
 	SPI_freeplan(plan);
+	for (i = 0; i < desc->natts; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("model %s returns two columns named \"%s\"", st->model,
+								NameStr(TupleDescAttr(desc, i)->attname)),
+						 errhint("Give every column of the query its own name.")));
+	return desc;
+}
+
+/* The names of the columns of a description, in order. */
+static List *
+desc_columns(TupleDesc desc)
+{
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
 	return columns;
 }
 
@@ -906,22 +921,6 @@ existing_relation(const Step *st, char *relkind)
 				 errdetail("A rule could rewrite what the executor writes into it."),
 				 errhint("Drop the rules of the relation.")));
 	return rel;
-}
-
-/* The names of a relation's columns, in order. */
-static List *
-relation_columns(Oid relid)
-{
-	Relation	r = relation_open(relid, AccessShareLock);
-	TupleDesc	d = RelationGetDescr(r);
-	List	   *columns = NIL;
-	int			i;
-
-	for (i = 0; i < d->natts; i++)
-		if (!TupleDescAttr(d, i)->attisdropped)
-			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(d, i)->attname)));
-	relation_close(r, NoLock);
-	return columns;
 }
 
 /* Do two tables have the same columns (names, types, collations) in the same order? */
@@ -1062,26 +1061,117 @@ quoted_columns(List *columns, const char *prefix)
 	return b.data;
 }
 
+/* The attribute of a description named name, or NULL. */
+static Form_pg_attribute
+desc_column(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
 /*
- * Every column of the query must be a column of the existing table the
- * rows go into (an incremental insert, a merge): a clear error otherwise.
+ * The rows of an incremental step or a merge go into the existing table by
+ * column name. When the query gained or lost columns against the table,
+ * the environment's on_schema_change decides (as dbt's):
+ *   fail (the default): the step fails (42703), nothing written;
+ *   append_new_columns: the new columns are added to the table (existing
+ *     rows hold NULL there); columns the query lost stay, NULL in new rows;
+ *   sync_all_columns: the new columns are added, the lost ones dropped,
+ *     and a column whose type changed takes the query's type.
+ * The ALTER TABLE statements run as run_as, like the rest of the step, and
+ * count in its statement_sha256.
  */
 static void
-check_columns_exist(const Step *st, Oid relid, List *columns)
+schema_change(const Step *st, Oid relid, TupleDesc query, StringInfo log)
 {
-	List	   *have = relation_columns(relid);
+	Relation	r = relation_open(relid, AccessShareLock);
+	TupleDesc	table = CreateTupleDescCopy(RelationGetDescr(r));
+	List	   *gained = NIL;
+	List	   *lost = NIL;
+	List	   *retyped = NIL;
+	List	   *statements = NIL;
+	bool		sync = strcmp(st->on_schema_change, "sync_all_columns") == 0;
+	bool		append = sync || strcmp(st->on_schema_change, "append_new_columns") == 0;
 	ListCell   *lc;
+	int			i;
 
-	foreach(lc, columns)
-		if (!has_column(have, (const char *) lfirst(lc)))
+	relation_close(r, NoLock);
+	for (i = 0; i < query->natts; i++)
+	{
+		Form_pg_attribute q = TupleDescAttr(query, i);
+		Form_pg_attribute t = desc_column(table, NameStr(q->attname));
+
+		if (t == NULL)
+			gained = lappend(gained, q);
+		else if (sync && (t->atttypid != q->atttypid || t->atttypmod != q->atttypmod))
+			retyped = lappend(retyped, q);
+	}
+	for (i = 0; i < table->natts; i++)
+	{
+		Form_pg_attribute t = TupleDescAttr(table, i);
+
+		if (!t->attisdropped && desc_column(query, NameStr(t->attname)) == NULL)
+			lost = lappend(lost, pstrdup(NameStr(t->attname)));
+	}
+	if (gained == NIL && lost == NIL && retyped == NIL)
+		return;
+	if (!append)
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		foreach(lc, gained)
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "", NameStr(((Form_pg_attribute) lfirst(lc))->attname));
+		if (gained != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("model %s returns column \"%s\", which table %s lacks",
-							st->model, (const char *) lfirst(lc), st->relation),
-					 errdetail("The table has: %s.", column_list(have)),
-					 st->kind == IL_KIND_MERGE_BY_KEY
-					 ? errhint("Drop the table: the next run of the model builds it whole.")
-					 : errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
+					 errmsg("model %s returns column%s %s, which table %s lacks", st->model,
+							list_length(gained) > 1 ? "s" : "", names.data, st->relation),
+					 errdetail("The table has: %s.", column_list(desc_columns(table))),
+					 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("model %s no longer returns column%s %s of table %s", st->model,
+						list_length(lost) > 1 ? "s" : "", column_list(lost), st->relation),
+				 errdetail("The query returns: %s.", column_list(desc_columns(query))),
+				 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+	}
+	foreach(lc, gained)
+	{
+		Form_pg_attribute q = lfirst(lc);
+
+		statements = lappend(statements,
+							 psprintf("ALTER TABLE %s ADD COLUMN %s %s", st->relation,
+									  quote_identifier(NameStr(q->attname)),
+									  format_type_with_typemod(q->atttypid, q->atttypmod)));
+	}
+	if (sync)
+	{
+		foreach(lc, lost)
+			statements = lappend(statements,
+								 psprintf("ALTER TABLE %s DROP COLUMN %s", st->relation,
+										  quote_identifier((const char *) lfirst(lc))));
+		foreach(lc, retyped)
+		{
+			Form_pg_attribute q = lfirst(lc);
+			const char *c = quote_identifier(NameStr(q->attname));
+			char	   *type = format_type_with_typemod(q->atttypid, q->atttypmod);
+
+			statements = lappend(statements,
+								 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s",
+										  st->relation, c, type, c, type));
+		}
+	}
+	foreach(lc, statements)
+		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
 }
 
 /*
@@ -1199,7 +1289,8 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 static int64
 merge(const Step *st, Oid relid, StringInfo log)
 {
-	List	   *columns = result_columns(st);
+	TupleDesc	desc = result_desc(st);
+	List	   *columns = desc_columns(desc);
 	List	   *keys = NIL;
 	List	   *others = NIL;
 	StringInfoData sql;
@@ -1218,7 +1309,7 @@ merge(const Step *st, Oid relid, StringInfo log)
 		if (!has_column(keys, k))
 			keys = lappend(keys, k);
 	}
-	check_columns_exist(st, relid, columns);
+	schema_change(st, relid, desc, log);
 	foreach(lc, columns)
 		if (!has_column(keys, (const char *) lfirst(lc)))
 			others = lappend(others, lfirst(lc));
@@ -1261,7 +1352,8 @@ merge(const Step *st, Oid relid, StringInfo log)
 static int64
 incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 {
-	List	   *columns = result_columns(st);
+	TupleDesc	desc = result_desc(st);
+	List	   *columns = desc_columns(desc);
 	char	   *cols = quoted_columns(columns, "");
 	char	   *tc = NULL;
 
@@ -1287,7 +1379,7 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 				 errmsg("relation %s of model %s is not a table", st->relation, st->model),
 				 errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
 	else
-		check_columns_exist(st, relid, columns);
+		schema_change(st, relid, desc, log);
 	/* the range is replaced: running it again never duplicates rows */
 	if (tc != NULL)
 	{

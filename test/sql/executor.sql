@@ -60,6 +60,7 @@ CREATE FUNCTION public.exec_next(worker text, OUT model text, OUT result text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	s record;
+	hint text;
 BEGIN
 	SELECT c.run_id, c.step_id, rs.model AS m INTO s
 	  FROM ironlayer.claim_step(worker) c JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
@@ -71,8 +72,11 @@ BEGIN
 	BEGIN
 		result := ironlayer._execute_step(s.run_id, s.step_id, worker) || ' rows';
 	EXCEPTION WHEN OTHERS THEN
+		-- the message and the hint are stored, as the background workers store them
+		GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
 		result := SQLSTATE || ': ' || SQLERRM;
-		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE, SQLERRM);
+		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE,
+										SQLERRM || CASE WHEN hint <> '' THEN E'\nHint: ' || hint ELSE '' END);
 	END;
 END $$;
 -- the state of a run's steps
@@ -448,3 +452,59 @@ SET ROLE regress_ex_reader;
 SELECT count(*) > 0 AS reader_reads_g FROM execa_dev_fx.g;
 RESET ROLE;
 ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx REVOKE DELETE ON TABLES FROM regress_ex_reader;
+
+--
+-- 9. on_schema_change: f3 gives fx.ts a new column and fx.app_nt a new
+-- one for one it lost; f4 then drops fx.ts's and changes the type of
+-- fx.app_nt's. With "fail" (the default) the steps fail, the hint stored
+-- with the message; "append_new_columns" adds the new columns (the lost
+-- one stays); "sync_all_columns" drops the lost ones and changes types.
+--
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts, id * 2 AS twice FROM landing.ticks AS t' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' 'SELECT id, id * 10 AS tens FROM landing.ticks AS t' >models/app_nt.sql && git add -A && git commit -q -m f3 && git tag f3
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts FROM landing.ticks AS t' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' "SELECT id, (id * 10)::text AS tens FROM landing.ticks AS t" >models/app_nt.sql && git add -A && git commit -q -m f4 && git tag f4
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT on_schema_change FROM ironlayer.environments WHERE name = 'dev';
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"on_schema_change": "ignore"}')$$) AS bad_policy;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"on_schema_change": true}')$$) AS not_a_string;
+SELECT ironlayer.plan('fix', 'f2', 'f3', '2026-02-03')->>'plan_id' AS f3_plan \gset
+SELECT ironlayer.apply(:'f3_plan', 'dev') AS run17 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, run_type, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run17 ORDER BY model;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "append_new_columns"}');
+SELECT ironlayer.retry(:run17) AS run18 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT attrelid::regclass AS "table", string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS columns
+  FROM pg_attribute WHERE attrelid IN ('execa_dev_fx.ts'::regclass, 'execa_dev_fx.app_nt'::regclass)
+   AND attnum > 0 AND NOT attisdropped GROUP BY 1 ORDER BY 1;
+SELECT id, ts, twice FROM execa_dev_fx.ts ORDER BY id;
+SELECT id, day, tens FROM execa_dev_fx.app_nt ORDER BY id, tens NULLS FIRST;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
+SELECT ironlayer.plan('fix', 'f3', 'f4', '2026-02-03')->>'plan_id' AS f4_plan \gset
+SELECT ironlayer.apply(:'f4_plan', 'dev') AS run19 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "sync_all_columns"}');
+SELECT ironlayer.retry(:run19) AS run20 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT attrelid::regclass AS "table", string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS columns
+  FROM pg_attribute WHERE attrelid IN ('execa_dev_fx.ts'::regclass, 'execa_dev_fx.app_nt'::regclass)
+   AND attnum > 0 AND NOT attisdropped GROUP BY 1 ORDER BY 1;
+SELECT id, tens FROM execa_dev_fx.app_nt ORDER BY id, tens NULLS FIRST;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
+RESET ROLE;

@@ -377,6 +377,15 @@ $retry = sql("SELECT ironlayer.retry($run)");
 is(wait_run($retry), 'succeeded', 'a later run succeeds once the role may read the source');
 is($node->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM dev_p1.leak'), '7', 'and builds the model');
 
+# The stored error of a failed step carries its hint, after its message.
+make_repo('p2', 'p2.ins' => 'INSERT INTO p2.ins SELECT 1');
+$run = apply_repo('p2');
+is(wait_run($run), 'failed', 'a model that is not a query fails');
+is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run"),
+	"0A000 model p2.ins is not a query: its statement is INSERT, and the postgres executor runs queries only\n"
+	  . 'Hint: Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.',
+	'the stored error is the message and the hint');
+
 # 11. Without the extension the workers stop, and the launcher waits.
 $node->safe_psql('postgres', 'DROP EXTENSION ironlayer CASCADE');
 ok($node->poll_query_until('postgres',
