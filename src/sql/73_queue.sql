@@ -250,6 +250,7 @@ DECLARE
 	dependent text;
 	left_over bigint;
 	failures bigint;
+	parts text[];
 BEGIN
 	PERFORM @extschema@._refuse_in_model_sql('complete steps');
 	-- telemetry is cut when stored (scrubbed to 4 kB); what comes in is bounded too
@@ -259,6 +260,10 @@ BEGIN
 	PERFORM @extschema@._check_size('statement_sha256', complete_step.statement_sha256, 64);
 	PERFORM @extschema@._check_size('error_class', complete_step.error_class, 64);
 	PERFORM @extschema@._check_size('error_message', complete_step.error_message, 65536);
+	-- an error message with its hint on a last line of its own ("Hint: ...",
+	-- as the workers store it): the message is scrubbed as SQL text, the
+	-- hint as prose, so an apostrophe in the hint hides nothing after it
+	parts := pg_catalog.regexp_match(complete_step.error_message, E'^(.*)\nHint: (.*)$');
 	-- the outcome, written by the one statement that locks the step's row,
 	-- if this worker still holds it
 	UPDATE @extschema@.run_steps x
@@ -267,7 +272,9 @@ BEGIN
 		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
 		   executor = complete_step.executor,
 		   error_class = @extschema@._scrub(complete_step.error_class),
-		   error_message = @extschema@._scrub(complete_step.error_message, true)
+		   error_message = CASE WHEN parts IS NULL THEN @extschema@._scrub(complete_step.error_message, true)
+								ELSE @extschema@._scrub(parts[1], true) OPERATOR(pg_catalog.||) E'\nHint: '
+									 OPERATOR(pg_catalog.||) @extschema@._scrub(parts[2]) END
 	 WHERE x.run_id OPERATOR(pg_catalog.=) complete_step.run_id AND x.step_id OPERATOR(pg_catalog.=) complete_step.step_id
 	   AND x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_owner IS NOT DISTINCT FROM worker
 	RETURNING x.* INTO s;

@@ -171,12 +171,13 @@ SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps W
 SELECT model, waiting, state FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
 -- the two downstream steps wait for nothing more and are runnable now;
 -- one fails, with a message holding personal data that is scrubbed before
--- storage
+-- storage (its hint, on a last line, as prose: an apostrophe hides nothing)
 SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT rs.model FROM ironlayer.claim_step('w2') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.revenue'),
                                'w2', false, NULL, NULL, 'postgres', '42P01',
-                               'relation "ext.fx" does not exist; mail ops@example.com, host 10.1.2.3, card 4111 1111 1111 1111, WHERE name = ''Ann''') AS failed;
+                               'relation "ext.fx" does not exist; mail ops@example.com, host 10.1.2.3, card 4111 1111 1111 1111, WHERE name = ''Ann'''
+                               || E'\nHint: the model''s source; ask ops@example.com') AS failed;
 SELECT state FROM ironlayer.runs WHERE run_id = :run1;
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.customer_summary'),
                                'w1', true, 7) AS completed;
