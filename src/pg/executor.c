@@ -1175,6 +1175,32 @@ schema_change(const Step *st, Oid relid, TupleDesc query, StringInfo log)
 }
 
 /*
+ * The foreign keys of other tables that reference a table, for a message
+ * ("constraint k on table t, ..."); NULL when there are none.
+ */
+static char *
+referencing_keys(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.format('constraint %s on table %s', c.conname,"
+							  "                                              c.conrelid::pg_catalog.regclass),"
+							  "                            ', ' ORDER BY c.conname)"
+							  "  FROM pg_catalog.pg_constraint c"
+							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+							  "   AND c.confrelid OPERATOR(pg_catalog.=) $1"
+							  "   AND c.conrelid OPERATOR(pg_catalog.<>) $1",
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "foreign key look-up failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
  * The privileges granted on the table a full refresh replaces, granted on
  * the table that takes its place (the new table is run_as's, like the old
  * one): what its default privileges gave the new table is revoked, then
@@ -1272,6 +1298,16 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 		new_relid = get_relname_relid(new_table, get_namespace_oid(st->schema, false));
 		if (same_columns(relid, new_relid))
 		{
+			char	   *keys = referencing_keys(relid);
+
+			/* TRUNCATE refuses them, and no DELETE could take every row */
+			if (keys != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+						 errmsg("cannot refresh %s of model %s while foreign keys of other tables reference it: %s",
+								st->relation, st->model, keys),
+						 errdetail("A full refresh replaces every row of the table."),
+						 errhint("Drop the foreign keys, then retry the run.")));
 			run(st, log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
 			run(st, log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
 			run(st, log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);

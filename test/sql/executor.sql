@@ -452,6 +452,18 @@ SET ROLE regress_ex_reader;
 SELECT count(*) > 0 AS reader_reads_g FROM execa_dev_fx.g;
 RESET ROLE;
 ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx REVOKE DELETE ON TABLES FROM regress_ex_reader;
+-- a table that another table's foreign key references is refreshed in
+-- place, where TRUNCATE refuses it: the step fails (2BP01), naming the key
+ALTER TABLE execa_dev_fx.g2 ADD PRIMARY KEY (id);
+CREATE TABLE public.g2_child (id int REFERENCES execa_dev_fx.g2 (id));
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run_fk \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT model, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run_fk AND state = 'failed';
+DROP TABLE public.g2_child;
 
 --
 -- 9. on_schema_change: f3 gives fx.ts a new column and fx.app_nt a new
