@@ -516,6 +516,22 @@ SELECT attrelid::regclass AS "table", string_agg(attname || ' ' || format_type(a
   FROM pg_attribute WHERE attrelid IN ('execa_dev_fx.ts'::regclass, 'execa_dev_fx.app_nt'::regclass)
    AND attnum > 0 AND NOT attisdropped GROUP BY 1 ORDER BY 1;
 SELECT id, tens FROM execa_dev_fx.app_nt ORDER BY id, tens NULLS FIRST;
+-- A MERGE_BY_KEY step of run type INCREMENTAL (the planner makes none;
+-- set here by hand) merges: known keys updated, new ones inserted, keys
+-- gone from the source kept; its new column added (sync_all_columns).
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.m' '-- kind: MERGE_BY_KEY' '-- unique_key: id' 'SELECT id, day, id * 3 AS thrice FROM landing.ticks AS t' >models/m.sql && git add -A && git commit -q -m f5 && git tag f5
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('fix', 'f4', 'f5', '2026-02-03')->>'plan_id' AS f5_plan \gset
+SELECT ironlayer.apply(:'f5_plan', 'dev') AS run21 \gset
+RESET ROLE;
+UPDATE ironlayer.run_steps SET run_type = 'INCREMENTAL', start_date = '2026-02-03', end_date = '2026-02-03'
+ WHERE run_id = :run21;
+DELETE FROM landing.ticks WHERE id = 2;
+UPDATE landing.ticks SET day = '2026-02-04' WHERE id = 3;
+INSERT INTO landing.ticks VALUES (6, '2026-02-03 20:00', '2026-02-03');
+SELECT * FROM exec_next('w1');
+SELECT * FROM execa_dev_fx.m ORDER BY id;
 SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
