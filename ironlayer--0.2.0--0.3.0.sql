@@ -22,6 +22,10 @@ ALTER TABLE @extschema@.environments DROP CONSTRAINT environments_executor_check
 	ADD COLUMN databricks jsonb,
 	ADD CONSTRAINT environments_databricks_check
 		CHECK ((executor OPERATOR(pg_catalog.=) 'databricks') OPERATOR(pg_catalog.=) (databricks IS NOT NULL));
+-- on_schema_change, the policy of an incremental or merge step whose query
+-- gained or lost columns (docs/runs.md)
+ALTER TABLE @extschema@.environments ADD COLUMN on_schema_change text NOT NULL DEFAULT 'fail'
+	CHECK (on_schema_change OPERATOR(pg_catalog.=) ANY (ARRAY['fail', 'append_new_columns', 'sync_all_columns']));
 -- Databricks environments (docs/databricks.md). The workspace URL's form
 -- and whether ironlayer.databricks_hosts allows its host: the normalized
 -- origin and allowed, or the problem (src/pg/dbx_settings.c). (internal)
@@ -186,7 +190,7 @@ DECLARE
 	old_prefix text;
 	stem text;
 	tenant_name text;
-	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, run_as, schema_prefix, settings, statement_timeout';
+	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, on_schema_change, run_as, schema_prefix, settings, statement_timeout';
 BEGIN
 	IF set_environment.name IS NULL OR set_environment.settings IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'name and settings must not be null';
@@ -231,6 +235,7 @@ BEGIN
 		e.max_running_steps := NULL;
 		e.settings := '{}';
 		e.databricks := NULL;
+		e.on_schema_change := 'fail';
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(set_environment.settings) LOOP
 		CASE k
@@ -318,6 +323,14 @@ BEGIN
 						HINT = 'Model SQL may run only as the environment''s own role or a role its admin could act as: GRANT the role to the admin first.';
 				END IF;
 			END IF;
+		WHEN 'on_schema_change' THEN
+			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+			   OR (v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.<>) ALL (ARRAY['fail', 'append_new_columns', 'sync_all_columns']) THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid on_schema_change %s', pg_catalog.left(v::text, 100)),
+					HINT = 'Give "fail", "append_new_columns" or "sync_all_columns".';
+			END IF;
+			e.on_schema_change := v OPERATOR(pg_catalog.#>>) '{}';
 		WHEN 'settings' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -380,11 +393,11 @@ BEGIN
 		(tenant_id, name, executor, auto_approve, approvals_required, approver_must_differ,
 		 schema_prefix, run_as, default_run_as, statement_timeout, lock_timeout, max_running_steps,
 		 settings, updated_by,
-		 databricks)
+		 databricks, on_schema_change)
 	VALUES (tid, e.name, e.executor, e.auto_approve, e.approvals_required, e.approver_must_differ,
 			e.schema_prefix, e.run_as, e.default_run_as, e.statement_timeout, e.lock_timeout, e.max_running_steps,
 			e.settings, caller,
-			e.databricks)
+			e.databricks, e.on_schema_change)
 	ON CONFLICT ON CONSTRAINT environments_pkey DO UPDATE
 		SET executor = EXCLUDED.executor, auto_approve = EXCLUDED.auto_approve,
 			approvals_required = EXCLUDED.approvals_required,
@@ -394,7 +407,480 @@ BEGIN
 			statement_timeout = EXCLUDED.statement_timeout, lock_timeout = EXCLUDED.lock_timeout,
 			max_running_steps = EXCLUDED.max_running_steps,
 			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by,
-			databricks = EXCLUDED.databricks;
+			databricks = EXCLUDED.databricks, on_schema_change = EXCLUDED.on_schema_change;
 	PERFORM @extschema@._audit(tid, 'environment.set', 'environment', e.name, set_environment.settings);
+END
+$$;
+
+-- src/sql/72_runs.sql: the run state "cancelling" (cancel() with a step
+-- still running): allowed, active (the one-active-run index, _start_run's
+-- checks), awaited by wait(), refused by retry()
+ALTER TABLE @extschema@.runs DROP CONSTRAINT runs_state_check;
+ALTER TABLE @extschema@.runs ADD CONSTRAINT runs_state_check
+	CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled']));
+DROP INDEX @extschema@.runs_one_active;
+-- at most one active run per repository and environment (a cancelling
+-- run is active: a step of it is still running)
+CREATE UNIQUE INDEX runs_one_active ON @extschema@.runs (tenant_id, repository, environment)
+	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
+
+CREATE OR REPLACE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
+									   prior bigint) RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	rid bigint;
+	active bigint;
+BEGIN
+	IF e.run_as IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('environment "%s" has no run_as role', e.name),
+			HINT = 'A tenant admin sets one: ironlayer.set_environment(name, ''{"run_as": "role"}'').';
+	END IF;
+	PERFORM @extschema@._check_run_as(e.run_as);
+	SELECT r.run_id INTO active FROM @extschema@.runs r
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repository OPERATOR(pg_catalog.=) repo
+	   AND r.environment OPERATOR(pg_catalog.=) e.name
+	   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
+	IF active IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = pg_catalog.format('run %s of repository "%s" in %s is still active', active, repo, e.name),
+			HINT = 'Wait for it (ironlayer.wait) or cancel it (ironlayer.cancel).';
+	END IF;
+	-- every claim looks at the active runs: a bounded number per tenant
+	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling'])) OPERATOR(pg_catalog.>=) 100 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'a tenant has at most 100 active runs',
+			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
+	END IF;
+	INSERT INTO @extschema@.runs (tenant_id, plan_id, environment, repository, retry_of, created_by)
+	VALUES (tid, pid, e.name, repo, prior, caller)
+	RETURNING run_id INTO rid;
+	-- The steps and their edges both ways as the planner stored them
+	-- (plan_steps): what each step waits for is its depends_on.
+	IF prior IS NULL THEN
+		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
+		SELECT tid, rid, s.step_id, s.step_index, s.model, s.kind, s.materialization, s.run_type,
+			   s.start_date, s.end_date, s.parallel_group, s.depends_on, s.dependents,
+			   pg_catalog.cardinality(s.depends_on)
+		  FROM @extschema@.plan_steps s
+		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.plan_id OPERATOR(pg_catalog.=) pid;
+	ELSE
+		-- the steps of the prior run that did not succeed; upstream steps
+		-- that succeeded there are satisfied already (the dependents of a
+		-- step that did not succeed never ran, so they are all here)
+		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
+		SELECT tid, rid, p.step_id, p.step_index, p.model, p.kind, p.materialization, p.run_type,
+			   p.start_date, p.end_date, p.parallel_group, u.depends_on, p.dependents,
+			   pg_catalog.cardinality(u.depends_on)
+		  FROM @extschema@.run_steps p
+		 CROSS JOIN LATERAL (SELECT ARRAY(
+				SELECT d FROM pg_catalog.unnest(p.depends_on) d
+				 WHERE NOT EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) tid
+									  AND x.run_id OPERATOR(pg_catalog.=) prior
+									  AND x.step_id OPERATOR(pg_catalog.=) d
+									  AND x.state OPERATOR(pg_catalog.=) 'succeeded'))) u(depends_on)
+		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.run_id OPERATOR(pg_catalog.=) prior
+		   AND p.state OPERATOR(pg_catalog.<>) 'succeeded';
+	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.run_steps s
+					WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid) THEN
+		UPDATE @extschema@.runs r SET state = 'succeeded', started_at = pg_catalog.now(), finished_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.run_id OPERATOR(pg_catalog.=) rid;
+	END IF;
+	PERFORM @extschema@._audit(tid, CASE WHEN prior IS NULL THEN 'run.apply' ELSE 'run.retry' END, 'run',
+							   rid::text, pg_catalog.jsonb_build_object('plan_id', pid, 'environment', e.name,
+																		 'retry_of', prior));
+	PERFORM @extschema@._wake_workers();
+	RETURN rid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.cancel(run_id bigint) RETURNS text
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('engineer', 'cancel runs');
+	r @extschema@.runs := @extschema@._run_row(tid, cancel.run_id);
+	still_running boolean;
+BEGIN
+	IF r.state OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running']) THEN
+		RETURN r.state;
+	END IF;
+	-- steps not started never start; a running step finishes and is recorded
+	UPDATE @extschema@.run_steps s SET state = 'cancelled', finished_at = pg_catalog.now()
+	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) r.run_id
+	   AND s.state OPERATOR(pg_catalog.=) 'pending';
+	-- the run stays active (cancelling) until no step of it is running:
+	-- complete_step, or the claim that finds a lease of it expired, ends it
+	still_running := EXISTS (SELECT FROM @extschema@.run_steps s
+							  WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) r.run_id
+								AND s.state OPERATOR(pg_catalog.=) 'running');
+	UPDATE @extschema@.runs x
+	   SET state = CASE WHEN still_running THEN 'cancelling' ELSE 'cancelled' END,
+		   finished_at = CASE WHEN still_running THEN NULL ELSE pg_catalog.now() END
+	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.run_id OPERATOR(pg_catalog.=) r.run_id;
+	PERFORM @extschema@._audit(tid, 'run.cancel', 'run', r.run_id::text, '{}');
+	RETURN CASE WHEN still_running THEN 'cancelling' ELSE 'cancelled' END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cancel(bigint) IS
+	'cancel a run: its steps not yet started never start, it is cancelling until its running steps end (engineers and admins); returns the run''s state';
+
+CREATE OR REPLACE FUNCTION @extschema@.retry(run_id bigint) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('engineer', 'retry runs');
+	r @extschema@.runs := @extschema@._run_row(tid, retry.run_id);
+	g record;
+BEGIN
+	IF r.state OPERATOR(pg_catalog.=) 'cancelling' THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('run %s is cancelling: only a failed or cancelled run is retried', r.run_id),
+			DETAIL = 'A step of the run is still running.',
+			HINT = 'Wait until the run is cancelled (ironlayer.wait), then retry it.';
+	END IF;
+	IF r.state OPERATOR(pg_catalog.<>) ALL (ARRAY['failed', 'cancelled']) THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('run %s is %s: only a failed or cancelled run is retried', r.run_id, r.state);
+	END IF;
+	g := @extschema@._gate_rows(tid, r.plan_id, r.environment);
+	IF NOT @extschema@._gate_open(tid, r.plan_id, g.e) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('plan %s is no longer approved for %s', r.plan_id, r.environment);
+	END IF;
+	RETURN @extschema@._start_run(tid, r.plan_id, g.e, r.repository, r.run_id);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.wait(run_id bigint, timeout interval DEFAULT '5 min') RETURNS text
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('viewer', 'wait for runs');
+	deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) timeout;
+	s text;
+	here boolean;
+BEGIN
+	IF run_id IS NULL OR timeout IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'run_id and timeout must not be null';
+	END IF;
+	LOOP
+		SELECT r.state, @extschema@._written_here(r.xmin) INTO s, here FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.run_id OPERATOR(pg_catalog.=) wait.run_id;
+		IF s IS NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = pg_catalog.format('run %s does not exist', run_id);
+		END IF;
+		IF s OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running', 'cancelling']) THEN
+			RETURN s;
+		END IF;
+		-- the workers cannot see a run this transaction applied or changed
+		IF here THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_state',
+				MESSAGE = pg_catalog.format('run %s was applied or changed in this transaction, so no worker can see it yet', run_id),
+				HINT = 'Commit, then wait for the run.';
+		END IF;
+		IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>=) deadline THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = pg_catalog.format('run %s is still %s after waiting %s', run_id, s, timeout),
+				HINT = 'Wait again, or look at ironlayer.run_steps.';
+		END IF;
+		PERFORM pg_catalog.pg_sleep(0.05);
+	END LOOP;
+END
+$$;
+
+-- src/sql/73_queue.sql: claim_step cancels the expired steps of a
+-- cancelling run instead of claiming them; complete_step ends a cancelling
+-- run (cancelled) with its last running step, and scrubs the hint of an
+-- error message as prose
+CREATE OR REPLACE FUNCTION @extschema@.claim_step(worker text, lease interval DEFAULT '1 min')
+	RETURNS TABLE (tenant_id uuid, run_id bigint, step_id text, attempts int)
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	SET row_security = off SET lock_timeout = '1min'
+AS $$
+DECLARE
+	s record;
+	c record;
+	sole record;
+	tries int;
+	n int;
+	cap int;
+BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('claim steps');
+	IF worker IS NULL OR lease IS NULL OR lease OPERATOR(pg_catalog.<=) '0'::interval THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'a worker name and a positive lease are required';
+	END IF;
+	PERFORM @extschema@._check_size('the worker name', worker, 256);
+	-- one claim at a time (a claim is a few index probes): the counts of
+	-- running steps below include every claim made before this one
+	PERFORM FROM @extschema@.claim_lock FOR UPDATE;
+	-- A running step of a cancelled run whose lease expired (its worker
+	-- died) is never claimed again: it is cancelled, and its run, once no
+	-- step of it is left running, too. A run row a user's open transaction
+	-- holds is not waited for (a later claim does it).
+	FOR c IN
+		SELECT x.tenant_id, x.run_id, x.step_id
+		  FROM @extschema@.run_steps x
+		  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['cancelling', 'cancelled'])
+		   FOR UPDATE OF x SKIP LOCKED
+	LOOP
+		PERFORM FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.run_id
+		   FOR NO KEY UPDATE SKIP LOCKED;
+		CONTINUE WHEN NOT FOUND;
+		UPDATE @extschema@.run_steps x
+		   SET state = 'cancelled', finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+		   AND x.step_id OPERATOR(pg_catalog.=) c.step_id;
+		UPDATE @extschema@.runs r SET state = 'cancelled', finished_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.run_id
+		   AND r.state OPERATOR(pg_catalog.=) 'cancelling'
+		   AND NOT EXISTS (SELECT FROM @extschema@.run_steps x
+							WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+							  AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']));
+	END LOOP;
+	-- A running step whose lease expired (its worker died: its transaction
+	-- never committed) comes first; one whose workers died three times
+	-- (killed, crashed, or ended past the statement_timeout) is not tried
+	-- again: it fails (completed in the name of the lease's owner: the row
+	-- is locked here once, and written once, by complete_step).
+	LOOP
+		SELECT x.tenant_id, x.run_id, x.step_id, x.attempts, x.lease_owner INTO s
+		  FROM @extschema@.run_steps x
+		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+		   AND NOT EXISTS (SELECT FROM @extschema@.runs r
+							WHERE r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+							  AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['cancelling', 'cancelled']))
+		 ORDER BY x.lease_until
+		 LIMIT 1
+		   FOR UPDATE OF x SKIP LOCKED;
+		EXIT WHEN NOT FOUND OR s.attempts OPERATOR(pg_catalog.<) 3;
+		PERFORM @extschema@.complete_step(s.run_id, s.step_id, s.lease_owner, false, NULL, NULL, NULL, '57P01',
+			pg_catalog.format('the step was given up after %s attempts: each time its worker ended before it '
+							  'finished (killed, crashed, or stopped past the statement_timeout)', s.attempts));
+	END LOOP;
+	IF s.step_id IS NULL THEN
+		-- Then a ready step (pending, every upstream step succeeded) of an
+		-- active run, shared fairly: the tenants with the fewest steps
+		-- running first, of those the one served longest ago; within a
+		-- tenant, its run with the fewest steps running, then the oldest; in
+		-- a run, the first ready step in (parallel_group, step_index) order.
+		-- Runs of an environment at its max_running_steps wait, and so do a
+		-- tenant's at ironlayer.tenant_max_running_steps. The first ready
+		-- step of each active run is a probe of the small index of ready
+		-- steps that stops at its first row (a claim looks at the active
+		-- runs, at most 100 a tenant). Counting running steps costs more
+		-- (a session that holds an old snapshot, a long wait() among them,
+		-- keeps the index entries of every step finished since), so it is
+		-- done only when there is a choice or a cap to keep.
+		cap := COALESCE(NULLIF(pg_catalog.current_setting('ironlayer.tenant_max_running_steps', true), ''), '0')::int;
+		n := 0;
+		FOR c IN
+			SELECT r.tenant_id, r.run_id, f.step_id, e.max_running_steps AS env_cap
+			  FROM @extschema@.runs r
+			  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+											 AND e.name OPERATOR(pg_catalog.=) r.environment
+			 CROSS JOIN LATERAL (SELECT x.step_id FROM @extschema@.run_steps x
+								  WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+									AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
+								  ORDER BY x.parallel_group, x.step_index
+								  LIMIT 1) f
+			 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+			 LIMIT 2
+		LOOP
+			n := n OPERATOR(pg_catalog.+) 1;
+			IF n OPERATOR(pg_catalog.=) 1 THEN
+				sole := c;
+			END IF;
+		END LOOP;
+		IF n OPERATOR(pg_catalog.=) 0 THEN
+			RETURN;
+		END IF;
+		IF n OPERATOR(pg_catalog.=) 1 AND cap OPERATOR(pg_catalog.<=) 0 AND sole.env_cap IS NULL THEN
+			-- one run to serve and nothing to count: its step
+			SELECT x.tenant_id, x.run_id, x.step_id INTO s
+			  FROM @extschema@.run_steps x
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) sole.tenant_id AND x.run_id OPERATOR(pg_catalog.=) sole.run_id
+			   AND x.step_id OPERATOR(pg_catalog.=) sole.step_id
+			   FOR UPDATE SKIP LOCKED;
+		ELSE
+			FOR c IN
+				WITH running AS (
+					SELECT x.tenant_id, x.run_id, pg_catalog.count(*) AS n
+					  FROM @extschema@.run_steps x
+					 WHERE x.state OPERATOR(pg_catalog.=) 'running'
+					 GROUP BY x.tenant_id, x.run_id),
+				busy AS (
+					SELECT g.tenant_id, r.environment, pg_catalog.sum(g.n) AS n
+					  FROM running g JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) g.tenant_id
+															AND r.run_id OPERATOR(pg_catalog.=) g.run_id
+					 GROUP BY g.tenant_id, r.environment),
+				per_tenant AS (
+					SELECT b.tenant_id, pg_catalog.sum(b.n) AS n FROM busy b GROUP BY b.tenant_id)
+				SELECT r.tenant_id, r.run_id, f.step_id
+				  FROM @extschema@.runs r
+				  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+												 AND e.name OPERATOR(pg_catalog.=) r.environment
+				  LEFT JOIN running g ON g.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND g.run_id OPERATOR(pg_catalog.=) r.run_id
+				  LEFT JOIN busy b ON b.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND b.environment OPERATOR(pg_catalog.=) r.environment
+				  LEFT JOIN per_tenant p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+				  LEFT JOIN @extschema@.claim_turns t ON t.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+				 CROSS JOIN LATERAL (SELECT x.step_id FROM @extschema@.run_steps x
+									  WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id AND x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+										AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
+									  ORDER BY x.parallel_group, x.step_index
+									  LIMIT 1) f
+				 WHERE r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])
+				   AND (e.max_running_steps IS NULL OR COALESCE(b.n, 0) OPERATOR(pg_catalog.<) e.max_running_steps)
+				   AND (cap OPERATOR(pg_catalog.<=) 0 OR COALESCE(p.n, 0) OPERATOR(pg_catalog.<) cap)
+				 ORDER BY COALESCE(p.n, 0), t.last_claim NULLS FIRST, COALESCE(g.n, 0), r.run_id
+			LOOP
+				SELECT x.tenant_id, x.run_id, x.step_id INTO s
+				  FROM @extschema@.run_steps x
+				 WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+				   AND x.step_id OPERATOR(pg_catalog.=) c.step_id
+				   FOR UPDATE SKIP LOCKED;
+				EXIT WHEN FOUND;
+			END LOOP;
+		END IF;
+		IF s.step_id IS NULL THEN
+			RETURN;
+		END IF;
+		-- the round robin's turn, when there was another run to serve
+		IF n OPERATOR(pg_catalog.>) 1 THEN
+			INSERT INTO @extschema@.claim_turns AS t (tenant_id, last_claim)
+			VALUES (s.tenant_id, pg_catalog.clock_timestamp())
+			ON CONFLICT ON CONSTRAINT claim_turns_pkey DO UPDATE SET last_claim = EXCLUDED.last_claim;
+		END IF;
+	END IF;
+	UPDATE @extschema@.run_steps x
+	   SET state = 'running', attempts = x.attempts OPERATOR(pg_catalog.+) 1, lease_owner = worker,
+		   lease_until = pg_catalog.now() OPERATOR(pg_catalog.+) lease,
+		   started_at = COALESCE(x.started_at, pg_catalog.now())
+	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id
+	RETURNING x.attempts INTO tries;
+	-- the run is running from its first claim; a run row a user's open
+	-- transaction holds is not waited for (complete_step marks it then)
+	PERFORM FROM @extschema@.runs r
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+	   AND r.state OPERATOR(pg_catalog.=) 'pending'
+	   FOR NO KEY UPDATE SKIP LOCKED;
+	IF FOUND THEN
+		UPDATE @extschema@.runs r SET state = 'running', started_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND r.state OPERATOR(pg_catalog.=) 'pending';
+	END IF;
+	RETURN QUERY SELECT s.tenant_id::uuid, s.run_id::bigint, s.step_id::text, tries;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.complete_step(run_id bigint, step_id text, worker text, ok boolean,
+										  rows_affected bigint DEFAULT NULL, statement_sha256 text DEFAULT NULL,
+										  executor text DEFAULT NULL, error_class text DEFAULT NULL,
+										  error_message text DEFAULT NULL) RETURNS boolean
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	SET row_security = off SET lock_timeout = '1min'
+AS $$
+DECLARE
+	s @extschema@.run_steps;
+	dependent text;
+	left_over bigint;
+	failures bigint;
+	parts text[];
+BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('complete steps');
+	-- telemetry is cut when stored (scrubbed to 4 kB); what comes in is bounded too
+	PERFORM @extschema@._check_size('step_id', complete_step.step_id, 64);
+	PERFORM @extschema@._check_size('the worker name', worker, 256);
+	PERFORM @extschema@._check_size('executor', complete_step.executor, 64);
+	PERFORM @extschema@._check_size('statement_sha256', complete_step.statement_sha256, 64);
+	PERFORM @extschema@._check_size('error_class', complete_step.error_class, 64);
+	PERFORM @extschema@._check_size('error_message', complete_step.error_message, 65536);
+	-- an error message with its hint on a last line of its own ("Hint: ...",
+	-- as the workers store it): the message is scrubbed as SQL text, the
+	-- hint as prose, so an apostrophe in the hint hides nothing after it
+	parts := pg_catalog.regexp_match(complete_step.error_message, E'^(.*)\nHint: (.*)$');
+	-- the outcome, written by the one statement that locks the step's row,
+	-- if this worker still holds it
+	UPDATE @extschema@.run_steps x
+	   SET state = CASE WHEN ok THEN 'succeeded' ELSE 'failed' END,
+		   finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL,
+		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
+		   executor = complete_step.executor,
+		   error_class = @extschema@._scrub(complete_step.error_class),
+		   error_message = CASE WHEN parts IS NULL THEN @extschema@._scrub(complete_step.error_message, true)
+								ELSE @extschema@._scrub(parts[1], true) OPERATOR(pg_catalog.||) E'\nHint: '
+									 OPERATOR(pg_catalog.||) @extschema@._scrub(parts[2]) END
+	 WHERE x.run_id OPERATOR(pg_catalog.=) complete_step.run_id AND x.step_id OPERATOR(pg_catalog.=) complete_step.step_id
+	   AND x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_owner IS NOT DISTINCT FROM worker
+	RETURNING x.* INTO s;
+	IF NOT FOUND THEN
+		RETURN false;			-- the lease was lost: another worker owns the step now
+	END IF;
+	-- completions of one run take turns, so the last one sees all the others
+	-- and finishes the run (two at once would each see the other unfinished)
+	PERFORM FROM @extschema@.runs r WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+	   AND r.run_id OPERATOR(pg_catalog.=) s.run_id FOR NO KEY UPDATE;
+	-- a claim that found the run row held left it pending
+	UPDATE @extschema@.runs r SET state = 'running', started_at = COALESCE(r.started_at, s.started_at)
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+	   AND r.state OPERATOR(pg_catalog.=) 'pending';
+	IF ok THEN
+		-- one upstream step fewer to wait for; one primary-key update per
+		-- dependent, whatever the table's statistics say
+		FOREACH dependent IN ARRAY s.dependents LOOP
+			UPDATE @extschema@.run_steps x SET waiting = x.waiting OPERATOR(pg_catalog.-) 1
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+			   AND x.step_id OPERATOR(pg_catalog.=) dependent;
+		END LOOP;
+	ELSE
+		-- everything downstream of the failed step is skipped; other branches go on
+		WITH RECURSIVE down(step_id) AS (
+			SELECT u FROM pg_catalog.unnest(s.dependents) u
+			UNION
+			SELECT u FROM @extschema@.run_steps x JOIN down d ON x.step_id OPERATOR(pg_catalog.=) d.step_id
+			 CROSS JOIN LATERAL pg_catalog.unnest(x.dependents) u
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id)
+		UPDATE @extschema@.run_steps x SET state = 'skipped', finished_at = pg_catalog.now()
+		  FROM down d
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND x.step_id OPERATOR(pg_catalog.=) d.step_id AND x.state OPERATOR(pg_catalog.=) 'pending';
+	END IF;
+	-- unfinished steps, through the partial index (not a count of every step)
+	left_over := CASE WHEN EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+									  AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+									  AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']))
+				  THEN 1 ELSE 0 END;
+	failures := CASE WHEN left_over OPERATOR(pg_catalog.=) 0 AND EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+									  AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+									  AND x.state OPERATOR(pg_catalog.=) 'failed')
+				 THEN 1 ELSE 0 END;
+	-- the last step of a cancelling run ends it: cancelled
+	IF left_over OPERATOR(pg_catalog.=) 0 THEN
+		UPDATE @extschema@.runs r
+		   SET state = CASE WHEN r.state OPERATOR(pg_catalog.=) 'cancelling' THEN 'cancelled'
+							WHEN failures OPERATOR(pg_catalog.>) 0 THEN 'failed' ELSE 'succeeded' END,
+			   finished_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
+	END IF;
+	PERFORM @extschema@._wake_workers();
+	RETURN true;
 END
 $$;

@@ -114,6 +114,7 @@ typedef struct Step
 	Oid			run_as;
 	int			statement_timeout;	/* ms, > 0 */
 	int			lock_timeout;	/* ms, > 0 */
+	char	   *on_schema_change;	/* fail, append_new_columns or sync_all_columns */
 	int64		repo_id;
 	char	   *repo_path;
 	char	   *repo_store;		/* the repository's identity at registration */
@@ -410,7 +411,7 @@ read_run(Step *st, MemoryContext cxt)
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
 							  "       e.statement_timeout, e.lock_timeout, g.store,"
-							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model, e.on_schema_change"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -456,6 +457,7 @@ read_run(Step *st, MemoryContext cxt)
 	plan_step = spi_text(17, cxt);
 	st->sql_sha256 = spi_text(18, cxt);
 	plan_model = spi_text(19, cxt);
+	st->on_schema_change = spi_text(20, cxt);
 	/* the run's step is the plan's step of that index, of the same model */
 	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL ||
 		plan_model == NULL || strcmp(plan_model, st->model) != 0)
@@ -831,17 +833,19 @@ run(const Step *st, StringInfo log, const char *sql, int expect)
 }
 
 /*
- * The names of the query's result columns, in order, from its description
- * (the query is parsed and planned, not run).
+ * The query's result description (a copy: names, types, typmods,
+ * collations), from its plan (the query is parsed and planned, not run).
+ * Two result columns of one name are refused.
  */
-static List *
-result_columns(const Step *st)
+static TupleDesc
+result_desc(const Step *st)
 {
 	SPIPlanPtr	plan = NULL;
 	List	   *sources;
 	CachedPlanSource *src;
-	List	   *columns = NIL;
+	TupleDesc	desc;
 	int			i;
+	int			j;
 
 	(void) bounded(st, BOUNDED_PREPARE, st->sql, &plan);
 	if (plan == NULL)
@@ -856,18 +860,29 @@ result_columns(const Step *st)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model %s returns no rows", st->model),
 				 errhint("Write the model as one query.")));
-	for (i = 0; i < src->resultDesc->natts; i++)
-	{
-		char	   *name = pstrdup(NameStr(TupleDescAttr(src->resultDesc, i)->attname));
-
-		if (has_column(columns, name))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("model %s returns two columns named \"%s\"", st->model, name),
-					 errhint("Give every column of the query its own name.")));
-		columns = lappend(columns, name);
-	}
+	desc = CreateTupleDescCopy(src->resultDesc);
 	SPI_freeplan(plan);
+	for (i = 0; i < desc->natts; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("model %s returns two columns named \"%s\"", st->model,
+								NameStr(TupleDescAttr(desc, i)->attname)),
+						 errhint("Give every column of the query its own name.")));
+	return desc;
+}
+
+/* The names of the columns of a description, in order. */
+static List *
+desc_columns(TupleDesc desc)
+{
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
 	return columns;
 }
 
@@ -906,22 +921,6 @@ existing_relation(const Step *st, char *relkind)
 				 errdetail("A rule could rewrite what the executor writes into it."),
 				 errhint("Drop the rules of the relation.")));
 	return rel;
-}
-
-/* The names of a relation's columns, in order. */
-static List *
-relation_columns(Oid relid)
-{
-	Relation	r = relation_open(relid, AccessShareLock);
-	TupleDesc	d = RelationGetDescr(r);
-	List	   *columns = NIL;
-	int			i;
-
-	for (i = 0; i < d->natts; i++)
-		if (!TupleDescAttr(d, i)->attisdropped)
-			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(d, i)->attname)));
-	relation_close(r, NoLock);
-	return columns;
 }
 
 /* Do two tables have the same columns (names, types, collations) in the same order? */
@@ -1062,35 +1061,223 @@ quoted_columns(List *columns, const char *prefix)
 	return b.data;
 }
 
+/* The attribute of a description named name, or NULL. */
+static Form_pg_attribute
+desc_column(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
 /*
- * Every column of the query must be a column of the existing table the
- * rows go into (an incremental insert, a merge): a clear error otherwise.
+ * The rows of an incremental step or a merge go into the existing table by
+ * column name. When the query gained or lost columns against the table,
+ * the environment's on_schema_change decides (as dbt's):
+ *   fail (the default): the step fails (42703), nothing written;
+ *   append_new_columns: the new columns are added to the table (existing
+ *     rows hold NULL there); columns the query lost stay, NULL in new rows;
+ *   sync_all_columns: the new columns are added, the lost ones dropped,
+ *     and a column whose type changed takes the query's type.
+ * The ALTER TABLE statements run as run_as, like the rest of the step, and
+ * count in its statement_sha256.
  */
 static void
-check_columns_exist(const Step *st, Oid relid, List *columns)
+schema_change(const Step *st, Oid relid, TupleDesc query, StringInfo log)
 {
-	List	   *have = relation_columns(relid);
+	Relation	r = relation_open(relid, AccessShareLock);
+	TupleDesc	table = CreateTupleDescCopy(RelationGetDescr(r));
+	List	   *gained = NIL;
+	List	   *lost = NIL;
+	List	   *retyped = NIL;
+	List	   *statements = NIL;
+	bool		sync = strcmp(st->on_schema_change, "sync_all_columns") == 0;
+	bool		append = sync || strcmp(st->on_schema_change, "append_new_columns") == 0;
 	ListCell   *lc;
+	int			i;
 
-	foreach(lc, columns)
-		if (!has_column(have, (const char *) lfirst(lc)))
+	relation_close(r, NoLock);
+	for (i = 0; i < query->natts; i++)
+	{
+		Form_pg_attribute q = TupleDescAttr(query, i);
+		Form_pg_attribute t = desc_column(table, NameStr(q->attname));
+
+		if (t == NULL)
+			gained = lappend(gained, q);
+		else if (sync && (t->atttypid != q->atttypid || t->atttypmod != q->atttypmod))
+			retyped = lappend(retyped, q);
+	}
+	for (i = 0; i < table->natts; i++)
+	{
+		Form_pg_attribute t = TupleDescAttr(table, i);
+
+		if (!t->attisdropped && desc_column(query, NameStr(t->attname)) == NULL)
+			lost = lappend(lost, pstrdup(NameStr(t->attname)));
+	}
+	if (gained == NIL && lost == NIL && retyped == NIL)
+		return;
+	if (!append)
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		foreach(lc, gained)
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "", NameStr(((Form_pg_attribute) lfirst(lc))->attname));
+		if (gained != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("model %s returns column \"%s\", which table %s lacks",
-							st->model, (const char *) lfirst(lc), st->relation),
-					 errdetail("The table has: %s.", column_list(have)),
-					 st->kind == IL_KIND_MERGE_BY_KEY
-					 ? errhint("Drop the table: the next run of the model builds it whole.")
-					 : errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
+					 errmsg("model %s returns column%s %s, which table %s lacks", st->model,
+							list_length(gained) > 1 ? "s" : "", names.data, st->relation),
+					 errdetail("The table has: %s.", column_list(desc_columns(table))),
+					 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("model %s no longer returns column%s %s of table %s", st->model,
+						list_length(lost) > 1 ? "s" : "", column_list(lost), st->relation),
+				 errdetail("The query returns: %s.", column_list(desc_columns(query))),
+				 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+	}
+	foreach(lc, gained)
+	{
+		Form_pg_attribute q = lfirst(lc);
+
+		statements = lappend(statements,
+							 psprintf("ALTER TABLE %s ADD COLUMN %s %s", st->relation,
+									  quote_identifier(NameStr(q->attname)),
+									  format_type_with_typemod(q->atttypid, q->atttypmod)));
+	}
+	if (sync)
+	{
+		foreach(lc, lost)
+			statements = lappend(statements,
+								 psprintf("ALTER TABLE %s DROP COLUMN %s", st->relation,
+										  quote_identifier((const char *) lfirst(lc))));
+		foreach(lc, retyped)
+		{
+			Form_pg_attribute q = lfirst(lc);
+			const char *c = quote_identifier(NameStr(q->attname));
+			char	   *type = format_type_with_typemod(q->atttypid, q->atttypmod);
+
+			statements = lappend(statements,
+								 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s",
+										  st->relation, c, type, c, type));
+		}
+	}
+	foreach(lc, statements)
+		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
+}
+
+/*
+ * The foreign keys of other tables that reference a table, for a message
+ * ("constraint k on table t, ..."); NULL when there are none.
+ */
+static char *
+referencing_keys(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.format('constraint %s on table %s', c.conname,"
+							  "                                              c.conrelid::pg_catalog.regclass),"
+							  "                            ', ' ORDER BY c.conname)"
+							  "  FROM pg_catalog.pg_constraint c"
+							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+							  "   AND c.confrelid OPERATOR(pg_catalog.=) $1"
+							  "   AND c.conrelid OPERATOR(pg_catalog.<>) $1",
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "foreign key look-up failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * The privileges granted on the table a full refresh replaces, granted on
+ * the table that takes its place (the new table is run_as's, like the old
+ * one): what its default privileges gave the new table is revoked, then
+ * each grantee gets what it had, with the grant option where it had it.
+ * run_as grants them, whoever granted them first. Column privileges are
+ * not carried over (the columns may have changed). An old table with the
+ * default privileges (no ACL) leaves the new table's as they are.
+ */
+static void
+keep_grants(const Step *st, Oid old_relid, Oid new_relid, const char *new_rel, StringInfo log)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	uint64		i;
+	uint64		n;
+	List	   *statements = NIL;
+	ListCell   *lc;
+
+	values[0] = ObjectIdGetDatum(old_relid);
+	values[1] = ObjectIdGetDatum(new_relid);
+	/*
+	 * kind 0: a grantee of the new table's own ACL (revoked); kind 1: a
+	 * grantee's privileges on the old table, without and with the grant
+	 * option. The owner (run_as) keeps its own.
+	 */
+	if (SPI_execute_with_args("SELECT k, a.grantee, a.is_grantable,"
+							  "       pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)"
+							  "  FROM (SELECT 0 AS k, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+							  "         WHERE c.oid OPERATOR(pg_catalog.=) $2"
+							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
+							  "        UNION ALL"
+							  "        SELECT 1, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+							  "         WHERE c.oid OPERATOR(pg_catalog.=) $1"
+							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner) a"
+							  " WHERE EXISTS (SELECT FROM pg_catalog.pg_class o"
+							  "                WHERE o.oid OPERATOR(pg_catalog.=) $1 AND o.relacl IS NOT NULL)"
+							  " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "privilege look-up failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			kind = DatumGetInt32(SPI_getbinval(t, td, 1, &isnull));
+		Oid			grantee = DatumGetObjectId(SPI_getbinval(t, td, 2, &isnull));
+		bool		grantable = DatumGetBool(SPI_getbinval(t, td, 3, &isnull));
+		char	   *privileges = TextDatumGetCString(SPI_getbinval(t, td, 4, &isnull));
+		const char *who = "PUBLIC";
+
+		if (OidIsValid(grantee))
+		{
+			char	   *name = GetUserNameFromId(grantee, true);
+
+			if (name == NULL)
+				continue;		/* dropped meanwhile */
+			who = quote_identifier(name);
+		}
+		if (kind == 0)
+			statements = lappend(statements, psprintf("REVOKE ALL ON %s FROM %s", new_rel, who));
+		else
+			statements = lappend(statements, psprintf("GRANT %s ON %s TO %s%s", privileges, new_rel, who,
+													  grantable ? " WITH GRANT OPTION" : ""));
+	}
+	foreach(lc, statements)
+		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
 }
 
 /*
  * A full refresh: the query's rows replace the table's, all in this
  * transaction, so readers see the old rows or the new ones, never a half.
  * The new table is built beside the old one, which is then dropped and
- * the new one renamed into its place; when other objects (views of other
- * models) depend on the old table and the columns did not change, the old
- * table keeps its identity and takes the new rows instead.
+ * the new one renamed into its place with the old one's grants
+ * (keep_grants); when other objects (views of other models) depend on the
+ * old table and the columns did not change, the old table keeps its
+ * identity, and its grants, and takes the new rows instead.
  */
 static int64
 full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
@@ -1111,12 +1298,24 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 		new_relid = get_relname_relid(new_table, get_namespace_oid(st->schema, false));
 		if (same_columns(relid, new_relid))
 		{
+			char	   *keys = referencing_keys(relid);
+
+			/* TRUNCATE refuses them, and no DELETE could take every row */
+			if (keys != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+						 errmsg("cannot refresh %s of model %s while foreign keys of other tables reference it: %s",
+								st->relation, st->model, keys),
+						 errdetail("A full refresh replaces every row of the table."),
+						 errhint("Drop the foreign keys, then retry the run.")));
 			run(st, log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
 			run(st, log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
 			run(st, log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);
 			return rows;
 		}
 	}
+	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE)
+		keep_grants(st, relid, get_relname_relid(new_table, get_namespace_oid(st->schema, false)), new_rel, log);
 	drop_existing(st, relid, relkind, log);
 	run(st, log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
 	return rows;
@@ -1126,7 +1325,8 @@ full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
 static int64
 merge(const Step *st, Oid relid, StringInfo log)
 {
-	List	   *columns = result_columns(st);
+	TupleDesc	desc = result_desc(st);
+	List	   *columns = desc_columns(desc);
 	List	   *keys = NIL;
 	List	   *others = NIL;
 	StringInfoData sql;
@@ -1145,7 +1345,7 @@ merge(const Step *st, Oid relid, StringInfo log)
 		if (!has_column(keys, k))
 			keys = lappend(keys, k);
 	}
-	check_columns_exist(st, relid, columns);
+	schema_change(st, relid, desc, log);
 	foreach(lc, columns)
 		if (!has_column(keys, (const char *) lfirst(lc)))
 			others = lappend(others, lfirst(lc));
@@ -1176,23 +1376,29 @@ merge(const Step *st, Oid relid, StringInfo log)
 }
 
 /*
- * An incremental step of an INCREMENTAL_BY_TIME_RANGE model (its range
- * replaced) or of an APPEND_ONLY one (rows added); the table is created
- * empty, in the query's shape, when missing.
+ * An incremental step of an INCREMENTAL_BY_TIME_RANGE model, or of an
+ * APPEND_ONLY one with a time_column: the step's range is replaced, so
+ * running it again (the planner loads the watermark's last day again)
+ * never duplicates rows. The range is `time_column >= start AND
+ * time_column < end + 1`, so a timestamp column's whole end day is in it.
+ * An APPEND_ONLY model without a time_column adds only the rows the table
+ * does not hold yet (a set difference). The table is created empty, in
+ * the query's shape, when missing.
  */
 static int64
 incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 {
-	List	   *columns = result_columns(st);
+	TupleDesc	desc = result_desc(st);
+	List	   *columns = desc_columns(desc);
 	char	   *cols = quoted_columns(columns, "");
 	char	   *tc = NULL;
 
-	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE)
+	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->time_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
+	if (st->time_column != NULL)
 	{
-		if (st->time_column == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
 		tc = header_column(st, st->time_column, "time_column");
 		if (!has_column(columns, tc))
 			ereport(ERROR,
@@ -1209,13 +1415,19 @@ incremental(const Step *st, Oid relid, char relkind, StringInfo log)
 				 errmsg("relation %s of model %s is not a table", st->relation, st->model),
 				 errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
 	else
-		check_columns_exist(st, relid, columns);
+		schema_change(st, relid, desc, log);
 	/* the range is replaced: running it again never duplicates rows */
 	if (tc != NULL)
-		run(st, log, psprintf("DELETE FROM %s WHERE %s BETWEEN DATE '%s' AND DATE '%s'",
-						  st->relation, quote_identifier(tc), st->start, st->end), SPI_OK_DELETE);
-	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
-									 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
+	{
+		run(st, log, psprintf("DELETE FROM %s WHERE %s >= DATE '%s' AND %s < DATE '%s' + 1",
+						  st->relation, quote_identifier(tc), st->start, quote_identifier(tc), st->end),
+			SPI_OK_DELETE);
+		return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
+										 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
+	}
+	/* no range to replace: only the rows not there yet */
+	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q\nEXCEPT\nSELECT %s FROM %s",
+									 st->relation, cols, cols, st->sql, cols, st->relation), SPI_OK_INSERT);
 }
 
 /*
@@ -1237,8 +1449,11 @@ materialize(const Step *st, StringInfo log)
 		run(st, log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
 		return 0;
 	}
+	/* a MERGE_BY_KEY model is rebuilt when its step is a full refresh */
+	if (st->kind == IL_KIND_MERGE_BY_KEY && is_table && !st->full_refresh)
+		return merge(st, relid, log);
 	if (st->kind == IL_KIND_MERGE_BY_KEY)
-		return is_table ? merge(st, relid, log) : full_refresh(st, relid, relkind, log);
+		return full_refresh(st, relid, relkind, log);
 	if (st->full_refresh || st->kind == IL_KIND_FULL_REFRESH)
 		return full_refresh(st, relid, relkind, log);
 	return incremental(st, relid, relkind, log);

@@ -16,7 +16,7 @@
  *	   its lease is not claimed again while it runs (claim_step skips
  *	   locked rows);
  *	3. on an ERROR: ironlayer.complete_step(..., ok => false, sqlstate,
- *	   message) in a third transaction.
+ *	   message and hint) in a third transaction.
  *
  * Each unit of work starts clean: no tenant binding, no session-level
  * advisory lock and no temporary object left by an earlier step's model
@@ -528,9 +528,14 @@ lock_claimed_step(const Claim *c, char **model)
 		strcmp(state, "running") == 0;
 }
 
-/* (3) Record a failed step, in a transaction of its own. */
+/*
+ * (3) Record a failed step, in a transaction of its own. The stored message
+ * is the error's message and, when it has one, its hint on a line of its
+ * own ("Hint: ..."), cut to FAILURE_MESSAGE_MAX bytes (complete_step
+ * scrubs it).
+ */
 static void
-worker_record_failure(const Claim *c, const char *sqlstate, const char *message)
+worker_record_failure(const Claim *c, const char *sqlstate, const char *message, const char *hint)
 {
 	PG_TRY();
 	{
@@ -548,11 +553,12 @@ worker_record_failure(const Claim *c, const char *sqlstate, const char *message)
 		if (message)
 		{
 			/* an error message can be as long as what a model made it quote */
-			int			len = strlen(message);
+			const char *text = hint ? psprintf("%s\nHint: %s", message, hint) : message;
+			int			len = strlen(text);
 
 			if (len > FAILURE_MESSAGE_MAX)
-				len = pg_mbcliplen(message, len, FAILURE_MESSAGE_MAX);
-			values[4] = PointerGetDatum(cstring_to_text_with_len(message, len));
+				len = pg_mbcliplen(text, len, FAILURE_MESSAGE_MAX);
+			values[4] = PointerGetDatum(cstring_to_text_with_len(text, len));
 		}
 		else
 			nulls[4] = 'n';
@@ -634,7 +640,7 @@ worker_execute(const Claim *c)
 					worker_name, c->step_id, c->run_id, unpack_sql_state(edata->sqlerrcode)),
 			 errdetail("ironlayer.run_steps holds the error message.")));
 	pgstat_report_activity(STATE_RUNNING, "ironlayer: recording a failed step");
-	worker_record_failure(c, unpack_sql_state(edata->sqlerrcode), edata->message);
+	worker_record_failure(c, unpack_sql_state(edata->sqlerrcode), edata->message, edata->hint);
 }
 
 /*

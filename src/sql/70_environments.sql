@@ -29,6 +29,10 @@ CREATE TABLE @extschema@.environments (
 	-- executor databricks: where and how (normalized by _databricks_settings;
 	-- docs/databricks.md), NULL for postgres
 	databricks	jsonb,
+	-- what an incremental or merge step does when its query gained or lost
+	-- columns against the table (docs/runs.md, as dbt's on_schema_change)
+	on_schema_change text NOT NULL DEFAULT 'fail'
+		CHECK (on_schema_change OPERATOR(pg_catalog.=) ANY (ARRAY['fail', 'append_new_columns', 'sync_all_columns'])),
 	PRIMARY KEY (tenant_id, name),
 	CONSTRAINT environments_databricks_check
 		CHECK ((executor OPERATOR(pg_catalog.=) 'databricks') OPERATOR(pg_catalog.=) (databricks IS NOT NULL))
@@ -316,7 +320,7 @@ DECLARE
 	old_prefix text;
 	stem text;
 	tenant_name text;
-	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, run_as, schema_prefix, settings, statement_timeout';
+	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, on_schema_change, run_as, schema_prefix, settings, statement_timeout';
 BEGIN
 	IF set_environment.name IS NULL OR set_environment.settings IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'name and settings must not be null';
@@ -361,6 +365,7 @@ BEGIN
 		e.max_running_steps := NULL;
 		e.settings := '{}';
 		e.databricks := NULL;
+		e.on_schema_change := 'fail';
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(set_environment.settings) LOOP
 		CASE k
@@ -448,6 +453,14 @@ BEGIN
 						HINT = 'Model SQL may run only as the environment''s own role or a role its admin could act as: GRANT the role to the admin first.';
 				END IF;
 			END IF;
+		WHEN 'on_schema_change' THEN
+			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+			   OR (v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.<>) ALL (ARRAY['fail', 'append_new_columns', 'sync_all_columns']) THEN
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+					MESSAGE = pg_catalog.format('invalid on_schema_change %s', pg_catalog.left(v::text, 100)),
+					HINT = 'Give "fail", "append_new_columns" or "sync_all_columns".';
+			END IF;
+			e.on_schema_change := v OPERATOR(pg_catalog.#>>) '{}';
 		WHEN 'settings' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -510,11 +523,11 @@ BEGIN
 		(tenant_id, name, executor, auto_approve, approvals_required, approver_must_differ,
 		 schema_prefix, run_as, default_run_as, statement_timeout, lock_timeout, max_running_steps,
 		 settings, updated_by,
-		 databricks)
+		 databricks, on_schema_change)
 	VALUES (tid, e.name, e.executor, e.auto_approve, e.approvals_required, e.approver_must_differ,
 			e.schema_prefix, e.run_as, e.default_run_as, e.statement_timeout, e.lock_timeout, e.max_running_steps,
 			e.settings, caller,
-			e.databricks)
+			e.databricks, e.on_schema_change)
 	ON CONFLICT ON CONSTRAINT environments_pkey DO UPDATE
 		SET executor = EXCLUDED.executor, auto_approve = EXCLUDED.auto_approve,
 			approvals_required = EXCLUDED.approvals_required,
@@ -524,7 +537,7 @@ BEGIN
 			statement_timeout = EXCLUDED.statement_timeout, lock_timeout = EXCLUDED.lock_timeout,
 			max_running_steps = EXCLUDED.max_running_steps,
 			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by,
-			databricks = EXCLUDED.databricks;
+			databricks = EXCLUDED.databricks, on_schema_change = EXCLUDED.on_schema_change;
 	PERFORM @extschema@._audit(tid, 'environment.set', 'environment', e.name, set_environment.settings);
 END
 $$;

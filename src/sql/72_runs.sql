@@ -8,7 +8,7 @@ CREATE TABLE @extschema@.runs (
 	environment	text NOT NULL,
 	repository	text NOT NULL,
 	state		text NOT NULL DEFAULT 'pending'
-		CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'succeeded', 'failed', 'cancelled'])),
+		CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'])),
 	retry_of	bigint,
 	created_by	name NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -19,9 +19,10 @@ CREATE TABLE @extschema@.runs (
 	FOREIGN KEY (tenant_id, environment) REFERENCES @extschema@.environments (tenant_id, name)
 );
 COMMENT ON TABLE @extschema@.runs IS 'applies of plans: one run per apply, its state';
--- at most one active run per repository and environment
+-- at most one active run per repository and environment (a cancelling
+-- run is active: a step of it is still running)
 CREATE UNIQUE INDEX runs_one_active ON @extschema@.runs (tenant_id, repository, environment)
-	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
+	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.runs', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.runs');
 GRANT SELECT ON @extschema@.runs TO ironlayer_viewer;
@@ -129,7 +130,7 @@ BEGIN
 	SELECT r.run_id INTO active FROM @extschema@.runs r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repository OPERATOR(pg_catalog.=) repo
 	   AND r.environment OPERATOR(pg_catalog.=) e.name
-	   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
+	   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
 	IF active IS NOT NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
 			MESSAGE = pg_catalog.format('run %s of repository "%s" in %s is still active', active, repo, e.name),
@@ -138,7 +139,7 @@ BEGIN
 	-- every claim looks at the active runs: a bounded number per tenant
 	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
 		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
-		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running'])) OPERATOR(pg_catalog.>=) 100 THEN
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling'])) OPERATOR(pg_catalog.>=) 100 THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'a tenant has at most 100 active runs',
 			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
@@ -244,6 +245,7 @@ AS $$
 DECLARE
 	tid uuid := @extschema@._require_tenant_role('engineer', 'cancel runs');
 	r @extschema@.runs := @extschema@._run_row(tid, cancel.run_id);
+	still_running boolean;
 BEGIN
 	IF r.state OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running']) THEN
 		RETURN r.state;
@@ -252,14 +254,21 @@ BEGIN
 	UPDATE @extschema@.run_steps s SET state = 'cancelled', finished_at = pg_catalog.now()
 	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) r.run_id
 	   AND s.state OPERATOR(pg_catalog.=) 'pending';
-	UPDATE @extschema@.runs x SET state = 'cancelled', finished_at = pg_catalog.now()
+	-- the run stays active (cancelling) until no step of it is running:
+	-- complete_step, or the claim that finds a lease of it expired, ends it
+	still_running := EXISTS (SELECT FROM @extschema@.run_steps s
+							  WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) r.run_id
+								AND s.state OPERATOR(pg_catalog.=) 'running');
+	UPDATE @extschema@.runs x
+	   SET state = CASE WHEN still_running THEN 'cancelling' ELSE 'cancelled' END,
+		   finished_at = CASE WHEN still_running THEN NULL ELSE pg_catalog.now() END
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.run_id OPERATOR(pg_catalog.=) r.run_id;
 	PERFORM @extschema@._audit(tid, 'run.cancel', 'run', r.run_id::text, '{}');
-	RETURN 'cancelled';
+	RETURN CASE WHEN still_running THEN 'cancelling' ELSE 'cancelled' END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cancel(bigint) IS
-	'cancel a run: its steps not yet started never start (engineers and admins); returns the run''s state';
+	'cancel a run: its steps not yet started never start, it is cancelling until its running steps end (engineers and admins); returns the run''s state';
 
 CREATE FUNCTION @extschema@.retry(run_id bigint) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -269,6 +278,12 @@ DECLARE
 	r @extschema@.runs := @extschema@._run_row(tid, retry.run_id);
 	g record;
 BEGIN
+	IF r.state OPERATOR(pg_catalog.=) 'cancelling' THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('run %s is cancelling: only a failed or cancelled run is retried', r.run_id),
+			DETAIL = 'A step of the run is still running.',
+			HINT = 'Wait until the run is cancelled (ironlayer.wait), then retry it.';
+	END IF;
 	IF r.state OPERATOR(pg_catalog.<>) ALL (ARRAY['failed', 'cancelled']) THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = pg_catalog.format('run %s is %s: only a failed or cancelled run is retried', r.run_id, r.state);
@@ -307,7 +322,7 @@ BEGIN
 		IF s IS NULL THEN
 			RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = pg_catalog.format('run %s does not exist', run_id);
 		END IF;
-		IF s OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running']) THEN
+		IF s OPERATOR(pg_catalog.<>) ALL (ARRAY['pending', 'running', 'cancelling']) THEN
 			RETURN s;
 		END IF;
 		-- the workers cannot see a run this transaction applied or changed

@@ -56,6 +56,34 @@ BEGIN
 	-- one claim at a time (a claim is a few index probes): the counts of
 	-- running steps below include every claim made before this one
 	PERFORM FROM @extschema@.claim_lock FOR UPDATE;
+	-- A running step of a cancelled run whose lease expired (its worker
+	-- died) is never claimed again: it is cancelled, and its run, once no
+	-- step of it is left running, too. A run row a user's open transaction
+	-- holds is not waited for (a later claim does it).
+	FOR c IN
+		SELECT x.tenant_id, x.run_id, x.step_id
+		  FROM @extschema@.run_steps x
+		  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['cancelling', 'cancelled'])
+		   FOR UPDATE OF x SKIP LOCKED
+	LOOP
+		PERFORM FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.run_id
+		   FOR NO KEY UPDATE SKIP LOCKED;
+		CONTINUE WHEN NOT FOUND;
+		UPDATE @extschema@.run_steps x
+		   SET state = 'cancelled', finished_at = pg_catalog.clock_timestamp(), lease_owner = NULL, lease_until = NULL
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+		   AND x.step_id OPERATOR(pg_catalog.=) c.step_id;
+		UPDATE @extschema@.runs r SET state = 'cancelled', finished_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.run_id
+		   AND r.state OPERATOR(pg_catalog.=) 'cancelling'
+		   AND NOT EXISTS (SELECT FROM @extschema@.run_steps x
+							WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
+							  AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']));
+	END LOOP;
 	-- A running step whose lease expired (its worker died: its transaction
 	-- never committed) comes first; one whose workers died three times
 	-- (killed, crashed, or ended past the statement_timeout) is not tried
@@ -65,9 +93,12 @@ BEGIN
 		SELECT x.tenant_id, x.run_id, x.step_id, x.attempts, x.lease_owner INTO s
 		  FROM @extschema@.run_steps x
 		 WHERE x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_until OPERATOR(pg_catalog.<) pg_catalog.now()
+		   AND NOT EXISTS (SELECT FROM @extschema@.runs r
+							WHERE r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+							  AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['cancelling', 'cancelled']))
 		 ORDER BY x.lease_until
 		 LIMIT 1
-		   FOR UPDATE SKIP LOCKED;
+		   FOR UPDATE OF x SKIP LOCKED;
 		EXIT WHEN NOT FOUND OR s.attempts OPERATOR(pg_catalog.<) 3;
 		PERFORM @extschema@.complete_step(s.run_id, s.step_id, s.lease_owner, false, NULL, NULL, NULL, '57P01',
 			pg_catalog.format('the step was given up after %s attempts: each time its worker ended before it '
@@ -219,6 +250,7 @@ DECLARE
 	dependent text;
 	left_over bigint;
 	failures bigint;
+	parts text[];
 BEGIN
 	PERFORM @extschema@._refuse_in_model_sql('complete steps');
 	-- telemetry is cut when stored (scrubbed to 4 kB); what comes in is bounded too
@@ -228,6 +260,10 @@ BEGIN
 	PERFORM @extschema@._check_size('statement_sha256', complete_step.statement_sha256, 64);
 	PERFORM @extschema@._check_size('error_class', complete_step.error_class, 64);
 	PERFORM @extschema@._check_size('error_message', complete_step.error_message, 65536);
+	-- an error message with its hint on a last line of its own ("Hint: ...",
+	-- as the workers store it): the message is scrubbed as SQL text, the
+	-- hint as prose, so an apostrophe in the hint hides nothing after it
+	parts := pg_catalog.regexp_match(complete_step.error_message, E'^(.*)\nHint: (.*)$');
 	-- the outcome, written by the one statement that locks the step's row,
 	-- if this worker still holds it
 	UPDATE @extschema@.run_steps x
@@ -236,7 +272,9 @@ BEGIN
 		   rows_affected = complete_step.rows_affected, statement_sha256 = complete_step.statement_sha256,
 		   executor = complete_step.executor,
 		   error_class = @extschema@._scrub(complete_step.error_class),
-		   error_message = @extschema@._scrub(complete_step.error_message, true)
+		   error_message = CASE WHEN parts IS NULL THEN @extschema@._scrub(complete_step.error_message, true)
+								ELSE @extschema@._scrub(parts[1], true) OPERATOR(pg_catalog.||) E'\nHint: '
+									 OPERATOR(pg_catalog.||) @extschema@._scrub(parts[2]) END
 	 WHERE x.run_id OPERATOR(pg_catalog.=) complete_step.run_id AND x.step_id OPERATOR(pg_catalog.=) complete_step.step_id
 	   AND x.state OPERATOR(pg_catalog.=) 'running' AND x.lease_owner IS NOT DISTINCT FROM worker
 	RETURNING x.* INTO s;
@@ -283,12 +321,14 @@ BEGIN
 									  AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 									  AND x.state OPERATOR(pg_catalog.=) 'failed')
 				 THEN 1 ELSE 0 END;
+	-- the last step of a cancelling run ends it: cancelled
 	IF left_over OPERATOR(pg_catalog.=) 0 THEN
 		UPDATE @extschema@.runs r
-		   SET state = CASE WHEN failures OPERATOR(pg_catalog.>) 0 THEN 'failed' ELSE 'succeeded' END,
+		   SET state = CASE WHEN r.state OPERATOR(pg_catalog.=) 'cancelling' THEN 'cancelled'
+							WHEN failures OPERATOR(pg_catalog.>) 0 THEN 'failed' ELSE 'succeeded' END,
 			   finished_at = pg_catalog.now()
 		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.run_id OPERATOR(pg_catalog.=) s.run_id
-		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running']);
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
 	END IF;
 	PERFORM @extschema@._wake_workers();
 	RETURN true;

@@ -205,6 +205,10 @@ SELECT name, executor, databricks ->> 'warehouse_id' AS warehouse FROM ironlayer
 -- a refused change leaves the row as it was
 SELECT dbx(good('warehouse_id', '"nothex"'));
 SELECT databricks ->> 'warehouse_id' AS warehouse FROM ironlayer.environments WHERE name = 'staging';
+-- on_schema_change: Databricks takes fail and append_new_columns, not sync_all_columns
+SELECT try_hint($$SELECT ironlayer.set_environment('staging', '{"on_schema_change": "sync_all_columns"}')$$);
+SELECT ironlayer.set_environment('staging', '{"on_schema_change": "append_new_columns"}');
+SELECT on_schema_change FROM ironlayer.environments WHERE name = 'staging';
 
 -- Engineers may not configure environments.
 SET ROLE regress_dx_eve;

@@ -60,6 +60,7 @@ CREATE FUNCTION public.exec_next(worker text, OUT model text, OUT result text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	s record;
+	hint text;
 BEGIN
 	SELECT c.run_id, c.step_id, rs.model AS m INTO s
 	  FROM ironlayer.claim_step(worker) c JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
@@ -71,8 +72,11 @@ BEGIN
 	BEGIN
 		result := ironlayer._execute_step(s.run_id, s.step_id, worker) || ' rows';
 	EXCEPTION WHEN OTHERS THEN
+		-- the message and the hint are stored, as the background workers store them
+		GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
 		result := SQLSTATE || ': ' || SQLERRM;
-		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE, SQLERRM);
+		PERFORM ironlayer.complete_step(s.run_id, s.step_id, worker, false, NULL, NULL, 'postgres', SQLSTATE,
+										SQLERRM || CASE WHEN hint <> '' THEN E'\nHint: ' || hint ELSE '' END);
 	END;
 END $$;
 -- the state of a run's steps
@@ -370,3 +374,165 @@ SELECT ironlayer.retry(:run12) AS run13 \gset
 RESET ROLE;
 SELECT * FROM exec_next('w1');
 SELECT * FROM execa_dev_ex.two;
+
+--
+-- 8. What a re-run leaves (issue 14): a repository "fix" whose f0 -> f1
+-- adds models (full refreshes), and f1 -> f2 changes each (incremental
+-- steps from the watermark's end, the last day loaded again; full
+-- refreshes of the others), applied twice.
+--   fx.ts: INCREMENTAL_BY_TIME_RANGE on a timestamp: the whole end day is
+--     replaced (not only its midnight);
+--   fx.app / fx.app_nt: APPEND_ONLY with / without a time_column: the
+--     last day loaded again adds nothing;
+--   fx.m: MERGE_BY_KEY, whose steps are full refreshes: a key gone from
+--     the source leaves the table;
+--   fx.g / fx.g2: a full refresh keeps the grants of the table it
+--     replaces (renamed into place; or, g2 read by a view, truncated).
+--
+CREATE TABLE landing.ticks (id int, ts timestamp, day date);
+INSERT INTO landing.ticks VALUES (1, '2026-02-01 09:00', '2026-02-01'), (2, '2026-02-02 23:00', '2026-02-02'),
+	(3, '2026-02-03 00:00', '2026-02-03'), (4, '2026-02-03 10:00', '2026-02-03');
+GRANT SELECT ON landing.ticks TO regress_ex_runner;
+CREATE ROLE regress_ex_reader;
+CREATE ROLE regress_ex_loader;
+\setenv IL_FIX :repo_root/fix
+\! rm -rf "$IL_FIX" && mkdir -p "$IL_FIX/models" && cd "$IL_FIX" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: fx.zero' '-- kind: FULL_REFRESH' 'SELECT 0 AS z' >models/zero.sql && git add -A && git commit -q -m f0 && git tag f0
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts FROM landing.ticks' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app' '-- kind: APPEND_ONLY' '-- time_column: day' 'SELECT id, day FROM landing.ticks' "WHERE day BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/app.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' 'SELECT id, day FROM landing.ticks' >models/app_nt.sql && printf '%s\n' '-- name: fx.m' '-- kind: MERGE_BY_KEY' '-- unique_key: id' 'SELECT id, day FROM landing.ticks' >models/m.sql && printf '%s\n' '-- name: fx.g' '-- kind: FULL_REFRESH' 'SELECT id FROM landing.ticks' >models/g.sql && printf '%s\n' '-- name: fx.g2' '-- kind: FULL_REFRESH' 'SELECT id FROM landing.ticks' >models/g2.sql && git add -A && git commit -q -m f1 && git tag f1
+\! cd "$IL_FIX" && for m in ts app app_nt m g g2; do sed -i 's/FROM landing.ticks/FROM landing.ticks AS t/' models/$m.sql; done && git add -A && git commit -q -m f2 && git tag f2
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('fix', 'fix') > 0 AS added;
+SELECT ironlayer.plan('fix', 'f0', 'f1', '2026-02-03')->>'plan_id' AS f1_plan \gset
+SELECT ironlayer.apply(:'f1_plan', 'dev') AS run14 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT state FROM ironlayer.runs WHERE run_id = :run14;
+-- grants on the tables the next run replaces; a view reads fx.g2
+GRANT SELECT ON execa_dev_fx.g, execa_dev_fx.g2 TO regress_ex_reader;
+GRANT INSERT, UPDATE ON execa_dev_fx.g TO regress_ex_loader WITH GRANT OPTION;
+GRANT SELECT ON execa_dev_fx.g TO PUBLIC;
+GRANT USAGE ON SCHEMA execa_dev_fx TO regress_ex_reader;
+CREATE VIEW public.g2_reader AS SELECT id FROM execa_dev_fx.g2;
+-- what default privileges give a new table and the old one lacks is not kept
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx GRANT DELETE ON TABLES TO regress_ex_reader;
+SELECT 'execa_dev_fx.g'::regclass::oid AS g_oid, 'execa_dev_fx.g2'::regclass::oid AS g2_oid \gset
+SELECT relname, relacl FROM pg_class WHERE relnamespace = 'execa_dev_fx'::regnamespace AND relname IN ('g', 'g2')
+ ORDER BY 1;
+-- new source rows: one late on the end day, one key gone
+INSERT INTO landing.ticks VALUES (5, '2026-02-03 18:30', '2026-02-03');
+DELETE FROM landing.ticks WHERE id = 1;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('fix', 'f1', 'f2', '2026-02-03')->>'plan_id' AS f2_plan \gset
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run15 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT * FROM steps_of(:run15);
+-- once more: the same steps over the same rows leave the same tables
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run16 \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT state FROM ironlayer.runs WHERE run_id = :run16;
+SELECT 'ts' AS model, array_agg(id ORDER BY id, ts) AS ids FROM execa_dev_fx.ts
+UNION ALL SELECT 'app', array_agg(id ORDER BY id) FROM execa_dev_fx.app
+UNION ALL SELECT 'app_nt', array_agg(id ORDER BY id) FROM execa_dev_fx.app_nt
+UNION ALL SELECT 'm', array_agg(id ORDER BY id) FROM execa_dev_fx.m
+UNION ALL SELECT 'g', array_agg(id ORDER BY id) FROM execa_dev_fx.g
+UNION ALL SELECT 'g2', array_agg(id ORDER BY id) FROM execa_dev_fx.g2;
+-- g was replaced (a new table), g2 kept (a view reads it): both keep their grants
+SELECT 'execa_dev_fx.g'::regclass::oid <> :g_oid AS g_replaced, 'execa_dev_fx.g2'::regclass::oid = :g2_oid AS g2_kept;
+SELECT relname, relacl FROM pg_class WHERE relnamespace = 'execa_dev_fx'::regnamespace AND relname IN ('g', 'g2')
+ ORDER BY 1;
+SET ROLE regress_ex_reader;
+SELECT count(*) > 0 AS reader_reads_g FROM execa_dev_fx.g;
+RESET ROLE;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_ex_runner IN SCHEMA execa_dev_fx REVOKE DELETE ON TABLES FROM regress_ex_reader;
+-- a table that another table's foreign key references is refreshed in
+-- place, where TRUNCATE refuses it: the step fails (2BP01), naming the key
+ALTER TABLE execa_dev_fx.g2 ADD PRIMARY KEY (id);
+CREATE TABLE public.g2_child (id int REFERENCES execa_dev_fx.g2 (id));
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'f2_plan', 'dev') AS run_fk \gset
+RESET ROLE;
+SELECT count(*) FILTER (WHERE result LIKE '%rows') AS steps_run FROM (
+	SELECT (exec_next('w1')).result FROM generate_series(1, 7)) x;
+SELECT model, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run_fk AND state = 'failed';
+DROP TABLE public.g2_child;
+
+--
+-- 9. on_schema_change: f3 gives fx.ts a new column and fx.app_nt a new
+-- one for one it lost; f4 then drops fx.ts's and changes the type of
+-- fx.app_nt's. With "fail" (the default) the steps fail, the hint stored
+-- with the message; "append_new_columns" adds the new columns (the lost
+-- one stays); "sync_all_columns" drops the lost ones and changes types.
+--
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts, id * 2 AS twice FROM landing.ticks AS t' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' 'SELECT id, id * 10 AS tens FROM landing.ticks AS t' >models/app_nt.sql && git add -A && git commit -q -m f3 && git tag f3
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.ts' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: ts' 'SELECT id, ts FROM landing.ticks AS t' "WHERE ts >= '{{ start_date }}'::date AND ts < '{{ end_date }}'::date + 1" >models/ts.sql && printf '%s\n' '-- name: fx.app_nt' '-- kind: APPEND_ONLY' "SELECT id, (id * 10)::text AS tens FROM landing.ticks AS t" >models/app_nt.sql && git add -A && git commit -q -m f4 && git tag f4
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT on_schema_change FROM ironlayer.environments WHERE name = 'dev';
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"on_schema_change": "ignore"}')$$) AS bad_policy;
+SELECT try($$SELECT ironlayer.set_environment('dev', '{"on_schema_change": true}')$$) AS not_a_string;
+SELECT ironlayer.plan('fix', 'f2', 'f3', '2026-02-03')->>'plan_id' AS f3_plan \gset
+SELECT ironlayer.apply(:'f3_plan', 'dev') AS run17 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, run_type, state, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run17 ORDER BY model;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "append_new_columns"}');
+SELECT ironlayer.retry(:run17) AS run18 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT attrelid::regclass AS "table", string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS columns
+  FROM pg_attribute WHERE attrelid IN ('execa_dev_fx.ts'::regclass, 'execa_dev_fx.app_nt'::regclass)
+   AND attnum > 0 AND NOT attisdropped GROUP BY 1 ORDER BY 1;
+SELECT id, ts, twice FROM execa_dev_fx.ts ORDER BY id;
+SELECT id, day, tens FROM execa_dev_fx.app_nt ORDER BY id, tens NULLS FIRST;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
+SELECT ironlayer.plan('fix', 'f3', 'f4', '2026-02-03')->>'plan_id' AS f4_plan \gset
+SELECT ironlayer.apply(:'f4_plan', 'dev') AS run19 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "sync_all_columns"}');
+SELECT ironlayer.retry(:run19) AS run20 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT attrelid::regclass AS "table", string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS columns
+  FROM pg_attribute WHERE attrelid IN ('execa_dev_fx.ts'::regclass, 'execa_dev_fx.app_nt'::regclass)
+   AND attnum > 0 AND NOT attisdropped GROUP BY 1 ORDER BY 1;
+SELECT id, tens FROM execa_dev_fx.app_nt ORDER BY id, tens NULLS FIRST;
+-- A MERGE_BY_KEY step of run type INCREMENTAL (the planner makes none;
+-- set here by hand) merges: known keys updated, new ones inserted, keys
+-- gone from the source kept; its new column added (sync_all_columns).
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.m' '-- kind: MERGE_BY_KEY' '-- unique_key: id' 'SELECT id, day, id * 3 AS thrice FROM landing.ticks AS t' >models/m.sql && git add -A && git commit -q -m f5 && git tag f5
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('fix', 'f4', 'f5', '2026-02-03')->>'plan_id' AS f5_plan \gset
+SELECT ironlayer.apply(:'f5_plan', 'dev') AS run21 \gset
+RESET ROLE;
+UPDATE ironlayer.run_steps SET run_type = 'INCREMENTAL', start_date = '2026-02-03', end_date = '2026-02-03'
+ WHERE run_id = :run21;
+DELETE FROM landing.ticks WHERE id = 2;
+UPDATE landing.ticks SET day = '2026-02-04' WHERE id = 3;
+INSERT INTO landing.ticks VALUES (6, '2026-02-03 20:00', '2026-02-03');
+SELECT * FROM exec_next('w1');
+SELECT * FROM execa_dev_fx.m ORDER BY id;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
+RESET ROLE;

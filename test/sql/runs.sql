@@ -171,12 +171,13 @@ SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps W
 SELECT model, waiting, state FROM ironlayer.run_steps WHERE run_id = :run1 ORDER BY step_index;
 -- the two downstream steps wait for nothing more and are runnable now;
 -- one fails, with a message holding personal data that is scrubbed before
--- storage
+-- storage (its hint, on a last line, as prose: an apostrophe hides nothing)
 SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT rs.model FROM ironlayer.claim_step('w2') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id);
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.revenue'),
                                'w2', false, NULL, NULL, 'postgres', '42P01',
-                               'relation "ext.fx" does not exist; mail ops@example.com, host 10.1.2.3, card 4111 1111 1111 1111, WHERE name = ''Ann''') AS failed;
+                               'relation "ext.fx" does not exist; mail ops@example.com, host 10.1.2.3, card 4111 1111 1111 1111, WHERE name = ''Ann'''
+                               || E'\nHint: the model''s source; ask ops@example.com') AS failed;
 SELECT state FROM ironlayer.runs WHERE run_id = :run1;
 SELECT ironlayer.complete_step(:run1, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run1 AND model = 'marts.customer_summary'),
                                'w1', true, 7) AS completed;
@@ -220,6 +221,46 @@ SELECT count(*) AS one_step FROM ironlayer.run_steps WHERE run_id = :run3;
 SELECT ironlayer.complete_step(:run3, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run3), 'w1', true) AS stale_worker;
 SELECT ironlayer.complete_step(:run3, (SELECT step_id FROM ironlayer.run_steps WHERE run_id = :run3), 'w2', true) AS new_owner;
 SELECT state FROM ironlayer.runs WHERE run_id = :run3;
+
+-- cancel() with a step running: the run is cancelling, still active, until
+-- that step ends (no new run of the repository in the environment, no
+-- retry, wait() waits, no step of it is claimed); complete_step ends it
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.apply(:'plan_id', 'prod') AS run_c \gset
+RESET ROLE;
+SELECT rs.model FROM ironlayer.claim_step('w1') s JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id)
+ WHERE s.run_id = :run_c;
+SELECT step_id AS step_c FROM ironlayer.run_steps WHERE run_id = :run_c AND state = 'running' \gset
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.cancel(:run_c) AS cancel_running;
+SELECT ironlayer.cancel(:run_c) AS cancel_again;
+SELECT state, finished_at IS NULL AS unfinished_run, cancelled, unfinished FROM ironlayer.run_summary WHERE run_id = :run_c;
+SELECT regexp_replace(try(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'plan_id')), 'run \d+ ', 'run N ') AS apply_while_cancelling;
+SELECT regexp_replace(try(format($$SELECT ironlayer.retry(%s)$$, :run_c)), 'run \d+ ', 'run N ') AS retry_while_cancelling;
+SELECT regexp_replace(try(format($$SELECT ironlayer.wait(%s, '0.1 s')$$, :run_c)), 'run \d+ ', 'run N ') AS wait_while_cancelling;
+RESET ROLE;
+SELECT count(*) AS nothing_to_claim FROM ironlayer.claim_step('w2');
+SELECT ironlayer.complete_step(:run_c, :'step_c', 'w1', true, 1) AS completed;
+SELECT state, finished_at IS NOT NULL AS finished, succeeded, cancelled, unfinished
+  FROM ironlayer.run_summary WHERE run_id = :run_c;
+-- a cancelling run whose running step lost its worker (the lease expired):
+-- the step is cancelled, never claimed again, and the run with it
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.wait(:run_c, '1 s') AS final;
+SELECT ironlayer.apply(:'plan_id', 'prod') AS run_d \gset
+RESET ROLE;
+SELECT count(*) AS claimed FROM ironlayer.claim_step('w1', '1 ms') s WHERE s.run_id = :run_d;
+SET ROLE regress_ru_eng;
+SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
+SELECT ironlayer.cancel(:run_d) AS cancel_running;
+RESET ROLE;
+SELECT pg_sleep(0.05);
+SELECT count(*) AS nothing_to_claim FROM ironlayer.claim_step('w2');
+SELECT state, count(*) FROM ironlayer.run_steps WHERE run_id = :run_d GROUP BY 1 ORDER BY 1;
+SELECT state, finished_at IS NOT NULL AS finished FROM ironlayer.runs WHERE run_id = :run_d;
 
 -- an empty plan runs at once; an environment without run_as cannot run
 SET ROLE regress_ru_eng;

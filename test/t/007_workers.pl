@@ -203,11 +203,13 @@ make_repo('s5',
 	's5.c' => noting('s5.c', 0, 's5.b'));
 $run = apply_repo('s5');
 worker_running('s5.a');
-is(sql("SELECT ironlayer.cancel($run)"), 'cancelled', 'a running run is cancelled');
-is(wait_run($run), 'cancelled', 'wait() returns cancelled');
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 0 FROM ironlayer.run_steps WHERE run_id = $run AND state = 'running'")
-  or die "the running step never finished";
+is(sql("SELECT ironlayer.cancel($run)"), 'cancelling', 'a run with a step running is cancelling');
+my ($ret, $out, $err) = $node->psql('postgres',
+	$bound . "SELECT ironlayer.apply(plan_id, 'dev') FROM ironlayer.runs WHERE run_id = $run");
+like($err, qr/is still active/, 'no new run of the repository while the cancelled run\'s step runs');
+is(wait_run($run), 'cancelled', 'wait() returns cancelled once the running step ended');
+is(sql("SELECT count(*) FROM ironlayer.run_steps WHERE run_id = $run AND state = 'running'"), '0',
+	'nothing of the run is running when wait() returns');
 sleep(1);
 is(steps($run), 's5.a:succeeded:1 s5.b:cancelled:0 s5.c:cancelled:0', 'the running step finished, the rest never ran');
 is(applied('s5'), 's5.a=1', 'nothing after the cancel was applied');
@@ -374,6 +376,15 @@ $node->safe_psql('postgres', 'GRANT SELECT ON locked.secret TO regress_runner');
 $retry = sql("SELECT ironlayer.retry($run)");
 is(wait_run($retry), 'succeeded', 'a later run succeeds once the role may read the source');
 is($node->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM dev_p1.leak'), '7', 'and builds the model');
+
+# The stored error of a failed step carries its hint, after its message.
+make_repo('p2', 'p2.ins' => 'INSERT INTO p2.ins SELECT 1');
+$run = apply_repo('p2');
+is(wait_run($run), 'failed', 'a model that is not a query fails');
+is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run"),
+	"0A000 model p2.ins is not a query: its statement is INSERT, and the postgres executor runs queries only\n"
+	  . 'Hint: Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.',
+	'the stored error is the message and the hint');
 
 # 11. Without the extension the workers stop, and the launcher waits.
 $node->safe_psql('postgres', 'DROP EXTENSION ironlayer CASCADE');
