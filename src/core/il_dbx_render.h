@@ -36,7 +36,10 @@
  * idempotent: running it again after it succeeded changes nothing.
  *
  * Errors (il_error.code), the first found in this order:
- *	invalid_catalog, invalid_schema_prefix, invalid_range	the arguments
+ *	invalid_catalog, invalid_schema_prefix, invalid_model_name,
+ *	identifier_too_long			the relation (il_render_relation_for)
+ *	invalid_range				start or end not a date, one of them only, or
+ *								start after end
  *	invalid_on_schema_change	not NULL, fail, append_new_columns or
  *								sync_all_columns
  *	unsupported_schema_change	sync_all_columns (Delta cannot drop columns
@@ -48,8 +51,8 @@
  *								a column as the header writes it (il_header.h),
  *								or holds a control character or invalid UTF-8
  *	missing_range				R needed (an incremental step) and no range
- *	invalid_model_name, identifier_too_long	the model's relation
- *	the rendering's errors		(il_render.h)
+ *	the rendering's errors		(il_render.h; missing_range for a date
+ *								template without a range)
  *	not_a_query					the model's statement is not a query
  *	the guard's rules			a statement the guard refuses
  *	out_of_memory

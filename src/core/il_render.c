@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * il_render.c
- *	  A model's SQL rendered for PostgreSQL; see il_render.h.
+ *	  A model's SQL rendered for PostgreSQL, or in the Databricks dialect
+ *	  (il_dbx_render.c builds the statements around it); see il_render.h.
  *
  * Two halves. il_render_edits makes a file's edit list from its tokens,
  * once, when the file is parsed (il_model_parse_edits, for the parse
@@ -10,7 +11,9 @@
  * templates and the refusals. render_edits applies an edit list to the
  * text: each name is resolved by il_dag_resolve, so a rewritten name is
  * exactly an edge of the graph and nothing else is touched; the text
- * between edits is copied as it is. Rendering from the text computes the
+ * between edits is copied as it is. The dialect (il_render_target) decides
+ * how a relation and a backtick identifier are written and which refusals
+ * apply; everything else is shared. Rendering from the text computes the
  * edit list and applies it, so both ways are one implementation. The
  * rendered text is lexed once for the checks that make il_lex's reading of
  * it PostgreSQL's, and judged by the guard.
