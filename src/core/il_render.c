@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * il_render.c
- *	  A model's SQL rendered for PostgreSQL; see il_render.h.
+ *	  A model's SQL rendered for PostgreSQL, or in the Databricks dialect
+ *	  (il_dbx_render.c builds the statements around it); see il_render.h.
  *
  * Two halves. il_render_edits makes a file's edit list from its tokens,
  * once, when the file is parsed (il_model_parse_edits, for the parse
@@ -10,7 +11,9 @@
  * templates and the refusals. render_edits applies an edit list to the
  * text: each name is resolved by il_dag_resolve, so a rewritten name is
  * exactly an edge of the graph and nothing else is touched; the text
- * between edits is copied as it is. Rendering from the text computes the
+ * between edits is copied as it is. The dialect (il_render_target) decides
+ * how a relation and a backtick identifier are written and which refusals
+ * apply; everything else is shared. Rendering from the text computes the
  * edit list and applies it, so both ways are one implementation. The
  * rendered text is lexed once for the checks that make il_lex's reading of
  * it PostgreSQL's, and judged by the guard.
@@ -136,10 +139,15 @@ typedef struct renderer
 	const il_dag *dag;
 	size_t		self;
 	const char *prefix;
+	const char *catalog;		/* databricks: every relation's catalog */
+	il_render_dialect dialect;
 	const char *start;
 	const char *end;
 	il_error   *err;
 } renderer;
+
+/* The quote of identifiers the renderer writes for a dialect. */
+#define QUOTE_OF(d) ((d) == IL_RENDER_DATABRICKS ? '`' : '"')
 
 /*
  * Sets out_of_memory.
@@ -218,17 +226,17 @@ ident_ok(const char *s, size_t len)
 }
 
 /*
- * Appends s[0..len) with '"' doubled.
+ * Appends s[0..len) with quote (the identifier quote: '"' or '`') doubled.
  */
 static void
-put_escaped(il_buf *b, const char *s, size_t len)
+put_escaped(il_buf *b, const char *s, size_t len, char quote)
 {
 	const char *q;
 
-	while (len > 0 && (q = memchr(s, '"', len)) != NULL)
+	while (len > 0 && (q = memchr(s, quote, len)) != NULL)
 	{
 		il_buf_append(b, s, (size_t) (q - s) + 1);
-		il_buf_putc(b, '"');
+		il_buf_putc(b, quote);
 		len -= (size_t) (q - s) + 1;
 		s = q + 1;
 	}
@@ -251,11 +259,18 @@ check_prefix(const char *prefix, il_error *err)
 }
 
 /*
- * Appends the relation of model name[0..len); see il_render_relation.
+ * Appends the relation of model name[0..len) for a dialect: see
+ * il_render_relation (PostgreSQL) and il_render_relation_for (Databricks:
+ * `catalog`.`prefix+schema`.`table`, up to IL_RENDER_DBX_MAX_IDENT bytes a
+ * name).
  */
 static int
-relation(const char *name, size_t len, const char *prefix, il_buf *out, il_error *err)
+relation(const char *name, size_t len, const char *prefix, const char *catalog,
+		 il_render_dialect dialect, il_buf *out, il_error *err)
 {
+	char		quote = QUOTE_OF(dialect);
+	size_t		max = dialect == IL_RENDER_DATABRICKS ? IL_RENDER_DBX_MAX_IDENT : IL_RENDER_MAX_IDENT;
+
 	const char *part[3];
 	size_t		plen[3];
 	size_t		nparts = 0;
@@ -292,20 +307,65 @@ relation(const char *name, size_t len, const char *prefix, il_buf *out, il_error
 					 "invalid model name \"%s\": give schema.table or catalog.schema.table", q);
 		return -1;
 	}
-	if (plen_prefix + plen[nparts - 2] > IL_RENDER_MAX_IDENT || plen[nparts - 1] > IL_RENDER_MAX_IDENT)
+	if (plen_prefix + plen[nparts - 2] > max || plen[nparts - 1] > max)
 	{
 		quote_text(q, name, len);
-		il_error_set(err, IL_ERR_IDENTIFIER_TOO_LONG, 0, 0,
-					 "the relation of model %s has a schema or table name over %d bytes, which postgresql would cut: "
-					 "use a shorter schema prefix or model name", q, IL_RENDER_MAX_IDENT);
+		if (dialect == IL_RENDER_DATABRICKS)
+			il_error_set(err, IL_ERR_IDENTIFIER_TOO_LONG, 0, 0,
+						 "the relation of model %s has a schema or table name over %d bytes, which databricks "
+						 "refuses: use a shorter schema prefix or model name", q, (int) max);
+		else
+			il_error_set(err, IL_ERR_IDENTIFIER_TOO_LONG, 0, 0,
+						 "the relation of model %s has a schema or table name over %d bytes, which postgresql would cut: "
+						 "use a shorter schema prefix or model name", q, (int) max);
 		return -1;
 	}
-	il_buf_putc(out, '"');
-	put_escaped(out, prefix, plen_prefix);
-	put_escaped(out, part[nparts - 2], plen[nparts - 2]);
-	il_buf_append(out, "\".\"", 3);
-	put_escaped(out, part[nparts - 1], plen[nparts - 1]);
-	il_buf_putc(out, '"');
+	if (dialect == IL_RENDER_DATABRICKS)
+	{
+		il_buf_putc(out, quote);
+		put_escaped(out, catalog, strlen(catalog), quote);
+		il_buf_append(out, "`.", 2);
+	}
+	il_buf_putc(out, quote);
+	put_escaped(out, prefix, plen_prefix, quote);
+	put_escaped(out, part[nparts - 2], plen[nparts - 2], quote);
+	il_buf_putc(out, quote);
+	il_buf_putc(out, '.');
+	il_buf_putc(out, quote);
+	put_escaped(out, part[nparts - 1], plen[nparts - 1], quote);
+	il_buf_putc(out, quote);
+	return 0;
+}
+
+/*
+ * Checks a Databricks catalog: a name that may go between backticks, not
+ * empty, at most IL_RENDER_DBX_MAX_IDENT bytes.
+ */
+static int
+check_catalog(const char *catalog, il_error *err)
+{
+	size_t		n = catalog ? strlen(catalog) : 0;
+
+	if (n == 0 || n > IL_RENDER_DBX_MAX_IDENT || !ident_ok(catalog, n))
+	{
+		il_error_set(err, IL_ERR_INVALID_CATALOG, 0, 0,
+					 "invalid catalog: give a name of 1 to %d bytes of utf-8 text without control characters or "
+					 "backslashes", IL_RENDER_DBX_MAX_IDENT);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks a target's prefix (and catalog, for Databricks).
+ */
+static int
+check_target(const il_render_target *tg, il_error *err)
+{
+	if (check_prefix(tg->schema_prefix ? tg->schema_prefix : "", err) != 0)
+		return -1;
+	if (tg->dialect == IL_RENDER_DATABRICKS && check_catalog(tg->catalog, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -315,17 +375,24 @@ relation(const char *name, size_t len, const char *prefix, il_buf *out, il_error
 int
 il_render_relation(const char *model_name, const char *schema_prefix, il_buf *out, il_error *err)
 {
+	il_render_target tg = {IL_RENDER_POSTGRESQL, NULL, schema_prefix};
+
+	return il_render_relation_for(&tg, model_name, out, err);
+}
+
+int
+il_render_relation_for(const il_render_target *tg, const char *model_name, il_buf *out, il_error *err)
+{
+	const char *schema_prefix = tg->schema_prefix ? tg->schema_prefix : "";
 	il_buf		tmp = IL_BUF_INIT;
 	int			ret;
 
 	il_error_clear(err);
-	if (schema_prefix == NULL)
-		schema_prefix = "";
 	if (model_name == NULL)
 		model_name = "";
-	if (check_prefix(schema_prefix, err) != 0)
+	if (check_target(tg, err) != 0)
 		return -1;
-	ret = relation(model_name, strlen(model_name), schema_prefix, &tmp, err);
+	ret = relation(model_name, strlen(model_name), schema_prefix, tg->catalog, tg->dialect, &tmp, err);
 	if (ret == 0)
 	{
 		if (tmp.oom)
@@ -515,11 +582,31 @@ guard(const char *src, const il_tokens *toks, il_error *err)
  * unlike in the file, no template may be left).
  */
 static int
-lexical_check(const char *s, const il_token *t, bool rendered, il_error *err, size_t *at_out)
+lexical_check(const char *s, const il_token *t, bool rendered, il_render_dialect dialect,
+			  il_error *err, size_t *at_out)
 {
 	const char *p = s + t->off;
 	size_t		len = il_tok_len(t);
 
+	/*
+	 * Databricks reads the text as il_lex does (backslash escapes,
+	 * backticks, comments): only what no dialect runs is refused.
+	 */
+	if (dialect == IL_RENDER_DATABRICKS)
+	{
+		if (t->type == IL_TOK_VARIABLE)
+			return refuse_at(err, s, t->off, at_out, "a ${...} variable",
+							 "is not substituted by the statement execution api", "write the value itself");
+		if (!rendered)
+			return 0;
+		if (t->type == IL_TOK_TEMPLATE)
+			return refuse_at(err, s, t->off, at_out, "a template block formed by rendering",
+							 "is not sql", "do not build template syntax out of pieces");
+		if (t->type == IL_TOK_COMMENT && (t->flags & IL_TOKF_TEMPLATE_COMMENT))
+			return refuse_at(err, s, t->off, at_out, "a template comment formed by rendering",
+							 "is not sql", "do not build template syntax out of pieces");
+		return 0;
+	}
 	switch (t->type)
 	{
 		case IL_TOK_STRING:
@@ -596,13 +683,14 @@ put_newlines(il_buf *o, const char *s, size_t from, size_t to)
 }
 
 /*
- * Before a replacement that starts with '"': a space after a '"' (it would
- * continue that identifier) or a '&' (U&"..." is a unicode identifier).
+ * Before a replacement that starts with quote: a space after the same
+ * quote (it would continue that identifier) or, for '"', a '&' (U&"..." is
+ * a unicode identifier in PostgreSQL).
  */
 static void
-space_before_quote(il_buf *o)
+space_before_quote(il_buf *o, char quote)
 {
-	if (o->len > 0 && (o->data[o->len - 1] == '"' || o->data[o->len - 1] == '&'))
+	if (o->len > 0 && (o->data[o->len - 1] == quote || (quote == '"' && o->data[o->len - 1] == '&')))
 		il_buf_putc(o, ' ');
 }
 
@@ -785,7 +873,7 @@ put_qident(const renderer *r, size_t off, size_t len, il_buf *o)
 	const char *p = r->sql + off + 1;
 	const char *e = r->sql + off + len - 1;
 
-	space_before_quote(o);
+	space_before_quote(o, '"');
 	il_buf_putc(o, '"');
 	while (p < e)
 	{
@@ -1033,9 +1121,10 @@ put_error(planner *p, size_t off, const il_error *err, size_t at)
  * inside a name counts only if the name is not rewritten, so the pass
  * goes on.
  */
-int
-il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_tokens *toks,
-				const il_render_names *nm, const il_guard_result *g, il_buf *out, il_error *err)
+static int
+write_edits(const char *sql, size_t len, const il_tokens *all, const il_tokens *toks,
+			const il_render_names *nm, const il_guard_result *g, il_render_dialect dialect,
+			il_buf *out, il_error *err)
 {
 	planner		p = {sql, toks, out, 0};
 	il_error	e;
@@ -1080,12 +1169,12 @@ il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_toke
 		if (t->type != IL_TOK_COMMENT)
 			j++;
 		il_error_clear(&e);
-		bad = lexical_check(sql, t, false, &e, &at);
+		bad = lexical_check(sql, t, false, dialect, &e, &at);
 		if (t->type != IL_TOK_COMMENT)
 		{
 			if (tj == stmt_start)
 				kind = il_stmt_classify(toks, tj, &kw_at);
-			if (bad == 0)
+			if (bad == 0 && dialect == IL_RENDER_POSTGRESQL)
 				bad = check_construct(sql, toks, tj, kind, kw_at, &e, &at);
 			if (t->type == IL_TOK_LPAREN)
 				depth++;
@@ -1171,6 +1260,13 @@ done:
 	if (out->oom)
 		return nomem(err);
 	return 0;
+}
+
+int
+il_render_edits(const char *sql, size_t len, const il_tokens *all, const il_tokens *toks,
+				const il_render_names *nm, const il_guard_result *g, il_buf *out, il_error *err)
+{
+	return write_edits(sql, len, all, toks, nm, g, IL_RENDER_POSTGRESQL, out, err);
 }
 
 /* ---- the edit list: read ---- */
@@ -1318,6 +1414,11 @@ put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
 	int			col;
 
 	*kept = false;
+	if ((sp->flags & 3) == IL_REFS_PATHS && r->dialect == IL_RENDER_DATABRICKS)
+	{
+		*kept = true;			/* a file-path relation: databricks reads it */
+		return 0;
+	}
 	if ((sp->flags & 3) == IL_REFS_PATHS)
 		kind = SPAN_PATH;
 	else
@@ -1348,8 +1449,8 @@ put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
 			{
 				const char *mname = r->dag->names[node];
 
-				space_before_quote(o);
-				if (relation(mname, strlen(mname), r->prefix, o, r->err) != 0)
+				space_before_quote(o, QUOTE_OF(r->dialect));
+				if (relation(mname, strlen(mname), r->prefix, r->catalog, r->dialect, o, r->err) != 0)
 				{
 					il_lex_position(r->sql, sp->off, &r->err->line, &r->err->column);
 					return -1;
@@ -1364,7 +1465,7 @@ put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
 					return misread(r->err, r->sql, sp->off, NULL,
 								   "a control character or backslash in a source name",
 								   "name the source plainly");
-				space_before_quote(o);
+				space_before_quote(o, QUOTE_OF(r->dialect));
 				while (i <= sp->name_len)
 				{
 					const char *dot = memchr(name + i, '.', sp->name_len - i);
@@ -1372,9 +1473,9 @@ put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
 
 					if (i > 0)
 						il_buf_putc(o, '.');
-					il_buf_putc(o, '"');
-					put_escaped(o, name + i, stop - i);
-					il_buf_putc(o, '"');
+					il_buf_putc(o, QUOTE_OF(r->dialect));
+					put_escaped(o, name + i, stop - i, QUOTE_OF(r->dialect));
+					il_buf_putc(o, QUOTE_OF(r->dialect));
 					i = stop + 1;
 				}
 				break;
@@ -1410,7 +1511,7 @@ put_span(const renderer *r, const edit *sp, il_buf *o, bool *kept)
 			}
 	}
 	put_newlines(o, r->sql, sp->off, sp->off + sp->len);
-	space_after_quote(r, sp->off + sp->len, '"', o);
+	space_after_quote(r, sp->off + sp->len, QUOTE_OF(r->dialect), o);
 	return 0;
 }
 
@@ -1473,7 +1574,10 @@ apply_edits(const renderer *r, const uint8_t *edits, size_t elen, il_buf *o)
 					continue;
 				}
 			case E_QIDENT:
-				put_qident(r, e.off, e.len, o);
+				if (r->dialect == IL_RENDER_DATABRICKS)
+					il_buf_append(o, r->sql + e.off, e.len);	/* databricks' own quoting */
+				else
+					put_qident(r, e.off, e.len, o);
 				break;
 			case E_STRING:
 				if (put_string(r, e.off, e.len, o) != 0)
@@ -1527,18 +1631,43 @@ damaged:
 }
 
 /*
- * Renders a model from its edit list; see il_render.h. With blank_semis,
- * every ';' token of the result becomes a space (il_render_query).
+ * Does the edit list hold a refusal of PostgreSQL's dialect
+ * (unsupported_construct: what PostgreSQL cannot run or would misread)?
+ * Such a refusal ends the list (il_render_edits), so Databricks rendering
+ * makes the list again from the text in its own dialect.
+ */
+static bool
+has_postgresql_refusal(const uint8_t *edits, size_t elen)
+{
+	static const uint8_t none[1];
+	const char *code = il_errcode_name(IL_ERR_UNSUPPORTED_CONSTRUCT);
+	edits_rd	rd = {edits ? edits : none, (edits ? edits : none) + (edits ? elen : 0), 0};
+	edit		e;
+
+	while (next_edit(&rd, &e) == 1)
+		if (e.kind == E_ERROR && e.name_len == strlen(code) && memcmp(e.name, code, e.name_len) == 0)
+			return true;
+	return false;
+}
+
+static int	edits_text(const char *sql, size_t len, il_render_dialect dialect, il_buf *edits,
+					   il_error *err);
+
+/*
+ * Renders a model from its edit list for a target; see il_render.h. With
+ * blank_semis, every ';' token of the result becomes a space
+ * (il_render_query). edits NULL: the list is made from the text.
  */
 static int
-render_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
-			 const il_dag *dag, size_t self_node, const char *schema_prefix,
-			 const char *start, const char *end, bool blank_semis, il_buf *out, il_error *err)
+render_edits(const il_render_target *tg, const char *sql, size_t len, const uint8_t *edits, size_t elen,
+			 const il_dag *dag, size_t self_node, const char *start, const char *end,
+			 bool blank_semis, il_buf *out, il_error *err)
 {
 	il_tokens	all = IL_TOKENS_INIT;
 	il_tokens	rtoks = IL_TOKENS_INIT;
 	renderer	r;
 	il_buf		o = IL_BUF_INIT;
+	il_buf		own = IL_BUF_INIT;
 	il_parse_status st;
 	size_t		i;
 	int			ret = -1;
@@ -1546,16 +1675,24 @@ render_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
 	il_error_clear(err);
 	if (sql == NULL)
 		sql = "";
-	if (schema_prefix == NULL)
-		schema_prefix = "";
-	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
+	/* the arguments' errors come first */
+	if (check_target(tg, err) != 0 || check_range(start, end, err) != 0)
 		return -1;
+	if (edits == NULL || (tg->dialect == IL_RENDER_DATABRICKS && has_postgresql_refusal(edits, elen)))
+	{
+		if (edits_text(sql, len, tg->dialect, &own, err) != 0)
+			goto done;
+		edits = (const uint8_t *) own.data;
+		elen = own.len;
+	}
 
 	r.sql = sql;
 	r.len = len;
 	r.dag = dag;
 	r.self = self_node;
-	r.prefix = schema_prefix;
+	r.prefix = tg->schema_prefix ? tg->schema_prefix : "";
+	r.catalog = tg->catalog;
+	r.dialect = tg->dialect;
 	r.start = start;
 	r.end = end;
 	r.err = err;
@@ -1563,12 +1700,12 @@ render_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
 		goto done;
 
 	/*
-	 * What PostgreSQL will read: the same as il_lex, and safe. The result
+	 * What the target will read: the same as il_lex, and safe. The result
 	 * is lexed (once) because rendering can make tokens the file did not
 	 * have: removing a template comment joins what it separated ("-{# #}-"
 	 * is a "--" comment, "{{# #}{" a template), and a replacement puts
 	 * quotes next to the text around it; the guard's verdict and the checks
-	 * that PostgreSQL reads it as il_lex does must hold for these bytes.
+	 * that the target reads it as il_lex does must hold for these bytes.
 	 */
 	st = il_render_lex(o.data ? o.data : "", o.len, &all, &rtoks, err);
 	if (st != IL_PARSE_OK)
@@ -1577,7 +1714,7 @@ render_edits(const char *sql, size_t len, const uint8_t *edits, size_t elen,
 		goto done;
 	}
 	for (i = 0; i < all.n; i++)
-		if (lexical_check(o.data, &all.tok[i], true, err, NULL) != 0)
+		if (lexical_check(o.data, &all.tok[i], true, tg->dialect, err, NULL) != 0)
 			goto done;
 	il_tokens_free(&all);
 	if (guard(o.data ? o.data : "", &rtoks, err) != 0)
@@ -1599,15 +1736,17 @@ done:
 	il_tokens_free(&all);
 	il_tokens_free(&rtoks);
 	il_buf_free(&o);
+	il_buf_free(&own);
 	return ret;
 }
 
 /*
- * The edit list of a file from its text: one lexing, the guard, the walker
- * (as il_model_parse_edits, without the header). Errors: the lexer's.
+ * The edit list of a file from its text in a dialect: one lexing, the
+ * guard, the walker (as il_model_parse_edits, without the header).
+ * Errors: the lexer's.
  */
-int
-il_render_edits_text(const char *sql, size_t len, il_buf *edits, il_error *err)
+static int
+edits_text(const char *sql, size_t len, il_render_dialect dialect, il_buf *edits, il_error *err)
 {
 	il_tokens	toks = IL_TOKENS_INIT;
 	il_tokens	all = IL_TOKENS_INIT;
@@ -1644,7 +1783,7 @@ il_render_edits_text(const char *sql, size_t len, il_buf *edits, il_error *err)
 			goto done;
 		}
 	}
-	ret = il_render_edits(sql, len, &all, &toks, &nm, &g, edits, err);
+	ret = write_edits(sql, len, &all, &toks, &nm, &g, dialect, edits, err);
 	il_guard_free(&g);
 done:
 	il_tokens_free(&toks);
@@ -1653,30 +1792,10 @@ done:
 	return ret;
 }
 
-/*
- * Renders a model from its text: its edit list, then render_edits (the
- * file's tokens are freed by then: room for the rendering's).
- */
-static int
-render(const char *sql, size_t len, const il_dag *dag, size_t self_node,
-	   const char *schema_prefix, const char *start, const char *end, bool blank_semis,
-	   il_buf *out, il_error *err)
+int
+il_render_edits_text(const char *sql, size_t len, il_buf *edits, il_error *err)
 {
-	il_buf		edits = IL_BUF_INIT;
-	int			ret;
-
-	il_error_clear(err);
-	if (schema_prefix == NULL)
-		schema_prefix = "";
-	/* the arguments' errors come first */
-	if (check_prefix(schema_prefix, err) != 0 || check_range(start, end, err) != 0)
-		return -1;
-	ret = il_render_edits_text(sql, len, &edits, err);
-	if (ret == 0)
-		ret = render_edits(sql, len, (const uint8_t *) edits.data, edits.len, dag, self_node,
-						   schema_prefix, start, end, blank_semis, out, err);
-	il_buf_free(&edits);
-	return ret;
+	return edits_text(sql, len, IL_RENDER_POSTGRESQL, edits, err);
 }
 
 int
@@ -1684,7 +1803,9 @@ il_render_model(const char *sql, size_t len, const il_dag *dag, size_t self_node
 				const char *schema_prefix, const char *start, const char *end,
 				il_buf *out, il_error *err)
 {
-	return render(sql, len, dag, self_node, schema_prefix, start, end, false, out, err);
+	il_render_target tg = {IL_RENDER_POSTGRESQL, NULL, schema_prefix};
+
+	return render_edits(&tg, sql, len, NULL, 0, dag, self_node, start, end, false, out, err);
 }
 
 int
@@ -1692,7 +1813,9 @@ il_render_query(const char *sql, size_t len, const il_dag *dag, size_t self_node
 				const char *schema_prefix, const char *start, const char *end,
 				il_buf *out, il_error *err)
 {
-	return render(sql, len, dag, self_node, schema_prefix, start, end, true, out, err);
+	il_render_target tg = {IL_RENDER_POSTGRESQL, NULL, schema_prefix};
+
+	return render_edits(&tg, sql, len, NULL, 0, dag, self_node, start, end, true, out, err);
 }
 
 int
@@ -1700,8 +1823,12 @@ il_render_model_edits(const char *sql, size_t len, const uint8_t *edits, size_t 
 					  const il_dag *dag, size_t self_node, const char *schema_prefix,
 					  const char *start, const char *end, il_buf *out, il_error *err)
 {
-	return render_edits(sql, len, edits, elen, dag, self_node, schema_prefix, start, end,
-						false, out, err);
+	il_render_target tg = {IL_RENDER_POSTGRESQL, NULL, schema_prefix};
+	static const uint8_t none[1];
+
+	/* an empty list is a list (NULL asks for the text's) */
+	return render_edits(&tg, sql, len, edits ? edits : none, edits ? elen : 0, dag, self_node,
+						start, end, false, out, err);
 }
 
 int
@@ -1709,6 +1836,17 @@ il_render_query_edits(const char *sql, size_t len, const uint8_t *edits, size_t 
 					  const il_dag *dag, size_t self_node, const char *schema_prefix,
 					  const char *start, const char *end, il_buf *out, il_error *err)
 {
-	return render_edits(sql, len, edits, elen, dag, self_node, schema_prefix, start, end,
-						true, out, err);
+	il_render_target tg = {IL_RENDER_POSTGRESQL, NULL, schema_prefix};
+	static const uint8_t none[1];
+
+	return render_edits(&tg, sql, len, edits ? edits : none, edits ? elen : 0, dag, self_node,
+						start, end, true, out, err);
+}
+
+int
+il_render_query_for(const il_render_target *tg, const char *sql, size_t len,
+					const uint8_t *edits, size_t elen, const il_dag *dag, size_t self_node,
+					const char *start, const char *end, il_buf *out, il_error *err)
+{
+	return render_edits(tg, sql, len, edits, elen, dag, self_node, start, end, true, out, err);
 }

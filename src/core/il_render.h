@@ -224,6 +224,57 @@ extern int	il_render_query_edits(const char *sql, size_t len, const uint8_t *edi
 								  const il_dag *dag, size_t self_node, const char *schema_prefix,
 								  const char *start, const char *end, il_buf *out, il_error *err);
 
-/* The SQLSTATE of an error code of il_render ("XX000" if unknown). */
+/*
+ * Rendering for another target than PostgreSQL: the same edit list, the
+ * same code path, with the target's names and checks.
+ *
+ * IL_RENDER_DATABRICKS (il_dbx_render.h builds the statements around it):
+ *	references	a model becomes `catalog`.`<schema_prefix><schema>`.`<table>`
+ *				(the model's own catalog, if any, dropped; '`' doubled in
+ *				each name; up to IL_RENDER_DBX_MAX_IDENT bytes a name); a
+ *				{{ source() }} of no model becomes `s`.`t`; a file-path
+ *				relation (delta.`/path`) stays as written.
+ *	backticks	stay as written (they are Databricks' own quoting).
+ *	dates		as for PostgreSQL: DATE 'YYYY-MM-DD', the bare date in a
+ *				string.
+ *	refusals	none of PostgreSQL's (LATERAL VIEW, QUALIFY, backslash
+ *				escapes, '$', ...: Databricks runs Databricks SQL). A
+ *				${variable} is refused (unsupported_construct: nothing
+ *				substitutes it), and so are templates left over, unknown
+ *				templates and the guard's violations, as for PostgreSQL.
+ * An edit list made for PostgreSQL (the parse record's) serves: when it
+ * holds a refusal of PostgreSQL's (which ends the list), the list is made
+ * again from the text in this dialect. The catalog must be 1 to
+ * IL_RENDER_DBX_MAX_IDENT bytes of UTF-8 without control characters or
+ * backslashes (invalid_catalog).
+ */
+typedef enum il_render_dialect
+{
+	IL_RENDER_POSTGRESQL = 0,
+	IL_RENDER_DATABRICKS
+} il_render_dialect;
+
+/* Databricks' longest name (Unity Catalog: 255 characters), in bytes. */
+#define IL_RENDER_DBX_MAX_IDENT 255
+
+typedef struct il_render_target
+{
+	il_render_dialect dialect;
+	const char *catalog;		/* databricks: every relation's catalog */
+	const char *schema_prefix;	/* NULL: "" */
+} il_render_target;
+
+/*
+ * il_render_query_edits for a target; edits NULL: made from the text (one
+ * lexing more).
+ */
+extern int	il_render_query_for(const il_render_target *target, const char *sql, size_t len,
+								const uint8_t *edits, size_t elen, const il_dag *dag, size_t self_node,
+								const char *start, const char *end, il_buf *out, il_error *err);
+
+/* il_render_relation for a target (errors also invalid_catalog). */
+extern int	il_render_relation_for(const il_render_target *target, const char *model_name,
+								   il_buf *out, il_error *err);
+
 
 #endif							/* IL_RENDER_H */

@@ -1,0 +1,1 @@
+SELECT * FROM x {# comment #} WHERE y = '{{ end_date }}'

@@ -1,0 +1,2 @@
+Kid
+WITH s AS (SELECT 1 AS id) SELECT * FROM s

@@ -1,0 +1,1 @@
+ÅSELECT {{ start_date }}
