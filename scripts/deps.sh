@@ -20,6 +20,7 @@ PKGS=(
 	clang
 	python3
 	python3-cryptography
+	python3-venv
 	llvm
 	libclang-rt-14-dev
 )
