@@ -21,6 +21,7 @@ PKGS=(
 	python3
 	python3-cryptography
 	python3-venv
+	openssl
 	llvm
 	libclang-rt-14-dev
 )

@@ -600,9 +600,8 @@ class Emulator:
     def __init__(self, args):
         self.lock = threading.RLock()
         self.engine = Engine(args.db)
-        self.pat_tokens = set(args.token or [])
-        self.oauth_clients = dict(c.split(':', 1) for c in (args.oauth_client or []))
-        self.warehouses = set(args.warehouse or [])
+        self.start_auth = (set(args.token or []), dict(c.split(':', 1) for c in (args.oauth_client or [])),
+                           set(args.warehouse or []))
         self.issued = {}                    # oauth access token -> expiry (epoch s)
         self.defaults = {'latency_ms': args.latency_ms, 'token_ttl_s': args.token_ttl,
                          'history_lag_ms': args.history_lag_ms, 'chunk_rows': 10000,
@@ -618,6 +617,9 @@ class Emulator:
     def reset(self, data=False):
         with self.lock:
             self.config = dict(self.defaults)
+            self.pat_tokens = set(self.start_auth[0])
+            self.oauth_clients = dict(self.start_auth[1])
+            self.warehouses = set(self.start_auth[2])
             self.statements = {}
             self.history = []
             self.log = []
