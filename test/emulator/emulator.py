@@ -307,6 +307,55 @@ def translate(sql, catalog, schema):
     return (kind, frozenset(catalogs), gen(tree))
 
 
+STRING_OR_IDENT_RE = re.compile(r"('(?:[^'\\]|\\.)*')|`((?:[^`]|``)*)`")
+PLACEHOLDER_RE = re.compile(r'"(__il\d+__)"|(__il\d+__)')
+
+
+def translate_templated(sql, catalog, schema):
+    """translate() through a template: backticked names that appear nowhere else unquoted become
+    placeholders, so statements that differ only in such names (every step's own table) share one
+    translation."""
+    names = {}
+    bare = None
+
+    def sub(m):
+        nonlocal bare
+        if m.group(1) is not None:
+            return m.group(0)
+        name = m.group(2).replace('``', '`')
+        if name not in names:
+            if bare is None:
+                bare = set(w.lower() for w in re.findall(r'\w+', STRING_OR_IDENT_RE.sub(' ', sql)))
+            if name.lower() in bare or not re.match(r'^\w+$', name) or name.startswith('__il'):
+                names[name] = None
+            else:
+                names[name] = '__il%d__' % len(names)
+        ph = names[name]
+        return m.group(0) if ph is None else '`%s`' % ph
+
+    templ = STRING_OR_IDENT_RE.sub(sub, sql)
+    back = {ph: n for n, ph in names.items() if ph is not None}
+    if not back:
+        return translate(sql, catalog, schema)
+
+    def fill(x):
+        if isinstance(x, str):
+            return PLACEHOLDER_RE.sub(lambda m: q(back[m.group(1)]) if m.group(1) else back[m.group(2)], x)
+        if isinstance(x, tuple):
+            return tuple(fill(v) for v in x)
+        if isinstance(x, frozenset):
+            return frozenset(fill(v).lower() for v in x)
+        return x
+    try:
+        kind, catalogs, data = translate(templ, catalog, schema)
+    except EngineError as e:
+        raise EngineError(e.error_class, e.sql_state, fill(e.message))
+    if kind == 'schema':
+        (c, sch), text = data
+        return kind, fill(catalogs), ((fill(c).lower(), fill(sch).lower()), fill(text))
+    return kind, fill(catalogs), fill(data)
+
+
 def _gen(node):
     return node.sql(dialect='duckdb', identify=True)
 
@@ -373,7 +422,7 @@ class Engine:
         m = REQUEST_ID_COMMENT_RE.match(sql)
         if m:
             sql = sql[m.end():]                 # so that repeated statements hit translate's cache
-        kind, catalogs, data = translate(sql, catalog.lower(), schema.lower())
+        kind, catalogs, data = translate_templated(sql, catalog.lower(), schema.lower())
         with self.lock:
             self.ensure_catalogs(catalogs | {catalog.lower()})
             con = self.con
@@ -845,6 +894,18 @@ FAULT_TEXT = {
 }
 
 
+class Headers(dict):
+    """Request headers by lower-case name (the standard library's email parser costs more than the rest
+    of a request)."""
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+
+REQUEST_IDS = itertools.count()
+REQUEST_ID_PREFIX = str(uuid.uuid4())[:24]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'databricks'
@@ -863,6 +924,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     # -------------------------------------------------- plumbing
+    def handle_one_request(self):
+        self.close_connection = True
+        line = self.rfile.readline(65537)
+        if not line or len(line) > 65536:
+            return
+        parts = line.decode('latin-1').split()
+        if len(parts) != 3 or not parts[2].startswith('HTTP/'):
+            return
+        self.command, self.path, self.request_version = parts
+        headers = Headers()
+        while True:
+            h = self.rfile.readline(65537)
+            if h in (b'\r\n', b'\n', b''):
+                break
+            k, _, v = h.decode('latin-1').partition(':')
+            headers[k.strip().lower()] = v.strip()
+            if len(headers) > 200:
+                return
+        self.headers = headers
+        conn = headers.get('connection', '').lower()
+        self.close_connection = conn == 'close' or (self.request_version == 'HTTP/1.0' and conn != 'keep-alive')
+        if headers.get('expect', '').lower() == '100-continue':
+            self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+        self._handle(self.command)
+        self.wfile.flush()
+
     def _read_body(self):
         if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
             out = b''
@@ -923,7 +1010,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._handle('PATCH')
 
     def _handle(self, method):
-        self.rid = str(uuid.uuid4())
+        self.rid = '%s%012x' % (REQUEST_ID_PREFIX, next(REQUEST_IDS))
         self.status = 0
         self.log_extra = {}
         url = urllib.parse.urlsplit(self.path)
