@@ -88,7 +88,15 @@ is(scalar @{ $emu->requests }, 0, 'reset clears the log');
 is($emu->control('GET', 'config')->{latency_ms}, 0, 'and the settings');
 
 my $pid = $emu->pid;
+my ($port, $dir, $cert) = ($emu->port, $emu->{dir}, PostgreSQL::Test::Utils::slurp_file($emu->cert));
 $emu->stop;
 ok(!kill(0, $pid), 'stop ends the process');
+
+$emu = Emulator->new(tokens => ['dapi-tap'], port => $port, dir => $dir);
+is($emu->port, $port, 'a restart can take the same port');
+is(PostgreSQL::Test::Utils::slurp_file($emu->cert), $cert, 'and keeps the certificate of its directory');
+($st) = api('GET', '/api/2.0/sql/statements/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
+is($st, 404, 'a restarted emulator has forgotten every statement');
+$emu->stop;
 
 done_testing();

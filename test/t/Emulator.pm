@@ -35,8 +35,10 @@ sub _emulator_dir
 # Emulator->new(%options) starts one. Options: tokens => [PATs],
 # oauth_clients => { id => secret }, warehouses => [ids] (default one:
 # '0123456789abcdef'; any well-formed id when given []), latency_ms,
-# token_ttl (s), history_lag_ms, dir (where its certificate, ready file and
-# log go; default a fresh temporary directory).
+# token_ttl (s), history_lag_ms, port and control_port (default free ones;
+# give the old ones and the old dir to restart it where clients expect it),
+# dir (where its certificate, ready file and log go; default a fresh
+# temporary directory). Tables live as long as the process.
 sub new
 {
 	my ($class, %o) = @_;
@@ -56,6 +58,8 @@ sub new
 	push @cmd, '--token', $_ for @{ $o{tokens} // ['dapi-emulator-token'] };
 	push @cmd, '--oauth-client', "$_:$o{oauth_clients}{$_}" for sort keys %{ $o{oauth_clients} // {} };
 	push @cmd, '--warehouse', $_ for @{ $o{warehouses} // ['0123456789abcdef'] };
+	push @cmd, '--port', $o{port} if defined $o{port};
+	push @cmd, '--control-port', $o{control_port} if defined $o{control_port};
 	push @cmd, '--latency-ms', $o{latency_ms} if defined $o{latency_ms};
 	push @cmd, '--token-ttl', $o{token_ttl} if defined $o{token_ttl};
 	push @cmd, '--history-lag-ms', $o{history_lag_ms} if defined $o{history_lag_ms};
@@ -70,6 +74,7 @@ sub new
 		exec(@cmd) or POSIX::_exit(127);
 	}
 	$self->{pid} = $pid;
+	$self->{owner} = $$;			# a forked child of the test never stops it
 	my $deadline = time() + 60;
 	until (-e $ready)
 	{
@@ -109,7 +114,7 @@ sub stop
 	waitpid($pid, 0);
 }
 
-sub DESTROY { $_[0]->stop }
+sub DESTROY { my ($self) = @_; $self->stop if ($self->{owner} // 0) == $$ }
 
 # control(METHOD, WHAT, BODY) calls /_emulator/WHAT with BODY as JSON and
 # returns the decoded answer; dies on an answer other than 200.
