@@ -980,8 +980,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             head.append('%s: %s' % (k, v))
         if self.close_connection:
             head.append('Connection: close')
+        if self.status != -1:
+            self.status = status
+            self._record()                  # before the answer: a client reads the log after it
         self.wfile.write(('\r\n'.join(head) + '\r\n\r\n').encode() + data)
-        self.status = status
 
     def _error(self, status, code, message, violations=None, headers=None):
         self._send(status, error_body(code, message, self.rid, violations), headers=headers)
@@ -989,6 +991,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _drop(self):
         self.close_connection = True
         self.status = 0
+        self._record()
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -1012,6 +1015,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self, method):
         self.rid = '%s%012x' % (REQUEST_ID_PREFIX, next(REQUEST_IDS))
         self.status = 0
+        self.logged = False
+        self.route = None
         self.log_extra = {}
         url = urllib.parse.urlsplit(self.path)
         path = url.path
@@ -1029,19 +1034,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send(500, {'error': '%s: %s' % (type(e).__name__, e)})
             return
         if self.control_only:
+            self.status = -1                # not logged
             self._send(404, {'error': 'this port serves /_emulator/ only'})
             return
-        route = self._route_name(method, path)
+        self.route = self._route_name(method, path)
         try:
-            self._api(method, path, url.query, body, route)
+            self._api(method, path, url.query, body, self.route)
         finally:
-            if self.status != -1:
-                entry = {'time_ms': now_ms(), 'method': method, 'path': self.path, 'route': route,
-                         'status': self.status}
-                entry.update(self.log_extra)
-                with self.emu.lock:
-                    if len(self.emu.log) < 500000:
-                        self.emu.log.append(entry)
+            self._record()
+
+    def _record(self):
+        """The request's entry in the log, once."""
+        if self.logged or self.status == -1:
+            return
+        self.logged = True
+        entry = {'time_ms': now_ms(), 'method': self.command, 'path': self.path, 'route': self.route,
+                 'status': self.status}
+        entry.update(self.log_extra)
+        with self.emu.lock:
+            if len(self.emu.log) < 500000:
+                self.emu.log.append(entry)
 
     @staticmethod
     def _route_name(method, path):
@@ -1088,6 +1100,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if f.get('retry_after') is not None:
             headers['Retry-After'] = str(f['retry_after'])
         kind = f.get('body', 'json')
+        self.log_extra['fault'] = 'respond' if kind == 'json' else kind
         if kind == 'html':
             text = ('<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>\n'
                     '<title>Error %d %s</title>\n</head>\n<body><h2>HTTP ERROR %d</h2>\n<pre>%s</pre>\n'
@@ -1099,7 +1112,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(status, b'', '', headers)
         else:
             self._error(status, code, msg, headers=headers)
-        self.log_extra['fault'] = f.get('action', 'respond') if kind == 'json' else kind
 
     # -------------------------------------------------- the API
     def _auth(self):
