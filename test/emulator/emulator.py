@@ -37,7 +37,6 @@ import socket
 import socketserver
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -151,10 +150,8 @@ def column_info(name, duck_type, position):
     if t in simple:
         name_, text = simple[t]
     elif t in ('HUGEINT', 'UBIGINT', 'UHUGEINT'):
-        name_, text = 'DECIMAL', 'DECIMAL(38,0)'
-        info_extra = {'type_precision': 38, 'type_scale': 0}
-        info.update({'type_text': text, 'type_name': name_, 'position': position})
-        info.update(info_extra)
+        info.update({'type_text': 'DECIMAL(38,0)', 'type_name': 'DECIMAL', 'position': position,
+                     'type_precision': 38, 'type_scale': 0})
         return info
     elif t.startswith('DECIMAL'):
         m = re.match(r'DECIMAL\((\d+),\s*(\d+)\)', t)
@@ -280,7 +277,7 @@ def translate(sql, catalog, schema):
         if not t.catalog:
             t.set('catalog', exp.to_identifier(catalog, quoted=True))
         catalogs.add(t.catalog.lower())
-    gen = functools.partial(_gen)
+    gen = _gen
     if isinstance(tree, exp.Create) and (tree.kind or '').upper() in ('SCHEMA', 'DATABASE') and \
             tree.args.get('exists') and isinstance(tree.this, exp.Table):
         return ('schema', frozenset(catalogs), ((tree.this.catalog.lower(), tree.this.db.lower()), gen(tree)))

@@ -9,7 +9,6 @@ connections, keep-alive). Run: .venv/bin/python -m unittest -v test_sdk
 
 import http.client
 import os
-import socket
 import time
 import unittest
 import uuid
