@@ -30,7 +30,7 @@ class Emulator:
         self.log = open(os.path.join(self.dir, 'emulator.log'), 'w')
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, 'emulator.py'), '--cert-dir', os.path.join(self.dir, 'tls'),
-             '--ready-file', ready, '--token', TOKEN, '--oauth-client', '%s:%s' % (CLIENT_ID, CLIENT_SECRET),
+             '--ready-file', ready, '--exit-with-parent', '--token', TOKEN, '--oauth-client', '%s:%s' % (CLIENT_ID, CLIENT_SECRET),
              '--warehouse', WAREHOUSE] + list(extra),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30

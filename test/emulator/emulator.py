@@ -1565,7 +1565,18 @@ def main():
     ap.add_argument('--token-ttl', type=int, default=3600, help='OAuth access token lifetime, seconds')
     ap.add_argument('--history-lag-ms', type=int, default=0, help='delay before a statement shows in history')
     ap.add_argument('--db', default=':memory:', help='DuckDB database file')
+    ap.add_argument('--exit-with-parent', action='store_true',
+                    help='exit when the process that started it ends (no orphan after a killed test)')
     args = ap.parse_args()
+
+    if args.exit_with_parent:
+        parent = os.getppid()
+
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=watch, name='parent-watch', daemon=True).start()
 
     if args.cert and args.key:
         cert, key = args.cert, args.key

@@ -54,7 +54,8 @@ sub new
 	}, $class;
 	my $ready = "$dir/ready.json";
 	unlink $ready;
-	my @cmd = ($python, "$edir/emulator.py", '--cert-dir', $self->{cert_dir}, '--ready-file', $ready);
+	my @cmd = ($python, "$edir/emulator.py", '--cert-dir', $self->{cert_dir}, '--ready-file', $ready,
+		'--exit-with-parent');
 	push @cmd, '--token', $_ for @{ $o{tokens} // ['dapi-emulator-token'] };
 	push @cmd, '--oauth-client', "$_:$o{oauth_clients}{$_}" for sort keys %{ $o{oauth_clients} // {} };
 	push @cmd, '--warehouse', $_ for @{ $o{warehouses} // ['0123456789abcdef'] };
