@@ -202,6 +202,24 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
+# The Databricks warehouse emulator's Python (test/emulator/README.md): a
+# virtual environment of the system's python3 with the pinned packages of
+# requirements.txt, rebuilt only when that file changes. The emulator's own
+# tests (its fidelity against the official databricks-sdk) run with it.
+EMULATOR_VENV = test/emulator/.venv
+EMULATOR_PY   = $(EMULATOR_VENV)/bin/python
+
+$(EMULATOR_VENV)/.requirements: test/emulator/requirements.txt
+	rm -rf $(EMULATOR_VENV)
+	/usr/bin/python3 -m venv $(EMULATOR_VENV)
+	$(EMULATOR_PY) -m pip install -q --disable-pip-version-check -r test/emulator/requirements.txt
+	cp test/emulator/requirements.txt $@
+
+emulator-venv: $(EMULATOR_VENV)/.requirements
+
+emulator-test: emulator-venv
+	cd test/emulator && .venv/bin/python -m unittest -v test_sdk test_engine
+
 # Benchmarks: programs that print figures (scripts/bench.sh).
 BENCH_SRCS  = $(sort $(wildcard test/bench/bench_*.c))
 BENCH_BINS  = $(patsubst test/bench/bench_%.c,test/bench/run_%,$(BENCH_SRCS))
@@ -215,6 +233,7 @@ bench:
 	bash scripts/bench.sh
 
 .PHONY: FORCE deps test demo stop unit install-cli uninstall-cli fuzz fuzz-build bench bench-build \
+        emulator-venv emulator-test \
         installcheck-prep installcheck-regress installcheck-isolation prove_installcheck
 
 deps:

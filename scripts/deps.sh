@@ -20,6 +20,8 @@ PKGS=(
 	clang
 	python3
 	python3-cryptography
+	python3-venv
+	openssl
 	llvm
 	libclang-rt-14-dev
 )

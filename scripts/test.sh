@@ -57,6 +57,8 @@ IRONLAYER_CLI=$(make -s --no-print-directory print-cli-bindir)/ironlayer
 note "build and install (ironlayer $EXTVERSION)"
 JOBS=$(nproc 2>/dev/null || echo 2)
 make -s -j"$JOBS" all unit test/bench/run_repo >/dev/null || abort "build failed"
+# The Databricks emulator's virtual environment (pip, once per requirements.txt).
+make -s emulator-venv >/dev/null || abort "make emulator-venv failed (test/emulator/requirements.txt)"
 if [ "$(id -u)" -eq 0 ]; then
 	make -s install >/dev/null || abort "make install failed"
 elif [ -w "$($PG_CONFIG --pkglibdir)" ]; then
@@ -191,6 +193,16 @@ if ls test/fuzz/fuzz_*.c >/dev/null 2>&1; then
 	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	record fuzz "$p" "$f"
 fi
+
+# ---------------------------------------------------------------- emulator
+note "Databricks emulator against the official databricks-sdk (test/emulator: make emulator-test)"
+out=$(make -s --no-print-directory emulator-test 2>&1)
+rc=$?
+echo "$out"
+p=$(grep -cE ' \.\.\. ok$' <<<"$out")
+f=$(grep -cE ' \.\.\. (FAIL|ERROR)$' <<<"$out")
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+record emulator "$p" "$f"
 
 # ---------------------------------------------------------------- regress
 note "pg_regress (test/sql, test/expected: make installcheck-regress)"
