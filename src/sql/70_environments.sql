@@ -213,8 +213,11 @@ BEGIN
 				why := u.problem;
 			END IF;
 			IF why IS NOT NULL THEN
+				-- what precedes an "@" may be a password or a token
+				-- (https://user:secret@host): it is never repeated
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid databricks.workspace_url %s: %s', pg_catalog.left(v::text, 100), why),
+					MESSAGE = pg_catalog.format('invalid databricks.workspace_url %s: %s',
+						pg_catalog.left(pg_catalog.regexp_replace(v::text, '^("(?:[^/@]*//)?)[^/?#]*@', '\1***@'), 100), why),
 					HINT = 'Give the workspace''s address alone, such as "https://adb-1234567890123456.7.azuredatabricks.net".';
 			END IF;
 			IF NOT u.allowed THEN
