@@ -485,6 +485,37 @@ il_dbx_token_request(const char *base, const char *client_id,
  *		The parsed body, or NULL with err dbx_bad_answer (what) when it is
  *		too large, not JSON or not an object.
  */
+/*
+ * More JSON values in body[0..len) than IL_DBX_MAX_VALUES? Every value but
+ * the first follows a "[", "{" or "," outside strings, so counting those
+ * bounds the nodes il_jcs_parse would make, in one pass without memory.
+ */
+static bool
+dbx_too_many_values(const char *body, size_t len)
+{
+	size_t		n = 1;
+	bool		in_string = false;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		char		c = body[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if ((c == '[' || c == '{' || c == ',') && ++n > IL_DBX_MAX_VALUES)
+			return true;
+	}
+	return false;
+}
+
 static il_jcs_doc *
 dbx_parse_json(const char *body, size_t len, const char *what, il_error *err)
 {
@@ -495,6 +526,12 @@ dbx_parse_json(const char *body, size_t len, const char *what, il_error *err)
 	{
 		il_error_set(err, IL_ERR_DBX_BAD_ANSWER, 0, 0,
 					 "%s of %zu bytes is over the limit of %zu bytes", what, len, IL_DBX_MAX_JSON);
+		return NULL;
+	}
+	if (body != NULL && dbx_too_many_values(body, len))
+	{
+		il_error_set(err, IL_ERR_DBX_BAD_ANSWER, 0, 0,
+					 "%s holds more than %zu JSON values", what, IL_DBX_MAX_VALUES);
 		return NULL;
 	}
 	il_error_clear(&perr);

@@ -42,6 +42,13 @@
 
 /* Largest body the parsers read (bytes); larger is dbx_bad_answer. */
 #define IL_DBX_MAX_JSON			((size_t) 8 << 20)
+/*
+ * Most JSON values an answer may hold; more is dbx_bad_answer. Each value
+ * is a node of the parsed tree (about 90 bytes), so 8 MiB of "[0,0,..."
+ * would otherwise take some 350 MB; a query history page of 1000 queries
+ * holds about 40 000.
+ */
+#define IL_DBX_MAX_VALUES		((size_t) 1 << 18)
 /* Sizes of the text fields of the result structs (NUL included). */
 #define IL_DBX_ID_MAX			128		/* statement ids, query ids, request ids */
 #define IL_DBX_CODE_MAX			64		/* error codes, sql_state, statuses */

@@ -199,11 +199,21 @@ DECLARE
 BEGIN
 	IF pg_catalog.jsonb_typeof(given) OPERATOR(pg_catalog.<>) 'object' THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = pg_catalog.format('invalid databricks %s: give a JSON object', pg_catalog.left(given::text, 100)),
+			MESSAGE = pg_catalog.format('invalid databricks %s: give a JSON object', pg_catalog.left(@extschema@._scrub(given::text), 100)),
 			HINT = 'Keys: ' OPERATOR(pg_catalog.||) valid OPERATOR(pg_catalog.||) '.';
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(given) LOOP
 		s := CASE WHEN pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'string' THEN v OPERATOR(pg_catalog.#>>) '{}' END;
+		-- a token pasted where a name goes (a PAT as the credential or the
+		-- catalog) is neither stored, where viewers read it, nor repeated in
+		-- an error, which the server log keeps
+		IF s IS NOT NULL AND @extschema@._scrub(s) OPERATOR(pg_catalog.~) '\[(TOKEN|SECRET)\]'
+		   AND s OPERATOR(pg_catalog.!~) '\[(TOKEN|SECRET)\]' THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = pg_catalog.format('databricks.%s holds what looks like a token or a secret', pg_catalog.left(k, 100)),
+				DETAIL = 'It is not repeated here, and nothing was stored.',
+				HINT = 'Store the secret with ironlayer.put_credential() (kind databricks-pat or databricks-oauth) and give its name as databricks.credential.';
+		END IF;
 		CASE k
 		WHEN 'workspace_url' THEN
 			IF s IS NULL THEN
@@ -213,8 +223,11 @@ BEGIN
 				why := u.problem;
 			END IF;
 			IF why IS NOT NULL THEN
+				-- what precedes an "@" may be a password or a token
+				-- (https://user:secret@host): it is never repeated
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-					MESSAGE = pg_catalog.format('invalid databricks.workspace_url %s: %s', pg_catalog.left(v::text, 100), why),
+					MESSAGE = pg_catalog.format('invalid databricks.workspace_url %s: %s',
+						pg_catalog.left(pg_catalog.regexp_replace(v::text, '^("(?:[^/@]*//)?)[^/?#]*@', '\1***@'), 100), why),
 					HINT = 'Give the workspace''s address alone, such as "https://adb-1234567890123456.7.azuredatabricks.net".';
 			END IF;
 			IF NOT u.allowed THEN

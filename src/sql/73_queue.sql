@@ -147,6 +147,8 @@ BEGIN
 			  FROM @extschema@.run_steps x
 			 WHERE x.tenant_id OPERATOR(pg_catalog.=) sole.tenant_id AND x.run_id OPERATOR(pg_catalog.=) sole.run_id
 			   AND x.step_id OPERATOR(pg_catalog.=) sole.step_id
+			   -- still ready: a cancel() that committed after the query above made it cancelled
+			   AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
 			   FOR UPDATE SKIP LOCKED;
 		ELSE
 			FOR c IN
@@ -184,6 +186,8 @@ BEGIN
 				  FROM @extschema@.run_steps x
 				 WHERE x.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND x.run_id OPERATOR(pg_catalog.=) c.run_id
 				   AND x.step_id OPERATOR(pg_catalog.=) c.step_id
+				   -- still ready: a cancel() that committed after the query above made it cancelled
+				   AND x.state OPERATOR(pg_catalog.=) 'pending' AND x.waiting OPERATOR(pg_catalog.=) 0
 				   FOR UPDATE SKIP LOCKED;
 				EXIT WHEN FOUND;
 			END LOOP;

@@ -117,6 +117,17 @@ SELECT v AS workspace_url, dbx(good('workspace_url', to_jsonb(v))) AS result FRO
 	('https://-adb.azuredatabricks.net'),
 	('https://a..azuredatabricks.net')
 ) x (v);
+-- a refusal never repeats what precedes an "@" (a password, a token), cut or not
+SELECT dbx(good('workspace_url', '"http://u:hunter2@adb-1234.5.azuredatabricks.net"'));
+SELECT dbx(good('workspace_url', '"u:hunter2@adb-1234.5.azuredatabricks.net/x"'));
+SELECT dbx(good('workspace_url', to_jsonb('https://token:' || repeat('d', 120) || '@adb-1234.5.azuredatabricks.net')));
+-- a token pasted where a name goes is neither stored nor repeated
+SELECT try_hint(format('SELECT ironlayer.set_environment(''prod'', %L)', jsonb_build_object('executor', 'databricks',
+	'databricks', good('credential', '"dapi0123456789abcdef0123456789abcdef"'))));
+SELECT dbx(good('catalog', '"dapi0123456789abcdef0123456789abcdef"'));
+SELECT dbx(good('ca_bundle', '"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"'));
+SELECT dbx('"dapi0123456789abcdef0123456789abcdef"');
+SELECT count(*) AS stored FROM ironlayer.environments WHERE databricks::text LIKE '%dapi%';
 SELECT dbx(good('workspace_url', '42'));
 SELECT dbx(good('workspace_url', 'null'));
 SELECT dbx(good('workspace_url', '["https://adb-1234.5.azuredatabricks.net"]'));

@@ -216,6 +216,46 @@ test_statement(void)
 	il_buf_free(&deep);
 	CHECK(il_dbx_parse_statement("{}", IL_DBX_MAX_JSON + 1, &s, &err) == -1 &&
 		  strstr(err.message, "over the limit") != NULL, "body over the limit refused before parsing");
+	/*
+	 * a hostile answer under the byte limit made of tiny values: refused
+	 * before a tree of one node each (some 350 MB for 8 MiB of "0,") is
+	 * built; the parse holds no more than the body's size
+	 */
+	{
+		il_buf		many = IL_BUF_INIT;
+		il_dbx_error e;
+		long long	base;
+		size_t		peak;
+
+		il_buf_puts(&many, "{\"statement_id\":\"s\",\"status\":{\"state\":\"SUCCEEDED\"},\"x\":[0");
+		while (many.len + 8 < IL_DBX_MAX_JSON)
+			il_buf_puts(&many, ",0");
+		il_buf_puts(&many, "]}");
+		base = memcount_start();
+		CHECK(il_dbx_parse_statement(many.data, many.len, &s, &err) == -1 &&
+			  il_error_is(&err, IL_ERR_DBX_BAD_ANSWER) && strstr(err.message, "JSON values") != NULL,
+			  "an answer of 4 million values refused");
+		peak = memcount_peak_since(base);
+		CHECK(peak < IL_DBX_MAX_JSON, "refused without a tree of them (peak under the body's size)");
+		il_dbx_parse_error(500, many.data, many.len, &e);
+		CHECK(memcount_peak_since(base) < IL_DBX_MAX_JSON, "error answer of 4 million values read as text");
+		il_buf_free(&many);
+		/* just under the limit of values: parsed */
+		il_buf_reset(&many);
+		il_buf_puts(&many, "{\"statement_id\":\"s\",\"status\":{\"state\":\"SUCCEEDED\"},\"x\":[0");
+		for (i = 0; i < (int) IL_DBX_MAX_VALUES - 10; i++)
+			il_buf_puts(&many, ",0");
+		il_buf_puts(&many, "]}");
+		CHECK(il_dbx_parse_statement(many.data, many.len, &s, &err) == 0, "an answer just under the limit of values parsed");
+		/* "[", "{" and "," inside strings are not values */
+		il_buf_reset(&many);
+		il_buf_puts(&many, "{\"statement_id\":\"s\",\"status\":{\"state\":\"SUCCEEDED\"},\"x\":\"");
+		for (i = 0; i < 300000; i++)
+			il_buf_puts(&many, i % 2 ? "[{," : "\\\"");
+		il_buf_puts(&many, "\"}");
+		CHECK(il_dbx_parse_statement(many.data, many.len, &s, &err) == 0, "brackets and commas in a string parsed");
+		il_buf_free(&many);
+	}
 
 	/* message cut at a UTF-8 character, control characters replaced */
 	{
