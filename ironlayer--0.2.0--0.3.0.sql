@@ -901,3 +901,9 @@ BEGIN
 	RETURN true;
 END
 $$;
+
+-- src/sql/77_dispatcher.sql
+-- STAND-IN (handover part) until the dispatch part lands
+CREATE FUNCTION @extschema@._wake_dispatcher() RETURNS void
+	LANGUAGE sql VOLATILE AS $$ SELECT $$;
+REVOKE ALL ON FUNCTION @extschema@._wake_dispatcher() FROM PUBLIC;
