@@ -80,72 +80,12 @@
 #include "il_render.h"
 #include "il_repo.h"
 #include "il_sha256.h"
+#include "executor.h"
 #include "ironlayer.h"
 
 
 /* Suffix of the table a full refresh builds before it takes the old one's place. */
 #define NEW_SUFFIX "__ironlayer_new"
-
-/* What the executor knows of the step, gathered before anything runs. */
-typedef struct Step
-{
-	/* the arguments */
-	int64		run_id;
-	char	   *step_id;
-	char	   *worker;
-
-	/* ironlayer.run_steps, runs, plans, environments, repos */
-	pg_uuid_t	tenant;
-	int32		step_index;
-	char	   *model;			/* lower-case full name */
-	bool		full_refresh;	/* run_type FULL_REFRESH (else INCREMENTAL) */
-	bool		step_range;		/* the step has start_date and end_date */
-	DateADT		step_start;
-	DateADT		step_end;
-	char	   *environment;
-	char	   *repository;
-	char	   *applied_by;		/* runs.created_by */
-	char	   *plan_id;
-	char	   *target;			/* the plan's target commit */
-	char	   *sql_sha256;		/* the step's, as stored with the plan */
-	DateADT		as_of;
-	char	   *schema_prefix;
-	char	   *run_as_name;
-	Oid			run_as;
-	int			statement_timeout;	/* ms, > 0 */
-	int			lock_timeout;	/* ms, > 0 */
-	char	   *on_schema_change;	/* fail, append_new_columns or sync_all_columns */
-	int64		repo_id;
-	char	   *repo_path;
-	char	   *repo_store;		/* the repository's identity at registration */
-	char	   *models_dir;
-
-	/* the model at the target commit (copied out of the core's memory) */
-	char	   *path;
-	il_model_kind kind;
-	il_materialization materialization;
-	char	   *time_column;	/* NULL when the header has none */
-	List	   *unique_key;		/* of char *, as written in the header */
-
-	/* the range the step covers, "YYYY-MM-DD", or both empty */
-	char		start[IL_DATE_LEN + 1];
-	char		end[IL_DATE_LEN + 1];
-
-	/* the rendered query (no ';') and the model's relation */
-	char	   *sql;
-	char	   *relation;		/* "schema"."table" */
-	char	   *schema;			/* unquoted */
-	char	   *table;			/* unquoted */
-} Step;
-
-/* What the core allocated for one step (in the step's context). */
-typedef struct CoreMem
-{
-	il_repo_models *models;		/* kept by models_at: never freed here */
-	il_buf		blob;
-	il_buf		sql;
-	il_buf		relation;
-} CoreMem;
 
 /* ------------------------------------------------------------- helpers */
 
@@ -215,18 +155,6 @@ format_date(DateADT d, char out[IL_DATE_LEN + 1], const char *what)
 {
 	/* a day ironlayer_date_to_il returns is one il_date_format writes */
 	(void) il_date_format(ironlayer_date_to_il(d, what), out);
-}
-
-static DateADT
-parse_date(const char *s)
-{
-	il_date		d;
-	il_error	err;
-
-	il_error_clear(&err);
-	if (il_date_parse(s, strlen(s), &d, &err) != 0)
-		ironlayer_raise_corrupt(&err, "a date of the stored plan", NULL, NULL);
-	return ironlayer_date_from_il(d);
 }
 
 /*
@@ -411,7 +339,8 @@ read_run(Step *st, MemoryContext cxt)
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
 							  "       e.statement_timeout, e.lock_timeout, g.store,"
-							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model, e.on_schema_change"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model,"
+							  "       e.databricks OPERATOR(pg_catalog.->>) 'catalog', e.on_schema_change"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -457,7 +386,8 @@ read_run(Step *st, MemoryContext cxt)
 	plan_step = spi_text(17, cxt);
 	st->sql_sha256 = spi_text(18, cxt);
 	plan_model = spi_text(19, cxt);
-	st->on_schema_change = spi_text(20, cxt);
+	st->catalog = spi_text(20, cxt);
+	st->on_schema_change = spi_text(21, cxt);
 	/* the run's step is the plan's step of that index, of the same model */
 	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL ||
 		plan_model == NULL || strcmp(plan_model, st->model) != 0)
@@ -468,32 +398,15 @@ read_run(Step *st, MemoryContext cxt)
 						   st->plan_id, plan_step ? plan_step : "missing", plan_model ? plan_model : "none",
 						   st->model),
 				 errhint("Plan again and apply the new plan.")));
-	if (strcmp(executor, "postgres") != 0)
+	if (strcmp(executor, ironlayer_postgres_executor.name) == 0)
+		st->ops = &ironlayer_postgres_executor;
+	else if (strcmp(executor, ironlayer_databricks_executor.name) == 0)
+		st->ops = &ironlayer_databricks_executor;
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("environment \"%s\" runs steps on executor \"%s\", not on this server",
+				 errmsg("environment \"%s\" runs steps on executor \"%s\", which this server does not know",
 						st->environment, executor)));
-	if (st->run_as_name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("environment \"%s\" has no run_as role", st->environment),
-				 errhint("A tenant admin sets one: ironlayer.set_environment(name, '{\"run_as\": \"role\"}').")));
-	st->run_as = get_role_oid(st->run_as_name, true);
-	if (!OidIsValid(st->run_as))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("run_as role \"%s\" of environment \"%s\" does not exist",
-						st->run_as_name, st->environment)));
-	/* what set_environment and apply checked, checked again: roles change */
-	{
-		Oid			types[1] = {NAMEOID};
-		Datum		values[1];
-
-		values[0] = DirectFunctionCall1(namein, CStringGetDatum(st->run_as_name));
-		if (SPI_execute_with_args("SELECT ironlayer._check_run_as($1)", 1, types, values, NULL, false, 0)
-			!= SPI_OK_SELECT)
-			elog(ERROR, "run_as check failed");
-	}
 }
 
 /* ------------------------------------------------- the model, rendered */
@@ -502,9 +415,8 @@ read_run(Step *st, MemoryContext cxt)
  * Raise an error of il_render for the step's model. The message (which the
  * run keeps) names the model and line; the detail the file and commit.
  */
-static void
-pg_attribute_noreturn()
-render_error(const Step *st, const char *path, const il_error *err)
+void
+executor_render_error(const Step *st, const char *path, const il_error *err)
 {
 	if (err->line > 0)
 		ironlayer_raise(err, psprintf("model %s, line %d", st->model, err->line),
@@ -545,114 +457,156 @@ model_cmp(const void *key, const void *elem)
 }
 
 /*
- * Loads the models at the plan's target, finds the step's model, reads
- * and renders its file; copies what the rest needs into st. The core's
- * memory is this call's (freed here when done, or with the step's memory
- * on an error).
+ * Loads the models at the plan's target, finds the step's model, reads its
+ * file and checks it is the text of the plan; copies what the rest needs
+ * into st, and what the executor renders from into *text: the model's
+ * parse record (in the kept set of models, not freed here) and the file's
+ * bytes in blob (the caller frees it; on an error it goes with the step's
+ * memory).
  */
 static void
-load_model(Step *st, MemoryContext cxt)
+load_model(Step *st, MemoryContext cxt, il_buf *blob, ModelText *text)
 {
-	CoreMem    *c = palloc0(sizeof(CoreMem));
 	il_git_repo *git;
+	il_error	err;
+	const il_repo_models *models;
+	const il_repo_model *m;
+	size_t		i;
 
 	git = ironlayer_open_repo_store(st->repo_path, st->repo_store,
 								   "The repository may have moved since it was registered; remove it and add it again.");
-	il_buf_init(&c->blob);
-	il_buf_init(&c->sql);
-	il_buf_init(&c->relation);
+	models = models_at(git, st->repo_path, st->target, st->models_dir);
+	m = bsearch(st->model, models->models, models->n, sizeof(il_repo_model), model_cmp);
+	if (m == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model %s does not exist at commit %s of repository \"%s\"",
+						st->model, st->target, st->repository)));
+	st->path = MemoryContextStrdup(cxt, m->path);
+	st->kind = m->kind;
+	st->materialization = m->materialization;
+	st->time_column = m->time_column ? MemoryContextStrdup(cxt, m->time_column) : NULL;
+	for (i = 0; i < m->unique_key.n; i++)
 	{
-		il_error	err;
-		const il_repo_model *m;
-		size_t		node;
-		size_t		i;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
 
-		c->models = models_at(git, st->repo_path, st->target, st->models_dir);
-		m = bsearch(st->model, c->models->models, c->models->n, sizeof(il_repo_model), model_cmp);
-		if (m == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("model %s does not exist at commit %s of repository \"%s\"",
-							st->model, st->target, st->repository)));
-		node = (size_t) (m - c->models->models);
-		st->path = MemoryContextStrdup(cxt, m->path);
-		st->kind = m->kind;
-		st->materialization = m->materialization;
-		st->time_column = m->time_column ? MemoryContextStrdup(cxt, m->time_column) : NULL;
-		for (i = 0; i < m->unique_key.n; i++)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			st->unique_key = lappend(st->unique_key, pstrdup(m->unique_key.items[i]));
-			MemoryContextSwitchTo(old);
-		}
-
-		/*
-		 * The range: an incremental step's own; all history up to as_of for
-		 * a full refresh of a model that keeps history; none otherwise.
-		 */
-		st->start[0] = st->end[0] = '\0';
-		if (!st->full_refresh)
-		{
-			if (!st->step_range)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("incremental step %s of run " INT64_FORMAT " has no date range",
-								st->step_id, st->run_id)));
-			format_date(st->step_start, st->start, "a step's start_date");
-			format_date(st->step_end, st->end, "a step's end_date");
-		}
-		else if (m->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE || m->kind == IL_KIND_APPEND_ONLY)
-		{
-			strlcpy(st->start, "0001-01-01", sizeof(st->start));
-			format_date(st->as_of, st->end, "the plan's as_of");
-		}
-
-		il_error_clear(&err);
-		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
-			ironlayer_raise(&err, NULL, NULL, NULL);
-		check_text(st, m, c->blob.data ? c->blob.data : "", c->blob.len);
-		/*
-		 * The query, its ';' blanked (lines and columns stay the file's),
-		 * from the edit list the parse record holds: the file is not lexed
-		 * again (check_text made sure the record is this text's).
-		 */
-		if (il_render_query_edits(c->blob.data ? c->blob.data : "", c->blob.len,
-								  m->render_edits, m->render_edits_len, c->models->dag, node,
-								  st->schema_prefix, st->start[0] ? st->start : NULL,
-								  st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
-			render_error(st, m->path, &err);
-		if (il_render_relation(m->name, st->schema_prefix, &c->relation, &err) != 0)
-			render_error(st, m->path, &err);
-
-		/* a query, which the statements below wrap */
-		if (m->statement != IL_STMT_SELECT)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("model %s is not a query: its statement is %s, and the postgres executor runs queries only",
-							st->model, il_stmt_kind_name(m->statement) ? il_stmt_kind_name(m->statement) : "empty"),
-					 errdetail("In %s at commit %s.", m->path, st->target),
-					 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
-
-		st->sql = MemoryContextStrdup(cxt, c->sql.data ? c->sql.data : "");
-		st->relation = MemoryContextStrdup(cxt, c->relation.data);
+		st->unique_key = lappend(st->unique_key, pstrdup(m->unique_key.items[i]));
+		MemoryContextSwitchTo(old);
 	}
-	/* c->models is the kept set: not freed here */
-	il_buf_free(&c->blob);
-	il_buf_free(&c->sql);
-	il_buf_free(&c->relation);
+
+	/*
+	 * The range: an incremental step's own; all history up to as_of for a
+	 * full refresh of a model that keeps history; none otherwise.
+	 */
+	st->start[0] = st->end[0] = '\0';
+	if (!st->full_refresh)
+	{
+		if (!st->step_range)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("incremental step %s of run " INT64_FORMAT " has no date range",
+							st->step_id, st->run_id)));
+		format_date(st->step_start, st->start, "a step's start_date");
+		format_date(st->step_end, st->end, "a step's end_date");
+	}
+	else if (m->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE || m->kind == IL_KIND_APPEND_ONLY)
+	{
+		strlcpy(st->start, "0001-01-01", sizeof(st->start));
+		format_date(st->as_of, st->end, "the plan's as_of");
+	}
+
+	il_error_clear(&err);
+	if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, blob, NULL, &err) != 0)
+		ironlayer_raise(&err, NULL, NULL, NULL);
+	check_text(st, m, blob->data ? blob->data : "", blob->len);
+
+	/* a query, which the executor's statements wrap */
+	if (m->statement != IL_STMT_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model %s is not a query: its statement is %s, and the %s executor runs queries only",
+						st->model, il_stmt_kind_name(m->statement) ? il_stmt_kind_name(m->statement) : "empty",
+						st->ops->name),
+				 errdetail("In %s at commit %s.", m->path, st->target),
+				 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
+
+	text->m = m;
+	text->models = models;
+	text->node = (size_t) (m - models->models);
+	text->text = blob->data ? blob->data : "";
+	text->len = blob->len;
+}
+
+/* ------------------------------------------- the postgres executor's prepare */
+
+/*
+ * The run_as role of the environment: set, existing, and (checked again
+ * here, as roles change) fit to run model SQL.
+ */
+static void
+check_run_as(Step *st)
+{
+	Oid			types[1] = {NAMEOID};
+	Datum		values[1];
+
+	if (st->run_as_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("environment \"%s\" has no run_as role", st->environment),
+				 errhint("A tenant admin sets one: ironlayer.set_environment(name, '{\"run_as\": \"role\"}').")));
+	st->run_as = get_role_oid(st->run_as_name, true);
+	if (!OidIsValid(st->run_as))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("run_as role \"%s\" of environment \"%s\" does not exist",
+						st->run_as_name, st->environment)));
+	values[0] = DirectFunctionCall1(namein, CStringGetDatum(st->run_as_name));
+	if (SPI_execute_with_args("SELECT ironlayer._check_run_as($1)", 1, types, values, NULL, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "run_as check failed");
+}
+
+static void ensure_schema(const Step *st);
+
+/*
+ * The query rendered for PostgreSQL from the edit list the parse record
+ * holds, without lexing the file again (load_model made sure the record is
+ * this text's), its ';' blanked (lines and columns stay the file's); the
+ * model's relation; run_as checked; the model's schema made.
+ */
+static ExecState
+postgres_prepare(Step *st, const ModelText *text)
+{
+	il_buf		sql;
+	il_buf		relation;
+	il_error	err;
+
+	check_run_as(st);
+	il_buf_init(&sql);
+	il_buf_init(&relation);
+	il_error_clear(&err);
+	if (il_render_query_edits(text->text, text->len, text->m->render_edits, text->m->render_edits_len,
+							  text->models->dag, text->node, st->schema_prefix,
+							  st->start[0] ? st->start : NULL, st->end[0] ? st->end : NULL, &sql, &err) != 0)
+		executor_render_error(st, text->m->path, &err);
+	if (il_render_relation(text->m->name, st->schema_prefix, &relation, &err) != 0)
+		executor_render_error(st, text->m->path, &err);
+	st->sql = pstrdup(sql.data ? sql.data : "");
+	st->relation = pstrdup(relation.data);
+	il_buf_free(&sql);
+	il_buf_free(&relation);
 
 	/* "schema"."table" as PostgreSQL reads it */
 	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
 		List	   *parts = stringToQualifiedNameList(st->relation);
 
 		if (list_length(parts) != 2)
 			elog(ERROR, "unexpected relation %s", st->relation);
 		st->schema = pstrdup(strVal(linitial(parts)));
 		st->table = pstrdup(strVal(lsecond(parts)));
-		MemoryContextSwitchTo(old);
 	}
+	ensure_schema(st);
+	return EXEC_HERE;
 }
 
 /* ------------------------------------------------------------- running */
@@ -1509,48 +1463,41 @@ run_as_role(const Step *st, StringInfo log)
 	return rows;
 }
 
+/* The postgres executor: the step's statements run here, in its transaction. */
+const ExecutorOps ironlayer_postgres_executor = {
+	.name = "postgres",
+	.prepare = postgres_prepare,
+	.submit = run_as_role,
+	.poll = NULL,				/* submit returns with the outcome */
+	.cancel = NULL,				/* a running step ends with its transaction */
+	.finish = executor_finish,
+};
+
+/* ------------------------------------------------------------- finish */
+
 /*
- * The watermark of a model that keeps history, in the step's environment:
- * a full refresh replaces it, an incremental step widens it
- * (ironlayer._put_watermark, the one writer of watermarks).
+ * The end of a step, shared by the executors: ironlayer._finish_step (the
+ * watermark of a model that keeps history, then complete_step) in this
+ * transaction. The dispatcher ends a remote step with the same function.
+ * An ERROR when the worker no longer holds the step (nothing stays).
  */
-static void
-advance_watermark(const Step *st)
+void
+executor_finish(const Step *st, bool ok, int64 rows, const char *sha)
 {
-	Oid			types[8] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, TEXTOID, BOOLOID};
-	Datum		values[8];
-
-	if (st->kind != IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->kind != IL_KIND_APPEND_ONLY)
-		return;
-	values[0] = UUIDPGetDatum(&st->tenant);
-	values[1] = Int64GetDatum(st->repo_id);
-	values[2] = CStringGetTextDatum(st->environment);
-	values[3] = CStringGetTextDatum(st->model);
-	values[4] = DateADTGetDatum(parse_date(st->start));
-	values[5] = DateADTGetDatum(parse_date(st->end));
-	values[6] = CStringGetTextDatum(st->applied_by);
-	values[7] = BoolGetDatum(!st->full_refresh);
-	if (SPI_execute_with_args("SELECT ironlayer._put_watermark($1, $2, $3, $4, $5, $6, $7::name, $8)",
-							  8, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "watermark update failed");
-}
-
-/* complete_step(..., true, rows, sha, 'postgres') in this transaction. */
-static void
-record_success(const Step *st, int64 rows, const char *sha)
-{
-	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
-	Datum		values[5];
+	Oid			types[6] = {INT8OID, TEXTOID, TEXTOID, BOOLOID, INT8OID, TEXTOID};
+	Datum		values[6];
 	bool		isnull;
 
 	values[0] = Int64GetDatum(st->run_id);
 	values[1] = CStringGetTextDatum(st->step_id);
 	values[2] = CStringGetTextDatum(st->worker);
-	values[3] = Int64GetDatum(rows);
-	values[4] = CStringGetTextDatum(sha);
-	if (SPI_execute_with_args("SELECT ironlayer.complete_step($1, $2, $3, true, $4, $5, 'postgres')",
-							  5, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "complete_step failed");
+	values[3] = BoolGetDatum(ok);
+	values[4] = Int64GetDatum(rows);
+	values[5] = CStringGetTextDatum(sha);
+	if (SPI_execute_with_args(psprintf("SELECT ironlayer._finish_step($1, $2, $3, $4, $5, $6, %s, NULL, NULL)",
+									   quote_literal_cstr(st->ops->name)),
+							  6, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "_finish_step failed");
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) || isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1577,8 +1524,8 @@ step_error_context(void *arg)
 }
 
 /*
- * The arguments, the step's rows (locked), the model rendered and its
- * schema made. The caller has pushed the error context.
+ * The arguments and the step's rows (locked, read). The caller has pushed
+ * the error context.
  */
 static void
 step_begin(FunctionCallInfo fcinfo, Step *st, MemoryContext cxt)
@@ -1597,14 +1544,13 @@ step_begin(FunctionCallInfo fcinfo, Step *st, MemoryContext cxt)
 		elog(ERROR, "SPI_connect failed");
 	lock_step(st, cxt);
 	read_run(st, cxt);
-	load_model(st, cxt);
-	ensure_schema(st);
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_execute_step);
 /*
  * ironlayer._execute_step(run_id bigint, step_id text, worker text)
- * returns bigint: the rows written.
+ * returns bigint: the rows written, or 0 for a step handed to the
+ * dispatcher (still running: the dispatcher finishes it).
  */
 Datum
 ironlayer_execute_step(PG_FUNCTION_ARGS)
@@ -1613,7 +1559,11 @@ ironlayer_execute_step(PG_FUNCTION_ARGS)
 	ErrorContextCallback errcb;
 	StringInfoData log;
 	char		sha[IL_SHA256_HEX_LEN + 1];
-	int64		rows;
+	int64		rows = 0;
+	il_buf		blob;
+	ModelText	text;
+	ExecState	where;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	initStringInfo(&log);
 	errcb.callback = step_error_context;
@@ -1621,12 +1571,18 @@ ironlayer_execute_step(PG_FUNCTION_ARGS)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	step_begin(fcinfo, st, CurrentMemoryContext);
-	rows = run_as_role(st, &log);
-	if (il_sha256_hex(log.data, log.len, sha) != 0)
-		elog(ERROR, "SHA-256 failed");
-	advance_watermark(st);
-	record_success(st, rows, sha);
+	step_begin(fcinfo, st, cxt);
+	il_buf_init(&blob);
+	load_model(st, cxt, &blob, &text);
+	where = st->ops->prepare(st, &text);
+	il_buf_free(&blob);
+	if (where == EXEC_HERE)
+	{
+		rows = st->ops->submit(st, &log);
+		if (il_sha256_hex(log.data, log.len, sha) != 0)
+			elog(ERROR, "SHA-256 failed");
+		st->ops->finish(st, true, rows, sha);
+	}
 	SPI_finish();
 
 	error_context_stack = errcb.previous;
