@@ -908,6 +908,10 @@ CREATE FUNCTION @extschema@._wake_dispatcher() RETURNS void
 	LANGUAGE sql VOLATILE AS $$ SELECT $$;
 REVOKE ALL ON FUNCTION @extschema@._wake_dispatcher() FROM PUBLIC;
 
+-- src/sql/75_executor.sql
+COMMENT ON FUNCTION @extschema@._execute_step(bigint, text, text) IS
+	'run a step this worker claimed and record it (workers): postgres runs it here as the environment''s run_as role and returns the rows written; databricks hands it to the dispatcher and returns 0';
+
 -- src/sql/76_remote.sql
 CREATE TABLE @extschema@.remote_statements (
 	tenant_id	uuid NOT NULL,
