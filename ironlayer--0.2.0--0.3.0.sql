@@ -972,7 +972,8 @@ GRANT SELECT ON @extschema@.statement_telemetry TO ironlayer_viewer;
 CREATE FUNCTION @extschema@._finish_step(run_id bigint, step_id text, worker text, ok boolean,
 										 rows_affected bigint, statement_sha256 text, executor text,
 										 error_class text, error_message text) RETURNS boolean
-	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	SET row_security = off SET lock_timeout = '1min'
 AS $$
 DECLARE
 	s @extschema@.run_steps;
