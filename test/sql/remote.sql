@@ -9,6 +9,15 @@
 -- would drive it. Nothing is sent anywhere in this test.
 --
 \set SHOW_CONTEXT never
+-- a repository of our own: a model that is not a query comes in r1
+SELECT current_setting('ironlayer.repo_root') AS repo_root \gset
+\setenv IL_REMOTE :repo_root/remote
+\setenv GIT_AUTHOR_NAME ironlayer
+\setenv GIT_AUTHOR_EMAIL tests@ironlayer.invalid
+\setenv GIT_COMMITTER_NAME ironlayer
+\setenv GIT_COMMITTER_EMAIL tests@ironlayer.invalid
+\setenv GIT_CONFIG_NOSYSTEM 1
+\! rm -rf "$IL_REMOTE" && mkdir -p "$IL_REMOTE/models" && cd "$IL_REMOTE" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: rm.one' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/one.sql && git add -A && git commit -q -m r0 && git tag r0
 CREATE ROLE regress_rm_ann; GRANT ironlayer_admin TO regress_rm_ann;
 CREATE ROLE regress_rm_vic; GRANT ironlayer_viewer TO regress_rm_vic;
 CREATE ROLE regress_rm_bob; GRANT ironlayer_admin TO regress_rm_bob;
@@ -23,6 +32,7 @@ SELECT ironlayer.create_tenant('remote-b') IS NOT NULL AS created;
 SET ROLE regress_rm_ann;
 SELECT ironlayer.use_tenant('remote-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
+SELECT ironlayer.add_repo('remote', 'remote') > 0 AS added;
 RESET ROLE;
 -- dev runs on Databricks: the columns as set_environment stores them
 -- (docs/databricks.md), written directly so that this test needs no
@@ -198,22 +208,25 @@ SELECT ironlayer.cancel(:run2) IS NOT NULL AS cancelled;
 RESET ROLE;
 
 --
--- 5. Refusals before anything is written: an environment without its
--- databricks settings, an on_schema_change the databricks executor does
--- not support. The step's failure is recorded as a worker would.
+-- 5. Refusals before anything is written: an on_schema_change the
+-- databricks executor does not support (set_environment refuses it too;
+-- written directly here), a model that is not a query. The step's failure
+-- is recorded as a worker would.
 --
-UPDATE ironlayer.environments SET databricks = NULL
+UPDATE ironlayer.environments SET on_schema_change = 'sync_all_columns'
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'remote-a') AND name = 'dev';
 SET ROLE regress_rm_ann;
 SELECT ironlayer.use_tenant('remote-a') IS NOT NULL AS bound;
 SELECT ironlayer.apply(:'full_plan', 'dev') AS run3 \gset
 RESET ROLE;
 SELECT * FROM rm_next('w1');
-UPDATE ironlayer.environments SET databricks = '{"catalog": "main"}', on_schema_change = 'sync_all_columns'
+UPDATE ironlayer.environments SET on_schema_change = 'fail'
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'remote-a') AND name = 'dev';
+\! cd "$IL_REMOTE" && printf '%s\n' '-- name: rm.copy' '-- kind: FULL_REFRESH' 'INSERT INTO rm.copy SELECT 1' >models/copy.sql && git add -A && git commit -q -m r1 && git tag r1
 SET ROLE regress_rm_ann;
 SELECT ironlayer.use_tenant('remote-a') IS NOT NULL AS bound;
-SELECT ironlayer.retry(:run3) AS run4 \gset
+SELECT ironlayer.plan('remote', 'r0', 'r1', '2026-01-15')->>'plan_id' AS copy_plan \gset
+SELECT ironlayer.apply(:'copy_plan', 'dev') AS run4 \gset
 RESET ROLE;
 SELECT * FROM rm_next('w1');
 SELECT count(*) AS intent_rows FROM ironlayer.remote_statements WHERE run_id IN (:run3, :run4);
