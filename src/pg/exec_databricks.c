@@ -36,23 +36,6 @@
 /* The lease owner of every step the dispatcher holds. */
 #define DISPATCHER_OWNER "ironlayer dispatcher"
 
-/*
- * The environment's on_schema_change, which the renderer takes as it is;
- * one Delta cannot follow is refused here.
- */
-static void
-check_schema_change(const Step *st)
-{
-	if (st->on_schema_change == NULL || strcmp(st->on_schema_change, "fail") == 0 ||
-		strcmp(st->on_schema_change, "append_new_columns") == 0)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("environment \"%s\" has on_schema_change \"%s\", which the databricks executor does not support",
-					st->environment, st->on_schema_change),
-			 errhint("Use \"fail\" or \"append_new_columns\": ironlayer.set_environment(name, '{\"on_schema_change\": \"fail\"}').")));
-}
-
 /* One 'ready' row per statement, in order, for the step's current attempt. */
 static void
 insert_intents(const Step *st, const il_dbx_statements *out)
@@ -124,7 +107,6 @@ databricks_prepare(Step *st, const ModelText *text)
 				 errmsg("environment \"%s\" runs on executor \"databricks\" and has no databricks settings",
 						st->environment),
 				 errhint("A tenant admin sets them: ironlayer.set_environment(name, '{\"executor\": \"databricks\", \"databricks\": {...}}'); see docs/databricks.md.")));
-	check_schema_change(st);
 	memset(&in, 0, sizeof(in));
 	in.sql = text->text;
 	in.len = text->len;
