@@ -1,78 +1,43 @@
 /*-------------------------------------------------------------------------
  *
  * executor.c
- *	  The local executor: ironlayer._execute_step(run_id, step_id, worker)
- *	  runs one claimed step of a run on this PostgreSQL server, inside the
- *	  caller's transaction (docs/runs.md, "The local executor").
+ *	  ironlayer._execute_step(run_id, step_id, worker): the part of a step
+ *	  every executor shares (executor.h; docs/runs.md, "Executors").
  *
- * The model's data, its watermark and the step's state change in the one
- * transaction of the caller: the step is recorded by complete_step() as
- * the last act, so a crash loses nothing and applies nothing twice. Any
- * failure is an ERROR with a deliberate SQLSTATE; the caller rolls back and
- * records it with complete_step(..., false, ...).
+ * In the caller's transaction: the arguments checked, the step's row
+ * locked and held by the worker (lock_step), its run, plan, environment
+ * and repository read (read_run), the model loaded at the plan's target
+ * commit (il_repo_load, through the parse cache; a worker keeps the last
+ * commit's models) and its file read (il_git_read_blob) and checked to be
+ * the text the plan recorded (its SHA-256 is the step's sql_sha256), with
+ * an error context that names the step. Then the environment's executor
+ * prepares the step: postgres (exec_postgres.c) renders and runs it here;
+ * databricks (exec_databricks.c) hands it to the dispatcher. A step that
+ * ran here ends with executor_finish: ironlayer._finish_step, the
+ * watermark and complete_step() as the last act, so a crash loses nothing
+ * and applies nothing twice. Any failure is an ERROR with a deliberate
+ * SQLSTATE; the caller rolls back and records it with
+ * complete_step(..., false, ...).
  *
- * Thin, as the rest of src/pg: the core loads the models at the plan's
- * target commit (il_repo_load, through the parse cache), reads the model's
- * file (il_git_read_blob), checks it is the text the plan recorded (its
- * SHA-256 is the step's sql_sha256) and renders it for PostgreSQL
- * from the edit list its parse record holds, without lexing it again
- * (il_render_query_edits: model references to "<schema_prefix><schema>"."<table>",
- * date templates, constructs PostgreSQL cannot run refused by name, the
- * guard on the rendered text, ';' blanked). This file finds the rows, wraps
- * the query in the statements of the model's materialization and runs them
- * with SPI as the environment's run_as role.
- *
- * Identities. The SQL function is SECURITY DEFINER with row_security off:
- * the extension owner reads and writes ironlayer's tables across tenants
- * and creates missing target schemas (owned by run_as). Model SQL runs as
- * run_as (never a superuser, checked again here), inside a security-
- * restricted operation, with search_path "pg_catalog, pg_temp" and
- * row_security on; settings it changes are undone when it returns. While
- * it runs, ironlayer's API sees run_as as the acting role and no tenant
- * binding (tenant.c, "model SQL"), whoever called the executor.
- *
- * Bounds. Each statement of model SQL runs under the environment's
- * statement_timeout (bounds.c: a timer of its own, so a caller's statement
- * timeout is left alone; 57014 when it fires, the process ended if the
- * statement goes on) and lock_timeout (55P03), and within the step's memory
- * limit; the executor's own lock waits are bounded by the function's
- * lock_timeout. It writes only schemas and relations run_as owns.
- * No lock it waits on can be taken by a role without ironlayer's rights: a
- * missing target schema is created under a row of ironlayer.target_schemas,
- * which only ironlayer writes (two steps that make one new schema take
- * turns: the second waits for the first step's commit, at most the
- * environment's statement_timeout).
+ * The SQL function is SECURITY DEFINER with row_security off: the
+ * extension owner reads and writes ironlayer's tables across tenants.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <sys/resource.h>
-
-#include "access/relation.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
-#include "nodes/value.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/plancache.h"
-#include "utils/regproc.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "il_date.h"
@@ -80,72 +45,8 @@
 #include "il_render.h"
 #include "il_repo.h"
 #include "il_sha256.h"
+#include "executor.h"
 #include "ironlayer.h"
-
-
-/* Suffix of the table a full refresh builds before it takes the old one's place. */
-#define NEW_SUFFIX "__ironlayer_new"
-
-/* What the executor knows of the step, gathered before anything runs. */
-typedef struct Step
-{
-	/* the arguments */
-	int64		run_id;
-	char	   *step_id;
-	char	   *worker;
-
-	/* ironlayer.run_steps, runs, plans, environments, repos */
-	pg_uuid_t	tenant;
-	int32		step_index;
-	char	   *model;			/* lower-case full name */
-	bool		full_refresh;	/* run_type FULL_REFRESH (else INCREMENTAL) */
-	bool		step_range;		/* the step has start_date and end_date */
-	DateADT		step_start;
-	DateADT		step_end;
-	char	   *environment;
-	char	   *repository;
-	char	   *applied_by;		/* runs.created_by */
-	char	   *plan_id;
-	char	   *target;			/* the plan's target commit */
-	char	   *sql_sha256;		/* the step's, as stored with the plan */
-	DateADT		as_of;
-	char	   *schema_prefix;
-	char	   *run_as_name;
-	Oid			run_as;
-	int			statement_timeout;	/* ms, > 0 */
-	int			lock_timeout;	/* ms, > 0 */
-	char	   *on_schema_change;	/* fail, append_new_columns or sync_all_columns */
-	int64		repo_id;
-	char	   *repo_path;
-	char	   *repo_store;		/* the repository's identity at registration */
-	char	   *models_dir;
-
-	/* the model at the target commit (copied out of the core's memory) */
-	char	   *path;
-	il_model_kind kind;
-	il_materialization materialization;
-	char	   *time_column;	/* NULL when the header has none */
-	List	   *unique_key;		/* of char *, as written in the header */
-
-	/* the range the step covers, "YYYY-MM-DD", or both empty */
-	char		start[IL_DATE_LEN + 1];
-	char		end[IL_DATE_LEN + 1];
-
-	/* the rendered query (no ';') and the model's relation */
-	char	   *sql;
-	char	   *relation;		/* "schema"."table" */
-	char	   *schema;			/* unquoted */
-	char	   *table;			/* unquoted */
-} Step;
-
-/* What the core allocated for one step (in the step's context). */
-typedef struct CoreMem
-{
-	il_repo_models *models;		/* kept by models_at: never freed here */
-	il_buf		blob;
-	il_buf		sql;
-	il_buf		relation;
-} CoreMem;
 
 /* ------------------------------------------------------------- helpers */
 
@@ -217,18 +118,6 @@ format_date(DateADT d, char out[IL_DATE_LEN + 1], const char *what)
 	(void) il_date_format(ironlayer_date_to_il(d, what), out);
 }
 
-static DateADT
-parse_date(const char *s)
-{
-	il_date		d;
-	il_error	err;
-
-	il_error_clear(&err);
-	if (il_date_parse(s, strlen(s), &d, &err) != 0)
-		ironlayer_raise_corrupt(&err, "a date of the stored plan", NULL, NULL);
-	return ironlayer_date_from_il(d);
-}
-
 /*
  * Milliseconds of a timeout setting (an interval set_environment checked to
  * lie between 1 ms and 7 days), kept within what a timer takes.
@@ -254,82 +143,6 @@ spi_text(int col, MemoryContext cxt)
 	if (isnull)
 		return NULL;
 	return MemoryContextStrdup(cxt, TextDatumGetCString(d));
-}
-
-/*
- * A column named in the header (time_column, an item of unique_key) as
- * PostgreSQL names the query's result column: `quoted` keeps its case, a
- * plain name is folded to lower case, as PostgreSQL folds an unquoted
- * alias. A dotted path (a struct field in Databricks) is refused.
- */
-static char *
-header_column(const Step *st, const char *written, const char *key)
-{
-	size_t		n = strlen(written);
-	StringInfoData b;
-	size_t		i;
-
-	initStringInfo(&b);
-	if (n >= 2 && written[0] == '`' && written[n - 1] == '`')
-	{
-		for (i = 1; i + 1 < n; i++)
-		{
-			if (written[i] == '`')
-			{
-				if (i + 2 < n && written[i + 1] == '`')
-				{
-					appendStringInfoChar(&b, '`');
-					i++;
-					continue;
-				}
-				goto dotted;
-			}
-			appendStringInfoChar(&b, written[i]);
-		}
-		return b.data;
-	}
-	for (i = 0; i < n; i++)
-	{
-		char		c = written[i];
-
-		if (c == '.' || c == '`')
-			goto dotted;
-		appendStringInfoChar(&b, (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c);
-	}
-	return b.data;
-
-dotted:
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("model %s: %s %s is a path into a nested column, which the postgres executor cannot use",
-					st->model, key, written),
-			 errhint("Name a column of the model's result.")));
-	return NULL;				/* keep the compiler quiet */
-}
-
-/* Is name among the columns (a List of char *)? */
-static bool
-has_column(List *columns, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, columns)
-		if (strcmp((const char *) lfirst(lc), name) == 0)
-			return true;
-	return false;
-}
-
-/* "a, b, c" of a List of char *, for messages. */
-static char *
-column_list(List *columns)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, columns)
-		appendStringInfo(&b, "%s%s", b.len ? ", " : "", (const char *) lfirst(lc));
-	return b.data;
 }
 
 /* ------------------------------------------------------ the step's rows */
@@ -411,7 +224,8 @@ read_run(Step *st, MemoryContext cxt)
 							  "       e.schema_prefix, e.run_as::text, e.executor,"
 							  "       g.repo_id, g.path, g.models_dir, e.name,"
 							  "       e.statement_timeout, e.lock_timeout, g.store,"
-							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model, e.on_schema_change"
+							  "       p.plan_id, ps.step_id, ps.sql_sha256, ps.model,"
+							  "       e.databricks OPERATOR(pg_catalog.->>) 'catalog', e.on_schema_change"
 							  "  FROM ironlayer.runs r"
 							  "  JOIN ironlayer.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
 							  "                        AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id"
@@ -457,7 +271,8 @@ read_run(Step *st, MemoryContext cxt)
 	plan_step = spi_text(17, cxt);
 	st->sql_sha256 = spi_text(18, cxt);
 	plan_model = spi_text(19, cxt);
-	st->on_schema_change = spi_text(20, cxt);
+	st->catalog = spi_text(20, cxt);
+	st->on_schema_change = spi_text(21, cxt);
 	/* the run's step is the plan's step of that index, of the same model */
 	if (plan_step == NULL || strcmp(plan_step, st->step_id) != 0 || st->sql_sha256 == NULL ||
 		plan_model == NULL || strcmp(plan_model, st->model) != 0)
@@ -468,32 +283,15 @@ read_run(Step *st, MemoryContext cxt)
 						   st->plan_id, plan_step ? plan_step : "missing", plan_model ? plan_model : "none",
 						   st->model),
 				 errhint("Plan again and apply the new plan.")));
-	if (strcmp(executor, "postgres") != 0)
+	if (strcmp(executor, ironlayer_postgres_executor.name) == 0)
+		st->ops = &ironlayer_postgres_executor;
+	else if (strcmp(executor, ironlayer_databricks_executor.name) == 0)
+		st->ops = &ironlayer_databricks_executor;
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("environment \"%s\" runs steps on executor \"%s\", not on this server",
+				 errmsg("environment \"%s\" runs steps on executor \"%s\", which this server does not know",
 						st->environment, executor)));
-	if (st->run_as_name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("environment \"%s\" has no run_as role", st->environment),
-				 errhint("A tenant admin sets one: ironlayer.set_environment(name, '{\"run_as\": \"role\"}').")));
-	st->run_as = get_role_oid(st->run_as_name, true);
-	if (!OidIsValid(st->run_as))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("run_as role \"%s\" of environment \"%s\" does not exist",
-						st->run_as_name, st->environment)));
-	/* what set_environment and apply checked, checked again: roles change */
-	{
-		Oid			types[1] = {NAMEOID};
-		Datum		values[1];
-
-		values[0] = DirectFunctionCall1(namein, CStringGetDatum(st->run_as_name));
-		if (SPI_execute_with_args("SELECT ironlayer._check_run_as($1)", 1, types, values, NULL, false, 0)
-			!= SPI_OK_SELECT)
-			elog(ERROR, "run_as check failed");
-	}
 }
 
 /* ------------------------------------------------- the model, rendered */
@@ -502,9 +300,8 @@ read_run(Step *st, MemoryContext cxt)
  * Raise an error of il_render for the step's model. The message (which the
  * run keeps) names the model and line; the detail the file and commit.
  */
-static void
-pg_attribute_noreturn()
-render_error(const Step *st, const char *path, const il_error *err)
+void
+executor_render_error(const Step *st, const char *path, const il_error *err)
 {
 	if (err->line > 0)
 		ironlayer_raise(err, psprintf("model %s, line %d", st->model, err->line),
@@ -545,1012 +342,111 @@ model_cmp(const void *key, const void *elem)
 }
 
 /*
- * Loads the models at the plan's target, finds the step's model, reads
- * and renders its file; copies what the rest needs into st. The core's
- * memory is this call's (freed here when done, or with the step's memory
- * on an error).
+ * Loads the models at the plan's target, finds the step's model, reads its
+ * file and checks it is the text of the plan; copies what the rest needs
+ * into st, and what the executor renders from into *text: the model's
+ * parse record (in the kept set of models, not freed here) and the file's
+ * bytes in blob (the caller frees it; on an error it goes with the step's
+ * memory).
  */
 static void
-load_model(Step *st, MemoryContext cxt)
+load_model(Step *st, MemoryContext cxt, il_buf *blob, ModelText *text)
 {
-	CoreMem    *c = palloc0(sizeof(CoreMem));
 	il_git_repo *git;
+	il_error	err;
+	const il_repo_models *models;
+	const il_repo_model *m;
+	size_t		i;
 
 	git = ironlayer_open_repo_store(st->repo_path, st->repo_store,
 								   "The repository may have moved since it was registered; remove it and add it again.");
-	il_buf_init(&c->blob);
-	il_buf_init(&c->sql);
-	il_buf_init(&c->relation);
-	{
-		il_error	err;
-		const il_repo_model *m;
-		size_t		node;
-		size_t		i;
-
-		c->models = models_at(git, st->repo_path, st->target, st->models_dir);
-		m = bsearch(st->model, c->models->models, c->models->n, sizeof(il_repo_model), model_cmp);
-		if (m == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("model %s does not exist at commit %s of repository \"%s\"",
-							st->model, st->target, st->repository)));
-		node = (size_t) (m - c->models->models);
-		st->path = MemoryContextStrdup(cxt, m->path);
-		st->kind = m->kind;
-		st->materialization = m->materialization;
-		st->time_column = m->time_column ? MemoryContextStrdup(cxt, m->time_column) : NULL;
-		for (i = 0; i < m->unique_key.n; i++)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			st->unique_key = lappend(st->unique_key, pstrdup(m->unique_key.items[i]));
-			MemoryContextSwitchTo(old);
-		}
-
-		/*
-		 * The range: an incremental step's own; all history up to as_of for
-		 * a full refresh of a model that keeps history; none otherwise.
-		 */
-		st->start[0] = st->end[0] = '\0';
-		if (!st->full_refresh)
-		{
-			if (!st->step_range)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("incremental step %s of run " INT64_FORMAT " has no date range",
-								st->step_id, st->run_id)));
-			format_date(st->step_start, st->start, "a step's start_date");
-			format_date(st->step_end, st->end, "a step's end_date");
-		}
-		else if (m->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE || m->kind == IL_KIND_APPEND_ONLY)
-		{
-			strlcpy(st->start, "0001-01-01", sizeof(st->start));
-			format_date(st->as_of, st->end, "the plan's as_of");
-		}
-
-		il_error_clear(&err);
-		if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, &c->blob, NULL, &err) != 0)
-			ironlayer_raise(&err, NULL, NULL, NULL);
-		check_text(st, m, c->blob.data ? c->blob.data : "", c->blob.len);
-		/*
-		 * The query, its ';' blanked (lines and columns stay the file's),
-		 * from the edit list the parse record holds: the file is not lexed
-		 * again (check_text made sure the record is this text's).
-		 */
-		if (il_render_query_edits(c->blob.data ? c->blob.data : "", c->blob.len,
-								  m->render_edits, m->render_edits_len, c->models->dag, node,
-								  st->schema_prefix, st->start[0] ? st->start : NULL,
-								  st->end[0] ? st->end : NULL, &c->sql, &err) != 0)
-			render_error(st, m->path, &err);
-		if (il_render_relation(m->name, st->schema_prefix, &c->relation, &err) != 0)
-			render_error(st, m->path, &err);
-
-		/* a query, which the statements below wrap */
-		if (m->statement != IL_STMT_SELECT)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("model %s is not a query: its statement is %s, and the postgres executor runs queries only",
-							st->model, il_stmt_kind_name(m->statement) ? il_stmt_kind_name(m->statement) : "empty"),
-					 errdetail("In %s at commit %s.", m->path, st->target),
-					 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
-
-		st->sql = MemoryContextStrdup(cxt, c->sql.data ? c->sql.data : "");
-		st->relation = MemoryContextStrdup(cxt, c->relation.data);
-	}
-	/* c->models is the kept set: not freed here */
-	il_buf_free(&c->blob);
-	il_buf_free(&c->sql);
-	il_buf_free(&c->relation);
-
-	/* "schema"."table" as PostgreSQL reads it */
+	models = models_at(git, st->repo_path, st->target, st->models_dir);
+	m = bsearch(st->model, models->models, models->n, sizeof(il_repo_model), model_cmp);
+	if (m == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model %s does not exist at commit %s of repository \"%s\"",
+						st->model, st->target, st->repository)));
+	st->path = MemoryContextStrdup(cxt, m->path);
+	st->kind = m->kind;
+	st->materialization = m->materialization;
+	st->time_column = m->time_column ? MemoryContextStrdup(cxt, m->time_column) : NULL;
+	for (i = 0; i < m->unique_key.n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		List	   *parts = stringToQualifiedNameList(st->relation);
 
-		if (list_length(parts) != 2)
-			elog(ERROR, "unexpected relation %s", st->relation);
-		st->schema = pstrdup(strVal(linitial(parts)));
-		st->table = pstrdup(strVal(lsecond(parts)));
+		st->unique_key = lappend(st->unique_key, pstrdup(m->unique_key.items[i]));
 		MemoryContextSwitchTo(old);
 	}
-}
 
-/* ------------------------------------------------------------- running */
-
-/*
- * 42501 unless run_as owns what the model writes into (what: 'schema "s"',
- * 'relation "s"."t"').
- */
-static void
-require_owned(const Step *st, Oid owner, const char *what, const char *hint)
-{
-	char	   *name;
-
-	if (owner == st->run_as)
-		return;
-	name = GetUserNameFromId(owner, true);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s of model %s belongs to role \"%s\", not to the environment's run_as \"%s\"",
-					what, st->model, name ? name : "?", st->run_as_name),
-			 errdetail("The executor writes only into what its run_as role owns."),
-			 errhint("%s", hint)));
-}
-
-/*
- * A schema the model's relation goes into must be run_as's: another role's
- * (made in advance by anyone who may create schemas) could hold objects
- * that act on what the step writes.
- */
-static void
-check_schema_owner(const Step *st, Oid nsp)
-{
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		return;					/* dropped meanwhile: the step fails later */
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	require_owned(st, owner, psprintf("schema \"%s\"", st->schema),
-				  "A superuser can make run_as its owner: ALTER SCHEMA ... OWNER TO ...");
-}
-
-/*
- * Creates the model's schema, owned by run_as, when it does not exist.
- * Runs as the extension owner. The schema's row in ironlayer.target_schemas
- * goes in first: two transactions that create one schema take turns on its
- * key (the second finds the schema made) instead of the second failing on
- * pg_namespace's unique index, and no role without ironlayer's rights can
- * hold that key (an advisory lock could be held by anyone who can connect).
- * A schema that ironlayer made for another tenant is refused.
- */
-static void
-ensure_schema(const Step *st)
-{
-	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char	   *sql;
-	char		wait[32];
-	int			save_nestlevel;
-	Oid			nsp = get_namespace_oid(st->schema, true);
-
-	if (OidIsValid(nsp))
+	/*
+	 * The range: an incremental step's own; all history up to as_of for a
+	 * full refresh of a model that keeps history; none otherwise.
+	 */
+	st->start[0] = st->end[0] = '\0';
+	if (!st->full_refresh)
 	{
-		check_schema_owner(st, nsp);
-		return;
-	}
-	values[0] = UUIDPGetDatum(&st->tenant);
-	values[1] = CStringGetTextDatum(st->schema);
-	values[2] = CStringGetTextDatum(st->environment);
-	/* another step making the schema holds its key until it commits */
-	snprintf(wait, sizeof(wait), "%dms", st->statement_timeout);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("lock_timeout", wait, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_execute_with_args("INSERT INTO ironlayer.target_schemas (tenant_id, schema, environment)"
-							  " VALUES ($1, $2, $3) ON CONFLICT (schema) DO NOTHING",
-							  3, types, values, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "target schema insert failed");
-	AtEOXact_GUC(true, save_nestlevel);
-	if (SPI_processed == 0)
-	{
-		/* made by another step's transaction, which has committed by now */
-		if (SPI_execute_with_args("SELECT 1 FROM ironlayer.target_schemas"
-								  " WHERE schema OPERATOR(pg_catalog.=) $2"
-								  "   AND tenant_id OPERATOR(pg_catalog.<>) $1",
-								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "target schema look-up failed");
-		if (SPI_processed > 0)
+		if (!st->step_range)
 			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("schema \"%s\" of model %s belongs to another tenant", st->schema, st->model),
-					 errhint("Each tenant's environments write under their own schema prefix; see ironlayer.environments.")));
-		AcceptInvalidationMessages();
-		nsp = get_namespace_oid(st->schema, true);
-		if (OidIsValid(nsp))
-		{
-			check_schema_owner(st, nsp);
-			return;
-		}
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("incremental step %s of run " INT64_FORMAT " has no date range",
+							st->step_id, st->run_id)));
+		format_date(st->step_start, st->start, "a step's start_date");
+		format_date(st->step_end, st->end, "a step's end_date");
 	}
-	sql = psprintf("CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s",
-				   quote_identifier(st->schema), quote_identifier(st->run_as_name));
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "schema creation failed");
-}
-
-/* ------------------------------------------- model SQL, bounded in time */
-
-static void
-step_timeout_error(const Step *st)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_QUERY_CANCELED),
-			 errmsg("canceling statement of model %s: it ran past the statement_timeout of environment \"%s\" (%d ms)",
-					st->model, st->environment, st->statement_timeout),
-			 errhint("A tenant admin can raise it: ironlayer.set_environment(name, '{\"statement_timeout\": \"2h\"}').")));
-}
-
-/* What one bounded statement does: run it, or prepare it (result_columns). */
-typedef enum BoundedOp
-{
-	BOUNDED_EXECUTE,
-	BOUNDED_PREPARE
-} BoundedOp;
-
-/*
- * SPI_execute(sql) or SPI_prepare(sql) under the step's statement timeout
- * (bounds.c). Returns SPI_execute's result code, or sets *plan.
- */
-static int
-bounded(const Step *st, BoundedOp op, const char *sql, SPIPlanPtr *plan)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile int ret = 0;
-
-	ironlayer_bounds_start(st->statement_timeout);
-	PG_TRY();
+	else if (m->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE || m->kind == IL_KIND_APPEND_ONLY)
 	{
-		if (op == BOUNDED_EXECUTE)
-			ret = SPI_execute(sql, false, 0);
-		else
-			*plan = SPI_prepare(sql, 0, NULL);
+		strlcpy(st->start, "0001-01-01", sizeof(st->start));
+		format_date(st->as_of, st->end, "the plan's as_of");
 	}
-	PG_CATCH();
-	{
-		if (ironlayer_bounds_stop())
-		{
-			/* the cancel was ours: say so, with the code of a timeout */
-			MemoryContextSwitchTo(cxt);
-			FlushErrorState();
-			step_timeout_error(st);
-		}
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	/* fired as the statement ended: it took the whole timeout anyway */
-	if (ironlayer_bounds_stop())
-		step_timeout_error(st);
-	return ret;
-}
 
-/* Runs one statement of the model (as run_as, bounded) and keeps its text for the hash. */
-static uint64
-run(const Step *st, StringInfo log, const char *sql, int expect)
-{
-	int			ret = bounded(st, BOUNDED_EXECUTE, sql, NULL);
+	il_error_clear(&err);
+	if (il_git_read_blob(git, m->blob, IL_REPO_MAX_FILE_SIZE, blob, NULL, &err) != 0)
+		ironlayer_raise(&err, NULL, NULL, NULL);
+	check_text(st, m, blob->data ? blob->data : "", blob->len);
 
-	if (ret != expect)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("a statement of model %s did not do what it was written to do (%s)",
-						st->model, SPI_result_code_string(ret)),
-				 errhint("A rule on the model's relation may rewrite it; the executor writes relations without rules.")));
-	appendStringInfoString(log, sql);
-	appendStringInfoString(log, ";\n");
-	return SPI_processed;
-}
-
-/*
- * The query's result description (a copy: names, types, typmods,
- * collations), from its plan (the query is parsed and planned, not run).
- * Two result columns of one name are refused.
- */
-static TupleDesc
-result_desc(const Step *st)
-{
-	SPIPlanPtr	plan = NULL;
-	List	   *sources;
-	CachedPlanSource *src;
-	TupleDesc	desc;
-	int			i;
-	int			j;
-
-	(void) bounded(st, BOUNDED_PREPARE, st->sql, &plan);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the query of model %s: %s", st->model,
-			 SPI_result_code_string(SPI_result));
-	sources = SPI_plan_get_plan_sources(plan);
-	if (list_length(sources) != 1)
-		elog(ERROR, "the query of model %s is not one statement", st->model);
-	src = (CachedPlanSource *) linitial(sources);
-	if (src->resultDesc == NULL)
+	/* a query, which the executor's statements wrap */
+	if (m->statement != IL_STMT_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("model %s returns no rows", st->model),
-				 errhint("Write the model as one query.")));
-	desc = CreateTupleDescCopy(src->resultDesc);
-	SPI_freeplan(plan);
-	for (i = 0; i < desc->natts; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("model %s returns two columns named \"%s\"", st->model,
-								NameStr(TupleDescAttr(desc, i)->attname)),
-						 errhint("Give every column of the query its own name.")));
-	return desc;
+				 errmsg("model %s is not a query: its statement is %s, and the %s executor runs queries only",
+						st->model, il_stmt_kind_name(m->statement) ? il_stmt_kind_name(m->statement) : "empty",
+						st->ops->name),
+				 errdetail("In %s at commit %s.", m->path, st->target),
+				 errhint("Write the model as one query (SELECT, VALUES or WITH ... SELECT): the executor creates, fills or merges its table itself.")));
+
+	text->m = m;
+	text->models = models;
+	text->node = (size_t) (m - models->models);
+	text->text = blob->data ? blob->data : "";
+	text->len = blob->len;
 }
 
-/* The names of the columns of a description, in order. */
-static List *
-desc_columns(TupleDesc desc)
-{
-	List	   *columns = NIL;
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			columns = lappend(columns, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
-	return columns;
-}
+/* ------------------------------------------------------------- finish */
 
 /*
- * The model's relation as it exists now: its oid (InvalidOid if none) and
- * kind. The executor writes only what run_as owns and no rule rewrites:
- * a relation that another role made where the model's goes (with the
- * rights to make it there), or one with rules, is refused before anything
- * runs on it.
+ * The end of a step, shared by the executors: ironlayer._finish_step (the
+ * watermark of a model that keeps history, then complete_step) in this
+ * transaction. The dispatcher ends a remote step with the same function.
+ * An ERROR when the worker no longer holds the step (nothing stays).
  */
-static Oid
-existing_relation(const Step *st, char *relkind)
+void
+executor_finish(const Step *st, bool ok, int64 rows, const char *sha)
 {
-	Oid			nsp = get_namespace_oid(st->schema, true);
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid(st->table, nsp) : InvalidOid;
-	HeapTuple	tup;
-	Oid			owner;
-	bool		rules;
-
-	*relkind = '\0';
-	if (!OidIsValid(rel))
-		return InvalidOid;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-	if (!HeapTupleIsValid(tup))
-		return InvalidOid;		/* dropped since the name was looked up */
-	*relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	rules = ((Form_pg_class) GETSTRUCT(tup))->relhasrules;
-	ReleaseSysCache(tup);
-	require_owned(st, owner, psprintf("relation %s", st->relation),
-				  "Drop or rename the relation, or make run_as its owner.");
-	if (rules && *relkind != RELKIND_VIEW)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("relation %s of model %s has rules", st->relation, st->model),
-				 errdetail("A rule could rewrite what the executor writes into it."),
-				 errhint("Drop the rules of the relation.")));
-	return rel;
-}
-
-/* Do two tables have the same columns (names, types, collations) in the same order? */
-static bool
-same_columns(Oid a, Oid b)
-{
-	Relation	ra = relation_open(a, AccessShareLock);
-	Relation	rb = relation_open(b, AccessShareLock);
-	TupleDesc	da = RelationGetDescr(ra);
-	TupleDesc	db = RelationGetDescr(rb);
-	int			i = 0;
-	int			j = 0;
-	bool		same = true;
-
-	for (;;)
-	{
-		Form_pg_attribute x;
-		Form_pg_attribute y;
-
-		while (i < da->natts && TupleDescAttr(da, i)->attisdropped)
-			i++;
-		while (j < db->natts && TupleDescAttr(db, j)->attisdropped)
-			j++;
-		if (i == da->natts || j == db->natts)
-		{
-			same = i == da->natts && j == db->natts;
-			break;
-		}
-		x = TupleDescAttr(da, i++);
-		y = TupleDescAttr(db, j++);
-		if (strcmp(NameStr(x->attname), NameStr(y->attname)) != 0 || x->atttypid != y->atttypid
-			|| x->atttypmod != y->atttypmod || x->attcollation != y->attcollation)
-		{
-			same = false;
-			break;
-		}
-	}
-	relation_close(ra, NoLock);
-	relation_close(rb, NoLock);
-	return same;
-}
-
-/*
- * The objects that depend on a relation from outside it (views, foreign
- * keys, functions with SQL bodies), for a message; NULL when there are none.
- */
-static char *
-dependents(Oid relid)
-{
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	bool		isnull;
-	Datum		d;
-
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(DISTINCT o, ', ')"
-							  "  FROM (SELECT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "                    THEN (SELECT 'view ' OPERATOR(pg_catalog.||) r.ev_class::pg_catalog.regclass::text"
-							  "                            FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
-							  "                    ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END AS o"
-							  "          FROM pg_catalog.pg_depend d"
-							  "         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "           AND d.refobjid OPERATOR(pg_catalog.=) $1"
-							  "           AND d.deptype OPERATOR(pg_catalog.=) 'n') x",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "dependency look-up failed");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/* DROP of the model's existing relation, by its kind; nothing may depend on it. */
-static void
-drop_existing(const Step *st, Oid relid, char relkind, StringInfo log)
-{
-	const char *what;
-	char	   *deps;
-
-	switch (relkind)
-	{
-		case RELKIND_RELATION:
-		case RELKIND_PARTITIONED_TABLE:
-			what = "TABLE";
-			break;
-		case RELKIND_VIEW:
-			what = "VIEW";
-			break;
-		case RELKIND_MATVIEW:
-			what = "MATERIALIZED VIEW";
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("relation %s of model %s exists and is not a table or a view", st->relation, st->model),
-					 errhint("Drop or rename it; the executor builds a table or a view there.")));
-			return;
-	}
-	deps = dependents(relid);
-	if (deps != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot replace %s of model %s while other objects depend on it: %s",
-						st->relation, st->model, deps),
-				 errdetail("The model's columns changed, so the new rows cannot go into the existing relation."),
-				 errhint("Drop the dependent objects (views of models are made again by their steps), then retry the run.")));
-	run(st, log, psprintf("DROP %s %s", what, st->relation), SPI_OK_UTILITY);
-}
-
-/*
- * A table name with the suffix. A name too long for it is cut at a whole
- * character and told apart from the other names cut alike by 8 hex digits
- * of its SHA-256.
- */
-static char *
-new_table_name(const char *table)
-{
-	int			room = NAMEDATALEN - 1 - (int) strlen(NEW_SUFFIX);
-	int			len = (int) strlen(table);
-	char		sha[IL_SHA256_HEX_LEN + 1];
-
-	if (len <= room)
-		return psprintf("%s%s", table, NEW_SUFFIX);
-	if (il_sha256_hex(table, len, sha) != 0)
-		elog(ERROR, "SHA-256 failed");
-	len = pg_mbcliplen(table, len, room - 9);
-	return psprintf("%.*s_%.8s%s", len, table, sha, NEW_SUFFIX);
-}
-
-/* Column names quoted, joined by ", ", each with a prefix ("s." or ""). */
-static char *
-quoted_columns(List *columns, const char *prefix)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, columns)
-		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier((const char *) lfirst(lc)));
-	return b.data;
-}
-
-/* The attribute of a description named name, or NULL. */
-static Form_pg_attribute
-desc_column(TupleDesc desc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-			return a;
-	}
-	return NULL;
-}
-
-/*
- * The rows of an incremental step or a merge go into the existing table by
- * column name. When the query gained or lost columns against the table,
- * the environment's on_schema_change decides (as dbt's):
- *   fail (the default): the step fails (42703), nothing written;
- *   append_new_columns: the new columns are added to the table (existing
- *     rows hold NULL there); columns the query lost stay, NULL in new rows;
- *   sync_all_columns: the new columns are added, the lost ones dropped,
- *     and a column whose type changed takes the query's type.
- * The ALTER TABLE statements run as run_as, like the rest of the step, and
- * count in its statement_sha256.
- */
-static void
-schema_change(const Step *st, Oid relid, TupleDesc query, StringInfo log)
-{
-	Relation	r = relation_open(relid, AccessShareLock);
-	TupleDesc	table = CreateTupleDescCopy(RelationGetDescr(r));
-	List	   *gained = NIL;
-	List	   *lost = NIL;
-	List	   *retyped = NIL;
-	List	   *statements = NIL;
-	bool		sync = strcmp(st->on_schema_change, "sync_all_columns") == 0;
-	bool		append = sync || strcmp(st->on_schema_change, "append_new_columns") == 0;
-	ListCell   *lc;
-	int			i;
-
-	relation_close(r, NoLock);
-	for (i = 0; i < query->natts; i++)
-	{
-		Form_pg_attribute q = TupleDescAttr(query, i);
-		Form_pg_attribute t = desc_column(table, NameStr(q->attname));
-
-		if (t == NULL)
-			gained = lappend(gained, q);
-		else if (sync && (t->atttypid != q->atttypid || t->atttypmod != q->atttypmod))
-			retyped = lappend(retyped, q);
-	}
-	for (i = 0; i < table->natts; i++)
-	{
-		Form_pg_attribute t = TupleDescAttr(table, i);
-
-		if (!t->attisdropped && desc_column(query, NameStr(t->attname)) == NULL)
-			lost = lappend(lost, pstrdup(NameStr(t->attname)));
-	}
-	if (gained == NIL && lost == NIL && retyped == NIL)
-		return;
-	if (!append)
-	{
-		StringInfoData names;
-
-		initStringInfo(&names);
-		foreach(lc, gained)
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "", NameStr(((Form_pg_attribute) lfirst(lc))->attname));
-		if (gained != NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("model %s returns column%s %s, which table %s lacks", st->model,
-							list_length(gained) > 1 ? "s" : "", names.data, st->relation),
-					 errdetail("The table has: %s.", column_list(desc_columns(table))),
-					 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("model %s no longer returns column%s %s of table %s", st->model,
-						list_length(lost) > 1 ? "s" : "", column_list(lost), st->relation),
-				 errdetail("The query returns: %s.", column_list(desc_columns(query))),
-				 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
-	}
-	foreach(lc, gained)
-	{
-		Form_pg_attribute q = lfirst(lc);
-
-		statements = lappend(statements,
-							 psprintf("ALTER TABLE %s ADD COLUMN %s %s", st->relation,
-									  quote_identifier(NameStr(q->attname)),
-									  format_type_with_typemod(q->atttypid, q->atttypmod)));
-	}
-	if (sync)
-	{
-		foreach(lc, lost)
-			statements = lappend(statements,
-								 psprintf("ALTER TABLE %s DROP COLUMN %s", st->relation,
-										  quote_identifier((const char *) lfirst(lc))));
-		foreach(lc, retyped)
-		{
-			Form_pg_attribute q = lfirst(lc);
-			const char *c = quote_identifier(NameStr(q->attname));
-			char	   *type = format_type_with_typemod(q->atttypid, q->atttypmod);
-
-			statements = lappend(statements,
-								 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s",
-										  st->relation, c, type, c, type));
-		}
-	}
-	foreach(lc, statements)
-		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
-}
-
-/*
- * The foreign keys of other tables that reference a table, for a message
- * ("constraint k on table t, ..."); NULL when there are none.
- */
-static char *
-referencing_keys(Oid relid)
-{
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	bool		isnull;
-	Datum		d;
-
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.format('constraint %s on table %s', c.conname,"
-							  "                                              c.conrelid::pg_catalog.regclass),"
-							  "                            ', ' ORDER BY c.conname)"
-							  "  FROM pg_catalog.pg_constraint c"
-							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
-							  "   AND c.confrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND c.conrelid OPERATOR(pg_catalog.<>) $1",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "foreign key look-up failed");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/*
- * The privileges granted on the table a full refresh replaces, granted on
- * the table that takes its place (the new table is run_as's, like the old
- * one): what its default privileges gave the new table is revoked, then
- * each grantee gets what it had, with the grant option where it had it.
- * run_as grants them, whoever granted them first. Column privileges are
- * not carried over (the columns may have changed). An old table with the
- * default privileges (no ACL) leaves the new table's as they are.
- */
-static void
-keep_grants(const Step *st, Oid old_relid, Oid new_relid, const char *new_rel, StringInfo log)
-{
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		values[2];
-	uint64		i;
-	uint64		n;
-	List	   *statements = NIL;
-	ListCell   *lc;
-
-	values[0] = ObjectIdGetDatum(old_relid);
-	values[1] = ObjectIdGetDatum(new_relid);
-	/*
-	 * kind 0: a grantee of the new table's own ACL (revoked); kind 1: a
-	 * grantee's privileges on the old table, without and with the grant
-	 * option. The owner (run_as) keeps its own.
-	 */
-	if (SPI_execute_with_args("SELECT k, a.grantee, a.is_grantable,"
-							  "       pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)"
-							  "  FROM (SELECT 0 AS k, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-							  "         WHERE c.oid OPERATOR(pg_catalog.=) $2"
-							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-							  "        UNION ALL"
-							  "        SELECT 1, x.* FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-							  "         WHERE c.oid OPERATOR(pg_catalog.=) $1"
-							  "           AND x.grantee OPERATOR(pg_catalog.<>) c.relowner) a"
-							  " WHERE EXISTS (SELECT FROM pg_catalog.pg_class o"
-							  "                WHERE o.oid OPERATOR(pg_catalog.=) $1 AND o.relacl IS NOT NULL)"
-							  " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "privilege look-up failed");
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int			kind = DatumGetInt32(SPI_getbinval(t, td, 1, &isnull));
-		Oid			grantee = DatumGetObjectId(SPI_getbinval(t, td, 2, &isnull));
-		bool		grantable = DatumGetBool(SPI_getbinval(t, td, 3, &isnull));
-		char	   *privileges = TextDatumGetCString(SPI_getbinval(t, td, 4, &isnull));
-		const char *who = "PUBLIC";
-
-		if (OidIsValid(grantee))
-		{
-			char	   *name = GetUserNameFromId(grantee, true);
-
-			if (name == NULL)
-				continue;		/* dropped meanwhile */
-			who = quote_identifier(name);
-		}
-		if (kind == 0)
-			statements = lappend(statements, psprintf("REVOKE ALL ON %s FROM %s", new_rel, who));
-		else
-			statements = lappend(statements, psprintf("GRANT %s ON %s TO %s%s", privileges, new_rel, who,
-													  grantable ? " WITH GRANT OPTION" : ""));
-	}
-	foreach(lc, statements)
-		run(st, log, (const char *) lfirst(lc), SPI_OK_UTILITY);
-}
-
-/*
- * A full refresh: the query's rows replace the table's, all in this
- * transaction, so readers see the old rows or the new ones, never a half.
- * The new table is built beside the old one, which is then dropped and
- * the new one renamed into its place with the old one's grants
- * (keep_grants); when other objects (views of other models) depend on the
- * old table and the columns did not change, the old table keeps its
- * identity, and its grants, and takes the new rows instead.
- */
-static int64
-full_refresh(const Step *st, Oid relid, char relkind, StringInfo log)
-{
-	char	   *new_table;
-	char	   *new_rel;
-	Oid			new_relid;
-	int64		rows;
-
-	if (!OidIsValid(relid))
-		return (int64) run(st, log, psprintf("CREATE TABLE %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
-
-	new_table = new_table_name(st->table);
-	new_rel = psprintf("%s.%s", quote_identifier(st->schema), quote_identifier(new_table));
-	rows = (int64) run(st, log, psprintf("CREATE TABLE %s AS\n%s\n", new_rel, st->sql), SPI_OK_UTILITY);
-	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) && dependents(relid) != NULL)
-	{
-		new_relid = get_relname_relid(new_table, get_namespace_oid(st->schema, false));
-		if (same_columns(relid, new_relid))
-		{
-			char	   *keys = referencing_keys(relid);
-
-			/* TRUNCATE refuses them, and no DELETE could take every row */
-			if (keys != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-						 errmsg("cannot refresh %s of model %s while foreign keys of other tables reference it: %s",
-								st->relation, st->model, keys),
-						 errdetail("A full refresh replaces every row of the table."),
-						 errhint("Drop the foreign keys, then retry the run.")));
-			run(st, log, psprintf("TRUNCATE %s", st->relation), SPI_OK_UTILITY);
-			run(st, log, psprintf("INSERT INTO %s SELECT * FROM %s", st->relation, new_rel), SPI_OK_INSERT);
-			run(st, log, psprintf("DROP TABLE %s", new_rel), SPI_OK_UTILITY);
-			return rows;
-		}
-	}
-	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE)
-		keep_grants(st, relid, get_relname_relid(new_table, get_namespace_oid(st->schema, false)), new_rel, log);
-	drop_existing(st, relid, relkind, log);
-	run(st, log, psprintf("ALTER TABLE %s RENAME TO %s", new_rel, quote_identifier(st->table)), SPI_OK_UTILITY);
-	return rows;
-}
-
-/* MERGE_BY_KEY into the existing table: update rows of known keys, insert the others. */
-static int64
-merge(const Step *st, Oid relid, StringInfo log)
-{
-	TupleDesc	desc = result_desc(st);
-	List	   *columns = desc_columns(desc);
-	List	   *keys = NIL;
-	List	   *others = NIL;
-	StringInfoData sql;
-	ListCell   *lc;
-	bool		first = true;
-
-	foreach(lc, st->unique_key)
-	{
-		char	   *k = header_column(st, (const char *) lfirst(lc), "unique_key");
-
-		if (!has_column(columns, k))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("unique_key column \"%s\" is not a column of model %s", k, st->model),
-					 errdetail("The query returns: %s.", column_list(columns))));
-		if (!has_column(keys, k))
-			keys = lappend(keys, k);
-	}
-	schema_change(st, relid, desc, log);
-	foreach(lc, columns)
-		if (!has_column(keys, (const char *) lfirst(lc)))
-			others = lappend(others, lfirst(lc));
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "MERGE INTO %s AS t\nUSING (\n%s\n) AS s\nON ", st->relation, st->sql);
-	foreach(lc, keys)
-	{
-		const char *q = quote_identifier((const char *) lfirst(lc));
-
-		appendStringInfo(&sql, "%st.%s = s.%s", first ? "" : " AND ", q, q);
-		first = false;
-	}
-	if (others != NIL)
-	{
-		appendStringInfoString(&sql, "\nWHEN MATCHED THEN UPDATE SET ");
-		first = true;
-		foreach(lc, others)
-		{
-			const char *q = quote_identifier((const char *) lfirst(lc));
-
-			appendStringInfo(&sql, "%s%s = s.%s", first ? "" : ", ", q, q);
-			first = false;
-		}
-	}
-	appendStringInfo(&sql, "\nWHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)",
-					 quoted_columns(columns, ""), quoted_columns(columns, "s."));
-	return (int64) run(st, log, sql.data, SPI_OK_MERGE);
-}
-
-/*
- * An incremental step of an INCREMENTAL_BY_TIME_RANGE model, or of an
- * APPEND_ONLY one with a time_column: the step's range is replaced, so
- * running it again (the planner loads the watermark's last day again)
- * never duplicates rows. The range is `time_column >= start AND
- * time_column < end + 1`, so a timestamp column's whole end day is in it.
- * An APPEND_ONLY model without a time_column adds only the rows the table
- * does not hold yet (a set difference). The table is created empty, in
- * the query's shape, when missing.
- */
-static int64
-incremental(const Step *st, Oid relid, char relkind, StringInfo log)
-{
-	TupleDesc	desc = result_desc(st);
-	List	   *columns = desc_columns(desc);
-	char	   *cols = quoted_columns(columns, "");
-	char	   *tc = NULL;
-
-	if (st->kind == IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->time_column == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model %s of kind INCREMENTAL_BY_TIME_RANGE has no time_column", st->model)));
-	if (st->time_column != NULL)
-	{
-		tc = header_column(st, st->time_column, "time_column");
-		if (!has_column(columns, tc))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("time_column \"%s\" is not a column of model %s", tc, st->model),
-					 errdetail("The query returns: %s.", column_list(columns))));
-	}
-	if (!OidIsValid(relid))
-		run(st, log, psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) AS q WITH NO DATA",
-						  st->relation, st->sql), SPI_OK_UTILITY);
-	else if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("relation %s of model %s is not a table", st->relation, st->model),
-				 errhint("Run a full refresh of the model (the plan option full_refresh) to rebuild it.")));
-	else
-		schema_change(st, relid, desc, log);
-	/* the range is replaced: running it again never duplicates rows */
-	if (tc != NULL)
-	{
-		run(st, log, psprintf("DELETE FROM %s WHERE %s >= DATE '%s' AND %s < DATE '%s' + 1",
-						  st->relation, quote_identifier(tc), st->start, quote_identifier(tc), st->end),
-			SPI_OK_DELETE);
-		return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q",
-										 st->relation, cols, cols, st->sql), SPI_OK_INSERT);
-	}
-	/* no range to replace: only the rows not there yet */
-	return (int64) run(st, log, psprintf("INSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS q\nEXCEPT\nSELECT %s FROM %s",
-									 st->relation, cols, cols, st->sql, cols, st->relation), SPI_OK_INSERT);
-}
-
-/*
- * The statements of the model's materialization, as run_as. Returns the
- * rows written (the new table's, inserted or merged; 0 for a view).
- */
-static int64
-materialize(const Step *st, StringInfo log)
-{
-	char		relkind;
-	Oid			relid = existing_relation(st, &relkind);
-	bool		is_table = relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
-
-	if (st->materialization == IL_MAT_VIEW)
-	{
-		/* a table of the model becomes a view once its materialization says so */
-		if (OidIsValid(relid) && relkind != RELKIND_VIEW)
-			drop_existing(st, relid, relkind, log);
-		run(st, log, psprintf("CREATE OR REPLACE VIEW %s AS\n%s\n", st->relation, st->sql), SPI_OK_UTILITY);
-		return 0;
-	}
-	/* a MERGE_BY_KEY model is rebuilt when its step is a full refresh */
-	if (st->kind == IL_KIND_MERGE_BY_KEY && is_table && !st->full_refresh)
-		return merge(st, relid, log);
-	if (st->kind == IL_KIND_MERGE_BY_KEY)
-		return full_refresh(st, relid, relkind, log);
-	if (st->full_refresh || st->kind == IL_KIND_FULL_REFRESH)
-		return full_refresh(st, relid, relkind, log);
-	return incremental(st, relid, relkind, log);
-}
-
-/*
- * Runs the model's statements as run_as, in a security-restricted
- * operation with a fixed search_path, row security on, the environment's
- * lock_timeout and the step's memory limit (bounds.c), as model SQL
- * (tenant.c: ironlayer's API sees run_as and no tenant). The user, security
- * context, memory limit and model SQL state are restored on every path, the
- * settings on success (an error's rollback restores them otherwise).
- */
-static int64
-run_as_role(const Step *st, StringInfo log)
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-	volatile int64 rows = 0;
-	char		lock_timeout[32];
-	struct rlimit saved_limit;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	save_nestlevel = NewGUCNestLevel();
-	snprintf(lock_timeout, sizeof(lock_timeout), "%dms", st->lock_timeout);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("lock_timeout", lock_timeout, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	/* what model SQL says (RAISE WARNING in a loop) does not fill the server log */
-	(void) set_config_option("log_min_messages", "error", PGC_SUSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	ironlayer_model_sql_enter(st->run_as);
-	ironlayer_memory_limit(&saved_limit);
-	SetUserIdAndSecContext(st->run_as,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rows = materialize(st, log);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		ironlayer_memory_unlimit(&saved_limit);
-		ironlayer_model_sql_leave();
-	}
-	PG_END_TRY();
-	/* whatever the model's SQL set (set_config(..., false) too) ends here */
-	AtEOXact_GUC(false, save_nestlevel);
-	return rows;
-}
-
-/*
- * The watermark of a model that keeps history, in the step's environment:
- * a full refresh replaces it, an incremental step widens it
- * (ironlayer._put_watermark, the one writer of watermarks).
- */
-static void
-advance_watermark(const Step *st)
-{
-	Oid			types[8] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, TEXTOID, BOOLOID};
-	Datum		values[8];
-
-	if (st->kind != IL_KIND_INCREMENTAL_BY_TIME_RANGE && st->kind != IL_KIND_APPEND_ONLY)
-		return;
-	values[0] = UUIDPGetDatum(&st->tenant);
-	values[1] = Int64GetDatum(st->repo_id);
-	values[2] = CStringGetTextDatum(st->environment);
-	values[3] = CStringGetTextDatum(st->model);
-	values[4] = DateADTGetDatum(parse_date(st->start));
-	values[5] = DateADTGetDatum(parse_date(st->end));
-	values[6] = CStringGetTextDatum(st->applied_by);
-	values[7] = BoolGetDatum(!st->full_refresh);
-	if (SPI_execute_with_args("SELECT ironlayer._put_watermark($1, $2, $3, $4, $5, $6, $7::name, $8)",
-							  8, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "watermark update failed");
-}
-
-/* complete_step(..., true, rows, sha, 'postgres') in this transaction. */
-static void
-record_success(const Step *st, int64 rows, const char *sha)
-{
-	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
-	Datum		values[5];
+	Oid			types[6] = {INT8OID, TEXTOID, TEXTOID, BOOLOID, INT8OID, TEXTOID};
+	Datum		values[6];
 	bool		isnull;
 
 	values[0] = Int64GetDatum(st->run_id);
 	values[1] = CStringGetTextDatum(st->step_id);
 	values[2] = CStringGetTextDatum(st->worker);
-	values[3] = Int64GetDatum(rows);
-	values[4] = CStringGetTextDatum(sha);
-	if (SPI_execute_with_args("SELECT ironlayer.complete_step($1, $2, $3, true, $4, $5, 'postgres')",
-							  5, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "complete_step failed");
+	values[3] = BoolGetDatum(ok);
+	values[4] = Int64GetDatum(rows);
+	values[5] = CStringGetTextDatum(sha);
+	if (SPI_execute_with_args(psprintf("SELECT ironlayer._finish_step($1, $2, $3, $4, $5, $6, %s, NULL, NULL)",
+									   quote_literal_cstr(st->ops->name)),
+							  6, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "_finish_step failed");
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) || isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1577,8 +473,8 @@ step_error_context(void *arg)
 }
 
 /*
- * The arguments, the step's rows (locked), the model rendered and its
- * schema made. The caller has pushed the error context.
+ * The arguments and the step's rows (locked, read). The caller has pushed
+ * the error context.
  */
 static void
 step_begin(FunctionCallInfo fcinfo, Step *st, MemoryContext cxt)
@@ -1597,14 +493,13 @@ step_begin(FunctionCallInfo fcinfo, Step *st, MemoryContext cxt)
 		elog(ERROR, "SPI_connect failed");
 	lock_step(st, cxt);
 	read_run(st, cxt);
-	load_model(st, cxt);
-	ensure_schema(st);
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_execute_step);
 /*
  * ironlayer._execute_step(run_id bigint, step_id text, worker text)
- * returns bigint: the rows written.
+ * returns bigint: the rows written, or 0 for a step handed to the
+ * dispatcher (still running: the dispatcher finishes it).
  */
 Datum
 ironlayer_execute_step(PG_FUNCTION_ARGS)
@@ -1613,7 +508,11 @@ ironlayer_execute_step(PG_FUNCTION_ARGS)
 	ErrorContextCallback errcb;
 	StringInfoData log;
 	char		sha[IL_SHA256_HEX_LEN + 1];
-	int64		rows;
+	int64		rows = 0;
+	il_buf		blob;
+	ModelText	text;
+	ExecState	where;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	initStringInfo(&log);
 	errcb.callback = step_error_context;
@@ -1621,12 +520,18 @@ ironlayer_execute_step(PG_FUNCTION_ARGS)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	step_begin(fcinfo, st, CurrentMemoryContext);
-	rows = run_as_role(st, &log);
-	if (il_sha256_hex(log.data, log.len, sha) != 0)
-		elog(ERROR, "SHA-256 failed");
-	advance_watermark(st);
-	record_success(st, rows, sha);
+	step_begin(fcinfo, st, cxt);
+	il_buf_init(&blob);
+	load_model(st, cxt, &blob, &text);
+	where = st->ops->prepare(st, &text);
+	il_buf_free(&blob);
+	if (where == EXEC_HERE)
+	{
+		rows = st->ops->submit(st, &log);
+		if (il_sha256_hex(log.data, log.len, sha) != 0)
+			elog(ERROR, "SHA-256 failed");
+		st->ops->finish(st, true, rows, sha);
+	}
 	SPI_finish();
 
 	error_context_stack = errcb.previous;

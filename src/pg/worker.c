@@ -14,7 +14,10 @@
  *	   transaction, which records success itself; the worker holds the
  *	   step's row lock for the whole transaction, so a step that outlives
  *	   its lease is not claimed again while it runs (claim_step skips
- *	   locked rows);
+ *	   locked rows). On a databricks environment the same call hands the
+ *	   step to the dispatcher instead (executor.h): it commits the step
+ *	   still running under the dispatcher's lease, and the worker, which
+ *	   records nothing more of it, goes on to its next claim;
  *	3. on an ERROR: ironlayer.complete_step(..., ok => false, sqlstate,
  *	   message and hint) in a third transaction.
  *
@@ -562,8 +565,12 @@ worker_record_failure(const Claim *c, const char *sqlstate, const char *message,
 		}
 		else
 			nulls[4] = 'n';
+		/* the executor of the step's environment, as telemetry */
 		if (SPI_execute_with_args("SELECT ironlayer.complete_step($1, $2, $3, false, NULL, NULL,"
-								  " 'postgres', $4, $5)",
+								  " COALESCE((SELECT e.executor FROM ironlayer.runs r"
+								  "   JOIN ironlayer.environments e ON e.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+								  "                                AND e.name OPERATOR(pg_catalog.=) r.environment"
+								  "  WHERE r.run_id OPERATOR(pg_catalog.=) $1), 'postgres'), $4, $5)",
 								  5, types, values, nulls, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "ironlayer.complete_step() failed");
 		recorded = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -13,10 +13,11 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.target_schemas', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.target_schemas');
 GRANT SELECT ON @extschema@.target_schemas TO ironlayer_viewer;
 
--- The local executor (src/pg/executor.c, docs/runs.md "The local executor"):
--- runs one claimed step on this server inside the caller's transaction and
--- records it with complete_step(), so the model's data, its watermark and
--- the step's state commit together. For the background workers and any
+-- The executors (src/pg/executor.c, docs/runs.md "Executors"): the local
+-- one runs a claimed step on this server inside the caller's transaction
+-- and records it with _finish_step(), so the model's data, its watermark
+-- and the step's state commit together; databricks hands the step to the
+-- dispatcher in that transaction (76_remote.sql). For the background workers and any
 -- external worker (members of ironlayer_worker); it crosses tenants, so it
 -- is not for users.
 --
@@ -30,6 +31,6 @@ CREATE FUNCTION @extschema@._execute_step(run_id bigint, step_id text, worker te
 	SET lock_timeout = '1min'
 	AS 'MODULE_PATHNAME', 'ironlayer_execute_step';
 COMMENT ON FUNCTION @extschema@._execute_step(bigint, text, text) IS
-	'run a step this worker claimed, as the environment''s run_as role, and record it with complete_step (workers); returns the rows written';
+	'run a step this worker claimed and record it (workers): postgres runs it here as the environment''s run_as role and returns the rows written; databricks hands it to the dispatcher and returns 0';
 REVOKE ALL ON FUNCTION @extschema@._execute_step(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._execute_step(bigint, text, text) TO ironlayer_worker;
