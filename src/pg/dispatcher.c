@@ -550,6 +550,8 @@ http_send(Stmt *s, Cred *c, il_dbx_op op, const char *method, const char *url, c
 	int			n = 0;
 	il_error	err;
 	uint64_t	id;
+	MemoryContext old;
+	bool		added;
 
 	f = MemoryContextAllocZero(dispatch_context, sizeof(Flight));
 	f->stmt = s;
@@ -571,7 +573,11 @@ http_send(Stmt *s, Cred *c, il_dbx_op op, const char *method, const char *url, c
 	req.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	req.timeout_ms = REQUEST_TIMEOUT_MS;
 	req.user = f;
-	if (il_http_add(http, &req, &id, &err) != 0)
+	/* the set keeps copies of the request until it is taken: not in unit_context */
+	old = MemoryContextSwitchTo(dispatch_context);
+	added = il_http_add(http, &req, &id, &err) == 0;
+	MemoryContextSwitchTo(old);
+	if (!added)
 	{
 		pfree(f);
 		if (s)
@@ -1632,7 +1638,7 @@ ironlayer_dispatcher_main(Datum main_arg)
 			il_http_answer a;
 			MemoryContext old = MemoryContextSwitchTo(dispatch_context);
 
-			if (il_http_perform(http, (int) Min(wait_ms, 100L), &err) != 0)
+			if (il_http_perform(http, (int) Min(wait_ms, 100L), &err) < 0)
 				ereport(LOG, (errmsg("ironlayer dispatcher: HTTP client: %s", err.message)));
 			now = GetCurrentTimestamp();
 			while (il_http_take(http, &a))

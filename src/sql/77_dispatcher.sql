@@ -7,10 +7,6 @@
 -- _finish_step (76_remote.sql). They cross tenants (row_security off) and
 -- are for the dispatcher only (no grant).
 
--- The statements not yet finished, by state: what _dispatch_work scans.
-CREATE INDEX remote_statements_open ON @extschema@.remote_statements (state, tenant_id, environment)
-	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
-
 -- Wakes the dispatcher when the calling transaction commits (src/pg/worker.c);
 -- harmless without it.
 CREATE OR REPLACE FUNCTION @extschema@._wake_dispatcher() RETURNS void
@@ -80,8 +76,8 @@ BEGIN ATOMIC
 										  AND e.name OPERATOR(pg_catalog.=) s.environment
 		   LEFT JOIN flying f ON f.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
 							 AND f.environment OPERATOR(pg_catalog.=) s.environment
-		  WHERE s.k OPERATOR(pg_catalog.<=) COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16)
-												 OPERATOR(pg_catalog.-) COALESCE(f.n, 0)
+		  WHERE s.k OPERATOR(pg_catalog.<=) (COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16)
+												  OPERATOR(pg_catalog.-) COALESCE(f.n, 0))
 		  ORDER BY s.run_id, s.k
 		  LIMIT GREATEST(max, 0)))
 	SELECT c.action, c.tenant_id, c.run_id, c.step_id, c.attempt, c.seq, c.request_id, c.environment,
