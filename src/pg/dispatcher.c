@@ -573,6 +573,8 @@ http_send(Stmt *s, Cred *c, il_dbx_op op, const char *method, const char *url, c
 	req.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	req.timeout_ms = REQUEST_TIMEOUT_MS;
 	req.user = f;
+	/* a submit never goes on a kept connection (libcurl would re-send it by itself) */
+	req.idempotent = op != IL_DBX_OP_SUBMIT;
 	/* the set keeps copies of the request until it is taken: not in unit_context */
 	old = MemoryContextSwitchTo(dispatch_context);
 	added = il_http_add(http, &req, &id, &err) == 0;
@@ -725,6 +727,8 @@ on_statement(Stmt *s, const il_dbx_statement *st, TimestampTz now)
 		strlcpy(s->statement_id, st->statement_id, sizeof(s->statement_id));
 		s->started_pending = true;
 	}
+	/* the last state seen is the telemetry's remote_state */
+	set_str(&s->remote_state, il_dbx_state_name(st->state));
 	switch (st->state)
 	{
 		case IL_DBX_STATE_SUCCEEDED:
