@@ -22,8 +22,8 @@
  *	   statements succeeded, their environment below max_in_flight), those
  *	   in flight that this process does not follow (after a restart) and
  *	   those of cancelling runs;
- *	3. _dispatch_submitting for each statement to send: the intent commits
- *	   BEFORE the POST.
+ *	3. _dispatch_submitting for the statements to send, all at once: the
+ *	   intents commit BEFORE any POST.
  * Then, outside any transaction, libcurl multi (il_http.h) carries every
  * request at once: submits with wait_timeout 0s, polls with a backoff that
  * starts at 50 ms and grows to 5 s, cancels, query history look-ups and
@@ -106,6 +106,8 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define REQUEST_TIMEOUT_MS 60000
 #define RECORD_TRIES 3			/* a transition that cannot be recorded is dropped after */
+#define SCHEMA_CACHE_MS (10 * 60 * 1000)	/* a schema seen made is not made again for */
+#define SCHEMA_PREFIX "CREATE SCHEMA IF NOT EXISTS "
 
 /* settings */
 static int	history_grace_ms = 60000;	/* ironlayer.databricks_history_grace */
@@ -114,6 +116,7 @@ static int	history_grace_ms = 60000;	/* ironlayer.databricks_history_grace */
 
 typedef enum Phase
 {
+	PH_INTENT,					/* taken: its intent is being written */
 	PH_SUBMIT,					/* POST /statements (again after 429/503) */
 	PH_POLL,					/* GET /statements/{id} */
 	PH_CANCEL,					/* POST .../cancel, then PH_POLL to a final state */
@@ -162,6 +165,7 @@ typedef struct Stmt
 	bool		auth_refreshed; /* an OAuth token was fetched again for it */
 	bool		started_pending;	/* its statement id is to be stored */
 	bool		adopted;		/* taken over in flight: reconcile */
+	bool		intent;			/* taken to send: its intent is being written */
 	TimestampTz submitted_at;
 	TimestampTz deadline;		/* submitted + statement_timeout */
 	bool		cancel_wanted;	/* its run is cancelling */
@@ -218,6 +222,21 @@ typedef struct Flight
 	il_dbx_op	op;
 } Flight;
 
+/*
+ * The CREATE SCHEMA IF NOT EXISTS statements this process saw succeed,
+ * by warehouse: every step starts with one, and the same schema's is not
+ * sent again within SCHEMA_CACHE_MS (recorded succeeded, remote_state
+ * SKIPPED). Any statement that fails empties it.
+ */
+typedef struct SchemaSeen
+{
+	dlist_node	node;
+	char	   *key;			/* workspace_url, warehouse_id, catalog, statement */
+	TimestampTz until;
+} SchemaSeen;
+
+static dlist_head schemas_seen = DLIST_STATIC_INIT(schemas_seen);
+
 /* ------------------------------------------------------- helpers */
 
 static char *
@@ -264,6 +283,81 @@ jitter(void)
 	return pg_prng_double(&pg_global_prng_state);
 }
 
+/* ------------------------------------------------------- schemas seen */
+
+static char *
+schema_key(const Stmt *s)
+{
+	if (!s->idempotent || strncmp(s->statement, SCHEMA_PREFIX, strlen(SCHEMA_PREFIX)) != 0)
+		return NULL;
+	return psprintf("%s\n%s\n%s\n%s", s->workspace_url, s->warehouse_id, s->catalog ? s->catalog : "",
+					s->statement);
+}
+
+static bool
+schema_seen(const Stmt *s, TimestampTz now)
+{
+	char	   *key = schema_key(s);
+	dlist_iter	it;
+	bool		seen = false;
+
+	if (key == NULL)
+		return false;
+	dlist_foreach(it, &schemas_seen)
+	{
+		SchemaSeen *e = dlist_container(SchemaSeen, node, it.cur);
+
+		if (strcmp(e->key, key) == 0 && now < e->until)
+		{
+			seen = true;
+			break;
+		}
+	}
+	pfree(key);
+	return seen;
+}
+
+static void
+schema_made(const Stmt *s, TimestampTz now)
+{
+	char	   *key = schema_key(s);
+	dlist_iter	it;
+	SchemaSeen *e;
+
+	if (key == NULL)
+		return;
+	dlist_foreach(it, &schemas_seen)
+	{
+		e = dlist_container(SchemaSeen, node, it.cur);
+		if (strcmp(e->key, key) == 0)
+		{
+			e->until = after_ms(now, SCHEMA_CACHE_MS);
+			pfree(key);
+			return;
+		}
+	}
+	e = MemoryContextAllocZero(dispatch_context, sizeof(SchemaSeen));
+	e->key = MemoryContextStrdup(dispatch_context, key);
+	e->until = after_ms(now, SCHEMA_CACHE_MS);
+	dlist_push_tail(&schemas_seen, &e->node);
+	pfree(key);
+}
+
+static void
+schemas_forget(void)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &schemas_seen)
+	{
+		SchemaSeen *e = dlist_container(SchemaSeen, node, it.cur);
+
+		dlist_delete(&e->node);
+		pfree(e->key);
+		pfree(e);
+	}
+}
+
 /* ------------------------------------------------------- outcomes */
 
 /* The statement is over: what to record. */
@@ -274,6 +368,10 @@ stmt_done(Stmt *s, Record rec, bool ok, const char *remote_state, int64 rows, in
 	s->phase = PH_DONE;
 	s->record = rec;
 	s->ok = ok;
+	if (rec == REC_FINISHED && ok && remote_state && strcmp(remote_state, "SKIPPED") != 0)
+		schema_made(s, GetCurrentTimestamp());
+	else if (rec == REC_FINISHED && !ok)
+		schemas_forget();
 	set_str(&s->remote_state, remote_state);
 	s->rows = rows;
 	s->bytes = bytes;
@@ -1083,13 +1181,13 @@ text_or_null(const char *s, char *null)
 static bool
 record_stmt(Stmt *s)
 {
-	Oid			types[8] = {TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT4OID};
-	Datum		values[8];
-	char		nulls[9] = "        ";
+	Oid			types[9] = {TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
+	Datum		values[9];
+	char		nulls[10] = "         ";
 	bool		ok = true;
 
 	values[0] = CStringGetTextDatum(s->request_id);
-	if (s->started_pending)
+	if (s->started_pending && s->record != REC_FINISHED)
 	{
 		values[1] = CStringGetTextDatum(s->statement_id);
 		if (sub_exec("SELECT ironlayer._dispatch_started($1::uuid, $2)", 2,
@@ -1110,8 +1208,12 @@ record_stmt(Stmt *s)
 			values[5] = text_or_null(s->error_class, &nulls[5]);
 			values[6] = text_or_null(s->error_message, &nulls[6]);
 			values[7] = Int32GetDatum(s->http_retries);
-			ok = sub_exec("SELECT ironlayer._dispatch_finished($1::uuid, $2, $3, $4, $5, $6, $7, $8)",
-						  8, types, values, nulls, NULL);
+			/* the statement id too, when not stored yet */
+			values[8] = text_or_null(s->started_pending && s->statement_id[0] ? s->statement_id : NULL, &nulls[8]);
+			ok = sub_exec("SELECT ironlayer._dispatch_finished($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9)",
+						  9, types, values, nulls, NULL);
+			if (ok)
+				s->started_pending = false;
 			if (ok && !s->ok)
 				ereport(LOG,
 						(errmsg("ironlayer dispatcher: statement %d of step %s of run " INT64_FORMAT " failed with SQLSTATE %s",
@@ -1304,9 +1406,12 @@ db_unit(TimestampTz now)
 	int			taken = 0;
 	uint64		i;
 	MemoryContext old;
+	StringInfoData intents;
 
 	pgstat_report_activity(STATE_RUNNING, "ironlayer: dispatching");
 	old = MemoryContextSwitchTo(unit_context);
+	initStringInfo(&intents);
+	appendStringInfoChar(&intents, '{');
 	unit_begin();
 
 	/* 1. what happened */
@@ -1325,14 +1430,7 @@ db_unit(TimestampTz now)
 
 		values[0] = Int32GetDatum(MAX_SENDS_PER_UNIT);
 		values[1] = CStringGetTextDatum(known_literal());
-		if (SPI_execute_with_args("SELECT w.*, e.databricks->>'workspace_url' AS workspace_url,"
-								  " e.databricks->>'warehouse_id' AS warehouse_id,"
-								  " e.databricks->>'catalog' AS catalog,"
-								  " e.databricks->>'credential' AS credential,"
-								  " e.databricks->>'auth' AS auth,"
-								  " e.databricks->>'ca_bundle' AS ca_bundle"
-								  " FROM ironlayer._dispatch_work($1, $2::uuid[]) w"
-								  " LEFT JOIN LATERAL (SELECT w.databricks) e ON true",
+		if (SPI_execute_with_args("SELECT * FROM ironlayer._dispatch_work($1, $2::uuid[])",
 								  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "ironlayer._dispatch_work() failed");
 	}
@@ -1388,6 +1486,18 @@ db_unit(TimestampTz now)
 			if (s != NULL)
 				continue;		/* followed already */
 			s = stmt_from_row(tup, desc, now);
+			if (strcmp(action, "send") == 0)
+			{
+				/*
+				 * Its intent is written below, for all at once (one that
+				 * cannot be sent fails its step then, as submitted).
+				 */
+				s->intent = true;
+				if (s->phase != PH_DONE)
+					s->phase = PH_INTENT;
+				appendStringInfo(&intents, "%s%s", intents.len > 1 ? "," : "", s->request_id);
+				continue;
+			}
 			if (s->phase == PH_DONE)
 				continue;		/* its environment cannot be used */
 			if (strcmp(action, "adopt") == 0)
@@ -1407,27 +1517,51 @@ db_unit(TimestampTz now)
 								s->seq, s->step_id, s->run_id,
 								s->statement_id[0] ? "by its statement id" : "in query history")));
 			}
-			else
-			{
-				Oid			t[1] = {TEXTOID};
-				Datum		v[1] = {CStringGetTextDatum(rid)};
-				bool		marked = false;
-
-				if (!sub_exec("SELECT ironlayer._dispatch_submitting($1::uuid)", 1, t, v, NULL, &marked) || !marked)
-				{
-					stmt_free(s);
-					continue;
-				}
-				s->submitted_at = GetCurrentTimestamp();
-				s->deadline = after_ms(s->submitted_at, s->timeout_ms);
-				s->phase = PH_SUBMIT;
-				s->due = now;
-				taken++;
-			}
 		}
 	}
 
-	/* 3. credentials the new statements need, read while in the transaction */
+	/* 3. the intents, in this transaction, committed before any POST */
+	if (intents.len > 1)
+	{
+		Oid			t[1] = {TEXTOID};
+		Datum		v[1];
+		dlist_mutable_iter si;
+		uint64		k;
+		TimestampTz at = GetCurrentTimestamp();
+
+		appendStringInfoChar(&intents, '}');
+		v[0] = CStringGetTextDatum(intents.data);
+		if (SPI_execute_with_args("SELECT ironlayer._dispatch_submitting($1::uuid[])::text",
+								  1, t, v, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "ironlayer._dispatch_submitting() failed");
+		dlist_foreach_modify(si, &stmts)
+		{
+			Stmt	   *s = dlist_container(Stmt, node, si.cur);
+			bool		marked = false;
+
+			if (!s->intent)
+				continue;
+			s->intent = false;
+			for (k = 0; k < SPI_processed && !marked; k++)
+				marked = strcmp(SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1), s->request_id) == 0;
+			if (!marked)
+			{
+				stmt_free(s);	/* no longer ready (cancelled meanwhile) */
+				continue;
+			}
+			if (s->phase == PH_DONE)
+				continue;		/* failed already: recorded in the next unit */
+			s->submitted_at = at;
+			s->deadline = after_ms(s->submitted_at, s->timeout_ms);
+			s->phase = PH_SUBMIT;
+			s->due = now;
+			taken++;
+			if (schema_seen(s, now))
+				stmt_done(s, REC_FINISHED, true, "SKIPPED", -1, -1, NULL, NULL);
+		}
+	}
+
+	/* 4. credentials the new statements need, read while in the transaction */
 	{
 		dlist_iter	ci;
 
@@ -1453,6 +1587,15 @@ db_unit(TimestampTz now)
 				cred_load(c, now);
 		}
 	}
+	/*
+	 * Only an intent must be on disk before its POST. Losing any other
+	 * transition in a crash costs a reconciliation (the statement is read
+	 * again by its id, or found in history), so those units do not wait
+	 * for their WAL flush.
+	 */
+	if (taken == 0)
+		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 	unit_commit();
 	MemoryContextSwitchTo(old);
 	return taken;

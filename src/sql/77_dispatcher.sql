@@ -13,86 +13,138 @@ CREATE OR REPLACE FUNCTION @extschema@._wake_dispatcher() RETURNS void
 	LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'ironlayer_wake_dispatcher';
 REVOKE ALL ON FUNCTION @extschema@._wake_dispatcher() FROM PUBLIC;
 
--- What the dispatcher has to do, one row per statement, with everything it
--- needs to act (the environment's databricks settings and its
--- statement_timeout; no secret: the dispatcher opens the credential).
---   action 'send':   ready, every statement before it in its step succeeded,
---                    and its environment has room (max_in_flight counts the
---                    statements submitting or running); at most max rows;
+-- The statements waiting to be sent, in the order they are taken, and
+-- those in flight (at most max_in_flight per environment): what
+-- _dispatch_work reads without looking at every statement.
+CREATE INDEX remote_statements_ready ON @extschema@.remote_statements (tenant_id, environment, run_id, step_id, seq)
+	WHERE state OPERATOR(pg_catalog.=) 'ready';
+CREATE INDEX remote_statements_flying ON @extschema@.remote_statements (tenant_id, environment)
+	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running']);
+
+-- One row of _dispatch_work: a statement, what the dispatcher needs to act
+-- on it (the environment's databricks settings and statement_timeout; no
+-- secret: the dispatcher opens the credential itself).
+CREATE TYPE @extschema@._dispatch_item AS (
+	action text, tenant_id uuid, run_id bigint, step_id text, attempt int, seq int, request_id uuid,
+	environment text, statement text, state text, statement_id text, submitted_at timestamptz,
+	http_retries int, resends int, idempotent boolean, model text, statement_timeout_ms bigint,
+	workspace_url text, warehouse_id text, catalog text, credential text, auth text, ca_bundle text);
+
+-- What the dispatcher has to do, one row per statement:
+--   action 'cancel': not finished, and its run is cancelling: ready ones are
+--                    cancelled at once, those in flight are cancelled on the
+--                    warehouse first (also when this process follows them);
 --   action 'adopt':  submitting or running, and not among known (the
 --                    request ids the dispatcher follows): after a restart,
 --                    the outcome is unknown and is reconciled first;
---   action 'cancel': not finished, and its run is cancelling (or was
---                    cancelled): ready ones are cancelled at once, those in
---                    flight are cancelled on the warehouse first.
+--   action 'send':   ready, every statement before it in its step
+--                    succeeded, its environment below max_in_flight
+--                    statements submitting or running; at most max rows,
+--                    each environment's in (run, step, seq) order.
+-- Every read goes through an index bounded by what is in flight, except
+-- the statements to send, read in order until enough are found.
 CREATE FUNCTION @extschema@._dispatch_work(max int, known uuid[] DEFAULT '{}')
-	RETURNS TABLE (action text, tenant_id uuid, run_id bigint, step_id text, attempt int, seq int,
-				   request_id uuid, environment text, statement text, state text, statement_id text,
-				   submitted_at timestamptz, http_retries int, resends int, idempotent boolean,
-				   databricks jsonb, statement_timeout_ms bigint, model text)
-	LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	RETURNS SETOF @extschema@._dispatch_item
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	SET row_security = off
-BEGIN ATOMIC
-	WITH live AS (
-		SELECT x.*, r.state AS run_state
+AS $$
+DECLARE
+	e record;
+	room bigint;
+	budget bigint := GREATEST(max, 0);
+	n bigint;
+BEGIN
+	RETURN QUERY
+	SELECT 'cancel', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+		   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+		   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+		   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+		   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
+		   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
+	  FROM @extschema@.runs r
+	  JOIN @extschema@.remote_statements x ON x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+										  AND x.run_id OPERATOR(pg_catalog.=) r.run_id
+	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+								   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+	  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									  AND en.name OPERATOR(pg_catalog.=) x.environment
+	 WHERE r.state OPERATOR(pg_catalog.=) 'cancelling'
+	   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
+
+	RETURN QUERY
+	SELECT 'adopt', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+		   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+		   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+		   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+		   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
+		   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
+	  FROM @extschema@.remote_statements x
+	  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+							 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+								   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+	  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									  AND en.name OPERATOR(pg_catalog.=) x.environment
+	 WHERE x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running'])
+	   AND x.request_id OPERATOR(pg_catalog.<>) ALL (known)
+	   AND r.state OPERATOR(pg_catalog.<>) 'cancelling';
+
+	-- each environment with statements ready (a skip scan of the ready index)
+	FOR e IN
+		WITH RECURSIVE envs AS (
+			(SELECT x.tenant_id, x.environment FROM @extschema@.remote_statements x
+			  WHERE x.state OPERATOR(pg_catalog.=) 'ready'
+			  ORDER BY x.tenant_id, x.environment LIMIT 1)
+			UNION ALL
+			SELECT nx.tenant_id, nx.environment FROM envs v
+			 CROSS JOIN LATERAL (SELECT x.tenant_id, x.environment FROM @extschema@.remote_statements x
+								  WHERE x.state OPERATOR(pg_catalog.=) 'ready'
+									AND (x.tenant_id, x.environment) OPERATOR(pg_catalog.>) (v.tenant_id, v.environment)
+								  ORDER BY x.tenant_id, x.environment LIMIT 1) nx)
+		SELECT v.tenant_id, v.environment, en.databricks, en.statement_timeout
+		  FROM envs v
+		  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+										  AND en.name OPERATOR(pg_catalog.=) v.environment
+	LOOP
+		EXIT WHEN budget OPERATOR(pg_catalog.<=) 0;
+		SELECT COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16) OPERATOR(pg_catalog.-) pg_catalog.count(*)
+		  INTO room
+		  FROM @extschema@.remote_statements x
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.environment OPERATOR(pg_catalog.=) e.environment
+		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running']);
+		CONTINUE WHEN room OPERATOR(pg_catalog.<=) 0;
+		RETURN QUERY
+		SELECT 'send', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+			   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+			   x.idempotent, st.model, (EXTRACT(epoch FROM e.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+			   e.databricks OPERATOR(pg_catalog.->>) 'workspace_url', e.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+			   e.databricks OPERATOR(pg_catalog.->>) 'catalog', e.databricks OPERATOR(pg_catalog.->>) 'credential',
+			   e.databricks OPERATOR(pg_catalog.->>) 'auth', e.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
 		  FROM @extschema@.remote_statements x
 		  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
 								 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
-		 WHERE x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running'])),
-	flying AS (
-		SELECT o.tenant_id, o.environment, pg_catalog.count(*) AS n
-		  FROM live o WHERE o.state OPERATOR(pg_catalog.<>) 'ready'
-		 GROUP BY o.tenant_id, o.environment),
-	acts AS (
-		SELECT CASE WHEN o.run_state OPERATOR(pg_catalog.=) ANY (ARRAY['cancelling', 'cancelled']) THEN 'cancel'
-					WHEN o.state OPERATOR(pg_catalog.=) 'ready' THEN 'send'
-					ELSE 'adopt' END AS action, o.*
-		  FROM live o),
-	sendable AS (
-		SELECT a.*, pg_catalog.row_number() OVER (PARTITION BY a.tenant_id, a.environment
-													ORDER BY a.run_id, a.submitted_at NULLS LAST, a.step_id, a.seq) AS k
-		  FROM acts a
-		 WHERE a.action OPERATOR(pg_catalog.=) 'send'
+		  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+									   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.environment OPERATOR(pg_catalog.=) e.environment
+		   AND x.state OPERATOR(pg_catalog.=) 'ready'
+		   AND r.state OPERATOR(pg_catalog.<>) 'cancelling'
 		   AND NOT EXISTS (SELECT FROM @extschema@.remote_statements b
-							WHERE b.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-							  AND b.run_id OPERATOR(pg_catalog.=) a.run_id
-							  AND b.step_id OPERATOR(pg_catalog.=) a.step_id
-							  AND b.attempt OPERATOR(pg_catalog.=) a.attempt
-							  AND b.seq OPERATOR(pg_catalog.<) a.seq
-							  AND b.state OPERATOR(pg_catalog.<>) 'succeeded')),
-	chosen AS (
-		SELECT a.action, a.tenant_id, a.run_id, a.step_id, a.attempt, a.seq, a.request_id, a.environment,
-			   a.statement, a.state, a.statement_id, a.submitted_at, a.http_retries,
-			   pg_catalog.cardinality(a.prior_request_ids) AS resends, a.idempotent
-		  FROM acts a
-		 WHERE a.action OPERATOR(pg_catalog.=) 'cancel'
-			OR (a.action OPERATOR(pg_catalog.=) 'adopt' AND a.request_id OPERATOR(pg_catalog.<>) ALL (known))
-		UNION ALL
-		(SELECT s.action, s.tenant_id, s.run_id, s.step_id, s.attempt, s.seq, s.request_id, s.environment,
-				s.statement, s.state, s.statement_id, s.submitted_at, s.http_retries,
-				pg_catalog.cardinality(s.prior_request_ids), s.idempotent
-		   FROM sendable s
-		   JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
-										  AND e.name OPERATOR(pg_catalog.=) s.environment
-		   LEFT JOIN flying f ON f.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
-							 AND f.environment OPERATOR(pg_catalog.=) s.environment
-		  WHERE s.k OPERATOR(pg_catalog.<=) (COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16)
-												  OPERATOR(pg_catalog.-) COALESCE(f.n, 0))
-		  ORDER BY s.run_id, s.k
-		  LIMIT GREATEST(max, 0)))
-	SELECT c.action, c.tenant_id, c.run_id, c.step_id, c.attempt, c.seq, c.request_id, c.environment,
-		   c.statement, c.state, c.statement_id, c.submitted_at, c.http_retries, c.resends, c.idempotent,
-		   e.databricks,
-		   (EXTRACT(epoch FROM e.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
-		   st.model
-	  FROM chosen c
-	  JOIN @extschema@.environments e ON e.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-									 AND e.name OPERATOR(pg_catalog.=) c.environment
-	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-								   AND st.run_id OPERATOR(pg_catalog.=) c.run_id
-								   AND st.step_id OPERATOR(pg_catalog.=) c.step_id
-	 ORDER BY c.action, c.run_id, c.step_id, c.seq;
-END;
+							WHERE b.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+							  AND b.run_id OPERATOR(pg_catalog.=) x.run_id
+							  AND b.step_id OPERATOR(pg_catalog.=) x.step_id
+							  AND b.attempt OPERATOR(pg_catalog.=) x.attempt
+							  AND b.seq OPERATOR(pg_catalog.<) x.seq
+							  AND b.state OPERATOR(pg_catalog.<>) 'succeeded')
+		 ORDER BY x.run_id, x.step_id, x.seq
+		 LIMIT LEAST(room, budget);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		budget := budget OPERATOR(pg_catalog.-) n;
+	END LOOP;
+END
+$$;
 REVOKE ALL ON FUNCTION @extschema@._dispatch_work(int, uuid[]) FROM PUBLIC;
 
 -- The intent: committed BEFORE the statement is sent. False when the
@@ -110,6 +162,19 @@ BEGIN ATOMIC
 	SELECT EXISTS (SELECT FROM u);
 END;
 REVOKE ALL ON FUNCTION @extschema@._dispatch_submitting(uuid) FROM PUBLIC;
+
+-- The same for many statements at once: the request ids marked.
+CREATE FUNCTION @extschema@._dispatch_submitting(request_ids uuid[]) RETURNS SETOF uuid
+	LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	SET row_security = off
+BEGIN ATOMIC
+	UPDATE @extschema@.remote_statements x
+	   SET state = 'submitting', submitted_at = pg_catalog.clock_timestamp()
+	 WHERE x.request_id OPERATOR(pg_catalog.=) ANY (_dispatch_submitting.request_ids)
+	   AND x.state OPERATOR(pg_catalog.=) 'ready'
+	RETURNING x.request_id;
+END;
+REVOKE ALL ON FUNCTION @extschema@._dispatch_submitting(uuid[]) FROM PUBLIC;
 
 -- The warehouse's statement id, stored as soon as it is known.
 CREATE FUNCTION @extschema@._dispatch_started(request_id uuid, statement_id text) RETURNS boolean
@@ -129,11 +194,12 @@ REVOKE ALL ON FUNCTION @extschema@._dispatch_started(uuid, text) FROM PUBLIC;
 -- A statement reached a final state. Its telemetry is stored (scrubbed);
 -- a failed statement fails its step (the statements after it are
 -- cancelled: never sent), the last statement of a step that succeeded
--- finishes it (watermark and complete_step, through _finish_step). True
--- when the step was finished by this call.
+-- finishes it (watermark and complete_step, through _finish_step). The
+-- statement id, when given, is stored too (a statement that ended before
+-- its id was recorded). True when the step was finished by this call.
 CREATE FUNCTION @extschema@._dispatch_finished(request_id uuid, ok boolean, remote_state text, rows_affected bigint,
 											   bytes bigint, error_class text, error_message text,
-											   http_retries int) RETURNS boolean
+											   http_retries int, statement_id text DEFAULT NULL) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	SET row_security = off SET lock_timeout = '1min'
 AS $$
@@ -151,7 +217,8 @@ BEGIN
 		   rows_affected = _dispatch_finished.rows_affected, bytes = _dispatch_finished.bytes,
 		   error_class = @extschema@._scrub(_dispatch_finished.error_class),
 		   error_message = @extschema@._scrub(_dispatch_finished.error_message, true),
-		   http_retries = COALESCE(_dispatch_finished.http_retries, x.http_retries)
+		   http_retries = COALESCE(_dispatch_finished.http_retries, x.http_retries),
+		   statement_id = COALESCE(_dispatch_finished.statement_id, x.statement_id)
 	 WHERE x.request_id OPERATOR(pg_catalog.=) _dispatch_finished.request_id
 	   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running'])
 	RETURNING x.* INTO s;
@@ -179,7 +246,7 @@ BEGIN
 									s.statement_sha256, 'databricks', NULL, NULL);
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@._dispatch_finished(uuid, boolean, text, bigint, bigint, text, text, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._dispatch_finished(uuid, boolean, text, bigint, bigint, text, text, int, text) FROM PUBLIC;
 
 -- Reconciled as never run (or idempotent by construction): the statement
 -- is ready again under a new request id, the old one kept. The new id.
