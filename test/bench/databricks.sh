@@ -23,7 +23,7 @@ FAST=${BENCH_DBX_FAST:-10000}
 MS=${BENCH_DBX_MS:-200}
 W=${BENCH_DBX_WORKERS:-2}
 TIMEOUT=${BENCH_DBX_TIMEOUT:-600}
-PY=${EMULATOR_PYTHON:-$ROOT/test/emulator/.venv/bin/python}
+PY=${IRONLAYER_EMULATOR_PYTHON:-$ROOT/test/emulator/.venv/bin/python}
 CLI=${IRONLAYER_CLI:-$ROOT/src/cli/ironlayer}
 if [ ! -x "$PY" ]; then
 	echo "databricks: skipped, no emulator environment at $PY (make test or make emulator-venv makes it)"
@@ -80,20 +80,13 @@ cluster_start "shared_preload_libraries = 'ironlayer'" "ironlayer.repo_root = '$
 trap cleanup EXIT	# cluster_start set its own
 cluster_psql -c "CREATE EXTENSION ironlayer" -c "CREATE ROLE bench_runner" \
 	-c "SELECT ironlayer.create_tenant('bench')" >/dev/null
-[ -z "${DBX_TRY:-}" ] && echo dapi-bench-token | cluster_as env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres PGDATABASE=postgres \
+echo dapi-bench-token | cluster_as env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres PGDATABASE=postgres \
 	"$CLI" credential put dbx --tenant bench --kind databricks-pat >/dev/null
 bound="SELECT FROM ironlayer.use_tenant('bench')"
 settings="{\"run_as\": \"bench_runner\", \"executor\": \"databricks\", \"approvals_required\": 0,
 	\"databricks\": {\"workspace_url\": \"https://127.0.0.1:$port\", \"warehouse_id\": \"0123456789abcdef\",
 	\"catalog\": \"bench\", \"credential\": \"dbx\", \"max_in_flight\": 64, \"ca_bundle\": \"cert.pem\"}}"
-if [ -n "${DBX_TRY:-}" ]; then	# TRY-ONLY
-	cluster_psql -c "CREATE TABLE public.dbx_test_secrets (name text, kind text, secret text)" \
-		-c "INSERT INTO public.dbx_test_secrets VALUES ('dbx', 'databricks-pat', 'dapi-bench-token')" \
-		-c "$bound" -c "SELECT ironlayer.set_environment('dbx', '{\"run_as\": \"bench_runner\", \"approvals_required\": 0}')" \
-		-c "UPDATE ironlayer.environments SET executor = 'databricks', databricks = '{\"workspace_url\": \"https://127.0.0.1:$port\", \"warehouse_id\": \"0123456789abcdef\", \"catalog\": \"bench\", \"credential\": \"dbx\", \"max_in_flight\": 64, \"auth\": \"pat\", \"ca_bundle\": \"$work/tls/cert.pem\"}'" >/dev/null
-else
 cluster_psql -c "$bound" -c "SELECT ironlayer.set_environment('dbx', '$settings')" >/dev/null
-fi
 cluster_psql -c "$bound" -c "SELECT ironlayer.add_repo('slow', 'slow')" -c "SELECT ironlayer.add_repo('fast', 'fast')" >/dev/null
 for _ in $(seq 100); do
 	[ "$(cluster_psql -tA -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ironlayer dispatcher'")" = 1 ] && break

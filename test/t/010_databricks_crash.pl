@@ -16,7 +16,7 @@ use Time::HiRes qw(time usleep);
 use Emulator;
 use DbxUtil;
 
-my $emu = Emulator->new(args => [ '--latency-ms', '400' ]);
+my $emu = dbx_emulator(latency_ms => 400);
 my $node = dbx_node('crash', $emu);
 dbx_tenant($node);
 dbx_env($node, $emu, 'prod');

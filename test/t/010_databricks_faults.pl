@@ -19,7 +19,7 @@ use Time::HiRes qw(time usleep);
 use Emulator;
 use DbxUtil;
 
-my $emu = Emulator->new(args => [ '--latency-ms', '100' ]);
+my $emu = dbx_emulator(latency_ms => 100);
 my $node = dbx_node('faults', $emu);
 dbx_tenant($node);
 dbx_env($node, $emu, 'prod');

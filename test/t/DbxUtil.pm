@@ -16,12 +16,19 @@ use RepoUtil;
 use Time::HiRes qw(time usleep);
 use Emulator;
 
-our @EXPORT = qw(dbx_node dbx_tenant dbx_env put_credential sql apply_repo wait_run steps statements
+our @EXPORT = qw(dbx_emulator dbx_node dbx_tenant dbx_env put_credential sql apply_repo wait_run steps statements
   emu_rows dispatcher_pid models_repo);
 
 our $TOKEN = 'dapi-emulator-test-token';
 our $WAREHOUSE = '0123456789abcdef';
 our $bound = "SELECT FROM ironlayer.use_tenant('w');\n";
+
+# An emulator (Emulator.pm) that accepts the tests' PAT and OAuth client, with %opt.
+sub dbx_emulator
+{
+	my (%opt) = @_;
+	return Emulator->new(tokens => [$TOKEN], oauth_clients => { 'sp-client-id' => 'sp-client-secret' }, %opt);
+}
 
 # A started cluster NAME that preloads ironlayer with the settings the
 # dispatcher needs to reach EMU (an Emulator), plus EXTRA lines of
@@ -38,8 +45,6 @@ sub dbx_node
 	chmod(0600, $key);
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
-	my $dbx = $ENV{DBX_TRY} ? '' :	# TRY-ONLY condition
-	  "ironlayer.databricks_hosts = '127.0.0.1'\nironlayer.databricks_ca_directory = '$emu->{cert_dir}'\n";
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'ironlayer'
 ironlayer.repo_root = '$root'
@@ -47,8 +52,10 @@ ironlayer.master_key_file = '$key'
 ironlayer.database = 'postgres'
 ironlayer.max_workers = 2
 ironlayer.databricks_history_grace = '2s'
+ironlayer.databricks_hosts = '127.0.0.1'
+ironlayer.databricks_ca_directory = '$emu->{cert_dir}'
 restart_after_crash = on
-$dbx} . ($extra // ''));
+} . ($extra // ''));
 	$node->start;
 	$node->{repo_root} = $root;
 	return $node;
@@ -74,13 +81,6 @@ sub put_credential
 {
 	my ($node, $name, $secret, $kind) = @_;
 	my ($out, $err) = ('', '');
-	if ($ENV{DBX_TRY})	# TRY-ONLY
-	{
-		$node->safe_psql('postgres', "CREATE TABLE IF NOT EXISTS public.dbx_test_secrets (name text, kind text, secret text);"
-			  . "DELETE FROM public.dbx_test_secrets WHERE name = '$name';"
-			  . "INSERT INTO public.dbx_test_secrets VALUES ('$name', '$kind', \$\$$secret\$\$)");
-		return;
-	}
 	local $ENV{PGHOST} = $node->host;
 	local $ENV{PGPORT} = $node->port;
 	local $ENV{PGDATABASE} = 'postgres';
@@ -107,17 +107,6 @@ sub dbx_env
 		approvals_required => 0,
 		databricks => \%d, %{ $top // {} } };
 	my $json = JSON::PP->new->canonical->encode($settings);
-	if ($ENV{DBX_TRY})	# TRY-ONLY
-	{
-		$d{ca_bundle} = "$emu->{cert_dir}/cert.pem";
-		my $dj = encode_json(\%d);
-		my %t = %$settings;
-		delete $t{executor};
-		delete $t{databricks};
-		sql($node, "SELECT ironlayer.set_environment('$name', '" . encode_json(\%t) . "')");
-		sql($node, "UPDATE ironlayer.environments SET executor = 'databricks', databricks = '$dj' WHERE name = '$name'");
-		return;
-	}
 	sql($node, "SELECT ironlayer.set_environment('$name', '$json')");
 }
 
