@@ -1304,7 +1304,7 @@ check_environment(const char *workspace_url, const char *ca_bundle, char **ca_fi
 	if (workspace_url == NULL || strncmp(workspace_url, "https://", 8) != 0)
 		return pstrdup("its workspace_url is not an https URL");
 	p = workspace_url + 8;
-	while (*p && *p != '/' && *p != ':' && n < sizeof(host) - 1)
+	while (*p && *p != '/' && n < sizeof(host) - 1)	/* "host" or "host:port" */
 		host[n++] = *p++;
 	host[n] = '\0';
 	BeginInternalSubTransaction(NULL);
