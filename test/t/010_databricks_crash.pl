@@ -68,16 +68,18 @@ for my $i (1 .. 6)
 my $exec = $emu->control('GET', 'executions')->{executions};
 my @twice;
 my @never;
-for my $line (split /\n/, sql($node, "SELECT request_id || ',' || array_to_string(prior_request_ids, ',')"
+for my $line (split /\n/, sql($node, "SELECT remote_state || ',' || request_id || ',' || array_to_string(prior_request_ids, ',')"
 		  . " FROM ironlayer.remote_statements WHERE run_id = $run"))
 {
+	my ($remote_state, @ids) = split /,/, $line;
 	my $n = 0;
-	$n += $exec->{$_} // 0 for grep { $_ ne '' } split /,/, $line;
+	$n += $exec->{$_} // 0 for @ids;
 	push @twice, $line if $n > 1;
-	push @never, $line if $n < 1;
+	# a CREATE SCHEMA the dispatcher saw succeed already is not sent again
+	push @never, $line if $n < 1 && $remote_state ne 'SKIPPED';
 }
 is(scalar(@twice), 0, 'no statement was executed twice') or diag(join("\n", @twice));
-is(scalar(@never), 0, 'every statement was executed') or diag(join("\n", @never));
+is(scalar(@never), 0, 'every statement was executed (but schemas known to exist)') or diag(join("\n", @never));
 is(sql($node, "SELECT count(*) FROM ironlayer.remote_statements WHERE run_id = $run AND state <> 'succeeded'"),
 	'0', 'every remote statement succeeded');
 like(slurp_file($node->logfile), qr/ironlayer dispatcher reconciles statement/,
