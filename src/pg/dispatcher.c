@@ -95,6 +95,8 @@
 #define POLL_FIRST_MS 50		/* first poll after a submit */
 #define POLL_GROWTH 1.5			/* each next poll waits this much longer */
 #define POLL_CAP_MS 5000		/* ... up to this */
+#define UNIT_GAP_MS 10			/* database units at most this often */
+#define FULL_LOOK_MS 1000		/* a full look at the statements at least this often */
 #define UNIT_BUSY_MS 1000		/* database unit at least this often while following */
 #define UNIT_IDLE_MS 30000		/* ... and when idle (a missed wake-up) */
 #define HISTORY_RECHECK_MS 1000 /* query history looked at again after */
@@ -142,6 +144,7 @@ typedef struct Stmt
 	char	   *step_id;
 	char	   *model;
 	char	   *environment;
+	char	   *envkey;			/* "<tenant>/<environment>" */
 	int			seq;
 	char		request_id[UUID_LEN * 2 + 5];
 	char		statement_id[IL_DBX_ID_MAX];
@@ -213,6 +216,21 @@ static int	http_active = 0;
 static char **dropped = NULL;	/* request ids whose transitions could not be recorded */
 static int	ndropped = 0;
 static bool unit_soon = false;	/* a credential is to be read: a unit now */
+
+/*
+ * Where _dispatch_work stopped reading each environment's ready statements
+ * (their ready_seq), and when the next full look (everything, in flight
+ * counted by the database, adoptions) is due.
+ */
+typedef struct Cursor
+{
+	char	   *envkey;
+	int64		at;
+} Cursor;
+
+static Cursor *cursors = NULL;
+static int	ncursors = 0;
+static TimestampTz full_look_due = 0;
 
 /* What a request in flight is for (the user pointer of il_http). */
 typedef struct Flight
@@ -435,6 +453,8 @@ stmt_free(Stmt *s)
 		pfree(s->model);
 	if (s->environment)
 		pfree(s->environment);
+	if (s->envkey)
+		pfree(s->envkey);
 	if (s->workspace_url)
 		pfree(s->workspace_url);
 	if (s->warehouse_id)
@@ -1352,6 +1372,7 @@ stmt_from_row(HeapTuple tup, TupleDesc desc, TimestampTz now)
 	s->step_id = dstrdup(TXT("step_id"));
 	s->model = dstrdup(TXT("model"));
 	s->environment = dstrdup(TXT("environment"));
+	s->envkey = MemoryContextStrdup(dispatch_context, psprintf("%s/%s", TXT("tenant_id"), s->environment));
 	s->seq = DatumGetInt32(SPI_getbinval(tup, desc, COL("seq"), &isnull));
 	strlcpy(s->request_id, TXT("request_id"), sizeof(s->request_id));
 	v = TXT("statement_id");
@@ -1395,6 +1416,69 @@ stmt_from_row(HeapTuple tup, TupleDesc desc, TimestampTz now)
 	return s;
 }
 
+static void
+cursor_set(const char *envkey, int64 at)
+{
+	int			i;
+
+	for (i = 0; i < ncursors; i++)
+		if (strcmp(cursors[i].envkey, envkey) == 0)
+		{
+			cursors[i].at = at;
+			return;
+		}
+	cursors = cursors ? repalloc(cursors, sizeof(Cursor) * (ncursors + 1)) :
+		MemoryContextAlloc(dispatch_context, sizeof(Cursor));
+	cursors[ncursors].envkey = MemoryContextStrdup(dispatch_context, envkey);
+	cursors[ncursors].at = at;
+	ncursors++;
+}
+
+/* {"<tenant>/<env>": ready_seq, ...} */
+static char *
+cursors_json(void)
+{
+	StringInfoData b;
+	int			i;
+
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	for (i = 0; i < ncursors; i++)
+		appendStringInfo(&b, "%s\"%s\": " INT64_FORMAT, i ? ", " : "", cursors[i].envkey, cursors[i].at);
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}
+
+/* {"<tenant>/<env>": statements followed, ...} */
+static char *
+flying_json(void)
+{
+	StringInfoData b;
+	dlist_iter	it;
+	int			i;
+	int			n = 0;
+	const char **keys = palloc(sizeof(char *) * (nstmts + 1));
+	int		   *counts = palloc0(sizeof(int) * (nstmts + 1));
+
+	dlist_foreach(it, &stmts)
+	{
+		Stmt	   *s = dlist_container(Stmt, node, it.cur);
+
+		for (i = 0; i < n; i++)
+			if (strcmp(keys[i], s->envkey) == 0)
+				break;
+		if (i == n)
+			keys[n++] = s->envkey;
+		counts[i]++;
+	}
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	for (i = 0; i < n; i++)
+		appendStringInfo(&b, "%s\"%s\": %d", i ? ", " : "", keys[i], counts[i]);
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}
+
 /*
  * One database unit: record, take work, write the intents. Returns the
  * number of statements newly taken.
@@ -1423,15 +1507,27 @@ db_unit(TimestampTz now)
 			stmt_free(s);
 	}
 
-	/* 2. what to do */
+	/*
+	 * 2. what to do: a full look now and then (at the start: adoptions),
+	 * else only what became ready since the last look
+	 */
 	{
-		Oid			types[2] = {INT4OID, TEXTOID};
-		Datum		values[2];
+		Oid			types[4] = {INT4OID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		values[4];
+		char		nulls[4] = {' ', ' ', 'n', 'n'};
 
 		values[0] = Int32GetDatum(MAX_SENDS_PER_UNIT);
 		values[1] = CStringGetTextDatum(known_literal());
-		if (SPI_execute_with_args("SELECT * FROM ironlayer._dispatch_work($1, $2::uuid[])",
-								  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		if (now >= full_look_due)
+			full_look_due = after_ms(now, FULL_LOOK_MS);
+		else
+		{
+			values[2] = CStringGetTextDatum(cursors_json());
+			values[3] = CStringGetTextDatum(flying_json());
+			nulls[2] = nulls[3] = ' ';
+		}
+		if (SPI_execute_with_args("SELECT * FROM ironlayer._dispatch_work($1, $2::uuid[], $3::jsonb, $4::jsonb)",
+								  4, types, values, nulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "ironlayer._dispatch_work() failed");
 	}
 	{
@@ -1445,7 +1541,20 @@ db_unit(TimestampTz now)
 			char	   *action = SPI_getvalue(tup, desc, SPI_fnumber(desc, "action"));
 			char	   *rid = SPI_getvalue(tup, desc, SPI_fnumber(desc, "request_id"));
 			char	   *state = SPI_getvalue(tup, desc, SPI_fnumber(desc, "state"));
-			Stmt	   *s = stmt_find(rid);
+			Stmt	   *s;
+
+			if (strcmp(action, "cursor") == 0)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, desc, SPI_fnumber(desc, "ready_seq"), &isnull);
+
+				if (!isnull)
+					cursor_set(psprintf("%s/%s", SPI_getvalue(tup, desc, SPI_fnumber(desc, "tenant_id")),
+										SPI_getvalue(tup, desc, SPI_fnumber(desc, "environment"))),
+							   DatumGetInt64(d));
+				continue;
+			}
+			s = stmt_find(rid);
 
 			if (strcmp(action, "cancel") == 0)
 			{
@@ -1668,14 +1777,14 @@ has_records(void)
 static bool
 functions_installed(void)
 {
-	Oid			argtypes[2] = {INT4OID, UUIDARRAYOID};
+	Oid			argtypes[4] = {INT4OID, UUIDARRAYOID, JSONBOID, JSONBOID};
 	bool		ok;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	ok = OidIsValid(get_extension_oid("ironlayer", true)) &&
 		OidIsValid(LookupFuncName(list_make2(makeString("ironlayer"), makeString("_dispatch_work")),
-								  2, argtypes, true));
+								  4, argtypes, true));
 	CommitTransactionCommand();
 	return ok;
 }
@@ -1686,6 +1795,8 @@ void
 ironlayer_dispatcher_main(Datum main_arg)
 {
 	TimestampTz next_unit = 0;
+	TimestampTz last_unit = 0;
+	bool		pending = false;
 	volatile bool woken = true;
 	il_error	err;
 
@@ -1745,7 +1856,8 @@ ironlayer_dispatcher_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		now = GetCurrentTimestamp();
-		if (woken || unit_soon || has_records() || now >= next_unit)
+		pending = woken || unit_soon || has_records();
+		if ((pending && now >= after_ms(last_unit, UNIT_GAP_MS)) || now >= next_unit)
 		{
 			ResetLatch(MyLatch);
 			woken = false;
@@ -1769,14 +1881,17 @@ ironlayer_dispatcher_main(Datum main_arg)
 			MemoryContextSwitchTo(TopMemoryContext);
 			MemoryContextReset(unit_context);
 			now = GetCurrentTimestamp();
+			last_unit = now;
+			pending = false;
 			next_unit = after_ms(now, nstmts > 0 ? UNIT_BUSY_MS : UNIT_IDLE_MS);
 			pgstat_report_activity(STATE_IDLE, NULL);
 		}
 
 		next = start_due(now);
 		MemoryContextReset(unit_context);
-		if (has_records())
-			continue;			/* a request could not start: record it */
+		/* what waits for a unit (records, a wake-up) is taken up to UNIT_GAP_MS later, together */
+		if (pending || has_records())
+			next = Min(next, after_ms(last_unit, UNIT_GAP_MS));
 		next = Min(next, next_unit);
 		wait_ms = ms_until(now, next);
 
@@ -1796,7 +1911,10 @@ ironlayer_dispatcher_main(Datum main_arg)
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(unit_context);
 			if (MyLatch->is_set)
+			{
+				ResetLatch(MyLatch);
 				woken = true;
+			}
 		}
 		else
 		{
@@ -1805,7 +1923,10 @@ ironlayer_dispatcher_main(Datum main_arg)
 			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						   Max(wait_ms, 1L), PG_WAIT_EXTENSION);
 			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);	/* remembered in woken until the unit */
 				woken = true;
+			}
 		}
 	}
 }
