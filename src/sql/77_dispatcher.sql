@@ -63,6 +63,9 @@ CREATE FUNCTION @extschema@._dispatch_work(max int, known uuid[] DEFAULT '{}', c
 	RETURNS SETOF @extschema@._dispatch_item
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	SET row_security = off
+	-- planned for the table as it is now, not as it was at the first calls
+	-- (a run starts with the table small, and the statistics lag)
+	SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
 	e record;
@@ -77,23 +80,26 @@ DECLARE
 BEGIN
 	-- the last number drawn (by transactions not all committed yet, maybe)
 	SELECT q.last_value INTO h FROM @extschema@.remote_statements_ready_seq q;
-	RETURN QUERY
-	SELECT 'cancel', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
-		   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
-		   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
-		   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
-		   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
-		   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle', x.ready_seq
-	  FROM @extschema@.runs r
-	  JOIN @extschema@.remote_statements x ON x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-										  AND x.run_id OPERATOR(pg_catalog.=) r.run_id
-	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-								   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
-								   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
-	  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-									  AND en.name OPERATOR(pg_catalog.=) x.environment
-	 WHERE r.state OPERATOR(pg_catalog.=) 'cancelling'
-	   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
+	-- the runs being cancelled (usually none), then their statements by key
+	FOR e IN
+		SELECT r.tenant_id, r.run_id FROM @extschema@.runs r WHERE r.state OPERATOR(pg_catalog.=) 'cancelling'
+	LOOP
+		RETURN QUERY
+		SELECT 'cancel', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+			   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+			   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+			   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+			   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
+			   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle', x.ready_seq
+		  FROM @extschema@.remote_statements x
+		  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+									   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+		  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+										  AND en.name OPERATOR(pg_catalog.=) x.environment
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.run_id OPERATOR(pg_catalog.=) e.run_id
+		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
+	END LOOP;
 
 	IF cursors IS NULL THEN
 		RETURN QUERY
@@ -239,7 +245,7 @@ CREATE FUNCTION @extschema@._dispatch_finished(request_id uuid, ok boolean, remo
 											   bytes bigint, error_class text, error_message text,
 											   http_retries int, statement_id text DEFAULT NULL) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	SET row_security = off SET lock_timeout = '1min'
+	SET row_security = off SET lock_timeout = '1min' SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
 	s @extschema@.remote_statements;
