@@ -1023,11 +1023,20 @@ CREATE OR REPLACE FUNCTION @extschema@._wake_dispatcher() RETURNS void
 	LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'ironlayer_wake_dispatcher';
 REVOKE ALL ON FUNCTION @extschema@._wake_dispatcher() FROM PUBLIC;
 
--- The statements waiting to be sent, in the order they are taken, and
--- those in flight (at most max_in_flight per environment): what
--- _dispatch_work reads without looking at every statement.
-CREATE INDEX remote_statements_ready ON @extschema@.remote_statements (tenant_id, environment, run_id, step_id, seq)
+-- The order in which statements are sent: a number drawn when a statement
+-- becomes ready (written, its step's statement before it succeeded, or
+-- sent again), so the dispatcher reads only what became ready since it
+-- last looked (a statement that was ready, or in flight, leaves index
+-- entries behind that a long-held snapshot, such as a wait()'s, keeps from
+-- being cleaned up: a read from the start would walk past all of them).
+CREATE SEQUENCE @extschema@.remote_statements_ready_seq;
+ALTER TABLE @extschema@.remote_statements
+	ADD COLUMN ready_seq bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.remote_statements_ready_seq');
+ALTER SEQUENCE @extschema@.remote_statements_ready_seq OWNED BY @extschema@.remote_statements.ready_seq;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.remote_statements_ready_seq', '');
+CREATE INDEX remote_statements_ready ON @extschema@.remote_statements (tenant_id, environment, ready_seq)
 	WHERE state OPERATOR(pg_catalog.=) 'ready';
+-- what is in flight, per environment
 CREATE INDEX remote_statements_flying ON @extschema@.remote_statements (tenant_id, environment)
 	WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running']);
 
@@ -1038,7 +1047,8 @@ CREATE TYPE @extschema@._dispatch_item AS (
 	action text, tenant_id uuid, run_id bigint, step_id text, attempt int, seq int, request_id uuid,
 	environment text, statement text, state text, statement_id text, submitted_at timestamptz,
 	http_retries int, resends int, idempotent boolean, model text, statement_timeout_ms bigint,
-	workspace_url text, warehouse_id text, catalog text, credential text, auth text, ca_bundle text);
+	workspace_url text, warehouse_id text, catalog text, credential text, auth text, ca_bundle text,
+	ready_seq bigint);
 
 -- What the dispatcher has to do, one row per statement:
 --   action 'cancel': not finished, and its run is cancelling: ready ones are
@@ -1050,88 +1060,107 @@ CREATE TYPE @extschema@._dispatch_item AS (
 --   action 'send':   ready, every statement before it in its step
 --                    succeeded, its environment below max_in_flight
 --                    statements submitting or running; at most max rows,
---                    each environment's in (run, step, seq) order.
--- Every read goes through an index bounded by what is in flight, except
--- the statements to send, read in order until enough are found.
-CREATE FUNCTION @extschema@._dispatch_work(max int, known uuid[] DEFAULT '{}')
+--                    each environment's in ready_seq order;
+--   action 'cursor': per environment looked at, where to read next time
+--                    (ready_seq).
+-- With cursors NULL, a full look: every action, the statements in flight
+-- counted here. Otherwise (between full looks) no adoption, the dispatcher
+-- gives what it has in flight per environment (flying, {"<tenant>/<env>":
+-- n}) and where it stopped reading ({"<tenant>/<env>": ready_seq}), and only
+-- statements that became ready since are read.
+CREATE FUNCTION @extschema@._dispatch_work(max int, known uuid[] DEFAULT '{}', cursors jsonb DEFAULT NULL,
+										   flying jsonb DEFAULT NULL)
 	RETURNS SETOF @extschema@._dispatch_item
 	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	SET row_security = off
+	-- planned for the table as it is now, not as it was at the first calls
+	-- (a run starts with the table small, and the statistics lag)
+	SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
 	e record;
+	item @extschema@._dispatch_item;
 	room bigint;
 	budget bigint := GREATEST(max, 0);
 	n bigint;
+	k text;
+	after bigint;
+	last_taken bigint;
+	h bigint;
 BEGIN
-	RETURN QUERY
-	SELECT 'cancel', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
-		   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
-		   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
-		   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
-		   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
-		   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
-	  FROM @extschema@.runs r
-	  JOIN @extschema@.remote_statements x ON x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-										  AND x.run_id OPERATOR(pg_catalog.=) r.run_id
-	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-								   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
-								   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
-	  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-									  AND en.name OPERATOR(pg_catalog.=) x.environment
-	 WHERE r.state OPERATOR(pg_catalog.=) 'cancelling'
-	   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
-
-	RETURN QUERY
-	SELECT 'adopt', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
-		   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
-		   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
-		   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
-		   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
-		   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
-	  FROM @extschema@.remote_statements x
-	  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-							 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
-	  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-								   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
-								   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
-	  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-									  AND en.name OPERATOR(pg_catalog.=) x.environment
-	 WHERE x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running'])
-	   AND x.request_id OPERATOR(pg_catalog.<>) ALL (known)
-	   AND r.state OPERATOR(pg_catalog.<>) 'cancelling';
-
-	-- each environment with statements ready (a skip scan of the ready index)
+	-- the last number drawn (by transactions not all committed yet, maybe)
+	SELECT q.last_value INTO h FROM @extschema@.remote_statements_ready_seq q;
+	-- the runs being cancelled (usually none), then their statements by key
 	FOR e IN
-		WITH RECURSIVE envs AS (
-			(SELECT x.tenant_id, x.environment FROM @extschema@.remote_statements x
-			  WHERE x.state OPERATOR(pg_catalog.=) 'ready'
-			  ORDER BY x.tenant_id, x.environment LIMIT 1)
-			UNION ALL
-			SELECT nx.tenant_id, nx.environment FROM envs v
-			 CROSS JOIN LATERAL (SELECT x.tenant_id, x.environment FROM @extschema@.remote_statements x
-								  WHERE x.state OPERATOR(pg_catalog.=) 'ready'
-									AND (x.tenant_id, x.environment) OPERATOR(pg_catalog.>) (v.tenant_id, v.environment)
-								  ORDER BY x.tenant_id, x.environment LIMIT 1) nx)
-		SELECT v.tenant_id, v.environment, en.databricks, en.statement_timeout
-		  FROM envs v
-		  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
-										  AND en.name OPERATOR(pg_catalog.=) v.environment
+		SELECT r.tenant_id, r.run_id FROM @extschema@.runs r WHERE r.state OPERATOR(pg_catalog.=) 'cancelling'
+	LOOP
+		RETURN QUERY
+		SELECT 'cancel', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+			   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+			   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+			   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+			   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
+			   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle', x.ready_seq
+		  FROM @extschema@.remote_statements x
+		  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+									   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+		  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+										  AND en.name OPERATOR(pg_catalog.=) x.environment
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.run_id OPERATOR(pg_catalog.=) e.run_id
+		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['ready', 'submitting', 'running']);
+	END LOOP;
+
+	IF cursors IS NULL THEN
+		RETURN QUERY
+		SELECT 'adopt', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
+			   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
+			   x.idempotent, st.model, (EXTRACT(epoch FROM en.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
+			   en.databricks OPERATOR(pg_catalog.->>) 'workspace_url', en.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
+			   en.databricks OPERATOR(pg_catalog.->>) 'catalog', en.databricks OPERATOR(pg_catalog.->>) 'credential',
+			   en.databricks OPERATOR(pg_catalog.->>) 'auth', en.databricks OPERATOR(pg_catalog.->>) 'ca_bundle', x.ready_seq
+		  FROM @extschema@.remote_statements x
+		  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+								 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
+		  JOIN @extschema@.run_steps st ON st.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+									   AND st.run_id OPERATOR(pg_catalog.=) x.run_id
+									   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
+		  JOIN @extschema@.environments en ON en.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+										  AND en.name OPERATOR(pg_catalog.=) x.environment
+		 WHERE x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running'])
+		   AND x.request_id OPERATOR(pg_catalog.<>) ALL (known)
+		   AND r.state OPERATOR(pg_catalog.<>) 'cancelling';
+	END IF;
+
+	-- each databricks environment (few: one small table)
+	FOR e IN
+		SELECT en.tenant_id, en.name AS environment, en.databricks, en.statement_timeout
+		  FROM @extschema@.environments en
+		 WHERE en.databricks IS NOT NULL
+		 ORDER BY en.tenant_id, en.name
 	LOOP
 		EXIT WHEN budget OPERATOR(pg_catalog.<=) 0;
-		SELECT COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16) OPERATOR(pg_catalog.-) pg_catalog.count(*)
-		  INTO room
-		  FROM @extschema@.remote_statements x
-		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.environment OPERATOR(pg_catalog.=) e.environment
-		   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running']);
+		k := e.tenant_id::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.environment;
+		IF cursors IS NULL THEN
+			SELECT pg_catalog.count(*) INTO n
+			  FROM @extschema@.remote_statements x
+			 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.environment OPERATOR(pg_catalog.=) e.environment
+			   AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['submitting', 'running']);
+			after := 0;
+		ELSE
+			n := COALESCE((flying OPERATOR(pg_catalog.->>) k)::bigint, 0);
+			after := COALESCE((cursors OPERATOR(pg_catalog.->>) k)::bigint, 0);
+		END IF;
+		room := COALESCE((e.databricks OPERATOR(pg_catalog.->>) 'max_in_flight')::int, 16) OPERATOR(pg_catalog.-) n;
 		CONTINUE WHEN room OPERATOR(pg_catalog.<=) 0;
-		RETURN QUERY
+		n := 0;
+		FOR item IN
 		SELECT 'send', x.tenant_id, x.run_id, x.step_id, x.attempt, x.seq, x.request_id, x.environment, x.statement,
 			   x.state, x.statement_id, x.submitted_at, x.http_retries, pg_catalog.cardinality(x.prior_request_ids),
 			   x.idempotent, st.model, (EXTRACT(epoch FROM e.statement_timeout) OPERATOR(pg_catalog.*) 1000)::bigint,
 			   e.databricks OPERATOR(pg_catalog.->>) 'workspace_url', e.databricks OPERATOR(pg_catalog.->>) 'warehouse_id',
 			   e.databricks OPERATOR(pg_catalog.->>) 'catalog', e.databricks OPERATOR(pg_catalog.->>) 'credential',
-			   e.databricks OPERATOR(pg_catalog.->>) 'auth', e.databricks OPERATOR(pg_catalog.->>) 'ca_bundle'
+			   e.databricks OPERATOR(pg_catalog.->>) 'auth', e.databricks OPERATOR(pg_catalog.->>) 'ca_bundle', x.ready_seq
 		  FROM @extschema@.remote_statements x
 		  JOIN @extschema@.runs r ON r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
 								 AND r.run_id OPERATOR(pg_catalog.=) x.run_id
@@ -1140,6 +1169,7 @@ BEGIN
 									   AND st.step_id OPERATOR(pg_catalog.=) x.step_id
 		 WHERE x.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND x.environment OPERATOR(pg_catalog.=) e.environment
 		   AND x.state OPERATOR(pg_catalog.=) 'ready'
+		   AND x.ready_seq OPERATOR(pg_catalog.>) after
 		   AND r.state OPERATOR(pg_catalog.<>) 'cancelling'
 		   AND NOT EXISTS (SELECT FROM @extschema@.remote_statements b
 							WHERE b.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
@@ -1148,14 +1178,28 @@ BEGIN
 							  AND b.attempt OPERATOR(pg_catalog.=) x.attempt
 							  AND b.seq OPERATOR(pg_catalog.<) x.seq
 							  AND b.state OPERATOR(pg_catalog.<>) 'succeeded')
-		 ORDER BY x.run_id, x.step_id, x.seq
-		 LIMIT LEAST(room, budget);
-		GET DIAGNOSTICS n = ROW_COUNT;
+		 ORDER BY x.ready_seq
+		 LIMIT LEAST(room, budget)
+		LOOP
+			RETURN NEXT item;
+			n := n OPERATOR(pg_catalog.+) 1;
+			last_taken := item.ready_seq;
+		END LOOP;
+		-- where to read from next time: after the last one taken when there
+		-- was no room for more, else after everything drawn so far (a
+		-- statement whose transaction commits later is found by the next
+		-- full look)
+		item := NULL;
+		item.action := 'cursor';
+		item.tenant_id := e.tenant_id;
+		item.environment := e.environment;
+		item.ready_seq := CASE WHEN n OPERATOR(pg_catalog.<) LEAST(room, budget) THEN GREATEST(h, after) ELSE last_taken END;
+		RETURN NEXT item;
 		budget := budget OPERATOR(pg_catalog.-) n;
 	END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@._dispatch_work(int, uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._dispatch_work(int, uuid[], jsonb, jsonb) FROM PUBLIC;
 
 -- The intent: committed BEFORE the statement is sent. False when the
 -- statement is no longer ready (cancelled meanwhile): not to be sent.
@@ -1211,7 +1255,7 @@ CREATE FUNCTION @extschema@._dispatch_finished(request_id uuid, ok boolean, remo
 											   bytes bigint, error_class text, error_message text,
 											   http_retries int, statement_id text DEFAULT NULL) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	SET row_security = off SET lock_timeout = '1min'
+	SET row_security = off SET lock_timeout = '1min' SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
 	s @extschema@.remote_statements;
@@ -1248,7 +1292,14 @@ BEGIN
 	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 	   AND x.step_id OPERATOR(pg_catalog.=) s.step_id AND x.attempt OPERATOR(pg_catalog.=) s.attempt;
 	IF s.seq OPERATOR(pg_catalog.<) last_seq THEN
-		PERFORM @extschema@._wake_dispatcher();		-- the next statement of the step is ready
+		-- the next statement of the step is ready now: its turn comes after
+		-- what is ready already
+		UPDATE @extschema@.remote_statements x
+		   SET ready_seq = pg_catalog.nextval('@extschema@.remote_statements_ready_seq')
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
+		   AND x.step_id OPERATOR(pg_catalog.=) s.step_id AND x.attempt OPERATOR(pg_catalog.=) s.attempt
+		   AND x.seq OPERATOR(pg_catalog.=) (s.seq OPERATOR(pg_catalog.+) 1) AND x.state OPERATOR(pg_catalog.=) 'ready';
+		PERFORM @extschema@._wake_dispatcher();
 		RETURN false;
 	END IF;
 	-- the step's rows are its last statement's (the one that writes the model)
@@ -1275,7 +1326,8 @@ BEGIN
 	END IF;
 	UPDATE @extschema@.remote_statements x
 	   SET request_id = fresh, prior_request_ids = x.prior_request_ids OPERATOR(pg_catalog.||) x.request_id,
-		   state = 'ready', statement_id = NULL, remote_state = NULL, submitted_at = NULL
+		   state = 'ready', statement_id = NULL, remote_state = NULL, submitted_at = NULL,
+		   ready_seq = pg_catalog.nextval('@extschema@.remote_statements_ready_seq')
 	 WHERE x.request_id OPERATOR(pg_catalog.=) _dispatch_resend.request_id;
 	PERFORM @extschema@._wake_dispatcher();
 	RETURN fresh;
