@@ -288,7 +288,11 @@ BEGIN
 		   SET ready_seq = pg_catalog.nextval('@extschema@.remote_statements_ready_seq')
 		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.run_id OPERATOR(pg_catalog.=) s.run_id
 		   AND x.step_id OPERATOR(pg_catalog.=) s.step_id AND x.attempt OPERATOR(pg_catalog.=) s.attempt
-		   AND x.seq OPERATOR(pg_catalog.=) (s.seq OPERATOR(pg_catalog.+) 1) AND x.state OPERATOR(pg_catalog.=) 'ready';
+		   AND x.seq OPERATOR(pg_catalog.=) (s.seq OPERATOR(pg_catalog.+) 1)
+		   -- ready (or cancelled): never sent before this one succeeded; said so
+		   -- rather than "= 'ready'", which would lead the planner to the
+		   -- ready index, whose dead entries an old snapshot keeps
+		   AND x.state OPERATOR(pg_catalog.<>) 'cancelled';
 		PERFORM @extschema@._wake_dispatcher();
 		RETURN false;
 	END IF;
