@@ -140,6 +140,12 @@ extern char *ironlayer_databricks_ca_path(const char *name);
 
 /* worker.c: settings, shared memory and the launcher of the background workers */
 extern void ironlayer_worker_init(void);
+/* worker.c: ironlayer.database; the dispatcher's shared memory slot */
+extern const char *ironlayer_worker_database(void);
+extern bool ironlayer_dispatcher_take_slot(void);
+
+/* dispatcher.c: its settings (from ironlayer_worker_init) */
+extern void ironlayer_dispatcher_init(void);
 
 /* jsonb.c: the jsonb of JSON text as the core writes it, without jsonb_in's tree */
 extern Datum ironlayer_json_to_jsonb(const char *json, Size len);

@@ -38,7 +38,12 @@
  * that expires, and another worker claims it again (attempts + 1).
  *
  * Shared memory holds one slot per worker (its pid and PGPROC number, for
- * the latch) and the launcher's, under a spinlock.
+ * the latch), the launcher's and the dispatcher's, under a spinlock.
+ *
+ * The launcher also keeps the dispatcher alive (dispatcher.c): the one
+ * process that sends the statements of databricks steps. Transactions that
+ * hand a step over to it call ironlayer._wake_dispatcher(), which sets its
+ * latch when they commit.
  *
  *-------------------------------------------------------------------------
  */
@@ -102,6 +107,8 @@ typedef struct WorkerShmem
 	pid_t		launcher_pid;	/* 0: no launcher */
 	int			launcher_procno;
 	bool		launcher_waiting;	/* for the extension: wake it at commit */
+	pid_t		dispatcher_pid; /* 0: no dispatcher */
+	int			dispatcher_procno;
 	int			nslots;
 	WorkerSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } WorkerShmem;
@@ -168,10 +175,27 @@ wake_all(void)
 		SetLatch(&GetPGProcByNumber(procnos[i])->procLatch);
 }
 
+/* Sets the dispatcher's latch, when there is a dispatcher (not this process). */
+static void
+wake_dispatcher_now(void)
+{
+	int			procno = -1;
+
+	if (wshm == NULL)
+		return;
+	SpinLockAcquire(&wshm->mutex);
+	if (wshm->dispatcher_pid != 0 && wshm->dispatcher_pid != MyProcPid)
+		procno = wshm->dispatcher_procno;
+	SpinLockRelease(&wshm->mutex);
+	if (procno >= 0)
+		SetLatch(&GetPGProcByNumber(procno)->procLatch);
+}
+
 /* ------------------------------------------------------- wake at commit */
 
 static bool wake_callbacks_registered = false;
 static bool wake_at_commit = false;
+static bool wake_dispatcher_at_commit = false;
 
 /*
  * A transaction that asked for a wake-up and then prepares or aborts wakes
@@ -182,7 +206,10 @@ static void
 wake_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_PREPARE || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		wake_at_commit = false;
+		wake_dispatcher_at_commit = false;
+	}
 }
 
 /*
@@ -201,7 +228,21 @@ wake_release_callback(ResourceReleasePhase phase, bool isCommit, bool isTopLevel
 		return;
 	if (isCommit && wake_at_commit)
 		wake_all();
+	if (isCommit && wake_dispatcher_at_commit)
+		wake_dispatcher_now();
 	wake_at_commit = false;
+	wake_dispatcher_at_commit = false;
+}
+
+static void
+register_wake_callbacks(void)
+{
+	if (!wake_callbacks_registered)
+	{
+		RegisterXactCallback(wake_xact_callback, NULL);
+		RegisterResourceReleaseCallback(wake_release_callback, NULL);
+		wake_callbacks_registered = true;
+	}
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_wake_workers);
@@ -215,14 +256,75 @@ ironlayer_wake_workers(PG_FUNCTION_ARGS)
 {
 	if (wshm == NULL)
 		PG_RETURN_VOID();
-	if (!wake_callbacks_registered)
-	{
-		RegisterXactCallback(wake_xact_callback, NULL);
-		RegisterResourceReleaseCallback(wake_release_callback, NULL);
-		wake_callbacks_registered = true;
-	}
+	register_wake_callbacks();
 	wake_at_commit = true;
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ironlayer_wake_dispatcher);
+/*
+ * ironlayer._wake_dispatcher(): wakes the dispatcher when the calling
+ * transaction commits (a step was handed over to it, a statement is ready);
+ * nothing happens if it aborts. Harmless without a dispatcher.
+ */
+Datum
+ironlayer_wake_dispatcher(PG_FUNCTION_ARGS)
+{
+	if (wshm == NULL)
+		PG_RETURN_VOID();
+	register_wake_callbacks();
+	wake_dispatcher_at_commit = true;
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------- the dispatcher's slot */
+
+static void
+dispatcher_release_slot(int code, Datum arg)
+{
+	int			launcher = -1;
+
+	if (wshm == NULL)
+		return;
+	SpinLockAcquire(&wshm->mutex);
+	if (wshm->dispatcher_pid == MyProcPid)
+	{
+		wshm->dispatcher_pid = 0;
+		wshm->dispatcher_procno = 0;
+	}
+	if (wshm->launcher_pid != 0)
+		launcher = wshm->launcher_procno;
+	SpinLockRelease(&wshm->mutex);
+	if (launcher >= 0)
+		SetLatch(&GetPGProcByNumber(launcher)->procLatch);
+}
+
+/* The dispatcher's slot for this process; false when another dispatcher holds it. */
+bool
+ironlayer_dispatcher_take_slot(void)
+{
+	bool		ok = false;
+
+	if (wshm == NULL)
+		return false;
+	SpinLockAcquire(&wshm->mutex);
+	if (wshm->dispatcher_pid == 0)
+	{
+		wshm->dispatcher_pid = MyProcPid;
+		wshm->dispatcher_procno = MyProc->pgprocno;
+		ok = true;
+	}
+	SpinLockRelease(&wshm->mutex);
+	if (ok)
+		on_shmem_exit(dispatcher_release_slot, (Datum) 0);
+	return ok;
+}
+
+/* ironlayer.database */
+const char *
+ironlayer_worker_database(void)
+{
+	return worker_database;
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_written_here);
@@ -730,6 +832,7 @@ typedef struct LaunchSlot
 } LaunchSlot;
 
 static LaunchSlot *launch_slots = NULL;
+static LaunchSlot dispatcher_slot;
 static bool warned_no_room = false;
 
 static void
@@ -763,6 +866,72 @@ slot_occupied(int i)
 	busy = wshm->slots[i].pid != 0;
 	SpinLockRelease(&wshm->mutex);
 	return busy;
+}
+
+static bool
+dispatcher_running(void)
+{
+	bool		busy;
+
+	SpinLockAcquire(&wshm->mutex);
+	busy = wshm->dispatcher_pid != 0;
+	SpinLockRelease(&wshm->mutex);
+	return busy;
+}
+
+/*
+ * Starts the dispatcher when none runs (as launcher_start_workers does a
+ * worker). Returns how long to sleep before the next look.
+ */
+static long
+launcher_start_dispatcher(void)
+{
+	LaunchSlot *ls = &dispatcher_slot;
+	TimestampTz now = GetCurrentTimestamp();
+	BackgroundWorker w;
+	pid_t		pid;
+	long		wait_ms;
+
+	if (ls->handle != NULL)
+	{
+		BgwHandleStatus st = GetBackgroundWorkerPid(ls->handle, &pid);
+
+		if (st == BGWH_POSTMASTER_DIED)
+			proc_exit(1);
+		if (st != BGWH_STOPPED)
+			return LAUNCHER_IDLE_MS;
+		pfree(ls->handle);
+		ls->handle = NULL;
+	}
+	if (dispatcher_running())
+		return LAUNCHER_IDLE_MS;	/* one from before this launcher started */
+	wait_ms = RESTART_DELAY_MS - (long) ((now - ls->started) / 1000);
+	if (ls->started != 0 && wait_ms > 0)
+		return wait_ms;
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "ironlayer");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "ironlayer_dispatcher_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "ironlayer dispatcher");
+	snprintf(w.bgw_type, BGW_MAXLEN, "ironlayer dispatcher");
+	w.bgw_notify_pid = MyProcPid;
+	ls->started = now;
+	if (!RegisterDynamicBackgroundWorker(&w, &ls->handle))
+	{
+		ls->handle = NULL;
+		if (!warned_no_room)
+			ereport(WARNING,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("ironlayer launcher could not start the dispatcher"),
+					 errdetail("No background worker slot is free."),
+					 errhint("Raise max_worker_processes (it counts the launcher, the workers, the "
+							 "dispatcher and other extensions' workers).")));
+		warned_no_room = true;
+		return RESTART_DELAY_MS;
+	}
+	return LAUNCHER_IDLE_MS;
 }
 
 /*
@@ -892,6 +1061,7 @@ ironlayer_launcher_main(Datum main_arg)
 		{
 			pgstat_report_activity(STATE_RUNNING, "ironlayer: keeping workers running");
 			timeout = launcher_start_workers();
+			timeout = Min(timeout, launcher_start_dispatcher());
 		}
 		else
 			timeout = LAUNCHER_WAIT_MS;
@@ -937,6 +1107,8 @@ ironlayer_worker_init(void)
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	ironlayer_dispatcher_init();
 
 	DefineCustomIntVariable("ironlayer.tenant_max_running_steps",
 							"The most steps of one tenant that run at once.",
