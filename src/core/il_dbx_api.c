@@ -157,18 +157,6 @@ dbx_id_valid(const char *s, size_t len)
 	return true;
 }
 
-static int
-dbx_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A UUID: 8-4-4-4-12 hex digits, either case. */
 static bool
 dbx_uuid_valid(const char *s)
@@ -184,7 +172,7 @@ dbx_uuid_valid(const char *s)
 			if (s[i] != '-')
 				return false;
 		}
-		else if (dbx_hex(s[i]) < 0)
+		else if (il_hex_value(s[i]) < 0)
 			return false;
 	}
 	return true;

@@ -10,6 +10,7 @@
  *-------------------------------------------------------------------------
  */
 #include "il_dbx_cred.h"
+#include "il_text.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -48,18 +49,6 @@ skip_ws(reader *r)
 		r->p++;
 }
 
-static int
-hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string at r->p ('"' included) into out (when not NULL); its length in *n. */
 static const char *
 read_string(reader *r, il_buf *out, size_t *n)
@@ -84,7 +73,7 @@ read_string(reader *r, il_buf *out, size_t *n)
 
 				for (i = 0; i < 4; i++)
 				{
-					int			h = r->p < r->end ? hex(*r->p++) : -1;
+					int			h = r->p < r->end ? il_hex_value(*r->p++) : -1;
 
 					if (h < 0)
 						return "the secret holds a bad \\u escape";

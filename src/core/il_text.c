@@ -147,3 +147,15 @@ il_text_advance(const char *s, size_t from, size_t to, int *line, int *column)
 	*line = l;
 	*column = c;
 }
+
+int
+il_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -106,4 +106,7 @@ extern void il_quote_text(char *out, size_t cap, const char *s, size_t len);
  */
 extern void il_text_advance(const char *s, size_t from, size_t to, int *line, int *column);
 
+/* The value of a hexadecimal digit of either case, or -1. */
+extern int	il_hex_value(char c);
+
 #endif							/* IL_TEXT_H */

@@ -1119,25 +1119,6 @@ on_answer(il_http_answer *a, TimestampTz now)
 
 /* ------------------------------------------------------- database units */
 
-static void
-unit_begin(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-static void
-unit_commit(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-}
-
 /*
  * Runs one query of the dispatcher's functions in a subtransaction;
  * false (and a LOG line) on an ERROR, which is rolled back alone.
@@ -1496,7 +1477,7 @@ db_unit(TimestampTz now)
 	old = MemoryContextSwitchTo(unit_context);
 	initStringInfo(&intents);
 	appendStringInfoChar(&intents, '{');
-	unit_begin();
+	ironlayer_unit_begin();
 
 	/* 1. what happened */
 	dlist_foreach_modify(it, &stmts)
@@ -1705,7 +1686,7 @@ db_unit(TimestampTz now)
 	if (taken == 0)
 		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
-	unit_commit();
+	ironlayer_unit_commit();
 	MemoryContextSwitchTo(old);
 	return taken;
 }

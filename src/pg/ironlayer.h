@@ -143,6 +143,9 @@ extern void ironlayer_worker_init(void);
 /* worker.c: ironlayer.database; the dispatcher's shared memory slot */
 extern const char *ironlayer_worker_database(void);
 extern bool ironlayer_dispatcher_take_slot(void);
+/* worker.c: a background process's unit of work: a transaction with SPI and a snapshot */
+extern void ironlayer_unit_begin(void);
+extern void ironlayer_unit_commit(void);
 
 /* dispatcher.c: its settings (from ironlayer_worker_init) */
 extern void ironlayer_dispatcher_init(void);

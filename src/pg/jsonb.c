@@ -33,6 +33,7 @@
 #include "utils/numeric.h"
 
 #include "ironlayer.h"
+#include "il_text.h"
 
 typedef struct jb_writer
 {
@@ -153,21 +154,6 @@ skip_value(const jb_writer *w, const char *p)
 }
 
 /*
- * The value of a hexadecimal digit, or -1.
- */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
  * Decodes the string whose opening quote is at w->p into dst (when not
  * NULL); returns its length and moves past it.
  */
@@ -225,7 +211,7 @@ jb_decode(jb_writer *w, char *dst)
 						jb_bad(w, p);
 					for (k = 2; k < 6; k++)
 					{
-						int			d = hex_digit(p[k]);
+						int			d = il_hex_value(p[k]);
 
 						if (d < 0)
 							jb_bad(w, p);

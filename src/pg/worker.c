@@ -482,9 +482,13 @@ set_worker_name(void)
 				 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
 }
 
-/* Starts a worker transaction with SPI and a snapshot. */
-static void
-unit_begin(void)
+/*
+ * A unit of work of a background process (a worker, the dispatcher): a
+ * transaction with SPI and a snapshot; its commit reports the process's
+ * statistics.
+ */
+void
+ironlayer_unit_begin(void)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -493,13 +497,20 @@ unit_begin(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 }
 
-static void
-unit_commit(void)
+void
+ironlayer_unit_commit(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
+}
+
+/* A worker's unit ends back in its context. */
+static void
+unit_commit(void)
+{
+	ironlayer_unit_commit();
 	MemoryContextSwitchTo(unit_context);
 }
 
@@ -553,7 +564,7 @@ worker_claim(Claim *c)
 		Oid			types[2] = {TEXTOID, INTERVALOID};
 		Datum		values[2];
 
-		unit_begin();
+		ironlayer_unit_begin();
 
 		/*
 		 * The claim need not wait for its WAL flush: lost in a crash, the
@@ -650,7 +661,7 @@ worker_record_failure(const Claim *c, const char *sqlstate, const char *message,
 		bool		isnull;
 		bool		recorded;
 
-		unit_begin();
+		ironlayer_unit_begin();
 		values[0] = Int64GetDatum(c->run_id);
 		values[1] = CStringGetTextDatum(c->step_id);
 		values[2] = CStringGetTextDatum(worker_name);
@@ -710,7 +721,7 @@ worker_execute(const Claim *c)
 		Datum		values[3];
 		char	   *model = NULL;
 
-		unit_begin();
+		ironlayer_unit_begin();
 		worker_reset_session(true);
 		held = lock_claimed_step(c, &model);
 		if (held)
