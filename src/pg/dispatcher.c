@@ -100,6 +100,7 @@
 #define POLL_CAP_MS 5000		/* ... up to this */
 #define UNIT_GAP_MS 10			/* database units at most this often */
 #define FULL_LOOK_MS 1000		/* a full look at the statements at least this often */
+#define IDLE_LOOK_MS 100		/* a full look this soon when idle after a partial one */
 #define UNIT_BUSY_MS 1000		/* database unit at least this often while following */
 #define UNIT_IDLE_MS 30000		/* ... and when idle (a missed wake-up) */
 #define HISTORY_RECHECK_MS 1000 /* query history looked at again after */
@@ -235,6 +236,14 @@ typedef struct Cursor
 static Cursor *cursors = NULL;
 static int	ncursors = 0;
 static TimestampTz full_look_due = 0;
+
+/*
+ * The last look read only past the cursors: a statement whose ready_seq was
+ * drawn before the cursor's but committed after that look is seen only by a
+ * full look, which comes when due (FULL_LOOK_MS), IDLE_LOOK_MS later when
+ * nothing is followed (not at the 30 s idle unit).
+ */
+static bool look_owed = false;
 
 /* What a request in flight is for (the user pointer of il_http). */
 typedef struct Flight
@@ -1517,7 +1526,8 @@ db_unit(TimestampTz now)
 
 		values[0] = Int32GetDatum(MAX_SENDS_PER_UNIT);
 		values[1] = CStringGetTextDatum(known_literal());
-		if (now >= full_look_due)
+		look_owed = now < full_look_due;
+		if (!look_owed)
 			full_look_due = after_ms(now, FULL_LOOK_MS);
 		else
 		{
@@ -1883,6 +1893,12 @@ ironlayer_dispatcher_main(Datum main_arg)
 			last_unit = now;
 			pending = false;
 			next_unit = after_ms(now, nstmts > 0 ? UNIT_BUSY_MS : UNIT_IDLE_MS);
+			if (look_owed)
+			{
+				if (nstmts == 0)
+					full_look_due = Min(full_look_due, after_ms(now, IDLE_LOOK_MS));
+				next_unit = Min(next_unit, full_look_due);
+			}
 			pgstat_report_activity(STATE_IDLE, NULL);
 		}
 
