@@ -41,6 +41,7 @@ typedef struct http_req
 struct il_http
 {
 	CURLM	   *multi;
+	CURLSH	   *share;			/* the TLS sessions the set's requests share */
 	http_req   *head;
 	uint64_t	next_id;
 	int			count;
@@ -68,10 +69,26 @@ il_http_create(const il_http_options *opt, il_error *err)
 	}
 	h->user_agent = il_strdup(opt && opt->user_agent ? opt->user_agent : "ironlayer");
 	h->multi = curl_multi_init();
-	if (h->multi == NULL || h->user_agent == NULL)
+	/*
+	 * One TLS session cache for every request of the set: a new connection
+	 * (every non-idempotent POST opens one) resumes a session the server
+	 * gave an earlier one instead of a full handshake. Only the handshake
+	 * is shortened: the request is sent once, on that connection, as
+	 * before (libcurl sends no TLS early data unless asked to).
+	 */
+	h->share = curl_share_init();
+	if (h->share != NULL &&
+		curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+	{
+		curl_share_cleanup(h->share);
+		h->share = NULL;
+	}
+	if (h->multi == NULL || h->share == NULL || h->user_agent == NULL)
 	{
 		if (h->multi)
 			curl_multi_cleanup(h->multi);
+		if (h->share)
+			curl_share_cleanup(h->share);
 		il_free(h->user_agent);
 		il_free(h);
 		curl_global_cleanup();
@@ -248,6 +265,7 @@ il_http_add(il_http *h, const il_http_request *req, uint64_t *id, il_error *err)
 		goto oom;
 
 	HTTP_SET(CURLOPT_PRIVATE, r);
+	HTTP_SET(CURLOPT_SHARE, h->share);
 	HTTP_SET(CURLOPT_URL, req->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	HTTP_SET(CURLOPT_PROTOCOLS_STR, h->allow_http ? "http,https" : "https");
@@ -506,6 +524,7 @@ il_http_free(il_http *h)
 		http_req_free(r);
 	}
 	curl_multi_cleanup(h->multi);
+	curl_share_cleanup(h->share);
 	il_free(h->user_agent);
 	il_free(h);
 	curl_global_cleanup();

@@ -25,8 +25,9 @@
  *	3. _dispatch_submitting for the statements to send, all at once: the
  *	   intents commit BEFORE any POST.
  * Then, outside any transaction, libcurl multi (il_http.h) carries every
- * request at once: submits with wait_timeout 0s, polls with a backoff that
- * starts at 50 ms and grows to 5 s, cancels, query history look-ups and
+ * request at once: submits with wait_timeout 0s, polls every 50 ms for the
+ * first quarter second after a submit, then with a backoff that grows to
+ * 5 s, cancels, query history look-ups and
  * OAuth token requests. Retries follow il_dbx_retry_decide (il_dbx_api.h):
  * a submit only after 429 or 503, the others also after 5xx and transport
  * errors; never after another 4xx.
@@ -93,10 +94,13 @@
 
 #define DISPATCHER_NAME "ironlayer dispatcher"	/* the lease owner of handed-over steps */
 #define POLL_FIRST_MS 50		/* first poll after a submit */
+#define POLL_DENSE 5			/* the first polls after a submit, this far apart */
+#define POLL_AFTER_DENSE_MS 150 /* then this long */
 #define POLL_GROWTH 1.5			/* each next poll waits this much longer */
 #define POLL_CAP_MS 5000		/* ... up to this */
 #define UNIT_GAP_MS 10			/* database units at most this often */
 #define FULL_LOOK_MS 1000		/* a full look at the statements at least this often */
+#define IDLE_LOOK_MS 100		/* a full look this soon when idle after a partial one */
 #define UNIT_BUSY_MS 1000		/* database unit at least this often while following */
 #define UNIT_IDLE_MS 30000		/* ... and when idle (a missed wake-up) */
 #define HISTORY_RECHECK_MS 1000 /* query history looked at again after */
@@ -163,6 +167,7 @@ typedef struct Stmt
 	bool		busy;			/* a request of its own is in flight */
 	TimestampTz due;			/* its next request, not before */
 	int			poll_ms;		/* the current poll interval */
+	int			dense_polls;	/* polls left before poll_ms grows */
 	int			tries;			/* tries of the current request */
 	int			http_retries;	/* over its whole life */
 	bool		auth_refreshed; /* an OAuth token was fetched again for it */
@@ -231,6 +236,14 @@ typedef struct Cursor
 static Cursor *cursors = NULL;
 static int	ncursors = 0;
 static TimestampTz full_look_due = 0;
+
+/*
+ * The last look read only past the cursors: a statement whose ready_seq was
+ * drawn before the cursor's but committed after that look is seen only by a
+ * full look, which comes when due (FULL_LOOK_MS), IDLE_LOOK_MS later when
+ * nothing is followed (not at the 30 s idle unit).
+ */
+static bool look_owed = false;
 
 /* What a request in flight is for (the user pointer of il_http). */
 typedef struct Flight
@@ -412,14 +425,25 @@ stmt_fail(Stmt *s, const char *error_class, const char *fmt,...)
 	stmt_done(s, REC_FINISHED, false, s->remote_state, -1, -1, error_class, msg);
 }
 
-/* Poll again after the current interval, which grows. */
+/*
+ * Poll again after the current interval, which grows, but only after the
+ * first POLL_DENSE polls of a submit: a short statement is seen finished
+ * within 50 ms of its end (at 200 ms, not 237, for one of 200 ms), at the
+ * price of two more polls for one that runs longer than a quarter second.
+ */
 static void
 schedule_poll(Stmt *s, TimestampTz now)
 {
 	s->phase = PH_POLL;
 	s->tries = 0;
 	s->due = after_ms(now, s->poll_ms);
-	s->poll_ms = Min((int) (s->poll_ms * POLL_GROWTH), POLL_CAP_MS);
+	if (s->dense_polls > 0)
+	{
+		if (--s->dense_polls == 0)
+			s->poll_ms = POLL_AFTER_DENSE_MS;
+	}
+	else
+		s->poll_ms = Min((int) (s->poll_ms * POLL_GROWTH), POLL_CAP_MS);
 }
 
 static void
@@ -1018,6 +1042,7 @@ on_answer(il_http_answer *a, TimestampTz now)
 				else
 				{
 					s->poll_ms = POLL_FIRST_MS;
+					s->dense_polls = POLL_DENSE;
 					on_statement(s, &st, now);
 				}
 			}
@@ -1055,12 +1080,14 @@ on_answer(il_http_answer *a, TimestampTz now)
 				/* retries exhausted: keep following, slowly */
 				s->http_retries++;
 				s->poll_ms = POLL_CAP_MS;
+				s->dense_polls = 0;
 				schedule_poll(s, now);
 			}
 			break;
 		case IL_DBX_OP_CANCEL:
 			/* received (or not): poll to a final state */
 			s->poll_ms = POLL_FIRST_MS;
+			s->dense_polls = 0;
 			schedule_poll(s, now);
 			break;
 		case IL_DBX_OP_HISTORY:
@@ -1499,7 +1526,8 @@ db_unit(TimestampTz now)
 
 		values[0] = Int32GetDatum(MAX_SENDS_PER_UNIT);
 		values[1] = CStringGetTextDatum(known_literal());
-		if (now >= full_look_due)
+		look_owed = now < full_look_due;
+		if (!look_owed)
 			full_look_due = after_ms(now, FULL_LOOK_MS);
 		else
 		{
@@ -1865,6 +1893,12 @@ ironlayer_dispatcher_main(Datum main_arg)
 			last_unit = now;
 			pending = false;
 			next_unit = after_ms(now, nstmts > 0 ? UNIT_BUSY_MS : UNIT_IDLE_MS);
+			if (look_owed)
+			{
+				if (nstmts == 0)
+					full_look_due = Min(full_look_due, after_ms(now, IDLE_LOOK_MS));
+				next_unit = Min(next_unit, full_look_due);
+			}
 			pgstat_report_activity(STATE_IDLE, NULL);
 		}
 
