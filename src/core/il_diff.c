@@ -256,14 +256,28 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	s[0].own_only = true;
 	s[0].index = 0;
 	s[1].index = 1;
+	if (head != NULL && strcmp(head, IL_GIT_NULL_OID) == 0)
+	{
+		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0,
+					 "the null commit " IL_GIT_NULL_OID " has no models: it can be a base, never a head");
+		goto done;
+	}
 	/* the head decides the default models directory for both */
 	if (il_snap_open(git, head, models_dir, &s[1], err) != 0)
 		goto done;
-	if (il_snap_open(git, base, s[1].models_dir, &s[0], err) != 0)
+	if (base != NULL && strcmp(base, IL_GIT_NULL_OID) == 0)
 	{
-		if (il_error_is(err, IL_ERR_NO_MODELS_DIR))
-			il_repo_label_error(&s[0], err);
-		goto done;
+		/* nothing deployed: a base without models */
+		memcpy(s[0].commit, IL_GIT_NULL_OID, sizeof(s[0].commit));
+		if (il_git_normalize_dir(s[1].models_dir, &s[0].models_dir, err) != 0)
+			goto done;
+	}
+	else if (il_snap_open(git, base, s[1].models_dir, &s[0], err) != 0)
+	{
+		/* a base whose tree lacks the models directory has no models */
+		if (!il_error_is(err, IL_ERR_NO_MODELS_DIR))
+			goto done;
+		il_error_clear(err);
 	}
 	if (il_loader_prepare(&L, s, 2, err) != 0 ||
 		il_snap_collect(&L, &s[0], err) != 0 ||

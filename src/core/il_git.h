@@ -48,6 +48,12 @@
 /* A git object id as lower-case hex (SHA-1). */
 #define IL_GIT_OID_HEX_LEN 40
 
+/*
+ * git's null id: no commit. il_repo_diff takes it as a base that has no
+ * models (nothing deployed yet); il_git_resolve does not resolve it.
+ */
+#define IL_GIT_NULL_OID "0000000000000000000000000000000000000000"
+
 /* An open repository (opaque; wraps a git_repository and its object db). */
 typedef struct il_git_repo il_git_repo;
 

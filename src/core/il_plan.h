@@ -81,21 +81,75 @@
  *	- plan_id: SHA-256 (hex) of the canonical text of the plan without its
  *	  "plan_id" member. base = head gives a plan without steps, with an id.
  *
+ * Plan kinds (option kind). The above is a change plan. Two more kinds are
+ * planned at one commit C (the graph of C; base NULL or equal to head; the
+ * plan's base and target are both C) by the same machinery: the same
+ * topological pass decides affected, run type, range, group and cause,
+ * with "directly changed" replaced and no model "added":
+ *	refresh		directly changed = due: every INCREMENTAL_BY_TIME_RANGE or
+ *				APPEND_ONLY model without a watermark, or with one ending
+ *				before as_of, or any such model when recompute_days > 0.
+ *				Reason "new data due". The text gets "kind":"refresh" (after
+ *				"format"), options {"environment","lookback_days",
+ *				"recompute_days"}, summary {"models_affected","models_due",
+ *				"total_steps"}.
+ *	backfill	directly changed = the models named in the option models
+ *				(each must have date ranges, a watermark with wm.start <=
+ *				start and end <= wm.end, and end <= as_of: else the error
+ *				invalid_backfill naming the model and the bound). The range
+ *				is cut into K windows of batch_days (the last one shorter);
+ *				a named model is INCREMENTAL, and every INCREMENTAL affected
+ *				model gets one step per window (range = the window), a
+ *				FULL_REFRESH one one step. Window k depends on window k - 1
+ *				of the same model and, per affected direct upstream p, on
+ *				p's window k (p INCREMENTAL) or p's step; a FULL_REFRESH
+ *				step depends on each upstream's last window (or step).
+ *				parallel_group is the longest path in this step graph
+ *				(window k of a model: its first group + k). Reason "backfill
+ *				S to E" for the named models. The text gets
+ *				"kind":"backfill", options {"batch_days","end","environment",
+ *				"models" (sorted unique full names),"start"}, summary
+ *				{"batches":K,"models_affected","total_steps"}.
+ * Steps are ordered by (parallel_group, model, start) in every kind (a model
+ * has at most one step a group). A change plan has no "kind" member, and
+ * "recompute_days" in its options only when it is > 0: every change plan
+ * made before the kinds keeps its bytes.
+ *	recompute_days N > 0 (change, refresh): an INCREMENTAL step's start is
+ *	lowered to as_of - N when that is earlier, before the lowering to its
+ *	upstream steps' start.
+ * The base IL_PLAN_NULL_BASE (40 zeros) is a base without models: every
+ * head model is added (il_repo_diff); so is a base without the models
+ * directory.
+ *
  * Options (il_plan_options; il_plan_options_parse reads them from a JSON
  * object, the one validation path of the SQL function and the command):
- *	environment		string, 1 to 63 bytes: a lower-case ASCII letter, then
- *					lower-case letters, digits, '_' or '-'. Default "dev".
- *	lookback_days	a JSON number with an integral value from 1 to 3650
- *					(30, 30.0 and 3e1 are the same number). Default 30.
- *	skip_cosmetic	true or false. Default true.
- *	full_refresh	an array of model names (non-empty strings without NUL),
- *					each resolved at plan time against the head's models with
- *					il_dag_find (full name, or a unique suffix, any case) and
- *					written as sorted, unique full names. Default [].
+ *	kind			"change" (default), "refresh" or "backfill". Read first: a
+ *					key the kind does not take is invalid_option ("x is not
+ *					an option of refresh plans").
+ *	environment		all kinds. String, 1 to 63 bytes: a lower-case ASCII
+ *					letter, then lower-case letters, digits, '_' or '-'.
+ *					Default "dev".
+ *	lookback_days	change, refresh. A JSON number with an integral value
+ *					from 1 to 3650 (30, 30.0 and 3e1 are the same number).
+ *					Default 30.
+ *	recompute_days	change, refresh. Integral, 0 to 3650. Default 0.
+ *	skip_cosmetic	change. true or false. Default true.
+ *	full_refresh	change. An array of model names (non-empty strings
+ *					without NUL), each resolved at plan time against the
+ *					head's models with il_dag_find (full name, or a unique
+ *					suffix, any case) and written as sorted, unique full
+ *					names. Default [].
+ *	models			backfill, required: an array of 1 to 1000 model names,
+ *					resolved as full_refresh.
+ *	start, end		backfill, required: days "YYYY-MM-DD", start <= end.
+ *	batch_days		backfill. Integral, 1 to 3650, at most 1000 windows.
+ *					Default 7.
  * Any other key, a value of the wrong type or out of range, or a document
  * that is not a JSON object: error invalid_option, naming the key or value
- * and listing the valid keys. An unknown or ambiguous full_refresh name is
- * invalid_option at plan time, naming it.
+ * and listing the valid keys (of the kind). An unknown or ambiguous
+ * full_refresh or models name is invalid_option at plan time, naming it.
+ * Options a caller fills in by hand are checked the same way (the values,
+ * no list of another kind) before anything is read.
  *
  * Watermarks (il_plan_watermark): per model, the first and last day already
  * loaded. Any input order gives the same plan (they are sorted by model name
@@ -109,8 +163,10 @@
  * (exactly those two keys per model).
  *
  * Checks, in this order: as_of a valid date (invalid_date), the options'
- * values (invalid_option), the watermarks, the head's graph (il_repo_build_dag:
- * cycle, ambiguous_reference, unknown_ref), the full_refresh names.
+ * values (invalid_option), the watermarks, one commit for a refresh or
+ * backfill (invalid_option), the head's graph (il_repo_build_dag: cycle,
+ * ambiguous_reference, unknown_ref), the full_refresh or models names, the
+ * backfill's bounds per named model in name order (invalid_backfill).
  *
  * Cost: linear in models plus edges, plus the sorts (watermarks, each
  * step's depends_on, the option's names); il_dag_find scans the models
@@ -118,7 +174,7 @@
  * return 0, or -1 with err set (and out unchanged).
  *
  * Error codes (their SQLSTATEs in src/core/il_errcodes.txt): invalid_option,
- * invalid_watermark and invalid_date are 22023; out_of_memory 53200; and
+ * invalid_watermark, invalid_backfill and invalid_date are 22023; out_of_memory 53200; and
  * those of il_repo (cycle 42P19).
  *
  *-------------------------------------------------------------------------
@@ -138,18 +194,44 @@
 
 #define IL_PLAN_ENVIRONMENT_MAX 63	/* bytes */
 #define IL_PLAN_LOOKBACK_MAX 3650	/* days */
+#define IL_PLAN_RECOMPUTE_MAX 3650	/* days */
+#define IL_PLAN_BATCH_MAX 3650		/* days */
+#define IL_PLAN_BATCH_DEFAULT 7		/* days */
+#define IL_PLAN_BATCHES_MAX 1000	/* windows of a backfill */
+#define IL_PLAN_MODELS_MAX 1000		/* names of a backfill */
+
+/* The base of a plan when nothing is deployed: git's null id, no models. */
+#define IL_PLAN_NULL_BASE IL_GIT_NULL_OID
+
+typedef enum il_plan_kind
+{
+	IL_PLAN_CHANGE,				/* what changed between two commits */
+	IL_PLAN_REFRESH,			/* what is due at one commit */
+	IL_PLAN_BACKFILL			/* named models over a date range, in batches */
+} il_plan_kind;
 
 typedef struct il_plan_options
 {
+	il_plan_kind kind;
 	char		environment[IL_PLAN_ENVIRONMENT_MAX + 1];
-	int			lookback_days;
-	bool		skip_cosmetic;
-	char	  **full_refresh;	/* names as given, resolved at plan time: one
-								 * block (the pointers, then the names) */
+	int			lookback_days;	/* change, refresh */
+	int			recompute_days; /* change, refresh: 0 = none */
+	bool		skip_cosmetic;	/* change */
+	char	  **full_refresh;	/* change: names as given, resolved at plan
+								 * time: one block (the pointers, then the
+								 * names) */
 	size_t		n_full_refresh;
+	char	  **models;			/* backfill: names as given, one block too */
+	size_t		n_models;
+	il_date		start;			/* backfill: the range, both days included */
+	il_date		end;
+	int			batch_days;		/* backfill */
 } il_plan_options;
 
-/* The defaults: "dev", 30, true, no full_refresh. */
+/* The name of a kind: "change", "refresh", "backfill". */
+extern const char *il_plan_kind_name(il_plan_kind kind);
+
+/* The defaults: change, "dev", 30, no recompute, true, no full_refresh, batches of 7 days. */
 extern void il_plan_options_init(il_plan_options *opts);
 
 /*
@@ -246,6 +328,7 @@ extern void il_plan_result_free(il_plan_result *res);
 /*
  * il_repo_diff of base..head (models_dir and cache as there), then
  * il_plan_build. *stats, when stats is not NULL, gets the diff's counts.
+ * A refresh or backfill with base NULL is planned at head.
  */
 extern int	il_plan_from_git(il_git_repo *git, const char *base, const char *head,
 							 const char *models_dir, const il_parse_cache *cache, il_date as_of,

@@ -34,7 +34,11 @@
  * A model whose blob is the same at both commits is unchanged wherever its
  * file moved; a move with a text change that keeps the fingerprint is
  * cosmetic. When models_dir is NULL, the default of the head commit is used
- * for both commits.
+ * for both commits. A base whose tree lacks the models directory has no
+ * models, and so has the base IL_GIT_NULL_OID (40 zeros, git's null id:
+ * nothing deployed yet), whose diff->base->commit is that id: every head
+ * model is added. The null id is never a head (unknown_commit), and a head
+ * without the models directory is the error no_models_dir.
  *
  * Parse cache. The caller may pass callbacks; records are keyed by blob id
  * (content-addressed), so a record never goes stale except when the parser

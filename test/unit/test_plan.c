@@ -171,6 +171,13 @@ plan_problems(const char *text, size_t len)
 	return problems;
 }
 
+/* s, or "" when NULL. */
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 /* The text of a JSON string member of v, or "". */
 static const char *
 member(const il_jcs_value *v, const char *key)
@@ -452,10 +459,19 @@ option_fails(const char *json, const char *what)
 	int			ok;
 
 	ok = il_plan_options_parse(json, strlen(json), &o, &err) == -1 && err_is(&err, "invalid_option", what) &&
-		strstr(err.message, "environment, full_refresh, lookback_days, skip_cosmetic") != NULL &&
-		strcmp(o.environment, "dev") == 0 && o.lookback_days == 30 && o.skip_cosmetic && o.n_full_refresh == 0;
+		strstr(err.message, "options") != NULL && strstr(err.message, "environment, ") != NULL &&
+		o.kind == IL_PLAN_CHANGE && strcmp(o.environment, "dev") == 0 && o.lookback_days == 30 &&
+		o.recompute_days == 0 && o.skip_cosmetic && o.n_full_refresh == 0 && o.n_models == 0 &&
+		o.batch_days == 7;
 	il_plan_options_free(&o);
 	return ok;
+}
+
+/* il_plan_options_parse of a C string. */
+static int
+parse_options(const char *json, il_plan_options *o, il_error *err)
+{
+	return il_plan_options_parse(json, strlen(json), o, err);
 }
 
 /* Does parsing a watermark file fail with invalid_watermark and a message containing what? */
@@ -1259,7 +1275,9 @@ main(void)
 		env64[63] = '\0';
 		snprintf(js, sizeof(js), "{\"environment\":\"%s\"}", env64);
 		CHECK(il_plan_options_parse(js, strlen(js), &o, &err) == 0 && strlen(o.environment) == 63, "a 63-byte environment");
-		CHECK(option_fails("{\"lookback\":30}", "unknown option \"lookback\""), "an unknown key, named, with the valid keys");
+		CHECK(option_fails("{\"lookback\":30}", "unknown option \"lookback\" (options of change plans: environment, "
+						   "full_refresh, kind, lookback_days, recompute_days, skip_cosmetic)"),
+			  "an unknown key, named, with the valid keys");
 		CHECK(option_fails("{\"Environment\":\"dev\"}", "\"Environment\""), "keys are case-sensitive");
 		env64[63] = 'a';
 		env64[64] = '\0';
@@ -1307,6 +1325,314 @@ main(void)
 		}
 		CHECK_STR(il_errcode_sqlstate(IL_ERR_INVALID_OPTION), "22023", "invalid_option is 22023");
 		CHECK_STR(il_errcode_sqlstate(IL_ERR_OUT_OF_MEMORY), "53200", "out_of_memory is 53200");
+	}
+
+	/* ---- plan kinds: refresh, backfill, recompute_days, the empty base ---- */
+	{
+		gen_file	f1[] = {
+			{"models/raw/e.sql", INC("raw.e", "SELECT id, day FROM landing.e"), 0, 0},
+			{"models/raw/ap.sql", APP("raw.ap", "SELECT id, day FROM landing.ap"), 0, 0},
+			{"models/s/f.sql", FR("s.f", "SELECT id FROM raw.e"), 0, 0},
+			{"models/s/g.sql", INC("s.g", "SELECT id, day FROM raw.e"), 0, 0},
+			{"models/s/h.sql", INC("s.h", "SELECT id, day FROM s.f"), 0, 0},
+			{"models/s/k.sql", MRG("s.k", "SELECT id FROM raw.ap"), 0, 0},
+			{"models/d/z.sql", FR("d.z", "SELECT 1 AS id"), 0, 0},
+		};
+		gen_file	f2[7];
+		il_plan_watermark wm[] = {
+			{"raw.e", 0, 0}, {"raw.ap", 0, 0}, {"s.g", 0, 0},
+		};
+		il_plan_watermark wm_rev[3];
+		il_plan_watermark wm_all[] = {
+			{"raw.e", 0, 0}, {"raw.ap", 0, 0}, {"s.g", 0, 0}, {"s.h", 0, 0},
+		};
+		il_buf		first = IL_BUF_INIT;
+		char		first_id[IL_SHA256_HEX_LEN + 1];
+		il_plan_options o;
+		size_t		i;
+
+		memcpy(f2, f1, sizeof(f1));
+		f2[0].content = INC("raw.e", "SELECT id, day, 2 AS v FROM landing.e");
+		wm[0].start = day("2025-05-01");
+		wm[0].end = day("2025-06-10");
+		wm[1].start = day("2025-05-01");
+		wm[1].end = day("2025-06-15");
+		wm[2].start = day("2025-05-01");
+		wm[2].end = day("2025-06-14");
+		for (i = 0; i < 3; i++)
+			wm_rev[i] = wm[2 - i];
+		for (i = 0; i < 4; i++)
+		{
+			wm_all[i].start = day("2025-05-01");
+			wm_all[i].end = day("2025-06-15");
+		}
+		two_commits(p, sizeof(p), f1, 7, f2, 7, c1, c2);
+
+		/* refresh */
+		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm, 3, &err) == 0, "a refresh plan");
+		CHECK_STR(steps_text(),
+				  "raw.e 0 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
+				  "s.f 1 FULL_REFRESH - downstream of raw.e\n"
+				  "s.g 1 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
+				  "s.h 2 FULL_REFRESH - new data due\n",
+				  "refresh: due = incremental without a watermark or with one ending before as_of; "
+				  "downstream as the change planner's rules (s.h under a FULL_REFRESH step)");
+		CHECK_STR(summary("models_due"), "raw.e,s.g,s.h", "models_due");
+		CHECK_STR(summary("models_affected"), "raw.e,s.f,s.g,s.h", "models_affected");
+		CHECK(strstr(text.data, "\"format\":\"ironlayer.plan/v1\",\"kind\":\"refresh\",\"options\":{\"environment\":"
+					 "\"dev\",\"lookback_days\":30,\"recompute_days\":0},") != NULL &&
+			  strstr(text.data, "\"summary\":{\"models_affected\":[\"raw.e\",\"s.f\",\"s.g\",\"s.h\"],\"models_due\":"
+					 "[\"raw.e\",\"s.g\",\"s.h\"],\"total_steps\":4},\"target\":") != NULL,
+			  "refresh: kind, its options and its summary in the text");
+		CHECK(strncmp(text.data + strlen("{\"as_of\":\"2025-06-15\",\"base\":\""), c2, 40) == 0 &&
+			  strcmp(member(il_jcs_root(doc), "target"), c2) == 0, "refresh: base and target are the commit");
+		il_buf_reset(&first);
+		il_buf_puts(&first, text.data);
+		memcpy(first_id, plan_id, sizeof(first_id));
+		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm_rev, 3, &err) == 0 &&
+			  strcmp(text.data, first.data) == 0 && strcmp(plan_id, first_id) == 0,
+			  "refresh: the same bytes again, watermarks in another order");
+		CHECK(plan(p, c2, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm, 3, &err) == 0 &&
+			  strcmp(text.data, first.data) == 0, "refresh: base = head gives the same plan as no base");
+		CHECK(plan(p, c1, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_option", "a refresh plan is made at one commit"), "refresh: two commits are refused");
+		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\",\"recompute_days\":3}", wm, 3, &err) == 0,
+			  "a refresh plan with recompute_days");
+		CHECK_STR(steps_text(),
+				  "raw.ap 0 INCREMENTAL 2025-06-12..2025-06-15 new data due\n"
+				  "raw.e 0 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
+				  "s.f 1 FULL_REFRESH - downstream of raw.e\n"
+				  "s.g 1 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
+				  "s.k 1 FULL_REFRESH - downstream of raw.ap\n"
+				  "s.h 2 FULL_REFRESH - new data due\n",
+				  "recompute_days: every incremental model due, starts lowered to as_of - N when earlier");
+		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm_all, 4, &err) == 0 &&
+			  strcmp(steps_text(), "") == 0 && strcmp(summary("models_due"), "") == 0,
+			  "refresh: nothing due, no step");
+		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\",\"lookback_days\":7}", wm + 1, 2, &err) == 0 &&
+			  strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-08\"}") == 0,
+			  "refresh: without a watermark, as_of - lookback_days");
+
+		/* recompute_days in a change plan */
+		CHECK(plan(p, c1, c2, "2025-06-15", NULL, wm, 3, &err) == 0, "a change plan");
+		il_buf_reset(&first);
+		il_buf_puts(&first, text.data);
+		CHECK(strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-10\"}") == 0 &&
+			  strstr(text.data, "recompute_days") == NULL &&
+			  strstr(text.data, "\"format\":\"ironlayer.plan/v1\",\"options\":") != NULL,
+			  "a change plan has no kind and no recompute_days");
+		CHECK(plan(p, c1, c2, "2025-06-15", "{\"recompute_days\":0,\"kind\":\"change\"}", wm, 3, &err) == 0 &&
+			  strcmp(text.data, first.data) == 0, "recompute_days 0 and kind change: the same bytes");
+		CHECK(plan(p, c1, c2, "2025-06-15", "{\"recompute_days\":7}", wm, 3, &err) == 0 &&
+			  strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-08\"}") == 0 &&
+			  strcmp(field("s.g", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-08\"}") == 0 &&
+			  strstr(text.data, "\"lookback_days\":30,\"recompute_days\":7,\"skip_cosmetic\":true}") != NULL,
+			  "recompute_days 7 in a change plan: starts lowered, written in options");
+		CHECK(plan(p, c1, c2, "2025-06-15", "{\"recompute_days\":2}", wm, 3, &err) == 0 &&
+			  strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-10\"}") == 0,
+			  "recompute_days never raises a start");
+
+		/* backfill */
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"RAW.E\",\"e\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-10\","
+				   "\"batch_days\":4}", wm, 3, &err) == 0, "a backfill plan");
+		CHECK_STR(steps_text(),
+				  "raw.e 0 INCREMENTAL 2025-06-01..2025-06-04 backfill 2025-06-01 to 2025-06-10\n"
+				  "raw.e 1 INCREMENTAL 2025-06-05..2025-06-08 backfill 2025-06-01 to 2025-06-10\n"
+				  "s.g 1 INCREMENTAL 2025-06-01..2025-06-04 downstream of raw.e\n"
+				  "raw.e 2 INCREMENTAL 2025-06-09..2025-06-10 backfill 2025-06-01 to 2025-06-10\n"
+				  "s.g 2 INCREMENTAL 2025-06-05..2025-06-08 downstream of raw.e\n"
+				  "s.f 3 FULL_REFRESH - downstream of raw.e\n"
+				  "s.g 3 INCREMENTAL 2025-06-09..2025-06-10 downstream of raw.e\n"
+				  "s.h 4 FULL_REFRESH - downstream of raw.e\n",
+				  "backfill: windows of batch_days, the last one shorter; downstream batched or one step; "
+				  "groups the longest path");
+		CHECK(strstr(text.data, "\"kind\":\"backfill\",\"options\":{\"batch_days\":4,\"end\":\"2025-06-10\","
+					 "\"environment\":\"dev\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\"},") != NULL &&
+			  strstr(text.data, "\"summary\":{\"batches\":3,\"models_affected\":[\"raw.e\",\"s.f\",\"s.g\",\"s.h\"],"
+					 "\"total_steps\":8},") != NULL,
+			  "backfill: kind, options (names resolved, sorted, unique), summary");
+		{
+			/* depends_on of each window, by the ids in the text */
+			const il_jcs_value *st[8];
+			const il_jcs_value *s;
+			int			n = 0;
+
+			for (s = il_jcs_first(il_jcs_get(il_jcs_root(doc), "steps")); s != NULL && n < 8; s = il_jcs_next(s))
+				st[n++] = s;
+#define ID(i) member(st[i], "step_id")
+#define DEPS(i) il_jcs_get(st[i], "depends_on")
+#define DEP0(i) or_empty(il_jcs_string(il_jcs_first(DEPS(i)), NULL))
+			CHECK(n == 8 && il_jcs_count(DEPS(0)) == 0 &&
+				  il_jcs_count(DEPS(1)) == 1 && strcmp(DEP0(1), ID(0)) == 0 &&
+				  il_jcs_count(DEPS(2)) == 1 && strcmp(DEP0(2), ID(0)) == 0 &&
+				  il_jcs_count(DEPS(4)) == 2 &&
+				  il_jcs_count(DEPS(5)) == 1 && strcmp(DEP0(5), ID(3)) == 0 &&
+				  il_jcs_count(DEPS(7)) == 1 && strcmp(DEP0(7), ID(5)) == 0,
+				  "backfill: a window depends on the one before and on the upstream's window; "
+				  "a FULL_REFRESH step on the upstream's last window");
+			CHECK((strcmp(DEP0(4), ID(1)) == 0 || strcmp(DEP0(4), ID(2)) == 0) &&
+				  (strcmp(or_empty(il_jcs_string(il_jcs_next(il_jcs_first(DEPS(4))), NULL)), ID(1)) == 0 ||
+				   strcmp(or_empty(il_jcs_string(il_jcs_next(il_jcs_first(DEPS(4))), NULL)), ID(2)) == 0) &&
+				  strcmp(DEP0(4), or_empty(il_jcs_string(il_jcs_next(il_jcs_first(DEPS(4))), NULL))) != 0,
+				  "backfill: window 1 of s.g on window 0 of s.g and window 1 of raw.e");
+#undef ID
+#undef DEPS
+#undef DEP0
+		}
+		il_buf_reset(&first);
+		il_buf_puts(&first, text.data);
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-10\","
+				   "\"batch_days\":4}", wm_rev, 3, &err) == 0 && strcmp(text.data, first.data) == 0,
+			  "backfill: the same bytes again (names given otherwise, watermarks in another order)");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-10\"}",
+				   wm, 3, &err) == 0 && strcmp(summary("batches"), "") == 0 &&
+			  il_jcs_number(il_jcs_get(il_jcs_get(il_jcs_root(doc), "summary"), "batches")) == 2 &&
+			  strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-07\",\"start\":\"2025-06-01\"}") == 0,
+			  "backfill: batch_days defaults to 7");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"s.f\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-10\"}",
+				   wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_backfill", "range 2025-06-01..2025-06-10 of s.f cannot be backfilled: s.f is "
+					 "FULL_REFRESH: it has no date range"), "backfill of a FULL_REFRESH model: invalid_backfill");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-16\"}",
+				   wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_backfill", "range 2025-06-01..2025-06-16 of raw.e ends after as_of 2025-06-15"),
+			  "backfill ending after as_of");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\"],\"start\":\"2025-04-30\",\"end\":\"2025-06-10\"}",
+				   wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_backfill", "of raw.e starts before its history (first day loaded 2025-05-01)"),
+			  "backfill starting before the history");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-11\"}",
+				   wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_backfill", "of raw.e ends after its history (last day loaded 2025-06-10)"),
+			  "backfill ending after the history");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"raw.e\",\"s.h\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-02\"}",
+				   wm, 3, &err) == -1 &&
+			  err_is(&err, "invalid_backfill", "of s.h is beyond its history: nothing of it is loaded yet"),
+			  "backfill of a model without a watermark");
+		CHECK(plan(p, NULL, c2, "2025-06-15",
+				   "{\"kind\":\"backfill\",\"models\":[\"nope\"],\"start\":\"2025-06-01\",\"end\":\"2025-06-02\"}",
+				   wm, 3, &err) == -1 && err_is(&err, "invalid_option", "invalid option models: "),
+			  "backfill of an unknown model: invalid_option naming models");
+		CHECK_STR(il_errcode_sqlstate(IL_ERR_INVALID_BACKFILL), "22023", "invalid_backfill is 22023");
+
+		/* the options of the kinds */
+		CHECK(parse_options("{\"kind\":\"backfill\",\"models\":[\"a.b\"],\"start\":\"2025-01-01\","
+									"\"end\":\"2025-01-31\",\"batch_days\":10,\"environment\":\"prod\"}", &o, &err) == 0 &&
+			  o.kind == IL_PLAN_BACKFILL && o.n_models == 1 && strcmp(o.models[0], "a.b") == 0 &&
+			  o.start == day("2025-01-01") && o.end == day("2025-01-31") && o.batch_days == 10 &&
+			  strcmp(o.environment, "prod") == 0, "backfill options");
+		il_plan_options_free(&o);
+		CHECK(parse_options("{\"kind\":\"refresh\",\"recompute_days\":3650,\"lookback_days\":2}", &o, &err) == 0 &&
+			  o.kind == IL_PLAN_REFRESH && o.recompute_days == 3650 && o.lookback_days == 2, "refresh options");
+		il_plan_options_free(&o);
+		CHECK(option_fails("{\"kind\":\"full\"}", "\"full\" is not a plan kind") &&
+			  option_fails("{\"kind\":1}", "1 is not a plan kind"), "an unknown kind");
+		CHECK(option_fails("{\"kind\":\"refresh\",\"skip_cosmetic\":true}",
+						   "skip_cosmetic is not an option of refresh plans (options of refresh plans: environment, "
+						   "kind, lookback_days, recompute_days)") &&
+			  option_fails("{\"kind\":\"refresh\",\"full_refresh\":[]}", "full_refresh is not an option of refresh plans") &&
+			  option_fails("{\"kind\":\"refresh\",\"models\":[\"a\"]}", "models is not an option of refresh plans") &&
+			  option_fails("{\"models\":[\"a\"]}", "models is not an option of change plans") &&
+			  option_fails("{\"start\":\"2025-01-01\"}", "start is not an option of change plans") &&
+			  option_fails("{\"batch_days\":3}", "batch_days is not an option of change plans"),
+			  "a key of another kind is refused, named");
+		CHECK(option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-01-01\",\"end\":\"2025-01-02\","
+						   "\"lookback_days\":3}", "lookback_days is not an option of backfill plans") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-01-01\",\"end\":\"2025-01-02\","
+						   "\"recompute_days\":3}", "recompute_days is not an option of backfill plans") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-01-01\",\"end\":\"2025-01-02\","
+						   "\"skip_cosmetic\":true}", "skip_cosmetic is not an option of backfill plans"),
+			  "change options in a backfill are refused");
+		CHECK(option_fails("{\"recompute_days\":-1}", "-1 is not a whole number of days from 0 to 3650") &&
+			  option_fails("{\"recompute_days\":3651}", "3651") && option_fails("{\"recompute_days\":0.5}", "0.5") &&
+			  option_fails("{\"kind\":\"refresh\",\"recompute_days\":\"3\"}", "\"3\""), "recompute_days 0 to 3650");
+		CHECK(option_fails("{\"kind\":\"backfill\",\"start\":\"2025-01-01\",\"end\":\"2025-01-02\"}",
+						   "backfill plans need models, start and end") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"end\":\"2025-01-02\"}", "invalid option start") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-01-02\"}", "invalid option end"),
+			  "a backfill needs models, start and end");
+		CHECK(option_fails("{\"kind\":\"backfill\",\"models\":[],\"start\":\"2025-01-01\",\"end\":\"2025-01-02\"}",
+						   "[] is not an array of 1 to 1000 model names") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":\"a\",\"start\":\"2025-01-01\",\"end\":\"2025-01-02\"}",
+						   "models") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"\"],\"start\":\"2025-01-01\",\"end\":\"2025-01-02\"}",
+						   "\"\" is not a model name"), "models: 1 to 1000 non-empty names");
+		{
+			il_buf		big = IL_BUF_INIT;
+			int			n;
+
+			il_buf_puts(&big, "{\"end\":\"2025-01-02\",\"kind\":\"backfill\",\"models\":[");
+			for (n = 0; n < 1001; n++)
+				il_buf_printf(&big, "%s\"m.x%d\"", n ? "," : "", n);
+			il_buf_puts(&big, "],\"start\":\"2025-01-01\"}");
+			CHECK(option_fails(big.data, "invalid option models"), "1001 models are refused");
+			il_buf_free(&big);
+		}
+		CHECK(option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-01-03\",\"end\":\"2025-01-02\"}",
+						   "start 2025-01-03 is after end 2025-01-02") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2025-02-30\",\"end\":\"2025-03-02\"}",
+						   "\"2025-02-30\" is not a day YYYY-MM-DD") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":20250101,\"end\":\"2025-03-02\"}",
+						   "20250101 is not a day"), "start and end: days in order");
+		CHECK(option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2020-01-01\",\"end\":\"2025-01-01\","
+						   "\"batch_days\":1}", "invalid option batch_days: 1 days make 1828 batches") &&
+			  option_fails("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2020-01-01\",\"end\":\"2025-01-01\","
+						   "\"batch_days\":0}", "0 is not a whole number of days from 1 to 3650"),
+			  "batch_days 1 to 3650, at most 1000 batches");
+		CHECK(parse_options("{\"kind\":\"backfill\",\"models\":[\"a\"],\"start\":\"2020-01-01\","
+									"\"end\":\"2022-09-26\",\"batch_days\":1}", &o, &err) == 0,
+			  "exactly 1000 batches");
+		il_plan_options_free(&o);
+		il_plan_options_init(&o);
+		o.kind = (il_plan_kind) 7;
+		CHECK(il_plan_from_git(NULL, "a", "b", NULL, NULL, 0, &o, NULL, 0, &text, plan_id, NULL, &err) == -1 &&
+			  err_is(&err, "invalid_option", "kind"), "a kind made by hand is checked");
+		o.kind = IL_PLAN_BACKFILL;
+		CHECK(il_plan_from_git(NULL, "a", "b", NULL, NULL, 0, &o, NULL, 0, &text, plan_id, NULL, &err) == -1 &&
+			  err_is(&err, "invalid_option", "backfill plans need 1 to 1000 model names"),
+			  "a backfill made by hand without models");
+		o.kind = IL_PLAN_REFRESH;
+		o.recompute_days = 3651;
+		CHECK(il_plan_from_git(NULL, "a", "b", NULL, NULL, 0, &o, NULL, 0, &text, plan_id, NULL, &err) == -1 &&
+			  err_is(&err, "invalid_option", "recompute_days"), "recompute_days made by hand is checked");
+
+		/* the empty base */
+		CHECK(plan(p, IL_GIT_NULL_OID, c2, "2025-06-15", NULL, NULL, 0, &err) == 0,
+			  "a change plan from the null commit");
+		CHECK_STR(summary("models_added"), "d.z,raw.ap,raw.e,s.f,s.g,s.h,s.k", "the null base: every model added");
+		CHECK(strcmp(member(il_jcs_root(doc), "base"), IL_GIT_NULL_OID) == 0 &&
+			  strcmp(field("raw.e", "reason"), "new model added") == 0 &&
+			  strcmp(field("raw.e", "run_type"), "FULL_REFRESH") == 0, "the null base is the plan's base");
+		CHECK(plan(p, c2, IL_GIT_NULL_OID, "2025-06-15", NULL, NULL, 0, &err) == -1 &&
+			  err_is(&err, "unknown_commit", "never a head"), "the null commit is never a head");
+		il_buf_free(&first);
+	}
+	{
+		gen_file	f1[] = {{"README.md", "nothing yet\n", 0, 0}};
+		gen_file	f2[] = {{"models/raw/a.sql", RAW_A1, 0, 0}, {"models/s/b.sql", S_B, 0, 0}};
+
+		two_commits(p, sizeof(p), f1, 1, f2, 2, c1, c2);
+		CHECK(plan(p, c1, c2, "2025-06-15", NULL, NULL, 0, &err) == 0 &&
+			  strcmp(summary("models_added"), "raw.a,s.b") == 0 && strcmp(member(il_jcs_root(doc), "base"), c1) == 0,
+			  "a base commit without the models directory has no models");
+		{
+			il_git_repo *g = NULL;
+			il_repo_diff_result *d = NULL;
+
+			CHECK(il_git_open(p, &g, &err) == 0 &&
+				  il_plan_from_git(g, c2, c1, "models", NULL, day("2025-06-15"), NULL, NULL, 0, &text, plan_id,
+								   NULL, &err) == -1 && err_is(&err, "no_models_dir", NULL) &&
+				  il_repo_diff(g, c2, c1, "models", NULL, &d, &err) == -1, "a head without it stays an error");
+			il_git_close(g);
+		}
 	}
 
 	/* ---- the watermark file ---- */

@@ -733,8 +733,21 @@ main(void)
 		new_repo(p, sizeof(p));
 		genrepo_commit_files(p, 0, f1, 1, "1\n", 0, c1, ebuf, sizeof(ebuf));
 		genrepo_commit_files(p, 0, f2, 1, "2\n", 1, c2, ebuf, sizeof(ebuf));
-		CHECK(il_git_open(p, &g, &err) == 0 && il_repo_diff(g, c1, c2, NULL, NULL, &d, &err) == -1 &&
-			  err_is(&err, "no_models_dir", "at base commit"), "the head's models directory is missing at the base");
+		CHECK(il_git_open(p, &g, &err) == 0 && il_repo_diff(g, c1, c2, NULL, NULL, &d, &err) == 0 &&
+			  d->base->n == 0 && strcmp(d->base->commit, c1) == 0 && d->n == 1 &&
+			  d->rows[0].change == IL_CHANGE_ADDED && strcmp(d->rows[0].model, "s.a") == 0,
+			  "the head's models directory is missing at the base: the base has no models, s.a is added");
+		il_repo_diff_free(d);
+		d = NULL;
+		CHECK(il_repo_diff(g, IL_GIT_NULL_OID, c2, NULL, NULL, &d, &err) == 0 && d->base->n == 0 &&
+			  strcmp(d->base->commit, IL_GIT_NULL_OID) == 0 && strcmp(d->head->commit, c2) == 0 && d->n == 1 &&
+			  d->rows[0].change == IL_CHANGE_ADDED, "the null commit as base: nothing at base, every model added");
+		il_repo_diff_free(d);
+		d = NULL;
+		CHECK(il_repo_diff(g, c2, IL_GIT_NULL_OID, NULL, NULL, &d, &err) == -1 &&
+			  err_is(&err, "unknown_commit", "never a head") && d == NULL, "the null commit is never a head");
+		CHECK(il_repo_diff(g, c2, c1, "models", NULL, &d, &err) == -1 && err_is(&err, "no_models_dir", NULL),
+			  "a head without the models directory stays an error");
 		CHECK(il_repo_diff(g, c1, c2, "", NULL, &d, &err) == 0 && d->n == 0,
 			  "with the root for both, a move into models/ is no change");
 		il_repo_diff_free(d);
