@@ -1188,7 +1188,8 @@ decide_model(planner *P, size_t v)
 	/* run type and range */
 	if (P->opts->kind == IL_PLAN_BACKFILL && (nv->flags & F_DIRECT) != 0)
 		;						/* a named model: its windows */
-	else if ((nv->flags & (F_ADDED | F_NAMED)) != 0 || full_up || !is_incremental(md))
+	else if ((nv->flags & (F_ADDED | F_NAMED)) != 0 || !is_incremental(md)
+			 || (full_up && P->opts->kind == IL_PLAN_CHANGE))
 		nv->flags |= F_FULL;
 	if ((nv->flags & F_FULL) == 0 && P->opts->kind != IL_PLAN_BACKFILL)
 	{

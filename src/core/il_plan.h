@@ -54,7 +54,8 @@
  *		FULL_REFRESH or MERGE_BY_KEY; a model named in the full_refresh
  *		option; a model of kind INCREMENTAL_BY_TIME_RANGE or APPEND_ONLY
  *		with an affected direct upstream whose step is FULL_REFRESH (its
- *		whole history changed).
+ *		whole history changed; change plans only: in a refresh or a
+ *		backfill no history changed, and the model stays INCREMENTAL).
  *		INCREMENTAL otherwise: start = the model's watermark end (the day
  *		already loaded is loaded again), else as_of - lookback_days (at
  *		least 0001-01-01); then lowered to the smallest planned start of
@@ -85,7 +86,10 @@
  * planned at one commit C (the graph of C; base NULL or equal to head; the
  * plan's base and target are both C) by the same machinery: the same
  * topological pass decides affected, run type, range, group and cause,
- * with "directly changed" replaced and no model "added":
+ * with "directly changed" replaced, no model "added", and a FULL_REFRESH
+ * upstream step leaving an incremental model INCREMENTAL (no logic changed,
+ * so its history stands: a daily refresh never rebuilds the marts below a
+ * merged or rebuilt table):
  *	refresh		directly changed = due: every INCREMENTAL_BY_TIME_RANGE or
  *				APPEND_ONLY model without a watermark, or with one ending
  *				before as_of, or any such model when recompute_days > 0.

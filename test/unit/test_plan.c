@@ -1374,9 +1374,10 @@ main(void)
 				  "raw.e 0 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
 				  "s.f 1 FULL_REFRESH - downstream of raw.e\n"
 				  "s.g 1 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
-				  "s.h 2 FULL_REFRESH - new data due\n",
+				  "s.h 2 INCREMENTAL 2025-05-16..2025-06-15 new data due\n",
 				  "refresh: due = incremental without a watermark or with one ending before as_of; "
-				  "downstream as the change planner's rules (s.h under a FULL_REFRESH step)");
+				  "downstream as the change planner's rules, except that a FULL_REFRESH step above an incremental "
+				  "model (s.h under s.f) leaves it incremental: no history changed");
 		CHECK_STR(summary("models_due"), "raw.e,s.g,s.h", "models_due");
 		CHECK_STR(summary("models_affected"), "raw.e,s.f,s.g,s.h", "models_affected");
 		CHECK(strstr(text.data, "\"format\":\"ironlayer.plan/v1\",\"kind\":\"refresh\",\"options\":{\"environment\":"
@@ -1404,7 +1405,7 @@ main(void)
 				  "s.f 1 FULL_REFRESH - downstream of raw.e\n"
 				  "s.g 1 INCREMENTAL 2025-06-10..2025-06-15 new data due\n"
 				  "s.k 1 FULL_REFRESH - downstream of raw.ap\n"
-				  "s.h 2 FULL_REFRESH - new data due\n",
+				  "s.h 2 INCREMENTAL 2025-05-16..2025-06-15 new data due\n",
 				  "recompute_days: every incremental model due, starts lowered to as_of - N when earlier");
 		CHECK(plan(p, NULL, c2, "2025-06-15", "{\"kind\":\"refresh\"}", wm_all, 4, &err) == 0 &&
 			  strcmp(steps_text(), "") == 0 && strcmp(summary("models_due"), "") == 0,
@@ -1444,33 +1445,37 @@ main(void)
 				  "s.g 2 INCREMENTAL 2025-06-05..2025-06-08 downstream of raw.e\n"
 				  "s.f 3 FULL_REFRESH - downstream of raw.e\n"
 				  "s.g 3 INCREMENTAL 2025-06-09..2025-06-10 downstream of raw.e\n"
-				  "s.h 4 FULL_REFRESH - downstream of raw.e\n",
-				  "backfill: windows of batch_days, the last one shorter; downstream batched or one step; "
-				  "groups the longest path");
+				  "s.h 4 INCREMENTAL 2025-06-01..2025-06-04 downstream of raw.e\n"
+				  "s.h 5 INCREMENTAL 2025-06-05..2025-06-08 downstream of raw.e\n"
+				  "s.h 6 INCREMENTAL 2025-06-09..2025-06-10 downstream of raw.e\n",
+				  "backfill: windows of batch_days, the last one shorter; downstream batched (also below a "
+				  "FULL_REFRESH step: no history outside the range changed) or one step; groups the longest path");
 		CHECK(strstr(text.data, "\"kind\":\"backfill\",\"options\":{\"batch_days\":4,\"end\":\"2025-06-10\","
 					 "\"environment\":\"dev\",\"models\":[\"raw.e\"],\"start\":\"2025-06-01\"},") != NULL &&
 			  strstr(text.data, "\"summary\":{\"batches\":3,\"models_affected\":[\"raw.e\",\"s.f\",\"s.g\",\"s.h\"],"
-					 "\"total_steps\":8},") != NULL,
+					 "\"total_steps\":10},") != NULL,
 			  "backfill: kind, options (names resolved, sorted, unique), summary");
 		{
 			/* depends_on of each window, by the ids in the text */
-			const il_jcs_value *st[8];
+			const il_jcs_value *st[10];
 			const il_jcs_value *s;
 			int			n = 0;
 
-			for (s = il_jcs_first(il_jcs_get(il_jcs_root(doc), "steps")); s != NULL && n < 8; s = il_jcs_next(s))
+			for (s = il_jcs_first(il_jcs_get(il_jcs_root(doc), "steps")); s != NULL && n < 10; s = il_jcs_next(s))
 				st[n++] = s;
 #define ID(i) member(st[i], "step_id")
 #define DEPS(i) il_jcs_get(st[i], "depends_on")
 #define DEP0(i) or_empty(il_jcs_string(il_jcs_first(DEPS(i)), NULL))
-			CHECK(n == 8 && il_jcs_count(DEPS(0)) == 0 &&
+			CHECK(n == 10 && il_jcs_count(DEPS(0)) == 0 &&
 				  il_jcs_count(DEPS(1)) == 1 && strcmp(DEP0(1), ID(0)) == 0 &&
 				  il_jcs_count(DEPS(2)) == 1 && strcmp(DEP0(2), ID(0)) == 0 &&
 				  il_jcs_count(DEPS(4)) == 2 &&
 				  il_jcs_count(DEPS(5)) == 1 && strcmp(DEP0(5), ID(3)) == 0 &&
-				  il_jcs_count(DEPS(7)) == 1 && strcmp(DEP0(7), ID(5)) == 0,
+				  il_jcs_count(DEPS(7)) == 1 && strcmp(DEP0(7), ID(5)) == 0 &&
+				  il_jcs_count(DEPS(8)) == 2 && il_jcs_count(DEPS(9)) == 2,
 				  "backfill: a window depends on the one before and on the upstream's window; "
-				  "a FULL_REFRESH step on the upstream's last window");
+				  "a FULL_REFRESH step on the upstream's last window; a window below a FULL_REFRESH step on "
+				  "that step");
 			CHECK((strcmp(DEP0(4), ID(1)) == 0 || strcmp(DEP0(4), ID(2)) == 0) &&
 				  (strcmp(or_empty(il_jcs_string(il_jcs_next(il_jcs_first(DEPS(4))), NULL)), ID(1)) == 0 ||
 				   strcmp(or_empty(il_jcs_string(il_jcs_next(il_jcs_first(DEPS(4))), NULL)), ID(2)) == 0) &&
