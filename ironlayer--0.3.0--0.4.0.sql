@@ -361,6 +361,8 @@ COMMENT ON FUNCTION @extschema@.set_environment(text, jsonb) IS
 
 -- src/sql/71_approvals.sql: a plan is decided on only in its environment;
 -- who rejected a plan and why; withdraw_rejection()
+COMMENT ON TABLE @extschema@.plan_approvals IS
+	'approvals and rejections of plans per environment; a rejection blocks the plan there until it is withdrawn';
 CREATE OR REPLACE FUNCTION @extschema@._gate_rows(tid uuid, pid text, env text,
 									   OUT plan_author name, OUT e @extschema@.environments)
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp

@@ -14,7 +14,7 @@ CREATE TABLE @extschema@.plan_approvals (
 	FOREIGN KEY (tenant_id, environment) REFERENCES @extschema@.environments (tenant_id, name) ON DELETE CASCADE
 );
 COMMENT ON TABLE @extschema@.plan_approvals IS
-	'approvals and rejections of plans per environment; a rejection blocks the plan there for good';
+	'approvals and rejections of plans per environment; a rejection blocks the plan there until it is withdrawn';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.plan_approvals', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.plan_approvals');
 GRANT SELECT ON @extschema@.plan_approvals TO ironlayer_viewer;
