@@ -29,13 +29,8 @@
 #include "utils/uuid.h"
 
 #include "il_date.h"
-#include "il_git.h"
 #include "il_plan.h"
 #include "ironlayer.h"
-
-#ifndef IL_GIT_NULL_OID
-#define IL_GIT_NULL_OID "0000000000000000000000000000000000000000"
-#endif
 
 /*
  * The largest revision (a commit id, a branch or tag, main~2, ...) and
@@ -275,7 +270,9 @@ PG_FUNCTION_INFO_V1(ironlayer_plan);
  * current_date, options jsonb DEFAULT '{}') returns json
  *
  * A change plan's NULL base is the commit the environment deployed, or
- * git's null id (nothing: every model is added) when it deployed none.
+ * git's null id (nothing: every model is added) when it deployed none. A
+ * refresh or backfill plan takes no base; its NULL head is the deployed
+ * commit, and nothing deployed is a conflict (PT409, HTTP 409).
  */
 Datum
 ironlayer_plan(PG_FUNCTION_ARGS)
@@ -331,16 +328,41 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	require_environment(&tenant, opts.environment);
-	if (head == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("a change plan needs a head revision"),
-				 errhint("A NULL base is what the environment deployed; the head is the commit to deploy.")));
-	if (base == NULL)
+	if (opts.kind == IL_PLAN_CHANGE)
 	{
-		base = deployed_commit(&tenant, repo_id, opts.environment);
+		if (head == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a change plan needs a head revision"),
+					 errhint("A NULL base is what the environment deployed; the head is the commit to deploy.")));
 		if (base == NULL)
-			base = pstrdup(IL_GIT_NULL_OID);
+		{
+			base = deployed_commit(&tenant, repo_id, opts.environment);
+			if (base == NULL)
+				base = pstrdup(IL_PLAN_NULL_BASE);
+		}
+	}
+	else
+	{
+		if (base != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a %s plan takes no base revision", il_plan_kind_name(opts.kind)),
+					 errdetail("A %s plan is made at one commit: the head, or what the environment deployed.",
+							   il_plan_kind_name(opts.kind)),
+					 errhint("Give NULL as the base.")));
+		if (head == NULL)
+		{
+			head = deployed_commit(&tenant, repo_id, opts.environment);
+			if (head == NULL)
+				ereport(ERROR,
+						(errcode(MAKE_SQLSTATE('P', 'T', '4', '0', '9')),
+						 errmsg("nothing of repository \"%s\" is deployed in %s", repo, opts.environment),
+						 errdetail("A %s plan with no head is made at the commit the environment deployed.",
+								   il_plan_kind_name(opts.kind)),
+						 errhint("Deploy first: apply a change plan made with a NULL base, ironlayer.plan(repo, NULL, head, as_of, '{\"environment\": \"%s\"}'); or give a head.",
+								 opts.environment)));
+		}
 	}
 	wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
 	/* out and res live in SPI's memory: freed here before SPI_finish */
@@ -360,7 +382,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		result = cstring_to_text_with_len(out.data, (int) out.len);
 		MemoryContextSwitchTo(old);
 	}
-	store_plan(&tenant, &res, repo, result, opts.environment, as_of, "change");
+	store_plan(&tenant, &res, repo, result, opts.environment, as_of, il_plan_kind_name(opts.kind));
 	il_buf_free(&out);
 	il_plan_result_free(&res);
 	SPI_finish();

@@ -148,7 +148,8 @@ SELECT environment, approver, decision, comment FROM ironlayer.plan_approvals OR
 RESET ROLE;
 SELECT action, CASE entity_id WHEN :'plan_id' THEN 'prod plan' WHEN :'staging_plan' THEN 'staging plan'
                               WHEN :'dev_plan' THEN 'dev plan' END AS plan, details->>'environment' AS environment
-  FROM ironlayer.audit_log WHERE action IN ('plan.approve', 'plan.reject') ORDER BY seq;
+  FROM ironlayer.audit_log WHERE action IN ('plan.approve', 'plan.reject')
+   AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'runs-a') ORDER BY seq;
 
 -- Runs. prod is not approved for this plan by enough people yet.
 SET ROLE regress_ru_eng;
