@@ -858,4 +858,4 @@ SELECT DISTINCT ON (r.tenant_id, x.repo_id, r.environment)
   JOIN @extschema@.plans p ON p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND p.plan_id OPERATOR(pg_catalog.=) r.plan_id
   JOIN @extschema@.repos x ON x.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND x.name OPERATOR(pg_catalog.=) r.repository
  WHERE r.state OPERATOR(pg_catalog.=) 'succeeded' AND p.base OPERATOR(pg_catalog.<>) p.target
- ORDER BY r.tenant_id, x.repo_id, r.environment, r.finished_at DESC, r.run_id DESC;
+ ORDER BY r.tenant_id, x.repo_id, r.environment, r.finished_at DESC NULLS LAST, r.run_id DESC;
