@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * plan.c
- *	  ironlayer.plan(): the deterministic plan of two commits of a tenant's
- *	  repository (src/core/il_plan.c), stored in ironlayer.plans.
+ *	  ironlayer.plan(): the deterministic plan of a tenant's repository
+ *	  (src/core/il_plan.c), stored in ironlayer.plans.
  *
- * Thin: checks the caller, converts the arguments, reads the watermarks of
- * the plan's environment, lets the core plan, stores the canonical text
+ * Thin: checks the caller, converts the arguments, takes a NULL base or
+ * head from what the plan's environment deployed (ironlayer.deployments),
+ * reads the watermarks of that environment, lets the core plan, stores the canonical text
  * under its id (one row however often the same plan is made), with a row of
  * ironlayer.plan_steps per step, and returns the text itself, byte for
  * byte, as json. What is stored besides the text (the commits, the steps,
@@ -97,6 +98,25 @@ require_environment(const pg_uuid_t *tenant, const char *environment)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("environment \"%s\" does not exist", environment),
 				 errhint("ironlayer.environments lists them; the plan option \"environment\" names one (default dev).")));
+}
+
+/*
+ * The commit of the repository the environment deployed (palloc'd), or
+ * NULL when nothing is deployed there. Runs inside SPI.
+ */
+static char *
+deployed_commit(const pg_uuid_t *tenant, int64 repo_id, const char *environment)
+{
+	Oid			argtypes[3] = {UUIDOID, INT8OID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = Int64GetDatum(repo_id);
+	values[2] = CStringGetTextDatum(environment);
+	if (SPI_execute_with_args("SELECT ironlayer._deployed_commit($1, $2, $3)",
+							  3, argtypes, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "deployment look-up failed");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 /* The text of a text[] of the ids of steps at[0..n): "{id,id}". */
@@ -199,10 +219,10 @@ store_steps(const pg_uuid_t *tenant, const il_plan_result *res)
  */
 static void
 store_plan(const pg_uuid_t *tenant, const il_plan_result *res, const char *repo, text *plan_text,
-		   const char *environment, il_date as_of)
+		   const char *environment, il_date as_of, const char *kind)
 {
-	Oid			argtypes[8] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, JSONOID, TEXTOID, TEXTOID};
-	Datum		values[8];
+	Oid			argtypes[9] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, JSONOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[9];
 	int			ret;
 
 	values[0] = UUIDPGetDatum(tenant);
@@ -219,18 +239,20 @@ store_plan(const pg_uuid_t *tenant, const il_plan_result *res, const char *repo,
 	values[5] = PointerGetDatum(plan_text);
 	values[6] = CStringGetTextDatum(res->base);
 	values[7] = CStringGetTextDatum(res->target);
+	values[8] = CStringGetTextDatum(kind);
 	ret = SPI_execute_with_args("INSERT INTO ironlayer.plans AS p (tenant_id, plan_id, repository, base, target,"
-								"                                  environment, as_of, plan, created_by)"
-								" VALUES ($1, $2, $3, $7, $8, $4, $5, $6, ironlayer.acting_role())"
+								"                                  environment, as_of, plan, created_by, kind)"
+								" VALUES ($1, $2, $3, $7, $8, $4, $5, $6, ironlayer.acting_role(), $9)"
 								" ON CONFLICT (tenant_id, plan_id) DO NOTHING",
-								8, argtypes, values, NULL, false, 0);
+								9, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "storing the plan failed");
 	if (SPI_processed == 1)
 	{
 		Oid			atypes[3] = {UUIDOID, TEXTOID, JSONBOID};
 		Datum		avalues[3];
-		char	   *details = psprintf("{\"repository\": \"%s\", \"environment\": \"%s\"}", repo, environment);
+		char	   *details = psprintf("{\"repository\": \"%s\", \"environment\": \"%s\", \"kind\": \"%s\"}",
+									   repo, environment, kind);
 
 		store_steps(tenant, res);
 		avalues[0] = UUIDPGetDatum(tenant);
@@ -246,6 +268,11 @@ PG_FUNCTION_INFO_V1(ironlayer_plan);
 /*
  * ironlayer.plan(repo text, base text, head text, as_of date DEFAULT
  * current_date, options jsonb DEFAULT '{}') returns json
+ *
+ * A change plan's NULL base is the commit the environment deployed, or
+ * git's null id (nothing: every model is added) when it deployed none. A
+ * refresh or backfill plan takes no base; its NULL head is the deployed
+ * commit, and nothing deployed is a conflict (PT409, HTTP 409).
  */
 Datum
 ironlayer_plan(PG_FUNCTION_ARGS)
@@ -269,19 +296,21 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	text	   *result;
 	MemoryContext outer = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("repo, base, head, as_of and options must not be null")));
+				 errmsg("repo, as_of and options must not be null")));
 	/* sizes first, read from the datums' headers (docs/limits.md) */
 	ironlayer_check_size("the repository name", PG_GETARG_DATUM(0), 63);
-	ironlayer_check_size("the base revision", PG_GETARG_DATUM(1), PLAN_REVISION_MAX);
-	ironlayer_check_size("the head revision", PG_GETARG_DATUM(2), PLAN_REVISION_MAX);
+	if (!PG_ARGISNULL(1))
+		ironlayer_check_size("the base revision", PG_GETARG_DATUM(1), PLAN_REVISION_MAX);
+	if (!PG_ARGISNULL(2))
+		ironlayer_check_size("the head revision", PG_GETARG_DATUM(2), PLAN_REVISION_MAX);
 	ironlayer_check_size("the options object", PG_GETARG_DATUM(4), PLAN_OPTIONS_MAX);
 	ironlayer_require_tenant_role(&tenant, "engineer", "make plans");
 	repo = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	base = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	base = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	head = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	as_of = ironlayer_date_to_il(PG_GETARG_DATEADT(3), "as_of");
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(4);
@@ -299,6 +328,42 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	require_environment(&tenant, opts.environment);
+	if (opts.kind == IL_PLAN_CHANGE)
+	{
+		if (head == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a change plan needs a head revision"),
+					 errhint("A NULL base is what the environment deployed; the head is the commit to deploy.")));
+		if (base == NULL)
+		{
+			base = deployed_commit(&tenant, repo_id, opts.environment);
+			if (base == NULL)
+				base = pstrdup(IL_PLAN_NULL_BASE);
+		}
+	}
+	else
+	{
+		if (base != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a %s plan takes no base revision", il_plan_kind_name(opts.kind)),
+					 errdetail("A %s plan is made at one commit: the head, or what the environment deployed.",
+							   il_plan_kind_name(opts.kind)),
+					 errhint("Give NULL as the base.")));
+		if (head == NULL)
+		{
+			head = deployed_commit(&tenant, repo_id, opts.environment);
+			if (head == NULL)
+				ereport(ERROR,
+						(errcode(MAKE_SQLSTATE('P', 'T', '4', '0', '9')),
+						 errmsg("nothing of repository \"%s\" is deployed in %s", repo, opts.environment),
+						 errdetail("A %s plan with no head is made at the commit the environment deployed.",
+								   il_plan_kind_name(opts.kind)),
+						 errhint("Deploy first: apply a change plan made with a NULL base, ironlayer.plan(repo, NULL, head, as_of, '{\"environment\": \"%s\"}'); or give a head.",
+								 opts.environment)));
+		}
+	}
 	wms = read_watermarks(&tenant, repo_id, opts.environment, &nwm);
 	/* out and res live in SPI's memory: freed here before SPI_finish */
 	if (il_plan_from_git_result(git, base, head, dir, ironlayer_parse_cache(), as_of, &opts, wms, nwm,
@@ -317,7 +382,7 @@ ironlayer_plan(PG_FUNCTION_ARGS)
 		result = cstring_to_text_with_len(out.data, (int) out.len);
 		MemoryContextSwitchTo(old);
 	}
-	store_plan(&tenant, &res, repo, result, opts.environment, as_of);
+	store_plan(&tenant, &res, repo, result, opts.environment, as_of, il_plan_kind_name(opts.kind));
 	il_buf_free(&out);
 	il_plan_result_free(&res);
 	SPI_finish();

@@ -110,6 +110,10 @@ CREATE TABLE @extschema@.plans (
 	plan		json NOT NULL,
 	created_by	name NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- change (from base to target), refresh or backfill (at one commit)
+	kind		text NOT NULL DEFAULT 'change'
+		CONSTRAINT plans_kind_check
+		CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['change', 'refresh', 'backfill'])),
 	PRIMARY KEY (tenant_id, plan_id)
 );
 COMMENT ON TABLE @extschema@.plans IS
@@ -138,7 +142,91 @@ CREATE FUNCTION @extschema@.plan(repo text, base text, head text,
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_plan';
 COMMENT ON FUNCTION @extschema@.plan(text, text, text, date, jsonb) IS
-	'the deterministic plan from base to head (canonical JSON text), stored in ironlayer.plans (engineers and admins)';
+	'the deterministic plan of a kind (change from base to head; refresh or backfill at head), stored in ironlayer.plans (engineers and admins); a NULL base or head is what the environment deployed';
+
+-- The options of plan_refresh() and plan_backfill(): the caller's options
+-- with kind, environment and the wrapper's own keys, which the caller's
+-- options must not hold. (internal)
+CREATE FUNCTION @extschema@._plan_kind_options(kind text, environment text, options jsonb, own jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+	v jsonb;
+BEGIN
+	IF environment IS NULL OR options IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'environment and options must not be null';
+	END IF;
+	PERFORM @extschema@._check_size('the environment name', environment, 63);
+	PERFORM @extschema@._check_size('the options object', options, 1048576);
+	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(own) LOOP
+		IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
+			RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+				MESSAGE = pg_catalog.format('%s must not be null', k);
+		END IF;
+	END LOOP;
+	IF pg_catalog.jsonb_typeof(options) OPERATOR(pg_catalog.<>) 'object' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'options must be a JSON object';
+	END IF;
+	FOREACH k IN ARRAY ARRAY['kind', 'environment', 'models', 'start', 'end'] LOOP
+		IF options OPERATOR(pg_catalog.?) k THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = pg_catalog.format('option "%s" is not taken by plan_%s()', k, kind),
+				DETAIL = pg_catalog.format('plan_%s() gives the kind, the environment%s as its arguments.', kind,
+					CASE kind WHEN 'backfill' THEN ', the models and the dates' ELSE '' END),
+				HINT = 'Leave it out of options, or call ironlayer.plan() with all the options.';
+		END IF;
+	END LOOP;
+	RETURN options OPERATOR(pg_catalog.||) own OPERATOR(pg_catalog.||)
+		pg_catalog.jsonb_build_object('kind', kind, 'environment', environment);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._plan_kind_options(text, text, jsonb, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._plan_kind_options(text, text, jsonb, jsonb) TO ironlayer_engineer;
+
+-- Dates of a backfill as the plan options write them. (internal)
+CREATE FUNCTION @extschema@._plan_date(what text, d date) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF d IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF NOT pg_catalog.isfinite(d) OR d OPERATOR(pg_catalog.<) DATE '0001-01-01' OR d OPERATOR(pg_catalog.>) DATE '9999-12-31' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('%s %s is not a date from 0001-01-01 to 9999-12-31', what, d);
+	END IF;
+	RETURN pg_catalog.to_char(d, 'YYYY-MM-DD');
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._plan_date(text, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._plan_date(text, date) TO ironlayer_engineer;
+
+CREATE FUNCTION @extschema@.plan_refresh(repo text, environment text, as_of date DEFAULT CURRENT_DATE,
+										 options jsonb DEFAULT '{}') RETURNS json
+	LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+	RETURN @extschema@.plan(repo, NULL, NULL, as_of,
+							@extschema@._plan_kind_options('refresh', environment, options, '{}'));
+COMMENT ON FUNCTION @extschema@.plan_refresh(text, text, date, jsonb) IS
+	'the refresh plan of what an environment deployed: the incremental models whose data is due, and their downstream (engineers and admins)';
+REVOKE ALL ON FUNCTION @extschema@.plan_refresh(text, text, date, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.plan_refresh(text, text, date, jsonb) TO ironlayer_engineer;
+
+CREATE FUNCTION @extschema@.plan_backfill(repo text, environment text, models text[], start_date date, end_date date,
+										  as_of date DEFAULT CURRENT_DATE, options jsonb DEFAULT '{}') RETURNS json
+	LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+	RETURN @extschema@.plan(repo, NULL, NULL, as_of,
+							@extschema@._plan_kind_options('backfill', environment, options,
+								pg_catalog.jsonb_build_object('models', models,
+															  'start', @extschema@._plan_date('start_date', start_date),
+															  'end', @extschema@._plan_date('end_date', end_date))));
+COMMENT ON FUNCTION @extschema@.plan_backfill(text, text, text[], date, date, date, jsonb) IS
+	'the backfill plan of named models over a date range, in batches, at what an environment deployed (engineers and admins)';
+REVOKE ALL ON FUNCTION @extschema@.plan_backfill(text, text, text[], date, date, date, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.plan_backfill(text, text, text[], date, date, date, jsonb) TO ironlayer_engineer;
 
 -- One row per step of each stored plan, the step's fields as columns and
 -- the steps that depend on it: written by ironlayer.plan() with the plan,

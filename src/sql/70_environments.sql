@@ -33,12 +33,15 @@ CREATE TABLE @extschema@.environments (
 	-- columns against the table (docs/runs.md, as dbt's on_schema_change)
 	on_schema_change text NOT NULL DEFAULT 'fail'
 		CHECK (on_schema_change OPERATOR(pg_catalog.=) ANY (ARRAY['fail', 'append_new_columns', 'sync_all_columns'])),
+	-- whether apply and retry refuse a plan whose base is not the deployed
+	-- commit (docs/runs.md, "Stale plans")
+	refuse_stale_plans boolean NOT NULL DEFAULT true,
 	PRIMARY KEY (tenant_id, name),
 	CONSTRAINT environments_databricks_check
 		CHECK ((executor OPERATOR(pg_catalog.=) 'databricks') OPERATOR(pg_catalog.=) (databricks IS NOT NULL))
 );
 COMMENT ON TABLE @extschema@.environments IS
-	'where plans of a tenant run: executor, approval rules, schema prefix, the role model SQL runs as and its bounds';
+	'where plans of a tenant run: executor, approval rules, stale plans, schema prefix, the role model SQL runs as and its bounds';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.environments', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.environments');
 GRANT SELECT ON @extschema@.environments TO ironlayer_viewer;
@@ -146,9 +149,9 @@ DECLARE
 BEGIN
 	INSERT INTO @extschema@.environments
 		(tenant_id, name, auto_approve, approvals_required, approver_must_differ, schema_prefix,
-		 run_as, default_run_as, updated_by)
-	VALUES (NEW.tenant_id, 'dev', true, 0, false, NEW.schema_stem OPERATOR(pg_catalog.||) 'dev_', dev, dev, NEW.created_by),
-		   (NEW.tenant_id, 'prod', false, 1, true, NEW.schema_stem, prod, prod, NEW.created_by);
+		 run_as, default_run_as, updated_by, refuse_stale_plans)
+	VALUES (NEW.tenant_id, 'dev', true, 0, false, NEW.schema_stem OPERATOR(pg_catalog.||) 'dev_', dev, dev, NEW.created_by, false),
+		   (NEW.tenant_id, 'prod', false, 1, true, NEW.schema_stem, prod, prod, NEW.created_by, true);
 	RETURN NULL;
 END
 $$;
@@ -333,7 +336,7 @@ DECLARE
 	old_prefix text;
 	stem text;
 	tenant_name text;
-	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, on_schema_change, run_as, schema_prefix, settings, statement_timeout';
+	valid constant text := 'approvals_required, approver_must_differ, auto_approve, databricks, executor, lock_timeout, max_running_steps, on_schema_change, refuse_stale_plans, run_as, schema_prefix, settings, statement_timeout';
 BEGIN
 	IF set_environment.name IS NULL OR set_environment.settings IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'name and settings must not be null';
@@ -379,6 +382,7 @@ BEGIN
 		e.settings := '{}';
 		e.databricks := NULL;
 		e.on_schema_change := 'fail';
+		e.refuse_stale_plans := true;
 	END IF;
 	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(set_environment.settings) LOOP
 		CASE k
@@ -395,15 +399,17 @@ BEGIN
 			ELSE
 				e.databricks := @extschema@._databricks_settings(tid, v);
 			END IF;
-		WHEN 'auto_approve', 'approver_must_differ' THEN
+		WHEN 'auto_approve', 'approver_must_differ', 'refuse_stale_plans' THEN
 			IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'boolean' THEN
 				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 					MESSAGE = pg_catalog.format('invalid %s %s: give true or false', k, pg_catalog.left(v::text, 100));
 			END IF;
 			IF k OPERATOR(pg_catalog.=) 'auto_approve' THEN
 				e.auto_approve := v::text::boolean;
-			ELSE
+			ELSIF k OPERATOR(pg_catalog.=) 'approver_must_differ' THEN
 				e.approver_must_differ := v::text::boolean;
+			ELSE
+				e.refuse_stale_plans := v::text::boolean;
 			END IF;
 		WHEN 'approvals_required', 'max_running_steps' THEN
 			IF k OPERATOR(pg_catalog.=) 'max_running_steps' AND pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'null' THEN
@@ -536,11 +542,11 @@ BEGIN
 		(tenant_id, name, executor, auto_approve, approvals_required, approver_must_differ,
 		 schema_prefix, run_as, default_run_as, statement_timeout, lock_timeout, max_running_steps,
 		 settings, updated_by,
-		 databricks, on_schema_change)
+		 databricks, on_schema_change, refuse_stale_plans)
 	VALUES (tid, e.name, e.executor, e.auto_approve, e.approvals_required, e.approver_must_differ,
 			e.schema_prefix, e.run_as, e.default_run_as, e.statement_timeout, e.lock_timeout, e.max_running_steps,
 			e.settings, caller,
-			e.databricks, e.on_schema_change)
+			e.databricks, e.on_schema_change, e.refuse_stale_plans)
 	ON CONFLICT ON CONSTRAINT environments_pkey DO UPDATE
 		SET executor = EXCLUDED.executor, auto_approve = EXCLUDED.auto_approve,
 			approvals_required = EXCLUDED.approvals_required,
@@ -550,7 +556,8 @@ BEGIN
 			statement_timeout = EXCLUDED.statement_timeout, lock_timeout = EXCLUDED.lock_timeout,
 			max_running_steps = EXCLUDED.max_running_steps,
 			settings = EXCLUDED.settings, updated_at = pg_catalog.now(), updated_by = EXCLUDED.updated_by,
-			databricks = EXCLUDED.databricks, on_schema_change = EXCLUDED.on_schema_change;
+			databricks = EXCLUDED.databricks, on_schema_change = EXCLUDED.on_schema_change,
+			refuse_stale_plans = EXCLUDED.refuse_stale_plans;
 	PERFORM @extschema@._audit(tid, 'environment.set', 'environment', e.name, set_environment.settings);
 END
 $$;

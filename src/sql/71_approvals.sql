@@ -14,21 +14,25 @@ CREATE TABLE @extschema@.plan_approvals (
 	FOREIGN KEY (tenant_id, environment) REFERENCES @extschema@.environments (tenant_id, name) ON DELETE CASCADE
 );
 COMMENT ON TABLE @extschema@.plan_approvals IS
-	'approvals and rejections of plans per environment; a rejection blocks the plan there for good';
+	'approvals and rejections of plans per environment; a rejection blocks the plan there until it is withdrawn';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.plan_approvals', '');
 SELECT @extschema@._isolate_tenant_table('@extschema@.plan_approvals');
 GRANT SELECT ON @extschema@.plan_approvals TO ironlayer_viewer;
 
 -- The plan and environment rows of a decision, locked so that decisions
--- and applies of one plan take turns. Errors when either is unknown.
+-- and applies of one plan take turns. Errors when either is unknown, and
+-- when the plan was made for another environment (its ranges come from
+-- that environment's watermarks).
 CREATE FUNCTION @extschema@._gate_rows(tid uuid, pid text, env text,
 									   OUT plan_author name, OUT e @extschema@.environments)
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	plan_env text;
 BEGIN
 	PERFORM @extschema@._check_size('plan_id', pid, 64);
 	PERFORM @extschema@._check_size('the environment name', env, 63);
-	SELECT p.created_by INTO plan_author FROM @extschema@.plans p
+	SELECT p.created_by, p.environment INTO plan_author, plan_env FROM @extschema@.plans p
 	 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.plan_id OPERATOR(pg_catalog.=) pid
 	   FOR NO KEY UPDATE;
 	IF NOT FOUND THEN
@@ -43,9 +47,47 @@ BEGIN
 			MESSAGE = pg_catalog.format('environment "%s" does not exist', env),
 			HINT = 'ironlayer.environments lists them; ironlayer.set_environment() makes one.';
 	END IF;
+	IF plan_env OPERATOR(pg_catalog.<>) env THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = pg_catalog.format('plan %s was made for environment "%s", not "%s"', pid, plan_env, env),
+			DETAIL = 'A plan runs only in the environment it was planned for: its ranges come from that environment''s watermarks.',
+			HINT = pg_catalog.format('Plan again with the option {"environment": "%s"}.', env);
+	END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._gate_rows(uuid, text, text) FROM PUBLIC;
+
+-- The rejection of a plan in an environment, if any: who, why, when.
+CREATE FUNCTION @extschema@._rejection(tid uuid, pid text, env text,
+									   OUT rejected_by name, OUT reason text, OUT rejected_at timestamptz)
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT a.approver, a.comment, a.decided_at FROM @extschema@.plan_approvals a
+	 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
+	   AND a.environment OPERATOR(pg_catalog.=) env AND a.decision OPERATOR(pg_catalog.=) 'reject'
+	 ORDER BY a.decided_at LIMIT 1;
+END;
+REVOKE ALL ON FUNCTION @extschema@._rejection(uuid, text, text) FROM PUBLIC;
+
+-- The error for a plan rejected in an environment: who, why, what next.
+CREATE FUNCTION @extschema@._refuse_rejected(tid uuid, pid text, env text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	SELECT * INTO r FROM @extschema@._rejection(tid, pid, env);
+	IF r.rejected_by IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('plan %s was rejected in %s by %s: %s', pid, env, r.rejected_by,
+										pg_catalog.left(r.reason, 1000)),
+			DETAIL = pg_catalog.format('Rejected at %s. A rejected plan does not run there.', r.rejected_at),
+			HINT = pg_catalog.format('%s or a tenant admin may withdraw the rejection with ironlayer.withdraw_rejection(plan_id, environment, reason); or make another plan.',
+									 r.rejected_by);
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._refuse_rejected(uuid, text, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._decide(pid text, env text, decision text, note text) RETURNS void
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -66,7 +108,8 @@ BEGIN
 				  AND a.environment OPERATOR(pg_catalog.=) env AND a.decision OPERATOR(pg_catalog.=) 'reject') THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = pg_catalog.format('plan %s was rejected in %s', pid, env),
-			DETAIL = 'A rejection is final for that plan in that environment.';
+			DETAIL = 'A rejection stands for that plan in that environment until it is withdrawn.',
+			HINT = 'The one who rejected it or a tenant admin may withdraw it: ironlayer.withdraw_rejection(plan_id, environment, reason).';
 	END IF;
 	SELECT a.decision INTO prior FROM @extschema@.plan_approvals a
 	 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
@@ -111,7 +154,53 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.reject(text, text, text) IS
-	'reject a stored plan in an environment for good (engineers and admins)';
+	'reject a stored plan in an environment until the rejection is withdrawn (engineers and admins)';
+
+CREATE FUNCTION @extschema@.withdraw_rejection(plan_id text, environment text, reason text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('engineer', 'withdraw rejections');
+	caller name := @extschema@.acting_role();
+	g record;
+	r record;
+BEGIN
+	IF plan_id IS NULL OR environment IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'plan_id and environment must not be null';
+	END IF;
+	PERFORM @extschema@._check_size('the reason', reason, 8192);
+	IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'withdrawing a rejection needs a reason';
+	END IF;
+	g := @extschema@._gate_rows(tid, withdraw_rejection.plan_id, withdraw_rejection.environment);
+	SELECT * INTO r FROM @extschema@._rejection(tid, withdraw_rejection.plan_id, withdraw_rejection.environment);
+	IF r.rejected_by IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('plan %s has no rejection in %s', withdraw_rejection.plan_id,
+										withdraw_rejection.environment);
+	END IF;
+	IF caller OPERATOR(pg_catalog.<>) r.rejected_by
+	   AND @extschema@.current_tenant_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('permission denied to withdraw the rejection of plan %s in %s',
+										withdraw_rejection.plan_id, withdraw_rejection.environment),
+			DETAIL = pg_catalog.format('%s rejected it; only they or a tenant admin may withdraw it.', r.rejected_by);
+	END IF;
+	DELETE FROM @extschema@.plan_approvals a
+	 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) withdraw_rejection.plan_id
+	   AND a.environment OPERATOR(pg_catalog.=) withdraw_rejection.environment
+	   AND a.decision OPERATOR(pg_catalog.=) 'reject';
+	PERFORM @extschema@._audit(tid, 'plan.rejection_withdrawn', 'plan', withdraw_rejection.plan_id,
+							   pg_catalog.jsonb_build_object('environment', withdraw_rejection.environment,
+															 'rejected_by', r.rejected_by,
+															 'rejection_reason', r.reason,
+															 'reason', withdraw_rejection.reason));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.withdraw_rejection(text, text, text) IS
+	'withdraw the rejection of a plan in an environment, with a reason (the one who rejected it, or a tenant admin)';
+REVOKE ALL ON FUNCTION @extschema@.withdraw_rejection(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.withdraw_rejection(text, text, text) TO ironlayer_engineer;
 
 -- The gate: auto-approval or enough approvals, and no rejection.
 CREATE FUNCTION @extschema@._gate_open(tid uuid, pid text, e @extschema@.environments) RETURNS boolean

@@ -111,7 +111,10 @@ CREATE FUNCTION @extschema@._scrub(t text, is_sql boolean DEFAULT false) RETURNS
 REVOKE ALL ON FUNCTION @extschema@._scrub(text, boolean) FROM PUBLIC;
 
 -- A new run of the given steps of a plan (all of them, or those of a run
--- that did not succeed); the caller holds the plan's row.
+-- that did not succeed); the caller holds the plan's row. Starts and
+-- deploys of a repository in an environment take turns on its deployment
+-- row, locked here first: a plan whose base is no longer the deployed
+-- commit is refused (where the environment says so) before anything starts.
 CREATE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
 									   prior bigint) RETURNS bigint
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -120,6 +123,10 @@ DECLARE
 	caller name := @extschema@.acting_role();
 	rid bigint;
 	active bigint;
+	repo_key bigint;
+	base text;
+	deployed text;
+	null_id constant text := '0000000000000000000000000000000000000000';
 BEGIN
 	IF e.run_as IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -127,6 +134,34 @@ BEGIN
 			HINT = 'A tenant admin sets one: ironlayer.set_environment(name, ''{"run_as": "role"}'').';
 	END IF;
 	PERFORM @extschema@._check_run_as(e.run_as);
+	SELECT x.repo_id INTO repo_key FROM @extschema@.repos x
+	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.name OPERATOR(pg_catalog.=) repo;
+	IF repo_key IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('repository "%s" of plan %s does not exist', repo, pid),
+			HINT = 'ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.';
+	END IF;
+	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
+	VALUES (tid, repo_key, e.name)
+	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
+	SELECT d.commit INTO deployed FROM @extschema@.deployments d
+	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key
+	   AND d.environment OPERATOR(pg_catalog.=) e.name
+	   FOR UPDATE;
+	IF e.refuse_stale_plans THEN
+		SELECT p.base INTO base FROM @extschema@.plans p
+		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.plan_id OPERATOR(pg_catalog.=) pid;
+		IF base OPERATOR(pg_catalog.<>) COALESCE(deployed, null_id) THEN
+			RAISE EXCEPTION USING ERRCODE = 'PT409',
+				MESSAGE = pg_catalog.format('plan %s is stale in %s: it starts from commit %s, but %s', pid, e.name,
+					base, CASE WHEN deployed IS NULL THEN 'nothing of repository "' OPERATOR(pg_catalog.||) repo
+														  OPERATOR(pg_catalog.||) '" is deployed there'
+							   ELSE 'the deployed commit is ' OPERATOR(pg_catalog.||) deployed END),
+				DETAIL = pg_catalog.format('Environment "%s" refuses plans whose base is not its deployed commit (refuse_stale_plans).', e.name),
+				HINT = pg_catalog.format('Plan again from what is deployed: ironlayer.plan(%L, NULL, <head>, as_of, ''{"environment": "%s"}'').',
+										 repo, e.name);
+		END IF;
+	END IF;
 	SELECT r.run_id INTO active FROM @extschema@.runs r
 	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repository OPERATOR(pg_catalog.=) repo
 	   AND r.environment OPERATOR(pg_catalog.=) e.name
@@ -205,6 +240,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'plan_id and environment must not be null';
 	END IF;
 	g := @extschema@._gate_rows(tid, plan_id, environment);
+	PERFORM @extschema@._refuse_rejected(tid, plan_id, environment);
 	IF NOT @extschema@._gate_open(tid, plan_id, g.e) THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('plan %s is not approved for %s', plan_id, environment),
@@ -289,6 +325,7 @@ BEGIN
 			MESSAGE = pg_catalog.format('run %s is %s: only a failed or cancelled run is retried', r.run_id, r.state);
 	END IF;
 	g := @extschema@._gate_rows(tid, r.plan_id, r.environment);
+	PERFORM @extschema@._refuse_rejected(tid, r.plan_id, r.environment);
 	IF NOT @extschema@._gate_open(tid, r.plan_id, g.e) THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('plan %s is no longer approved for %s', r.plan_id, r.environment);

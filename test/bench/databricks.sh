@@ -83,7 +83,7 @@ cluster_psql -c "CREATE EXTENSION ironlayer" -c "CREATE ROLE bench_runner" \
 echo dapi-bench-token | cluster_as env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres PGDATABASE=postgres \
 	"$CLI" credential put dbx --tenant bench --kind databricks-pat >/dev/null
 bound="SELECT FROM ironlayer.use_tenant('bench')"
-settings="{\"run_as\": \"bench_runner\", \"executor\": \"databricks\", \"approvals_required\": 0,
+settings="{\"run_as\": \"bench_runner\", \"executor\": \"databricks\", \"approvals_required\": 0, \"refuse_stale_plans\": false,
 	\"databricks\": {\"workspace_url\": \"https://127.0.0.1:$port\", \"warehouse_id\": \"0123456789abcdef\",
 	\"catalog\": \"bench\", \"credential\": \"dbx\", \"max_in_flight\": 64, \"ca_bundle\": \"cert.pem\"}}"
 cluster_psql -c "$bound" -c "SELECT ironlayer.set_environment('dbx', '$settings')" >/dev/null
@@ -100,7 +100,7 @@ now() { date +%s.%N; }
 # one measured run of REPO; prints its figures
 measure() {
 	local repo=$1 n=$2 ideal=$3 plan run t0 t1 c0 c1
-	plan=$(cluster_psql -tA -c "$bound" -c "SELECT ironlayer.plan('$repo', 'HEAD~1', 'HEAD', '2026-01-15')->>'plan_id'")
+	plan=$(cluster_psql -tA -c "$bound" -c "SELECT ironlayer.plan('$repo', 'HEAD~1', 'HEAD', '2026-01-15', '{\"environment\": \"dbx\"}')->>'plan_id'")
 	c0=$(cpu)
 	t0=$(now)
 	run=$(cluster_psql -tA -c "$bound" -c "SELECT ironlayer.apply('$plan', 'dbx')")

@@ -15,6 +15,7 @@
 #                 diamond    marts.both reads marts.revenue and
 #                            marts.customer_summary
 #   shop.git    a bare clone of shop
+#   deploy      four small commits for deployments (below)
 #   plain       a directory that is not a repository
 #   escape      a symbolic link to a directory outside DIR
 set -euo pipefail
@@ -174,6 +175,37 @@ SQL
 g -C "$shop" add -A
 commit "a model reading two marts"
 g -C "$shop" checkout -q main
+
+# deploy: deployments (test/sql/deployments.sql, deploy_race.spec). Tags:
+#   d0  a README, no models directory (nothing to deploy yet)
+#   d1  two models: m.one (FULL_REFRESH) and m.daily (INCREMENTAL_BY_TIME_RANGE)
+#   d2  d1 with another README (main): a change plan d1..d2 has no steps
+#   d3  d1 with a third README (branch hotfix): as d2, another target
+dep=$dir/deploy
+rm -rf "$dep"
+mkdir -p "$dep"
+g -C "$dep" init -q
+dcommit() {		# dcommit MESSAGE TAG
+	n=$((n + 1))
+	g -C "$dep" add -A
+	GIT_AUTHOR_DATE="2026-01-01T00:$(printf %02d $n):00Z" GIT_COMMITTER_DATE="2026-01-01T00:$(printf %02d $n):00Z" \
+		g -C "$dep" commit -q -m "$1"
+	g -C "$dep" tag "$2"
+}
+echo "deploy" >"$dep/README.md"
+dcommit "nothing yet" d0
+mkdir -p "$dep/models/m"
+printf '%s\n' '-- name: m.one' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >"$dep/models/m/one.sql"
+printf '%s\n' '-- name: m.daily' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: day' \
+	"SELECT d::date AS day, x FROM m.one CROSS JOIN generate_series('{{ start_date }}'::date, '{{ end_date }}'::date, '1 day') d" \
+	>"$dep/models/m/daily.sql"
+dcommit "two models" d1
+echo "deploy: the README changed" >"$dep/README.md"
+dcommit "a README change" d2
+g -C "$dep" checkout -q -b hotfix d1
+echo "deploy: another README" >"$dep/README.md"
+dcommit "another README change" d3
+g -C "$dep" checkout -q main
 
 g clone -q --bare "$shop" "$dir/shop.git"
 mkdir -p "$dir/plain"

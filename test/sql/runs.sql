@@ -101,46 +101,61 @@ SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT try($$SELECT ironlayer.set_environment('dev', '{}')$$) AS engineer_sets;
 
--- A plan to decide on, made by regress_ru_eng.
+-- Plans to decide on, made by regress_ru_eng, one per environment (a plan
+-- is decided on and applied only in its own). Nothing is deployed here:
+-- prod and staging run plans from any base (deployments.sql tests stale
+-- plans).
 RESET ROLE;
 SELECT ironlayer.grant_repo('runs-a', 'shop');	-- the fixture is shared by the tests' tenants
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop', 'shop') > 0 AS added;
+SELECT ironlayer.set_environment('prod', '{"refuse_stale_plans": false}');
+SELECT ironlayer.set_environment('staging', '{"refuse_stale_plans": false}');
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
-SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15')->>'plan_id' AS plan_id \gset
+SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"environment": "prod"}')->>'plan_id' AS plan_id \gset
+SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15', '{"environment": "staging"}')->>'plan_id' AS staging_plan \gset
+SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-15')->>'plan_id' AS dev_plan \gset
 SELECT length(:'plan_id') AS id_length;
 
 -- The author cannot approve in prod; another engineer can, once.
 SELECT try(format($$SELECT ironlayer.approve(%L, 'prod')$$, :'plan_id')) AS author_approves;
-SELECT ironlayer.approve(:'plan_id', 'dev', 'fine in dev') AS author_in_dev;
+SELECT ironlayer.approve(:'dev_plan', 'dev', 'fine in dev') AS author_in_dev;
+-- a plan is decided on only in its environment
+SELECT try(format($$SELECT ironlayer.approve(%L, 'prod')$$, :'dev_plan')) AS other_environment;
+SELECT try(format($$SELECT ironlayer.reject(%L, 'dev', 'no')$$, :'plan_id')) AS other_environment;
 SET ROLE regress_ru_eve;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.approve(:'plan_id', 'prod', 'looks right');
 SELECT try(format($$SELECT ironlayer.approve(%L, 'prod')$$, :'plan_id')) AS twice;
 SELECT try($$SELECT ironlayer.approve('nope', 'prod')$$) AS unknown_plan;
 SELECT try(format($$SELECT ironlayer.approve(%L, 'qa')$$, :'plan_id')) AS unknown_environment;
-SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', '')$$, :'plan_id')) AS no_reason;
-SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', repeat('r', 8193))$$, :'plan_id')) AS long_reason;
-SELECT try(format($$SELECT ironlayer.approve(%L, 'staging', repeat('c', 8193))$$, :'plan_id')) AS long_comment;
+SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', '')$$, :'staging_plan')) AS no_reason;
+SELECT try(format($$SELECT ironlayer.reject(%L, 'staging', repeat('r', 8193))$$, :'staging_plan')) AS long_reason;
+SELECT try(format($$SELECT ironlayer.approve(%L, 'staging', repeat('c', 8193))$$, :'staging_plan')) AS long_comment;
 SELECT try($$SELECT ironlayer.approve(repeat('p', 65), 'staging')$$) AS long_plan_id;
--- a rejection is final, even for someone who approved before
-SELECT ironlayer.reject(:'plan_id', 'staging', 'wrong range');
+-- a rejection stands, even for someone who approved before, until it is
+-- withdrawn (deployments.sql)
+SELECT ironlayer.approve(:'staging_plan', 'staging', 'looked right');
+SELECT ironlayer.reject(:'staging_plan', 'staging', 'wrong range');
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
-SELECT try(format($$SELECT ironlayer.approve(%L, 'staging')$$, :'plan_id')) AS after_rejection;
+SELECT try(format($$SELECT ironlayer.approve(%L, 'staging')$$, :'staging_plan')) AS after_rejection;
 SET ROLE regress_ru_vic;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
-SELECT try(format($$SELECT ironlayer.approve(%L, 'dev')$$, :'plan_id')) AS viewer_approves;
+SELECT try(format($$SELECT ironlayer.approve(%L, 'dev')$$, :'dev_plan')) AS viewer_approves;
 SELECT environment, approver, decision, comment FROM ironlayer.plan_approvals ORDER BY environment, approver;
 RESET ROLE;
-SELECT action, entity_id = :'plan_id' AS on_plan, details->>'environment' AS environment
-  FROM ironlayer.audit_log WHERE action IN ('plan.approve', 'plan.reject') ORDER BY seq;
+SELECT action, CASE entity_id WHEN :'plan_id' THEN 'prod plan' WHEN :'staging_plan' THEN 'staging plan'
+                              WHEN :'dev_plan' THEN 'dev plan' END AS plan, details->>'environment' AS environment
+  FROM ironlayer.audit_log WHERE action IN ('plan.approve', 'plan.reject')
+   AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'runs-a') ORDER BY seq;
 
 -- Runs. prod is not approved for this plan by enough people yet.
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
-SELECT try(format($$SELECT ironlayer.apply(%L, 'staging')$$, :'plan_id')) AS rejected_env;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'staging')$$, :'staging_plan')) AS rejected_env;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'dev')$$, :'plan_id')) AS other_environment;
 SELECT try(format($$SELECT ironlayer.apply(%L, 'qa')$$, :'plan_id')) AS unknown_env;
 SELECT try($$SELECT ironlayer.apply('nope', 'dev')$$) AS unknown_plan;
 SET ROLE regress_ru_vic;
@@ -270,7 +285,7 @@ SELECT ironlayer.wait(ironlayer.apply(:'empty_plan', 'dev')) AS empty_run;
 SET ROLE regress_ru_ann;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.set_environment('dev', '{"run_as": null, "auto_approve": true}');
-SELECT try(format($$SELECT ironlayer.apply(%L, 'dev')$$, :'plan_id')) AS no_run_as;
+SELECT try(format($$SELECT ironlayer.apply(%L, 'dev')$$, :'dev_plan')) AS no_run_as;
 RESET ROLE;
 SELECT action, count(*) FROM ironlayer.audit_log
  WHERE action LIKE 'run.%' AND tenant_id = (SELECT tenant_id FROM ironlayer.tenants WHERE name = 'runs-a')
@@ -281,7 +296,7 @@ SELECT action, count(*) FROM ironlayer.audit_log
 SET ROLE regress_ru_ann;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT count(*) AS environments FROM ironlayer.environments;
-SELECT count(ironlayer.set_environment('e' || g, '{"auto_approve": true}'))
+SELECT count(ironlayer.set_environment('e' || g, '{"auto_approve": true, "refuse_stale_plans": false}'))
   FROM generate_series(1, 100 - (SELECT count(*) FROM ironlayer.environments)) g;
 SELECT try($$SELECT ironlayer.set_environment('one_more', '{}')$$) AS environment_101;
 RESET ROLE;
@@ -289,12 +304,14 @@ SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
 SELECT ironlayer.add_repo('shop2', 'shop') > 0 AS same_store_other_name;
 SET ROLE regress_ru_eng;
 SELECT ironlayer.use_tenant('runs-a') IS NOT NULL AS bound;
-SELECT ironlayer.plan('shop', 'v1', 'main', '2026-01-16')->>'plan_id' AS p1 \gset
-SELECT ironlayer.plan('shop2', 'v1', 'main', '2026-01-17')->>'plan_id' AS p2 \gset
-SELECT count(ironlayer.apply(:'p1', name)) AS applied FROM ironlayer.environments WHERE name ~ '^e[0-9]+$';
+SELECT count(ironlayer.apply(ironlayer.plan('shop', 'v1', 'main', '2026-01-16',
+                                             jsonb_build_object('environment', name))->>'plan_id', name)) AS applied
+  FROM ironlayer.environments WHERE name ~ '^e[0-9]+$';
 SELECT count(*) AS active FROM ironlayer.runs WHERE state IN ('pending', 'running');
-SELECT count(ironlayer.apply(:'p2', name)) AS applied
+SELECT count(ironlayer.apply(ironlayer.plan('shop2', 'v1', 'main', '2026-01-17',
+                                             jsonb_build_object('environment', name))->>'plan_id', name)) AS applied
   FROM ironlayer.environments WHERE name IN ('e1', 'e2', 'e3', 'e4');
+SELECT ironlayer.plan('shop2', 'v1', 'main', '2026-01-17', '{"environment": "e5"}')->>'plan_id' AS p2 \gset
 SELECT try(format($$SELECT ironlayer.apply(%L, 'e5')$$, :'p2')) AS run_101;
 SELECT count(*) AS active FROM ironlayer.runs WHERE state IN ('pending', 'running');
 -- none is left for the tests that claim steps after this one

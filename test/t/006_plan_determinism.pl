@@ -1,5 +1,5 @@
-# The planner's promise: the same two commits, watermarks and options give
-# the same plan bytes anywhere. Plans the same inputs in two clusters made
+# The planner's promise: the same two commits (or one, for refresh and
+# backfill plans), watermarks and options give the same plan bytes anywhere. Plans the same inputs in two clusters made
 # differently (other OIDs, watermark rows inserted in another order, an ICU
 # collation and another DateStyle in the second), compares the bytes with
 # each other and with `ironlayer plan`, and recomputes every step_id and the
@@ -103,6 +103,32 @@ for my $c (@cases)
 	is($out, plan_text($a, @$c, '{}') . "\n", "ironlayer plan prints the same text and a newline: @$c")
 	  or diag($err);
 }
+
+# refresh and backfill plans (at one commit, the head given: nothing is
+# deployed in these clusters), through plan() and the wrappers' options
+sub kind_text
+{
+	my ($node, $repo, $head, $options) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT FROM ironlayer.use_tenant('det');\n"
+		  . "SELECT ironlayer.plan('$repo', NULL, '$head', '$as_of', '$options')");
+}
+my @kinds = (
+	[ 'shop', 'main', '{"kind": "refresh"}' ],
+	[ 'shop', 'main', '{"kind": "refresh", "environment": "prod", "lookback_days": 90, "recompute_days": 3}' ],
+	[ 'shop', 'v1', '{"kind": "refresh", "recompute_days": 10}' ],
+	[ 'shop', 'main', '{"kind": "backfill", "models": ["staging.orders"], "start": "2025-11-05", "end": "2026-01-10", "batch_days": 10}' ],
+	[ 'shop', 'main', '{"kind": "backfill", "models": ["RAW.events", "staging.orders", "raw.events"], "start": "2025-11-01", "end": "2025-12-31"}' ]);
+push @kinds, [ 'gen', 'HEAD', '{"kind": "refresh", "recompute_days": 2}' ] if $have_gen;
+for my $k (@kinds)
+{
+	my $ta = kind_text($a, @$k);
+	my $tb = kind_text($b, @$k);
+	is($tb, $ta, "same bytes in both clusters: @$k");
+	push @texts, $ta;
+}
+ok((grep { /"kind":"refresh"/ } @texts) >= 3, 'refresh plans say their kind');
+ok((grep { /"kind":"backfill"/ && /"batches":7/ } @texts) > 0, 'a backfill plan is cut into batches');
 ok((grep { /"run_type":"INCREMENTAL"/ } @texts) > 0, 'the plans include incremental steps');
 ok((grep { /"start":"2026-01-20"/ } @texts) > 0, 'whose ranges come from watermarks');
 

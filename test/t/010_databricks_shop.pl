@@ -118,9 +118,11 @@ sub compare
 for my $change ([ 'HEAD~2', 'HEAD~1', 'the initial models' ], [ 'HEAD~1', 'HEAD', 'the change' ])
 {
 	my ($from, $to, $what) = @$change;
+	# one plan per environment (the same steps: neither has watermarks yet)
 	my $plan = sql($node, "SELECT ironlayer.plan('shop', '$from', '$to', '2026-01-31')->>'plan_id'");
+	my $prod_plan = sql($node, "SELECT ironlayer.plan('shop', '$from', '$to', '2026-01-31', '{\"environment\": \"prod\"}')->>'plan_id'");
 	my $local = sql($node, "SELECT ironlayer.apply('$plan', 'dev')");
-	my $remote = sql($node, "SELECT ironlayer.apply('$plan', 'prod')");
+	my $remote = sql($node, "SELECT ironlayer.apply('$prod_plan', 'prod')");
 	is(wait_run($node, $local), 'succeeded', "$what: the local run succeeds");
 	is(wait_run($node, $remote), 'succeeded', "$what: the run on the warehouse succeeds")
 	  or diag(statements($node, $remote));

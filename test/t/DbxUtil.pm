@@ -103,8 +103,9 @@ sub dbx_env
 		max_in_flight => 16,
 		ca_bundle => 'cert.pem',
 		%dbx);
+	# plans are applied from any base here (stale plans: test/sql/deployments.sql)
 	my $settings = { run_as => 'regress_runner', executor => 'databricks', schema_prefix => "${name}_",
-		approvals_required => 0,
+		approvals_required => 0, refuse_stale_plans => JSON::PP::false,
 		databricks => \%d, %{ $top // {} } };
 	my $json = JSON::PP->new->canonical->encode($settings);
 	sql($node, "SELECT ironlayer.set_environment('$name', '$json')");
@@ -124,14 +125,14 @@ sub models_repo
 	sql($node, "SELECT ironlayer.add_repo('$name', '$name')");
 }
 
-# Plans REPO from FROM to TO (HEAD~1..HEAD) as of AS_OF and applies it in ENV; the run id.
+# Plans REPO from FROM to TO (HEAD~1..HEAD) as of AS_OF for ENV and applies it there; the run id.
 sub apply_repo
 {
 	my ($node, $repo, $env, $from, $to, $as_of) = @_;
 	$from //= 'HEAD~1';
 	$to //= 'HEAD';
 	$as_of //= '2026-01-15';
-	return sql($node, "SELECT ironlayer.plan('$repo', '$from', '$to', '$as_of')->>'plan_id' AS p \\gset\n"
+	return sql($node, "SELECT ironlayer.plan('$repo', '$from', '$to', '$as_of', jsonb_build_object('environment', '$env'))->>'plan_id' AS p \\gset\n"
 		  . "SELECT ironlayer.apply(:'p', '$env')");
 }
 
