@@ -1033,17 +1033,43 @@ mark_named(const il_repo_models *head, char *const *names, size_t n, const char 
 /*
  * Marks the models due in a refresh: every model with date ranges that has
  * no watermark or one ending before as_of, or any such model when the
- * last days are recomputed.
+ * last days are recomputed; then every model without date ranges that
+ * reads sources (tables that are no models) and feeds a due model, directly
+ * or through others: its sources may hold new rows too, and a due model
+ * must not load its new days from a stale copy of them. The second part is
+ * one pass in reverse topological order (a model feeds a due model when
+ * one of its direct downstreams is due or feeds one).
  */
-static void
-mark_due(const il_repo_models *head, plan_node *nodes, il_date as_of, int recompute_days)
+static int
+mark_due(const il_repo_models *head, plan_node *nodes, il_date as_of, int recompute_days, il_error *err)
 {
+	const il_dag *dag = head->dag;
+	uint8_t    *feeds;
 	size_t		i;
 
 	for (i = 0; i < head->n; i++)
 		if (is_incremental(&head->models[i]) &&
 			(recompute_days > 0 || (nodes[i].flags & F_WATERMARK) == 0 || nodes[i].wm_end < as_of))
 			nodes[i].flags |= F_DIRECT;
+	feeds = il_calloc(head->n + 1, 1);
+	if (feeds == NULL)
+	{
+		nomem(err);
+		return -1;
+	}
+	for (i = head->n; i-- > 0;)
+	{
+		size_t		v = dag->order[i];
+		size_t		e;
+
+		for (e = dag->down_off[v]; e < dag->down_off[v + 1] && !feeds[v]; e++)
+			if ((nodes[dag->down[e]].flags & F_DIRECT) != 0 || feeds[dag->down[e]])
+				feeds[v] = 1;
+		if (feeds[v] && !is_incremental(&head->models[v]) && dag->src_off[v + 1] > dag->src_off[v])
+			nodes[v].flags |= F_DIRECT;
+	}
+	il_free(feeds);
+	return 0;
 }
 
 /*
@@ -1830,7 +1856,8 @@ plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts
 			break;
 		case IL_PLAN_REFRESH:
 			strcpy(P.direct_reason, "new data due");
-			mark_due(head, P.nodes, as_of, opts->recompute_days);
+			if (mark_due(head, P.nodes, as_of, opts->recompute_days, err) != 0)
+				goto done;
 			break;
 		case IL_PLAN_BACKFILL:
 			{

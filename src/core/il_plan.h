@@ -92,7 +92,11 @@
  * merged or rebuilt table):
  *	refresh		directly changed = due: every INCREMENTAL_BY_TIME_RANGE or
  *				APPEND_ONLY model without a watermark, or with one ending
- *				before as_of, or any such model when recompute_days > 0.
+ *				before as_of, or any such model when recompute_days > 0;
+ *				and every model of another kind that reads sources (tables
+ *				that are no models) and feeds a due model, directly or
+ *				through others (its sources may have new rows: a due model
+ *				must not load its new days from a stale copy).
  *				Reason "new data due". The text gets "kind":"refresh" (after
  *				"format"), options {"environment","lookback_days",
  *				"recompute_days"}, summary {"models_affected","models_due",

@@ -1414,6 +1414,35 @@ main(void)
 			  strcmp(field("raw.e", "input_range"), "{\"end\":\"2025-06-15\",\"start\":\"2025-06-08\"}") == 0,
 			  "refresh: without a watermark, as_of - lookback_days");
 
+		/* refresh: a table without date ranges that reads sources and feeds a due model is re-read */
+		{
+			char		q[256];
+			char		q1[IL_GIT_OID_HEX_LEN + 1];
+			char		q2[IL_GIT_OID_HEX_LEN + 1];
+			gen_file	r[] = {
+				{"models/raw/c.sql", FR("raw.c", "SELECT id FROM landing.c"), 0, 0},
+				{"models/raw/p.sql", FR("raw.p", "SELECT id FROM landing.p"), 0, 0},
+				{"models/raw/o.sql", INC("raw.o", "SELECT id, day FROM landing.o"), 0, 0},
+				{"models/m/f.sql", INC("m.f", "SELECT o.id, o.day FROM raw.o o JOIN raw.c c ON c.id = o.id"), 0, 0},
+				{"models/d/q.sql", FR("d.q", "SELECT id FROM raw.p"), 0, 0},
+			};
+			il_plan_watermark cur[] = {{"raw.o", 0, 0}, {"m.f", 0, 0}};
+
+			cur[0].start = cur[1].start = day("2025-05-01");
+			cur[0].end = cur[1].end = day("2025-06-15");
+			two_commits(q, sizeof(q), r, 5, r, 5, q1, q2);
+			CHECK(plan(q, NULL, q2, "2025-06-15", "{\"kind\":\"refresh\"}", NULL, 0, &err) == 0 &&
+				  strcmp(steps_text(),
+						 "raw.c 0 FULL_REFRESH - new data due\n"
+						 "raw.o 0 INCREMENTAL 2025-05-16..2025-06-15 new data due\n"
+						 "m.f 1 INCREMENTAL 2025-05-16..2025-06-15 new data due\n") == 0 &&
+				  strcmp(summary("models_due"), "m.f,raw.c,raw.o") == 0,
+				  "refresh: raw.c (reads a source, feeds due m.f) is re-read; raw.p and d.q feed nothing due");
+			CHECK(plan(q, NULL, q2, "2025-06-15", "{\"kind\":\"refresh\"}", cur, 2, &err) == 0 &&
+				  strcmp(steps_text(), "") == 0,
+				  "refresh: nothing incremental due, no table re-read");
+		}
+
 		/* recompute_days in a change plan */
 		CHECK(plan(p, c1, c2, "2025-06-15", NULL, wm, 3, &err) == 0, "a change plan");
 		il_buf_reset(&first);
