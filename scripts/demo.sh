@@ -149,8 +149,12 @@ start() {
 # The main job on the embedded default: a model repository built from
 # examples/shop (a start, the initial models, then a change to one upstream
 # model and one new model), its source tables seeded, the initial models
-# built, then the change planned in dev, printed, applied (auto-approved),
-# waited for, and its run summary and a rebuilt mart printed.
+# deployed to dev (nothing deployed before: every model is added), then the
+# change planned in dev against what dev has deployed, printed, applied
+# (auto-approved), waited for, its run summary and dev's deployed commit
+# printed; then the next day's source rows and a refresh plan as of that day
+# (no code change: the incremental models that are due), applied, and the
+# mart's last days printed.
 pipeline() {
 	local base=$1 repo=$1/repos/shop n=0
 	commit() {
@@ -190,20 +194,20 @@ pipeline() {
 		 WHERE NOT EXISTS (SELECT FROM ironlayer.repos WHERE name = 'shop');
 	SQL
 
-	echo "demo: building the initial models in dev (plan HEAD~2..HEAD~1 as of 2026-01-31, apply, wait)"
+	echo "demo: deploying the shop's models to dev (nothing deployed yet: plan NULL..HEAD~1 as of 2026-01-31, apply, wait)"
 	psql_demo -d "$DB" -tA >/dev/null <<-'SQL'
 		SET ROLE ironlayer_demo;
 		SELECT ironlayer.use_tenant('demo');
-		SELECT ironlayer.apply(ironlayer.plan('shop', 'HEAD~2', 'HEAD~1', '2026-01-31')->>'plan_id', 'dev') AS run_id \gset
+		SELECT ironlayer.apply(ironlayer.plan('shop', NULL, 'HEAD~1', '2026-01-31')->>'plan_id', 'dev') AS run_id \gset
 		SELECT ironlayer.wait(:run_id, '2 min');
 	SQL
 
-	echo "demo: the change, planned in dev (plan HEAD~1..HEAD as of 2026-01-31):"
+	echo "demo: the change, planned in dev against what dev has deployed (plan NULL..HEAD as of 2026-01-31):"
 	echo
 	psql_demo -d "$DB" <<-'SQL'
 		SET ROLE ironlayer_demo;
 		SELECT ironlayer.use_tenant('demo') AS tenant \gset
-		SELECT ironlayer.plan('shop', 'HEAD~1', 'HEAD', '2026-01-31')->>'plan_id' AS plan_id \gset
+		SELECT ironlayer.plan('shop', NULL, 'HEAD', '2026-01-31')->>'plan_id' AS plan_id \gset
 		\echo plan :plan_id
 		SELECT parallel_group AS "group", model, run_type,
 		       coalesce(start_date || ' .. ' || end_date, '') AS input_range, reason
@@ -217,8 +221,27 @@ pipeline() {
 		SELECT model, state, attempts, rows_affected,
 		       round(extract(epoch FROM finished_at - started_at) * 1000, 1) AS ms
 		  FROM ironlayer.run_steps WHERE run_id = :run_id ORDER BY step_index;
-		\echo a rebuilt mart, demo_dev_marts.mrt_daily_revenue (last five days):
-		SELECT * FROM demo_dev_marts.mrt_daily_revenue ORDER BY 1 DESC LIMIT 5;
+		\echo what dev has deployed now:
+		SELECT repository, environment, left(commit, 12) AS commit, left(plan_id, 12) AS plan, run_id
+		  FROM ironlayer.deployed_commits ORDER BY repository, environment;
+	SQL
+
+	echo "demo: the next day's source rows (examples/shop/next_day.sql), loaded by a refresh as of 2026-02-01:"
+	echo
+	psql_demo -d "$DB" -f examples/shop/next_day.sql >/dev/null 2>&1
+	psql_demo -d "$DB" <<-'SQL'
+		SET ROLE ironlayer_demo;
+		SELECT ironlayer.use_tenant('demo') AS tenant \gset
+		SELECT ironlayer.plan_refresh('shop', 'dev', '2026-02-01')->>'plan_id' AS plan_id \gset
+		\echo refresh plan :plan_id
+		SELECT parallel_group AS "group", model, run_type,
+		       coalesce(start_date || ' .. ' || end_date, '') AS input_range, reason
+		  FROM ironlayer.plan_steps WHERE plan_id = :'plan_id' ORDER BY step_index;
+		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
+		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
+		SELECT run_id, state, steps, succeeded, failed, rows_affected FROM ironlayer.run_summary WHERE run_id = :run_id;
+		\echo demo_dev_marts.mrt_daily_revenue, the last three days:
+		SELECT * FROM demo_dev_marts.mrt_daily_revenue ORDER BY 1 DESC, 2 LIMIT 9;
 	SQL
 }
 
