@@ -55,7 +55,7 @@ is($rc, 0, 'a refresh plan') or diag($err);
 push @texts, $refresh;
 like($refresh, qr/^\{"as_of":"2026-02-01","base":"$main","environment":"dev","format":"ironlayer.plan\/v1","kind":"refresh","options":\{"environment":"dev","lookback_days":30,"recompute_days":3\},/,
 	'kind refresh, base the commit, its options');
-like($refresh, qr/"summary":\{"models_affected":\["marts.customer_summary","marts.daily_events","marts.revenue","raw.events","staging.orders"\],"models_due":\["marts.daily_events","raw.events","staging.orders"\],"total_steps":5\},"target":"$main"\}\n\z/,
+like($refresh, qr/"summary":\{"models_affected":\["marts.customer_summary","marts.daily_events","marts.revenue","raw.events","raw.orders","staging.customers","staging.orders"\],"models_due":\["marts.daily_events","raw.events","raw.orders","staging.orders"\],"total_steps":7\},"target":"$main"\}\n\z/,
 	'its summary, target the commit, one newline');
 like($refresh, qr/"input_range":\{"end":"2026-02-01","start":"2026-01-29"\},"kind":"APPEND_ONLY","materialization":"TABLE","model":"raw.events","parallel_group":0,"reason":"new data due"/,
 	'recompute_days lowers a start to as_of - N');
