@@ -94,7 +94,7 @@ typedef struct figures
 static void
 generate_in_child(const char *dir, size_t n, gen_result *res)
 {
-	gen_opts	o = {n, GEN_CHANGE_LEAF, 0, 0};
+	gen_opts	o = {n, GEN_CHANGE_LEAF, 0, 0, 0};
 
 	if (genrepo_in_child(dir, &o, res) != 0)
 		die("generate", NULL);
@@ -225,7 +225,7 @@ bench_size(size_t n, figures *f)
 static int
 generate_main(int argc, char **argv)
 {
-	gen_opts	o = {0, GEN_CHANGE_NONE, 0, 0};
+	gen_opts	o = {0, GEN_CHANGE_NONE, 0, 0, 0};
 	gen_result	r;
 	char		e[256];
 	char	   *end;

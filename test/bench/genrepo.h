@@ -29,7 +29,9 @@
  *	random1pct	max(1, N / 100) models chosen at random: logic changes
  *	cosmetic	max(1, N / 100) models chosen at random: only comments,
  *				keyword case, blank lines and a trailing ';'
- * Everything is a function of N, the change and the seed: the same
+ * only_kind makes every model of one kind (the benchmark of refresh plans:
+ * all incremental). Everything is a function of N, the change, the seed
+ * and only_kind: the same
  * arguments give the same commit ids. Objects are written as one pack.
  *
  *-------------------------------------------------------------------------
@@ -71,6 +73,8 @@ typedef struct gen_opts
 	gen_change	change;
 	int			bare;
 	uint64_t	seed;			/* 0: the default seed */
+	int			only_kind;		/* 0: every kind, mixed; 1 + k: every model of
+								 * kind k (0 FR, 1 INC, 2 APPEND, 3 MERGE) */
 } gen_opts;
 
 typedef struct gen_result
@@ -553,6 +557,14 @@ genrepo_write(const char *path, const gen_opts *o, gen_result *res, char *errbuf
 		goto done;
 	}
 	gen_plan(m, n, &r);
+	if (o->only_kind > 0)
+	{
+		size_t		i;
+
+		/* after the draws, so the rest of the repository stays as it is */
+		for (i = 0; i < n; i++)
+			m[i].kind = o->only_kind - 1;
+	}
 
 	/* which models the second commit changes */
 	if (o->change == GEN_CHANGE_LEAF)

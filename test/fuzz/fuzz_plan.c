@@ -5,10 +5,14 @@
  * its input.
  *
  * Invariants checked (abort on violation):
- *	- options: success gives a non-empty environment of at most 63 bytes, a
- *	  lookback of 1 to 3650 days and non-empty full_refresh names; failure
- *	  sets an error whose SQLSTATE is 22023 (or out of memory) and leaves the
- *	  defaults ("dev", 30, true, no names);
+ *	- options: success gives a kind of the three, a non-empty environment of
+ *	  at most 63 bytes, a lookback of 1 to 3650 days, recompute_days 0 to
+ *	  3650 (0 in a backfill), non-empty full_refresh names only in a change
+ *	  plan, and models only in a backfill, which has 1 to 1000 of them, two
+ *	  valid days in order, batch_days 1 to 3650 and at most 1000 batches;
+ *	  failure sets an error whose SQLSTATE is 22023 (or out of memory) and
+ *	  leaves the defaults (change, "dev", 30, no recompute, true, no names,
+ *	  7);
  *	- watermarks: success gives non-empty names, valid dates and start <=
  *	  end; failure sets an error (SQLSTATE 22023) and no items;
  *	- dates: success gives a valid day whose text ("YYYY-MM-DD") parses back
@@ -85,12 +89,34 @@ fuzz_options(const char *text, size_t len)
 		for (i = 0; i < opts.n_full_refresh; i++)
 			if (opts.full_refresh[i] == NULL || opts.full_refresh[i][0] == '\0')
 				fail("options: an empty full_refresh name");
+		for (i = 0; i < opts.n_models; i++)
+			if (opts.models[i] == NULL || opts.models[i][0] == '\0')
+				fail("options: an empty models name");
+		if (opts.kind != IL_PLAN_CHANGE && opts.kind != IL_PLAN_REFRESH && opts.kind != IL_PLAN_BACKFILL)
+			fail("options: an unknown kind");
+		if (opts.recompute_days < 0 || opts.recompute_days > IL_PLAN_RECOMPUTE_MAX)
+			fail("options: recompute_days out of range");
+		if (opts.kind != IL_PLAN_CHANGE && opts.n_full_refresh != 0)
+			fail("options: full_refresh in a plan of another kind");
+		if (opts.kind == IL_PLAN_BACKFILL)
+		{
+			if (opts.n_models < 1 || opts.n_models > IL_PLAN_MODELS_MAX || opts.recompute_days != 0)
+				fail("options: a backfill without 1 to 1000 models, or with recompute_days");
+			if (!il_date_valid(opts.start) || !il_date_valid(opts.end) || opts.start > opts.end)
+				fail("options: a backfill range that is not two days in order");
+			if (opts.batch_days < 1 || opts.batch_days > IL_PLAN_BATCH_MAX ||
+				((int64_t) opts.end - opts.start) / opts.batch_days + 1 > IL_PLAN_BATCHES_MAX)
+				fail("options: batch_days out of range, or too many batches");
+		}
+		else if (opts.n_models != 0)
+			fail("options: models in a plan that is no backfill");
 	}
 	else
 	{
 		check_error(&err, "options: a failure without a 22023 error");
 		if (strcmp(opts.environment, "dev") != 0 || opts.lookback_days != 30 || !opts.skip_cosmetic ||
-			opts.n_full_refresh != 0)
+			opts.n_full_refresh != 0 || opts.kind != IL_PLAN_CHANGE || opts.recompute_days != 0 ||
+			opts.n_models != 0 || opts.batch_days != IL_PLAN_BATCH_DEFAULT)
 			fail("options: a failure left something but the defaults");
 	}
 	il_plan_options_free(&opts);
