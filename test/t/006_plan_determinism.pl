@@ -13,7 +13,7 @@ use Test::More;
 
 my $bindir = $ENV{PGBIN} or die "PGBIN is not set";
 my $testdir = $ENV{TESTDIR} or die "TESTDIR is not set";
-my $cli = "$bindir/ironlayer";
+my $cli = $ENV{IRONLAYER_CLI} or die "IRONLAYER_CLI is not set";
 
 # repositories: the fixtures and a generated one of 400 models with 1 % changed
 my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
