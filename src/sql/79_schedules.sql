@@ -570,6 +570,12 @@ BEGIN
 								 AND SQLSTATE OPERATOR(pg_catalog.=) ANY (ARRAY['55006', '23505', 'PT409'])
 							THEN 'skipped' ELSE 'failed' END;
 			why := pg_catalog.left(SQLSTATE OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) @extschema@._scrub(SQLERRM), 1000);
+			IF outcome OPERATOR(pg_catalog.=) 'skipped' THEN
+				SELECT r.run_id INTO rid FROM @extschema@.runs r
+				 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.repository OPERATOR(pg_catalog.=) repo
+				   AND r.environment OPERATOR(pg_catalog.=) env
+				   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
+			END IF;
 		END;
 		SET LOCAL ROLE NONE;
 		-- the session as it was: the binding of the role that called
