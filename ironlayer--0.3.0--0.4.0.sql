@@ -1384,7 +1384,7 @@ BEGIN
 				IF (p OPERATOR(pg_catalog.->) 'summary' OPERATOR(pg_catalog.->>) 'total_steps')::int OPERATOR(pg_catalog.=) 0 THEN
 					outcome := 'nothing_due';
 					why := pg_catalog.format('no model of %s at %s is due in %s as of %s', repo,
-											 p OPERATOR(pg_catalog.->>) 'target', env, day);
+											 p OPERATOR(pg_catalog.->>) 'target', env, pg_catalog.to_char(day, 'YYYY-MM-DD'));
 				END IF;
 			END IF;
 			IF outcome IS NULL THEN

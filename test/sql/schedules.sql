@@ -166,6 +166,110 @@ SELECT outcome, regexp_replace(detail, 'run \d+ ', 'run N ') AS detail, run_id =
   FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1;
 SELECT ironlayer.cancel(:active_run);
 
+-- Deploy and refresh ticks. (The ticks plan as of the day they run, so
+-- plan ids and dates are not shown; no worker runs here, so the runs stay
+-- pending until cancelled.) A refresh before anything is deployed fails,
+-- saying so.
+RESET ROLE;
+SELECT ironlayer.tick(:nightly) AS refresh_before_deploy;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT outcome, detail, plan_id IS NULL AS no_plan FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1;
+-- a deploy in dev (auto-approved): the plan from nothing deployed to the
+-- branch head, applied as the owner
+SELECT ironlayer.schedule('deploy-dev', '*/10 * * * *', '{"repository": "shop", "environment": "dev", "action": "deploy", "branch": "main"}') AS deploy_dev \gset
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_dev) AS deploy_in_dev;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT t.outcome, regexp_replace(t.detail, '[0-9a-f]{64}|\d+$', 'N', 'g') AS detail,
+       p.kind, p.base = repeat('0', 40) AS from_nothing, p.target = ironlayer.resolve_commit('shop', 'main') AS to_head,
+       p.environment, p.created_by AS planned_by, r.created_by AS applied_by, r.state
+  FROM ironlayer.schedule_ticks t JOIN ironlayer.plans p USING (tenant_id, plan_id) JOIN ironlayer.runs r USING (tenant_id, run_id)
+ ORDER BY t.tick_id DESC LIMIT 1;
+-- its run succeeds (by hand: no worker runs in this cluster), and the
+-- environment has deployed the branch head: the next tick is up to date
+RESET ROLE;
+UPDATE ironlayer.run_steps SET state = 'succeeded' WHERE run_id = (SELECT max(run_id) FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_dev);
+UPDATE ironlayer.runs SET state = 'succeeded', finished_at = now() WHERE run_id = (SELECT max(run_id) FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_dev);
+SELECT ironlayer.tick(:deploy_dev) AS deploy_again;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT commit = ironlayer.resolve_commit('shop', 'main') AS head_deployed, deployed_by FROM ironlayer.deployed_commits WHERE environment = 'dev';
+SELECT outcome, replace(detail, ironlayer.resolve_commit('shop', 'main'), 'HEAD') AS detail, run_id FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1;
+-- a refresh at the deployed commit re-loads the last 3 days of every
+-- incremental model (recompute_days 3)
+RESET ROLE;
+SELECT ironlayer.tick(:nightly) AS refresh;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT t.outcome, p.kind, p.base = p.target AND p.target = ironlayer.resolve_commit('shop', 'main') AS at_deployed,
+       p.plan->'options'->'recompute_days' AS recompute_days, r.created_by, r.state
+  FROM ironlayer.schedule_ticks t JOIN ironlayer.plans p USING (tenant_id, plan_id) JOIN ironlayer.runs r USING (tenant_id, run_id)
+ ORDER BY t.tick_id DESC LIMIT 1;
+SELECT ironlayer.cancel(run_id) FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1;
+-- with every incremental model loaded up to the tick's day, a refresh
+-- that recomputes nothing has nothing to do
+SET ROLE regress_sc_ann;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT count(ironlayer.set_watermark('shop', 'dev', model, '2025-01-01', (now() AT TIME ZONE 'UTC')::date)) AS watermarks
+  FROM (SELECT DISTINCT s.model FROM ironlayer.plan_steps s JOIN ironlayer.plans p USING (tenant_id, plan_id)
+         WHERE p.kind = 'refresh' AND s.kind IN ('INCREMENTAL_BY_TIME_RANGE', 'APPEND_ONLY')) m;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT ironlayer.schedule('nightly', '30 2 * * *', '{"repository": "shop", "environment": "dev", "action": "refresh", "recompute_days": 0}') = :nightly AS same_id;
+RESET ROLE;
+SELECT ironlayer.tick(:nightly) AS refresh_nothing_due;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT outcome, regexp_replace(replace(detail, ironlayer.resolve_commit('shop', 'main'), 'HEAD'), '\d{4}-\d\d-\d\d', 'TODAY') AS detail,
+       plan_id IS NOT NULL AS planned, run_id FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1;
+SELECT ironlayer.schedule('nightly', '30 2 * * *', '{"repository": "shop", "environment": "dev", "action": "refresh"}') = :nightly AS same_id;
+-- a deploy in prod waits for approval (author and approver must differ);
+-- the next tick finds the same plan waiting; approved, the next applies it
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_main) AS deploy_in_prod, ironlayer.tick(:deploy_main) AS again;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT outcome, regexp_replace(detail, '[0-9a-f]{64}', 'P') AS detail, run_id
+  FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_main ORDER BY tick_id;
+SELECT count(DISTINCT plan_id) AS one_plan FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_main;
+SELECT try(format($$SELECT ironlayer.approve(%L, 'prod')$$, plan_id)) AS author_approves
+  FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_main ORDER BY tick_id DESC LIMIT 1;
+SET ROLE regress_sc_ann;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT ironlayer.approve(plan_id, 'prod') FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_main ORDER BY tick_id DESC LIMIT 1;
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_main) AS approved;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT r.environment, r.created_by, r.state FROM ironlayer.schedule_ticks t JOIN ironlayer.runs r USING (tenant_id, run_id)
+ WHERE t.schedule_id = :deploy_main AND t.outcome = 'applied';
+SELECT ironlayer.cancel(run_id) FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_main AND outcome = 'applied';
+-- a rejected plan: the ticks say who rejected it and why
+SET ROLE regress_sc_ann;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT ironlayer.schedule('deploy-prod-7', '0 6 * * *', '{"repository": "shop", "environment": "prod", "action": "deploy", "branch": "main", "lookback_days": 8}') AS deploy_prod_7 \gset
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_prod_7) AS waiting;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT ironlayer.reject(plan_id, 'prod', 'not on a Friday') FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_prod_7;
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_prod_7) AS rejected;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT outcome, regexp_replace(detail, '[0-9a-f]{64}', 'P') AS detail FROM ironlayer.schedule_ticks
+ WHERE schedule_id = :deploy_prod_7 ORDER BY tick_id;
+-- a branch that does not exist (any more): failed, saying so
+SELECT ironlayer.schedule('deploy-gone', '0 6 * * *', '{"repository": "shop", "environment": "dev", "action": "deploy", "branch": "no-such-branch"}') AS deploy_gone \gset
+RESET ROLE;
+SELECT ironlayer.tick(:deploy_gone) AS unknown_branch;
+SET ROLE regress_sc_eng;
+SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
+SELECT outcome, detail FROM ironlayer.schedule_ticks WHERE schedule_id = :deploy_gone;
+SELECT ironlayer.unschedule('deploy-gone'), ironlayer.unschedule('deploy-prod-7'), ironlayer.unschedule('deploy-dev');
+
 -- A tick of a schedule that does not exist does nothing (and removes a
 -- job left behind under its name).
 RESET ROLE;
