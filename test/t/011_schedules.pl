@@ -191,7 +191,8 @@ like(cron_run($cron_runid), qr/^succeeded /, 'pg_cron recorded the run');
 # the tick is skipped and says which run.
 my $locker = $node->background_psql('postgres');
 $locker->query_safe('BEGIN; LOCK TABLE src.orders IN ACCESS EXCLUSIVE MODE;');
-my $manual = owner_sql(q{SELECT ironlayer.apply(ironlayer.plan_refresh('shop', 'dev')->>'plan_id', 'dev')});
+my $manual = owner_sql(q{SELECT ironlayer.apply(ironlayer.plan_refresh('shop', 'dev', (now() AT TIME ZONE 'UTC')::date,
+	'{"recompute_days": 1}')->>'plan_id', 'dev')});
 my $runs_before = su('SELECT count(*) FROM ironlayer.runs');
 ($outcome, $detail) = split /\|/, next_tick($refresh, last_tick_id());
 is($outcome, 'skipped', 'a tick during an active run is skipped');
@@ -226,6 +227,20 @@ su(qq{INSERT INTO cron.job_run_details (jobid, runid, database, username, comman
 su("SELECT ironlayer.tick($sid)");
 is(su(qq{SELECT count(*) FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'ironlayer:$sid'}),
 	'100', 'a tick keeps pg_cron\'s log of its job to the last 100 runs');
+
+# 8. A deploy in prod waits for approval: approval.needed is published on
+# the tenant's channel once for the plan, not again by the next tick that
+# finds it waiting.
+$node->safe_psql('postgres', q{SET ROLE regress_admin; SELECT ironlayer.add_member('t', 'regress_owner', 'engineer')});
+my $prod = owner_sql(q{SELECT ironlayer.schedule('prod-deploy', '0 0 1 1 *',
+	'{"repository": "shop", "environment": "prod", "action": "deploy", "branch": "main"}')});
+my $channel = owner_sql('SELECT ironlayer.events_channel()');
+my $heard = su(qq{LISTEN $channel; SELECT ironlayer.tick($prod); SELECT ironlayer.tick($prod);});
+is(join(' ', $heard =~ /^(waiting_approval)$/mg), 'waiting_approval waiting_approval', 'both ticks leave the plan waiting');
+my $plan = su("SELECT plan_id FROM ironlayer.schedule_ticks WHERE schedule_id = $prod ORDER BY tick_id DESC LIMIT 1");
+my @needed = $heard =~ /"event": "approval\.needed"/g;
+is(scalar(@needed), 1, 'approval.needed is published once');
+like($heard, qr/\{"event": "approval\.needed", "plan_id": "$plan", "environment": "prod"\}/, 'naming the plan and the environment');
 
 $node->stop;
 done_testing();
