@@ -75,6 +75,8 @@ SELECT try($$SELECT ironlayer.tick(1)$$) AS engineer_ticks;
 -- the extension's owner, whose command is one call with one integer.
 RESET ROLE;
 CREATE EXTENSION pg_cron;
+-- the install script scheduled nothing
+SELECT count(*) AS jobs_before_any_schedule FROM cron.job;
 SET ROLE regress_sc_eng;
 SELECT ironlayer.use_tenant('sched-a') IS NOT NULL AS bound;
 SELECT ironlayer.schedule('nightly', '0 3 * * *', '{"repository": "shop", "environment": "dev", "action": "refresh"}') AS nightly \gset
