@@ -11,7 +11,7 @@
 # no tick sees half of it.
 use strict;
 use warnings;
-use File::Path qw(make_path);
+use File::Path qw(make_path remove_tree);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -19,7 +19,9 @@ use RepoUtil;
 
 my $root = "$PostgreSQL::Test::Utils::tmp_check/repos";
 make_path($root);
-my $repo = "$root/shop";
+# (tmp_check/repos is shared by the TAP tests: a directory of this test's own)
+my $repo = "$root/schedules_shop";
+remove_tree($repo);
 
 my $node = PostgreSQL::Test::Cluster->new('schedules');
 $node->init;
@@ -64,7 +66,7 @@ SELECT ironlayer.add_member('t', 'regress_owner', 'engineer');
 RESET ROLE;
 SELECT ironlayer.use_tenant('t');
 SELECT ironlayer.set_environment('dev', '{"run_as": "regress_runner", "schema_prefix": "dev_", "lock_timeout": "5 min"}');
-SELECT ironlayer.add_repo('shop', 'shop');
+SELECT ironlayer.add_repo('shop', 'schedules_shop');
 });
 
 # SQL as the schedule's owner, bound to the tenant.
@@ -154,7 +156,7 @@ is(su("SELECT command FROM cron.job WHERE jobname = 'ironlayer:$sid'"),
 # called as pg_cron calls it; the run is the owner's.
 my ($outcome, $detail, $run) = split /\|/, su("SELECT FROM ironlayer.tick($sid);"
 	  . " SELECT outcome || '|' || coalesce(detail, '') || '|' || coalesce(run_id::text, '') FROM ironlayer.schedule_ticks ORDER BY tick_id DESC LIMIT 1");
-is($outcome, 'applied', 'a deploy tick with nothing deployed applies the branch head');
+is($outcome, 'applied', "a deploy tick with nothing deployed applies the branch head ($detail)");
 is(wait_run($run), 'succeeded', 'its run succeeds');
 is(su("SELECT created_by FROM ironlayer.runs WHERE run_id = $run"), 'regress_owner', 'the run is the owner\'s');
 my $head = git($repo, 'rev-parse', 'HEAD');
