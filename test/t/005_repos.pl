@@ -183,7 +183,7 @@ is($count->(), $before + 1, 'and adds one record');
 
 # the command prints the same rows, as JSON lines
 {
-	my $cli = "$ENV{PGBIN}/ironlayer";
+	my $cli = $ENV{IRONLAYER_CLI} or die "IRONLAYER_CLI is not set";
 	my ($o, $e) = ('', '');
 	IPC::Run::run([ $cli, 'diff', $shop, 'HEAD~2', 'HEAD~1' ], '>', \$o, '2>', \$e);
 	my $sql = $node->safe_psql('postgres', "${acme}SELECT string_agg(jsonb_build_object('change', change, 'model', model, 'path', path)::text, E'\\n' ORDER BY model) FROM ironlayer.diff('shop', 'HEAD~2', 'HEAD~1')");
