@@ -97,26 +97,9 @@ like($change5, qr/"lookback_days":30,"recompute_days":5,"skip_cosmetic":true\}/,
 push @texts, $change, $change5;
 
 # ids recomputed from the text alone
-my $py = <<'PY';
-import hashlib, json, sys
-ok = 0
-for line in sys.stdin:
-    text = line.rstrip("\n")
-    plan = json.loads(text)
-    canon = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert canon(plan) == text, "not canonical"
-    for step in plan["steps"]:
-        s = dict(step); sid = s.pop("step_id")
-        assert hashlib.sha256(canon(s).encode()).hexdigest() == sid, "step_id"
-        ok += 1
-    p = dict(plan); pid = p.pop("plan_id")
-    assert hashlib.sha256(canon(p).encode()).hexdigest() == pid, "plan_id"
-    ok += 1
-print(ok)
-PY
 my ($pyout, $pyerr) = ('', '');
 my $input = join('', @texts);
-IPC::Run::run([ 'python3', '-c', $py ], '<', \$input, '>', \$pyout, '2>', \$pyerr);
+IPC::Run::run([ 'python3', "$testdir/t/plan_ids.py" ], '<', \$input, '>', \$pyout, '2>', \$pyerr);
 chomp $pyout;
 my $ids = scalar(@texts);
 $ids += () = /"step_id"/g for @texts;
