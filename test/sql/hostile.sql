@@ -148,3 +148,22 @@ SELECT * FROM run_all('w1') ORDER BY model;
 SELECT pg_get_userbyid(relowner) AS owner, count(*) FROM pg_class
  WHERE relnamespace IN ('attacker_dev_own'::regnamespace, 'attacker_dev_atk'::regnamespace)
    AND relname IN ('t', 'planted', 'ruled') GROUP BY 1 ORDER BY 1;
+
+--
+-- Issue 15: deployments, plan kinds and schedules, from a hostile tenant.
+--
+-- A backfill is bounded in steps, not only in batches: one model upstream
+-- of 100 others, 992 daily batches, would be 100,192 steps (a thousand
+-- such models, a million steps: 5.7 GB of one backend's memory and 50 s).
+-- Refused (22023) before any step is made.
+\setenv IL_FAN :repo_root/fan
+\! rm -rf "$IL_FAN" && mkdir -p "$IL_FAN/models" && cd "$IL_FAN" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: f.root' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: d' "SELECT d FROM src.t WHERE d BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/root.sql && for i in $(seq 1 100); do printf '%s\n' "-- name: f.c$i" '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: d' "SELECT d FROM f.root WHERE d BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/c$i.sql; done && git add -A && git commit -q -m fan && git tag fan1
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('fan', 'fan') > 0 AS added;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.set_watermark('fan', 'dev', 'f.root', '2020-01-01', '2026-01-01');
+SELECT try($$SELECT ironlayer.plan('fan', NULL, 'fan1', '2026-01-15', '{"kind": "backfill", "models": ["f.root"], "start": "2023-01-01", "end": "2025-09-18", "batch_days": 1}')$$) AS backfill_too_many_steps;
+SELECT (ironlayer.plan('fan', NULL, 'fan1', '2026-01-15', '{"kind": "backfill", "models": ["f.root"], "start": "2023-01-01", "end": "2025-09-18", "batch_days": 10}')->'summary'->>'total_steps')::int AS steps_within_bound;
+SELECT count(*) AS backfills_stored FROM ironlayer.plans WHERE kind = 'backfill';
+RESET ROLE;
