@@ -1702,3 +1702,129 @@ BEGIN
 	RETURN outcome;
 END
 $$;
+
+-- src/sql/72_runs.sql (review): a retry is stale once a later run moved the
+-- deployment, even back to its plan's base
+CREATE OR REPLACE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
+									   prior bigint) RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	rid bigint;
+	active bigint;
+	repo_key bigint;
+	base text;
+	deployed text;
+	deployed_run bigint;
+	null_id constant text := '0000000000000000000000000000000000000000';
+BEGIN
+	IF e.run_as IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('environment "%s" has no run_as role', e.name),
+			HINT = 'A tenant admin sets one: ironlayer.set_environment(name, ''{"run_as": "role"}'').';
+	END IF;
+	PERFORM @extschema@._check_run_as(e.run_as);
+	SELECT x.repo_id INTO repo_key FROM @extschema@.repos x
+	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.name OPERATOR(pg_catalog.=) repo;
+	IF repo_key IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('repository "%s" of plan %s does not exist', repo, pid),
+			HINT = 'ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.';
+	END IF;
+	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
+	VALUES (tid, repo_key, e.name)
+	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
+	SELECT d.commit, d.run_id INTO deployed, deployed_run FROM @extschema@.deployments d
+	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key
+	   AND d.environment OPERATOR(pg_catalog.=) e.name
+	   FOR UPDATE;
+	IF e.refuse_stale_plans THEN
+		SELECT p.base INTO base FROM @extschema@.plans p
+		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.plan_id OPERATOR(pg_catalog.=) pid;
+		IF base OPERATOR(pg_catalog.<>) COALESCE(deployed, null_id) THEN
+			RAISE EXCEPTION USING ERRCODE = 'PT409',
+				MESSAGE = pg_catalog.format('plan %s is stale in %s: it starts from commit %s, but %s', pid, e.name,
+					base, CASE WHEN deployed IS NULL THEN 'nothing of repository "' OPERATOR(pg_catalog.||) repo
+														  OPERATOR(pg_catalog.||) '" is deployed there'
+							   ELSE 'the deployed commit is ' OPERATOR(pg_catalog.||) deployed END),
+				DETAIL = pg_catalog.format('Environment "%s" refuses plans whose base is not its deployed commit (refuse_stale_plans).', e.name),
+				HINT = pg_catalog.format('Plan again from what is deployed: ironlayer.plan(%L, NULL, <head>, as_of, ''{"environment": "%s"}'').',
+										 repo, e.name);
+		END IF;
+		-- a retry runs what its run left undone, in the environment as that
+		-- run left it: stale once a later run moved the deployment, even
+		-- back to the plan's base (run ids grow, one run active at a time)
+		IF prior IS NOT NULL AND deployed_run OPERATOR(pg_catalog.>) prior THEN
+			RAISE EXCEPTION USING ERRCODE = 'PT409',
+				MESSAGE = pg_catalog.format('run %s is stale in %s: run %s deployed commit %s after it', prior, e.name,
+											deployed_run, deployed),
+				DETAIL = pg_catalog.format('A retry runs only the steps run %s left undone; environment "%s" refuses it once its deployment moved (refuse_stale_plans).',
+										   prior, e.name),
+				HINT = pg_catalog.format('Apply the plan again, all its steps: ironlayer.apply(%L, %L).', pid, e.name);
+		END IF;
+	END IF;
+	SELECT r.run_id INTO active FROM @extschema@.runs r
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repository OPERATOR(pg_catalog.=) repo
+	   AND r.environment OPERATOR(pg_catalog.=) e.name
+	   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
+	IF active IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = pg_catalog.format('run %s of repository "%s" in %s is still active', active, repo, e.name),
+			HINT = 'Wait for it (ironlayer.wait) or cancel it (ironlayer.cancel).';
+	END IF;
+	-- every claim looks at the active runs: a bounded number per tenant
+	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
+		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling'])) OPERATOR(pg_catalog.>=) 100 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'a tenant has at most 100 active runs',
+			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
+	END IF;
+	INSERT INTO @extschema@.runs (tenant_id, plan_id, environment, repository, retry_of, created_by)
+	VALUES (tid, pid, e.name, repo, prior, caller)
+	RETURNING run_id INTO rid;
+	-- The steps and their edges both ways as the planner stored them
+	-- (plan_steps): what each step waits for is its depends_on.
+	IF prior IS NULL THEN
+		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
+		SELECT tid, rid, s.step_id, s.step_index, s.model, s.kind, s.materialization, s.run_type,
+			   s.start_date, s.end_date, s.parallel_group, s.depends_on, s.dependents,
+			   pg_catalog.cardinality(s.depends_on)
+		  FROM @extschema@.plan_steps s
+		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.plan_id OPERATOR(pg_catalog.=) pid;
+	ELSE
+		-- the steps of the prior run that did not succeed; upstream steps
+		-- that succeeded there are satisfied already (the dependents of a
+		-- step that did not succeed never ran, so they are all here)
+		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
+										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
+										   waiting)
+		SELECT tid, rid, p.step_id, p.step_index, p.model, p.kind, p.materialization, p.run_type,
+			   p.start_date, p.end_date, p.parallel_group, u.depends_on, p.dependents,
+			   pg_catalog.cardinality(u.depends_on)
+		  FROM @extschema@.run_steps p
+		 CROSS JOIN LATERAL (SELECT ARRAY(
+				SELECT d FROM pg_catalog.unnest(p.depends_on) d
+				 WHERE NOT EXISTS (SELECT FROM @extschema@.run_steps x
+									WHERE x.tenant_id OPERATOR(pg_catalog.=) tid
+									  AND x.run_id OPERATOR(pg_catalog.=) prior
+									  AND x.step_id OPERATOR(pg_catalog.=) d
+									  AND x.state OPERATOR(pg_catalog.=) 'succeeded'))) u(depends_on)
+		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.run_id OPERATOR(pg_catalog.=) prior
+		   AND p.state OPERATOR(pg_catalog.<>) 'succeeded';
+	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.run_steps s
+					WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid) THEN
+		UPDATE @extschema@.runs r SET state = 'succeeded', started_at = pg_catalog.now(), finished_at = pg_catalog.now()
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.run_id OPERATOR(pg_catalog.=) rid;
+	END IF;
+	PERFORM @extschema@._audit(tid, CASE WHEN prior IS NULL THEN 'run.apply' ELSE 'run.retry' END, 'run',
+							   rid::text, pg_catalog.jsonb_build_object('plan_id', pid, 'environment', e.name,
+																		 'retry_of', prior));
+	PERFORM @extschema@._wake_workers();
+	RETURN rid;
+END
+$$;
