@@ -1828,3 +1828,59 @@ BEGIN
 	RETURN rid;
 END
 $$;
+
+-- src/sql/78_deployments.sql (review): the compare-and-swap moves nothing
+-- for a retry when a run moved the deployment since its chain began
+CREATE OR REPLACE FUNCTION @extschema@._deployment_swap() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	rid bigint;
+	cur text;
+	cur_run bigint;
+	first_run bigint;
+	null_id constant text := '0000000000000000000000000000000000000000';
+BEGIN
+	SELECT x.base, x.target INTO p FROM @extschema@.plans x
+	 WHERE x.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND x.plan_id OPERATOR(pg_catalog.=) NEW.plan_id;
+	IF NOT FOUND OR p.base OPERATOR(pg_catalog.=) p.target THEN
+		RETURN NULL;
+	END IF;
+	SELECT r.repo_id INTO rid FROM @extschema@.repos r
+	 WHERE r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.name OPERATOR(pg_catalog.=) NEW.repository;
+	IF rid IS NULL THEN
+		RETURN NULL;			-- the repository was removed meanwhile
+	END IF;
+	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
+	VALUES (NEW.tenant_id, rid, NEW.environment)
+	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
+	SELECT d.commit, d.run_id INTO cur, cur_run FROM @extschema@.deployments d
+	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
+	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment
+	   FOR UPDATE;
+	-- a retry finishes the runs before it (retry_of, back to the first):
+	-- when another run moved the deployment since the first began, even
+	-- back to the plan's base, their steps ran on what is no longer there
+	WITH RECURSIVE chain (run_id, retry_of) AS (
+		SELECT NEW.run_id, NEW.retry_of
+		UNION ALL
+		SELECT r.run_id, r.retry_of FROM @extschema@.runs r JOIN chain c
+			ON r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.retry_of)
+	SELECT pg_catalog.min(c.run_id) INTO first_run FROM chain c;
+	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base OR cur_run OPERATOR(pg_catalog.>) first_run THEN
+		RETURN NULL;
+	END IF;
+	UPDATE @extschema@.deployments d
+	   SET commit = p.target, plan_id = NEW.plan_id, run_id = NEW.run_id,
+		   deployed_at = pg_catalog.now(), deployed_by = NEW.created_by
+	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
+	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment;
+	PERFORM @extschema@._audit(NEW.tenant_id, 'deployment.set', 'deployment',
+							   NEW.repository OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) NEW.environment,
+							   pg_catalog.jsonb_build_object('commit', p.target, 'previous', cur,
+															 'plan_id', NEW.plan_id, 'run_id', NEW.run_id,
+															 'deployed_by', NEW.created_by));
+	RETURN NULL;
+END
+$$;

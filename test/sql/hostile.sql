@@ -224,4 +224,43 @@ SELECT ironlayer.apply(plan_id, 'stage') AS aba_r4 FROM ironlayer.runs WHERE run
 RESET ROLE;
 SELECT public.ho_work(:aba_r4) AS x2_deployed;
 SELECT count(*) AS steps FROM ironlayer.run_steps WHERE run_id = :aba_r4;
+-- Where stale plans are allowed (dev) the retry runs, but its success
+-- deploys nothing: the compare-and-swap, too, sees that the deployment
+-- moved after the run it continues (the same commits and failures in dev).
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT refuse_stale_plans FROM ironlayer.environments WHERE name = 'dev';
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15')->>'plan_id', 'dev') AS dev_r0 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r0) AS x1_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x2', '2026-01-15')->>'plan_id', 'dev') AS dev_r1 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r1, 'm.b') AS x2_half_done;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x3', '2026-01-15')->>'plan_id', 'dev') AS dev_r2 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r2) AS x3_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15')->>'plan_id', 'dev') AS dev_r3 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r3) AS x1_again;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:dev_r1) AS dev_r4 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r4, 'm.b') AS retry_failed_again;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:dev_r4) AS dev_r5 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r5) AS retry_of_the_retry;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT commit = ironlayer.resolve_commit('aba', 'x1') AS still_x1, run_id = :dev_r3 AS by_x3_x1
+  FROM ironlayer.deployed_commits WHERE repository = 'aba' AND environment = 'dev';
+RESET ROLE;
 DROP FUNCTION public.ho_work(bigint, text);
