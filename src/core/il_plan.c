@@ -1896,6 +1896,22 @@ plan_build(il_repo_diff_result *diff, il_date as_of, const il_plan_options *opts
 		}
 
 	/*
+	 * A backfill has a step per window of every affected incremental
+	 * model: bounded, before any of them is made (1,000 windows of 1,000
+	 * models would be a million steps and gigabytes of memory)
+	 */
+	if (opts->kind == IL_PLAN_BACKFILL && P.nsteps > IL_PLAN_STEPS_MAX)
+	{
+		char		what[200];
+
+		snprintf(what, sizeof(what),
+				 "%d days make %zu batches, %zu steps in all (at most %d): give more days a batch, "
+				 "a shorter range or fewer models", opts->batch_days, P.windows, P.nsteps, IL_PLAN_STEPS_MAX);
+		bad_option(err, opts->kind, "batch_days", NULL, what);
+		goto done;
+	}
+
+	/*
 	 * steps by (group, model, start): a counting sort by group, models in
 	 * name order within a group (a model has one step a group)
 	 */

@@ -150,7 +150,9 @@
  *	models			backfill, required: an array of 1 to 1000 model names,
  *					resolved as full_refresh.
  *	start, end		backfill, required: days "YYYY-MM-DD", start <= end.
- *	batch_days		backfill. Integral, 1 to 3650, at most 1000 windows.
+ *	batch_days		backfill. Integral, 1 to 3650, at most 1000 windows;
+ *					at plan time, at most 100,000 steps (windows of the
+ *					affected incremental models): else invalid_option.
  *					Default 7.
  * Any other key, a value of the wrong type or out of range, or a document
  * that is not a JSON object: error invalid_option, naming the key or value
@@ -207,6 +209,7 @@
 #define IL_PLAN_BATCH_DEFAULT 7		/* days */
 #define IL_PLAN_BATCHES_MAX 1000	/* windows of a backfill */
 #define IL_PLAN_MODELS_MAX 1000		/* names of a backfill */
+#define IL_PLAN_STEPS_MAX 100000	/* steps of a backfill (windows of its affected models) */
 
 /* The base of a plan when nothing is deployed: git's null id, no models. */
 #define IL_PLAN_NULL_BASE IL_GIT_NULL_OID

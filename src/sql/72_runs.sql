@@ -126,6 +126,7 @@ DECLARE
 	repo_key bigint;
 	base text;
 	deployed text;
+	deployed_run bigint;
 	null_id constant text := '0000000000000000000000000000000000000000';
 BEGIN
 	IF e.run_as IS NULL THEN
@@ -144,7 +145,7 @@ BEGIN
 	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
 	VALUES (tid, repo_key, e.name)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit INTO deployed FROM @extschema@.deployments d
+	SELECT d.commit, d.run_id INTO deployed, deployed_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key
 	   AND d.environment OPERATOR(pg_catalog.=) e.name
 	   FOR UPDATE;
@@ -160,6 +161,17 @@ BEGIN
 				DETAIL = pg_catalog.format('Environment "%s" refuses plans whose base is not its deployed commit (refuse_stale_plans).', e.name),
 				HINT = pg_catalog.format('Plan again from what is deployed: ironlayer.plan(%L, NULL, <head>, as_of, ''{"environment": "%s"}'').',
 										 repo, e.name);
+		END IF;
+		-- a retry runs what its run left undone, in the environment as that
+		-- run left it: stale once a later run moved the deployment, even
+		-- back to the plan's base (run ids grow, one run active at a time)
+		IF prior IS NOT NULL AND deployed_run OPERATOR(pg_catalog.>) prior THEN
+			RAISE EXCEPTION USING ERRCODE = 'PT409',
+				MESSAGE = pg_catalog.format('run %s is stale in %s: run %s deployed commit %s after it', prior, e.name,
+											deployed_run, deployed),
+				DETAIL = pg_catalog.format('A retry runs only the steps run %s left undone; environment "%s" refuses it once its deployment moved (refuse_stale_plans).',
+										   prior, e.name),
+				HINT = pg_catalog.format('Apply the plan again, all its steps: ironlayer.apply(%L, %L).', pid, e.name);
 		END IF;
 	END IF;
 	SELECT r.run_id INTO active FROM @extschema@.runs r

@@ -48,7 +48,8 @@ REVOKE ALL ON FUNCTION @extschema@._deployed_commit(uuid, bigint, text) FROM PUB
 -- run's plan starts from the deployed commit of its repository and
 -- environment (git's null id when nothing is deployed) and changes the
 -- commit, the environment now runs the plan's target. Otherwise (a stale
--- plan that was allowed, a refresh or backfill plan) nothing moves.
+-- plan that was allowed, a retry of a run the deployment moved after, a
+-- refresh or backfill plan) nothing moves.
 CREATE FUNCTION @extschema@._deployment_swap() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -56,6 +57,8 @@ DECLARE
 	p record;
 	rid bigint;
 	cur text;
+	cur_run bigint;
+	first_run bigint;
 	null_id constant text := '0000000000000000000000000000000000000000';
 BEGIN
 	SELECT x.base, x.target INTO p FROM @extschema@.plans x
@@ -71,11 +74,20 @@ BEGIN
 	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
 	VALUES (NEW.tenant_id, rid, NEW.environment)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit INTO cur FROM @extschema@.deployments d
+	SELECT d.commit, d.run_id INTO cur, cur_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
 	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment
 	   FOR UPDATE;
-	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base THEN
+	-- a retry finishes the runs before it (retry_of, back to the first):
+	-- when another run moved the deployment since the first began, even
+	-- back to the plan's base, their steps ran on what is no longer there
+	WITH RECURSIVE chain (run_id, retry_of) AS (
+		SELECT NEW.run_id, NEW.retry_of
+		UNION ALL
+		SELECT r.run_id, r.retry_of FROM @extschema@.runs r JOIN chain c
+			ON r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.retry_of)
+	SELECT pg_catalog.min(c.run_id) INTO first_run FROM chain c;
+	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base OR cur_run OPERATOR(pg_catalog.>) first_run THEN
 		RETURN NULL;
 	END IF;
 	UPDATE @extschema@.deployments d

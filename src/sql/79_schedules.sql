@@ -471,7 +471,11 @@ BEGIN
 
 	-- The owner: a role that still exists and is still an engineer or admin
 	-- of the tenant (or a superuser, as use_tenant allows); the membership
-	-- row is held so that it is not removed mid-tick.
+	-- row is held so that it is not removed mid-tick. The tenant's row
+	-- first, as membership changes take them (tenant, then member): held
+	-- the other way round, a member removed while the tick plans deadlocked
+	-- with the tick's first write (its key share of the tenant's row).
+	PERFORM FROM @extschema@.tenants t WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id FOR KEY SHARE;
 	SELECT m.tenant_role INTO member_role FROM @extschema@.members m
 	 WHERE m.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND m.member OPERATOR(pg_catalog.=) s.owner
 	   FOR SHARE;

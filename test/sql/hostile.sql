@@ -148,3 +148,119 @@ SELECT * FROM run_all('w1') ORDER BY model;
 SELECT pg_get_userbyid(relowner) AS owner, count(*) FROM pg_class
  WHERE relnamespace IN ('attacker_dev_own'::regnamespace, 'attacker_dev_atk'::regnamespace)
    AND relname IN ('t', 'planted', 'ruled') GROUP BY 1 ORDER BY 1;
+
+--
+-- Issue 15: deployments, plan kinds and schedules, from a hostile tenant.
+--
+-- A backfill is bounded in steps, not only in batches: one model upstream
+-- of 100 others, 992 daily batches, would be 100,192 steps (a thousand
+-- such models, a million steps: 5.7 GB of one backend's memory and 50 s).
+-- Refused (22023) before any step is made.
+\setenv IL_FAN :repo_root/fan
+\! rm -rf "$IL_FAN" && mkdir -p "$IL_FAN/models" && cd "$IL_FAN" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: f.root' '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: d' "SELECT d FROM src.t WHERE d BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/root.sql && for i in $(seq 1 100); do printf '%s\n' "-- name: f.c$i" '-- kind: INCREMENTAL_BY_TIME_RANGE' '-- time_column: d' "SELECT d FROM f.root WHERE d BETWEEN '{{ start_date }}' AND '{{ end_date }}'" >models/c$i.sql; done && git add -A && git commit -q -m fan && git tag fan1
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('fan', 'fan') > 0 AS added;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.set_watermark('fan', 'dev', 'f.root', '2020-01-01', '2026-01-01');
+SELECT try($$SELECT ironlayer.plan('fan', NULL, 'fan1', '2026-01-15', '{"kind": "backfill", "models": ["f.root"], "start": "2023-01-01", "end": "2025-09-18", "batch_days": 1}')$$) AS backfill_too_many_steps;
+SELECT (ironlayer.plan('fan', NULL, 'fan1', '2026-01-15', '{"kind": "backfill", "models": ["f.root"], "start": "2023-01-01", "end": "2025-09-18", "batch_days": 10}')->'summary'->>'total_steps')::int AS steps_within_bound;
+SELECT count(*) AS backfills_stored FROM ironlayer.plans WHERE kind = 'backfill';
+RESET ROLE;
+
+-- A retry continues a run where it stopped, so it is stale once the
+-- deployment moved after that run, even back to the same commit: stage
+-- (refusing stale plans) deployed x1; x1..x2 failed half-way (m.a done,
+-- m.b failed); x1..x3 then x3..x1 ran (m.a rebuilt twice). A retry of the
+-- first run would run m.b alone and record x2 as deployed, with m.a at x1.
+\setenv IL_ABA :repo_root/aba
+\! rm -rf "$IL_ABA" && mkdir -p "$IL_ABA/models" && cd "$IL_ABA" && git -c init.defaultBranch=main init -q && printf '%s\n' '-- name: m.a' '-- kind: FULL_REFRESH' 'SELECT 1 AS x' >models/a.sql && printf '%s\n' '-- name: m.b' '-- kind: FULL_REFRESH' 'SELECT 1 AS y' >models/b.sql && git add -A && git commit -q -m x1 && git tag x1 && printf '%s\n' '-- name: m.a' '-- kind: FULL_REFRESH' 'SELECT 2 AS x' >models/a.sql && printf '%s\n' '-- name: m.b' '-- kind: FULL_REFRESH' 'SELECT 2 AS y' >models/b.sql && git add -A && git commit -q -m x2 && git tag x2 && git checkout -q x1 && printf '%s\n' '-- name: m.a' '-- kind: FULL_REFRESH' 'SELECT 3 AS x' >models/a.sql && git add -A && git commit -q -m x3 && git tag x3 && git checkout -q main
+CREATE FUNCTION public.ho_work(rid bigint, failing text DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	s record;
+BEGIN
+	LOOP
+		SELECT c.step_id, rs.model INTO s FROM ironlayer.claim_step('ho_worker') c
+		  JOIN ironlayer.run_steps rs USING (tenant_id, run_id, step_id) WHERE c.run_id = rid;
+		EXIT WHEN NOT FOUND;
+		PERFORM ironlayer.complete_step(rid, s.step_id, 'ho_worker', s.model IS DISTINCT FROM failing, 1,
+										repeat('0', 64), 'postgres', CASE WHEN s.model = failing THEN '42P01' END,
+										CASE WHEN s.model = failing THEN 'failed here' END);
+	END LOOP;
+	RETURN (SELECT state FROM ironlayer.runs r WHERE r.run_id = rid);
+END $$;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.add_repo('aba', 'aba') > 0 AS added;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('stage', '{"auto_approve": true, "run_as": "regress_ho_runner"}');
+SELECT refuse_stale_plans FROM ironlayer.environments WHERE name = 'stage';
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15', '{"environment": "stage"}')->>'plan_id', 'stage') AS aba_r0 \gset
+RESET ROLE;
+SELECT public.ho_work(:aba_r0) AS x1_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x2', '2026-01-15', '{"environment": "stage"}')->>'plan_id', 'stage') AS aba_r1 \gset
+RESET ROLE;
+SELECT public.ho_work(:aba_r1, 'm.b') AS x2_half_done;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x3', '2026-01-15', '{"environment": "stage"}')->>'plan_id', 'stage') AS aba_r2 \gset
+RESET ROLE;
+SELECT public.ho_work(:aba_r2) AS x3_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15', '{"environment": "stage"}')->>'plan_id', 'stage') AS aba_r3 \gset
+RESET ROLE;
+SELECT public.ho_work(:aba_r3) AS x1_again;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT commit = ironlayer.resolve_commit('aba', 'x1') AS x1_deployed_again FROM ironlayer.deployed_commits WHERE repository = 'aba';
+SELECT regexp_replace(try(format('SELECT ironlayer.retry(%s)', :aba_r1)), '[0-9a-f]{40}|run [0-9]+', '<id>', 'g') AS retry_after_the_deployment_moved;
+SELECT count(*) AS runs_of_x2 FROM ironlayer.runs r JOIN ironlayer.plans p USING (tenant_id, plan_id)
+ WHERE r.repository = 'aba' AND p.target = ironlayer.resolve_commit('aba', 'x2');
+-- the plan itself is not stale: applied again, all of its steps run
+SELECT ironlayer.apply(plan_id, 'stage') AS aba_r4 FROM ironlayer.runs WHERE run_id = :aba_r1 \gset
+RESET ROLE;
+SELECT public.ho_work(:aba_r4) AS x2_deployed;
+SELECT count(*) AS steps FROM ironlayer.run_steps WHERE run_id = :aba_r4;
+-- Where stale plans are allowed (dev) the retry runs, but its success
+-- deploys nothing: the compare-and-swap, too, sees that the deployment
+-- moved after the run it continues (the same commits and failures in dev).
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT refuse_stale_plans FROM ironlayer.environments WHERE name = 'dev';
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15')->>'plan_id', 'dev') AS dev_r0 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r0) AS x1_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x2', '2026-01-15')->>'plan_id', 'dev') AS dev_r1 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r1, 'm.b') AS x2_half_done;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x3', '2026-01-15')->>'plan_id', 'dev') AS dev_r2 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r2) AS x3_deployed;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.apply(ironlayer.plan('aba', NULL, 'x1', '2026-01-15')->>'plan_id', 'dev') AS dev_r3 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r3) AS x1_again;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:dev_r1) AS dev_r4 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r4, 'm.b') AS retry_failed_again;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:dev_r4) AS dev_r5 \gset
+RESET ROLE;
+SELECT public.ho_work(:dev_r5) AS retry_of_the_retry;
+SET ROLE regress_ho_atk;
+SELECT ironlayer.use_tenant('attacker') IS NOT NULL AS bound;
+SELECT commit = ironlayer.resolve_commit('aba', 'x1') AS still_x1, run_id = :dev_r3 AS by_x3_x1
+  FROM ironlayer.deployed_commits WHERE repository = 'aba' AND environment = 'dev';
+RESET ROLE;
+DROP FUNCTION public.ho_work(bigint, text);
