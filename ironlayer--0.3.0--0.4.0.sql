@@ -1884,3 +1884,16 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+
+-- src/sql/78_deployments.sql: _notify queues no event while the server's
+-- notification queue is half full or more (a stuck listener must not make
+-- the commits of plans, applies and runs fail with 54000)
+CREATE OR REPLACE FUNCTION @extschema@._notify(tid uuid, payload jsonb) RETURNS void
+	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_notification_queue_usage() OPERATOR(pg_catalog.<) 0.5 THEN
+		PERFORM pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
+	END IF;
+END
+$$;

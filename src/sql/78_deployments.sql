@@ -125,10 +125,20 @@ REVOKE ALL ON FUNCTION @extschema@.events_channel() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.events_channel() TO ironlayer_viewer;
 
 -- Publish an event of tenant tid, sent when the calling transaction
--- commits. (internal)
+-- commits. Events are hints: none is queued while the server's
+-- notification queue is half full or more (a listener that holds a
+-- transaction open and never reads keeps it from draining), since the
+-- commit of a transaction that queues into a full queue fails (54000),
+-- and a stuck listener must never stop plans, applies and runs. (internal)
 CREATE FUNCTION @extschema@._notify(tid uuid, payload jsonb) RETURNS void
-	LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-	RETURN pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
+	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_notification_queue_usage() OPERATOR(pg_catalog.<) 0.5 THEN
+		PERFORM pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
+	END IF;
+END
+$$;
 REVOKE ALL ON FUNCTION @extschema@._notify(uuid, jsonb) FROM PUBLIC;
 
 -- plan.created for every new stored plan, and approval.needed when its
