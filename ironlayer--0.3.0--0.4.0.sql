@@ -1897,3 +1897,21 @@ BEGIN
 	END IF;
 END
 $$;
+
+-- src/sql/71_approvals.sql: an approval opens the gate only while its
+-- approver is an engineer or admin of the tenant
+CREATE OR REPLACE FUNCTION @extschema@._gate_open(tid uuid, pid text, e @extschema@.environments) RETURNS boolean
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT NOT EXISTS (SELECT FROM @extschema@.plan_approvals a
+						WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
+						  AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'reject')
+	   AND (e.auto_approve
+			OR (SELECT count(*) FROM @extschema@.plan_approvals a
+				 JOIN @extschema@.members m ON m.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+										   AND m.member OPERATOR(pg_catalog.=) a.approver
+										   AND m.tenant_role OPERATOR(pg_catalog.=) ANY (ARRAY['engineer', 'admin'])
+				 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
+				   AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'approve')
+			   OPERATOR(pg_catalog.>=) e.approvals_required)
+$$;

@@ -202,7 +202,10 @@ COMMENT ON FUNCTION @extschema@.withdraw_rejection(text, text, text) IS
 REVOKE ALL ON FUNCTION @extschema@.withdraw_rejection(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.withdraw_rejection(text, text, text) TO ironlayer_engineer;
 
--- The gate: auto-approval or enough approvals, and no rejection.
+-- The gate: auto-approval or enough approvals, and no rejection. An
+-- approval counts while its approver is an engineer or admin of the tenant
+-- (a member removed or made a viewer no longer opens it; schedules apply
+-- unattended); a rejection blocks whoever made it.
 CREATE FUNCTION @extschema@._gate_open(tid uuid, pid text, e @extschema@.environments) RETURNS boolean
 	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -211,6 +214,9 @@ AS $$
 						  AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'reject')
 	   AND (e.auto_approve
 			OR (SELECT count(*) FROM @extschema@.plan_approvals a
+				 JOIN @extschema@.members m ON m.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+										   AND m.member OPERATOR(pg_catalog.=) a.approver
+										   AND m.tenant_role OPERATOR(pg_catalog.=) ANY (ARRAY['engineer', 'admin'])
 				 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
 				   AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'approve')
 			   OPERATOR(pg_catalog.>=) e.approvals_required)

@@ -255,6 +255,33 @@ SELECT ironlayer.use_tenant(NULL);
 SET ROLE regress_dp_vic;
 SELECT try($$SELECT ironlayer.events_channel()$$) AS unbound;
 
+-- An approval counts only while its approver is an engineer or admin of
+-- the tenant: a member removed (or made a viewer) no longer opens the gate,
+-- which ticks would otherwise pass unattended.
+SET ROLE regress_dp_eng;
+SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('deploy', 'd0', 'd3', '2026-01-16', '{"environment": "prod"}')->>'plan_id' AS gate_plan \gset
+SET ROLE regress_dp_eve;
+SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;
+SELECT ironlayer.approve(:'gate_plan', 'prod');
+RESET ROLE;
+CREATE FUNCTION pg_temp.gate(pid text) RETURNS boolean LANGUAGE sql
+	RETURN (SELECT ironlayer._gate_open(e.tenant_id, pid, e) FROM ironlayer.environments e
+			  JOIN ironlayer.tenants t USING (tenant_id) WHERE t.name = 'deploy-a' AND e.name = 'prod');
+SELECT pg_temp.gate(:'gate_plan') AS approved;
+SET ROLE regress_dp_ann;
+SELECT ironlayer.add_member('deploy-a', 'regress_dp_eve', 'viewer');
+RESET ROLE;
+SELECT pg_temp.gate(:'gate_plan') AS approved_by_a_viewer;
+SET ROLE regress_dp_ann;
+SELECT ironlayer.remove_member('deploy-a', 'regress_dp_eve');
+RESET ROLE;
+SELECT pg_temp.gate(:'gate_plan') AS approved_by_a_former_member;
+SET ROLE regress_dp_ann;
+SELECT ironlayer.add_member('deploy-a', 'regress_dp_eve', 'engineer');
+RESET ROLE;
+SELECT pg_temp.gate(:'gate_plan') AS approved_again;
+
 -- Another tenant's admin reaches none of it: no rows, no functions, no
 -- plan, no rejection, not the channel.
 RESET ROLE;
