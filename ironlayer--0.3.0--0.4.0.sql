@@ -516,6 +516,24 @@ COMMENT ON FUNCTION @extschema@.withdraw_rejection(text, text, text) IS
 REVOKE ALL ON FUNCTION @extschema@.withdraw_rejection(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.withdraw_rejection(text, text, text) TO ironlayer_engineer;
 
+-- src/sql/71_approvals.sql: an approval opens the gate only while its
+-- approver is an engineer or admin of the tenant
+CREATE OR REPLACE FUNCTION @extschema@._gate_open(tid uuid, pid text, e @extschema@.environments) RETURNS boolean
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT NOT EXISTS (SELECT FROM @extschema@.plan_approvals a
+						WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
+						  AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'reject')
+	   AND (e.auto_approve
+			OR (SELECT count(*) FROM @extschema@.plan_approvals a
+				 JOIN @extschema@.members m ON m.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
+										   AND m.member OPERATOR(pg_catalog.=) a.approver
+										   AND m.tenant_role OPERATOR(pg_catalog.=) ANY (ARRAY['engineer', 'admin'])
+				 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
+				   AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'approve')
+			   OPERATOR(pg_catalog.>=) e.approvals_required)
+$$;
+
 -- src/sql/72_runs.sql: _start_run locks the deployment row and refuses stale
 -- plans; apply and retry say who rejected a plan
 CREATE OR REPLACE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
@@ -529,6 +547,7 @@ DECLARE
 	repo_key bigint;
 	base text;
 	deployed text;
+	deployed_run bigint;
 	null_id constant text := '0000000000000000000000000000000000000000';
 BEGIN
 	IF e.run_as IS NULL THEN
@@ -547,7 +566,7 @@ BEGIN
 	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
 	VALUES (tid, repo_key, e.name)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit INTO deployed FROM @extschema@.deployments d
+	SELECT d.commit, d.run_id INTO deployed, deployed_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key
 	   AND d.environment OPERATOR(pg_catalog.=) e.name
 	   FOR UPDATE;
@@ -563,6 +582,17 @@ BEGIN
 				DETAIL = pg_catalog.format('Environment "%s" refuses plans whose base is not its deployed commit (refuse_stale_plans).', e.name),
 				HINT = pg_catalog.format('Plan again from what is deployed: ironlayer.plan(%L, NULL, <head>, as_of, ''{"environment": "%s"}'').',
 										 repo, e.name);
+		END IF;
+		-- a retry runs what its run left undone, in the environment as that
+		-- run left it: stale once a later run moved the deployment, even
+		-- back to the plan's base (run ids grow, one run active at a time)
+		IF prior IS NOT NULL AND deployed_run OPERATOR(pg_catalog.>) prior THEN
+			RAISE EXCEPTION USING ERRCODE = 'PT409',
+				MESSAGE = pg_catalog.format('run %s is stale in %s: run %s deployed commit %s after it', prior, e.name,
+											deployed_run, deployed),
+				DETAIL = pg_catalog.format('A retry runs only the steps run %s left undone; environment "%s" refuses it once its deployment moved (refuse_stale_plans).',
+										   prior, e.name),
+				HINT = pg_catalog.format('Apply the plan again, all its steps: ironlayer.apply(%L, %L).', pid, e.name);
 		END IF;
 	END IF;
 	SELECT r.run_id INTO active FROM @extschema@.runs r
@@ -741,6 +771,8 @@ DECLARE
 	p record;
 	rid bigint;
 	cur text;
+	cur_run bigint;
+	first_run bigint;
 	null_id constant text := '0000000000000000000000000000000000000000';
 BEGIN
 	SELECT x.base, x.target INTO p FROM @extschema@.plans x
@@ -756,11 +788,20 @@ BEGIN
 	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
 	VALUES (NEW.tenant_id, rid, NEW.environment)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit INTO cur FROM @extschema@.deployments d
+	SELECT d.commit, d.run_id INTO cur, cur_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
 	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment
 	   FOR UPDATE;
-	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base THEN
+	-- a retry finishes the runs before it (retry_of, back to the first):
+	-- when another run moved the deployment since the first began, even
+	-- back to the plan's base, their steps ran on what is no longer there
+	WITH RECURSIVE chain (run_id, retry_of) AS (
+		SELECT NEW.run_id, NEW.retry_of
+		UNION ALL
+		SELECT r.run_id, r.retry_of FROM @extschema@.runs r JOIN chain c
+			ON r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.retry_of)
+	SELECT pg_catalog.min(c.run_id) INTO first_run FROM chain c;
+	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base OR cur_run OPERATOR(pg_catalog.>) first_run THEN
 		RETURN NULL;
 	END IF;
 	UPDATE @extschema@.deployments d
@@ -798,10 +839,20 @@ REVOKE ALL ON FUNCTION @extschema@.events_channel() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.events_channel() TO ironlayer_viewer;
 
 -- Publish an event of tenant tid, sent when the calling transaction
--- commits. (internal)
+-- commits. Events are hints: none is queued while the server's
+-- notification queue is half full or more (a listener that holds a
+-- transaction open and never reads keeps it from draining), since the
+-- commit of a transaction that queues into a full queue fails (54000),
+-- and a stuck listener must never stop plans, applies and runs. (internal)
 CREATE FUNCTION @extschema@._notify(tid uuid, payload jsonb) RETURNS void
-	LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-	RETURN pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
+	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_notification_queue_usage() OPERATOR(pg_catalog.<) 0.5 THEN
+		PERFORM pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
+	END IF;
+END
+$$;
 REVOKE ALL ON FUNCTION @extschema@._notify(uuid, jsonb) FROM PUBLIC;
 
 -- plan.created for every new stored plan, and approval.needed when its
@@ -1334,7 +1385,11 @@ BEGIN
 
 	-- The owner: a role that still exists and is still an engineer or admin
 	-- of the tenant (or a superuser, as use_tenant allows); the membership
-	-- row is held so that it is not removed mid-tick.
+	-- row is held so that it is not removed mid-tick. The tenant's row
+	-- first, as membership changes take them (tenant, then member): held
+	-- the other way round, a member removed while the tick plans deadlocked
+	-- with the tick's first write (its key share of the tenant's row).
+	PERFORM FROM @extschema@.tenants t WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id FOR KEY SHARE;
 	SELECT m.tenant_role INTO member_role FROM @extschema@.members m
 	 WHERE m.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND m.member OPERATOR(pg_catalog.=) s.owner
 	   FOR SHARE;
@@ -1481,437 +1536,3 @@ REVOKE ALL ON FUNCTION @extschema@.schedule(text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.unschedule(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.schedule(text, text, jsonb) TO ironlayer_engineer;
 GRANT EXECUTE ON FUNCTION @extschema@.unschedule(text) TO ironlayer_engineer;
-
--- src/sql/79_schedules.sql (review): tick() takes the tenant's row (key
--- share) before the owner's membership row, as membership changes do; a
--- member removed while a tick of theirs planned deadlocked with it
-CREATE OR REPLACE FUNCTION @extschema@.tick(schedule_id bigint) RETURNS text
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t0 timestamptz := pg_catalog.clock_timestamp();
-	s @extschema@.schedule_jobs;
-	tenant text;
-	nsp name := @extschema@._cron_schema();
-	cron_run bigint;
-	member_role text;
-	repo text;
-	env text;
-	act text;
-	opts jsonb;
-	day date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
-	p json;
-	e @extschema@.environments;
-	active bigint;
-	phase text;
-	outcome text;
-	why text;
-	pid text;
-	rid bigint;
-	prior record;
-	was_bound uuid := @extschema@.current_tenant();
-	cut bigint;
-BEGIN
-	PERFORM @extschema@._refuse_in_model_sql('run schedules');
-	IF NOT @extschema@._is_superuser(SESSION_USER) THEN
-		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = 'permission denied to run a tick',
-			DETAIL = 'A tick acts as the schedule''s owner: only the role of its pg_cron job, a superuser, runs it.',
-			HINT = 'ironlayer.schedule() makes the job that calls it.';
-	END IF;
-	IF tick.schedule_id IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'schedule_id must not be null';
-	END IF;
-	-- the row, held so that the schedule is not changed or removed mid-tick
-	SELECT * INTO s FROM @extschema@.schedule_jobs j
-	 WHERE j.schedule_id OPERATOR(pg_catalog.=) tick.schedule_id FOR NO KEY UPDATE;
-	IF NOT FOUND THEN
-		-- a job left behind (its schedule's row is gone): remove it
-		IF nsp IS NOT NULL THEN
-			EXECUTE pg_catalog.format('SELECT %I.unschedule(j.jobid) FROM %I.job j WHERE j.jobname OPERATOR(pg_catalog.=) $1'
-									  ' AND j.username OPERATOR(pg_catalog.=) CURRENT_USER', nsp, nsp)
-			  USING 'ironlayer:' OPERATOR(pg_catalog.||) tick.schedule_id;
-		END IF;
-		RAISE NOTICE 'schedule % does not exist', tick.schedule_id;
-		RETURN NULL;
-	END IF;
-	SELECT t.name INTO tenant FROM @extschema@.tenants t WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id;
-	repo := s.spec OPERATOR(pg_catalog.->>) 'repository';
-	env := s.spec OPERATOR(pg_catalog.->>) 'environment';
-	act := s.spec OPERATOR(pg_catalog.->>) 'action';
-	opts := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-		'recompute_days', s.spec OPERATOR(pg_catalog.->) 'recompute_days',
-		'lookback_days', s.spec OPERATOR(pg_catalog.->) 'lookback_days'));
-
-	-- pg_cron's run that called this tick: the job's unfinished run, when
-	-- this backend is one of pg_cron's (it runs one run of a job at a time)
-	IF nsp IS NOT NULL AND s.jobid IS NOT NULL
-	   AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity a
-				    WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
-					  AND (a.backend_type OPERATOR(pg_catalog.=) 'pg_cron'
-						   OR a.application_name OPERATOR(pg_catalog.=) 'pg_cron')) THEN
-		EXECUTE pg_catalog.format('SELECT pg_catalog.max(d.runid) FROM %I.job_run_details d'
-								  ' WHERE d.jobid OPERATOR(pg_catalog.=) $1'
-								  '   AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY[''starting'', ''running''])', nsp)
-		   INTO cron_run USING s.jobid;
-	END IF;
-
-	-- The owner: a role that still exists and is still an engineer or admin
-	-- of the tenant (or a superuser, as use_tenant allows); the membership
-	-- row is held so that it is not removed mid-tick. The tenant's row
-	-- first, as membership changes take them (tenant, then member): held
-	-- the other way round, a member removed while the tick plans deadlocked
-	-- with the tick's first write (its key share of the tenant's row).
-	PERFORM FROM @extschema@.tenants t WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id FOR KEY SHARE;
-	SELECT m.tenant_role INTO member_role FROM @extschema@.members m
-	 WHERE m.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND m.member OPERATOR(pg_catalog.=) s.owner
-	   FOR SHARE;
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) s.owner) THEN
-		outcome := 'refused';
-		why := pg_catalog.format('the owner, role "%s", no longer exists; a member sets the schedule again to own it', s.owner);
-	ELSIF member_role IS NULL AND NOT @extschema@._is_superuser(s.owner) THEN
-		outcome := 'refused';
-		why := pg_catalog.format('the owner, role "%s", is no longer a member of tenant "%s"; an engineer sets the schedule again to own it',
-								 s.owner, tenant);
-	ELSIF member_role OPERATOR(pg_catalog.=) 'viewer' THEN
-		outcome := 'refused';
-		why := pg_catalog.format('the owner, role "%s", is now a viewer of tenant "%s", not an engineer or admin; an engineer sets the schedule again to own it',
-								 s.owner, tenant);
-	END IF;
-
-	-- A run of the repository active in the environment: never overlap it.
-	IF outcome IS NULL THEN
-		SELECT r.run_id INTO active FROM @extschema@.runs r
-		 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.repository OPERATOR(pg_catalog.=) repo
-		   AND r.environment OPERATOR(pg_catalog.=) env
-		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
-		IF active IS NOT NULL THEN
-			outcome := 'skipped';
-			rid := active;
-			why := pg_catalog.format('run %s of repository "%s" in %s is active', active, repo, env);
-		END IF;
-	END IF;
-
-	IF outcome IS NULL THEN
-		BEGIN
-			phase := 'plan';
-			EXECUTE pg_catalog.format('SET LOCAL ROLE %I', s.owner);
-			PERFORM @extschema@.use_tenant(tenant);
-			IF act OPERATOR(pg_catalog.=) 'deploy' THEN
-				p := @extschema@.plan(repo, NULL, s.spec OPERATOR(pg_catalog.->>) 'branch', day,
-									  opts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('environment', env));
-				pid := p OPERATOR(pg_catalog.->>) 'plan_id';
-				IF (p OPERATOR(pg_catalog.->>) 'base') OPERATOR(pg_catalog.=) (p OPERATOR(pg_catalog.->>) 'target') THEN
-					outcome := 'up_to_date';
-					why := pg_catalog.format('%s of branch %s is deployed in %s', p OPERATOR(pg_catalog.->>) 'target',
-											 s.spec OPERATOR(pg_catalog.->>) 'branch', env);
-				END IF;
-			ELSE
-				p := @extschema@.plan_refresh(repo, env, day, opts);
-				pid := p OPERATOR(pg_catalog.->>) 'plan_id';
-				IF (p OPERATOR(pg_catalog.->) 'summary' OPERATOR(pg_catalog.->>) 'total_steps')::int OPERATOR(pg_catalog.=) 0 THEN
-					outcome := 'nothing_due';
-					why := pg_catalog.format('no model of %s at %s is due in %s as of %s', repo,
-											 p OPERATOR(pg_catalog.->>) 'target', env, pg_catalog.to_char(day, 'YYYY-MM-DD'));
-				END IF;
-			END IF;
-			IF outcome IS NULL THEN
-				-- the gate, read with the job's rights; then apply as the owner
-				SET LOCAL ROLE NONE;
-				SELECT * INTO e FROM @extschema@.environments x
-				 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.name OPERATOR(pg_catalog.=) env;
-				IF NOT FOUND THEN
-					RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-						MESSAGE = pg_catalog.format('environment "%s" does not exist', env);
-				END IF;
-				IF @extschema@._gate_open(s.tenant_id, pid, e) THEN
-					phase := 'apply';
-					EXECUTE pg_catalog.format('SET LOCAL ROLE %I', s.owner);
-					rid := @extschema@.apply(pid, env);
-					SET LOCAL ROLE NONE;
-					outcome := 'applied';
-					why := pg_catalog.format('%s plan %s applied in %s: run %s', act, pid, env, rid);
-				ELSE
-					outcome := 'waiting_approval';
-					why := COALESCE(
-						(SELECT pg_catalog.format('plan %s was rejected in %s by %s: %s', pid, env, a.approver,
-												  pg_catalog.left(a.comment, 500))
-						   FROM @extschema@.plan_approvals a
-						  WHERE a.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND a.plan_id OPERATOR(pg_catalog.=) pid
-							AND a.environment OPERATOR(pg_catalog.=) env AND a.decision OPERATOR(pg_catalog.=) 'reject'
-						  ORDER BY a.decided_at LIMIT 1),
-						pg_catalog.format('plan %s waits for approval in %s (%s needed)', pid, env, e.approvals_required));
-					-- published once per plan: not again while the ticks find it waiting
-					SELECT x.outcome, x.plan_id INTO prior FROM @extschema@.schedule_ticks x
-					 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.schedule_id OPERATOR(pg_catalog.=) s.schedule_id
-					 ORDER BY x.tick_id DESC LIMIT 1;
-					IF prior.outcome IS DISTINCT FROM 'waiting_approval' OR prior.plan_id IS DISTINCT FROM pid THEN
-						PERFORM @extschema@._notify(s.tenant_id, pg_catalog.jsonb_build_object(
-							'event', 'approval.needed', 'plan_id', pid, 'environment', env));
-					END IF;
-				END IF;
-			END IF;
-		EXCEPTION WHEN OTHERS THEN
-			-- apply found a run of the repository started in the environment
-			-- meanwhile (55006, or 23505 from the index of active runs), or
-			-- refused the plan as stale (PT409: another apply moved the
-			-- deployment since this tick planned; the next tick plans from
-			-- there): skipped. Anything else failed the tick.
-			outcome := CASE WHEN phase OPERATOR(pg_catalog.=) 'apply'
-								 AND SQLSTATE OPERATOR(pg_catalog.=) ANY (ARRAY['55006', '23505', 'PT409'])
-							THEN 'skipped' ELSE 'failed' END;
-			why := pg_catalog.left(SQLSTATE OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) @extschema@._scrub(SQLERRM), 1000);
-			IF outcome OPERATOR(pg_catalog.=) 'skipped' THEN
-				SELECT r.run_id INTO rid FROM @extschema@.runs r
-				 WHERE r.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND r.repository OPERATOR(pg_catalog.=) repo
-				   AND r.environment OPERATOR(pg_catalog.=) env
-				   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
-			END IF;
-		END;
-		SET LOCAL ROLE NONE;
-		-- the session as it was: the binding of the role that called
-		PERFORM @extschema@.use_tenant(NULL);
-		IF was_bound IS NOT NULL THEN
-			PERFORM @extschema@.use_tenant((SELECT t.name FROM @extschema@.tenants t
-											 WHERE t.tenant_id OPERATOR(pg_catalog.=) was_bound));
-		END IF;
-	END IF;
-
-	INSERT INTO @extschema@.schedule_ticks (tenant_id, schedule_id, started_at, finished_at, outcome, detail,
-											 plan_id, run_id, cron_runid)
-	VALUES (s.tenant_id, s.schedule_id, t0, pg_catalog.clock_timestamp(), outcome, why, pid, rid, cron_run);
-
-	-- Bounded logs: the last 1,000 ticks of the schedule, pg_cron's last
-	-- 100 runs of its job.
-	SELECT x.tick_id INTO cut FROM @extschema@.schedule_ticks x
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.schedule_id OPERATOR(pg_catalog.=) s.schedule_id
-	 ORDER BY x.tick_id DESC OFFSET 999 LIMIT 1;
-	IF cut IS NOT NULL THEN
-		DELETE FROM @extschema@.schedule_ticks x
-		 WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.schedule_id OPERATOR(pg_catalog.=) s.schedule_id
-		   AND x.tick_id OPERATOR(pg_catalog.<) cut;
-	END IF;
-	IF nsp IS NOT NULL AND s.jobid IS NOT NULL THEN
-		EXECUTE pg_catalog.format(
-			'DELETE FROM %I.job_run_details d WHERE d.jobid OPERATOR(pg_catalog.=) $1'
-			' AND d.runid OPERATOR(pg_catalog.<) (SELECT x.runid FROM %I.job_run_details x'
-			' WHERE x.jobid OPERATOR(pg_catalog.=) $1 ORDER BY x.runid DESC OFFSET 99 LIMIT 1)', nsp, nsp)
-		  USING s.jobid;
-	END IF;
-	RETURN outcome;
-END
-$$;
-
--- src/sql/72_runs.sql (review): a retry is stale once a later run moved the
--- deployment, even back to its plan's base
-CREATE OR REPLACE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
-									   prior bigint) RETURNS bigint
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	caller name := @extschema@.acting_role();
-	rid bigint;
-	active bigint;
-	repo_key bigint;
-	base text;
-	deployed text;
-	deployed_run bigint;
-	null_id constant text := '0000000000000000000000000000000000000000';
-BEGIN
-	IF e.run_as IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-			MESSAGE = pg_catalog.format('environment "%s" has no run_as role', e.name),
-			HINT = 'A tenant admin sets one: ironlayer.set_environment(name, ''{"run_as": "role"}'').';
-	END IF;
-	PERFORM @extschema@._check_run_as(e.run_as);
-	SELECT x.repo_id INTO repo_key FROM @extschema@.repos x
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) tid AND x.name OPERATOR(pg_catalog.=) repo;
-	IF repo_key IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-			MESSAGE = pg_catalog.format('repository "%s" of plan %s does not exist', repo, pid),
-			HINT = 'ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.';
-	END IF;
-	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
-	VALUES (tid, repo_key, e.name)
-	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit, d.run_id INTO deployed, deployed_run FROM @extschema@.deployments d
-	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key
-	   AND d.environment OPERATOR(pg_catalog.=) e.name
-	   FOR UPDATE;
-	IF e.refuse_stale_plans THEN
-		SELECT p.base INTO base FROM @extschema@.plans p
-		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.plan_id OPERATOR(pg_catalog.=) pid;
-		IF base OPERATOR(pg_catalog.<>) COALESCE(deployed, null_id) THEN
-			RAISE EXCEPTION USING ERRCODE = 'PT409',
-				MESSAGE = pg_catalog.format('plan %s is stale in %s: it starts from commit %s, but %s', pid, e.name,
-					base, CASE WHEN deployed IS NULL THEN 'nothing of repository "' OPERATOR(pg_catalog.||) repo
-														  OPERATOR(pg_catalog.||) '" is deployed there'
-							   ELSE 'the deployed commit is ' OPERATOR(pg_catalog.||) deployed END),
-				DETAIL = pg_catalog.format('Environment "%s" refuses plans whose base is not its deployed commit (refuse_stale_plans).', e.name),
-				HINT = pg_catalog.format('Plan again from what is deployed: ironlayer.plan(%L, NULL, <head>, as_of, ''{"environment": "%s"}'').',
-										 repo, e.name);
-		END IF;
-		-- a retry runs what its run left undone, in the environment as that
-		-- run left it: stale once a later run moved the deployment, even
-		-- back to the plan's base (run ids grow, one run active at a time)
-		IF prior IS NOT NULL AND deployed_run OPERATOR(pg_catalog.>) prior THEN
-			RAISE EXCEPTION USING ERRCODE = 'PT409',
-				MESSAGE = pg_catalog.format('run %s is stale in %s: run %s deployed commit %s after it', prior, e.name,
-											deployed_run, deployed),
-				DETAIL = pg_catalog.format('A retry runs only the steps run %s left undone; environment "%s" refuses it once its deployment moved (refuse_stale_plans).',
-										   prior, e.name),
-				HINT = pg_catalog.format('Apply the plan again, all its steps: ironlayer.apply(%L, %L).', pid, e.name);
-		END IF;
-	END IF;
-	SELECT r.run_id INTO active FROM @extschema@.runs r
-	 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repository OPERATOR(pg_catalog.=) repo
-	   AND r.environment OPERATOR(pg_catalog.=) e.name
-	   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling']);
-	IF active IS NOT NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
-			MESSAGE = pg_catalog.format('run %s of repository "%s" in %s is still active', active, repo, e.name),
-			HINT = 'Wait for it (ironlayer.wait) or cancel it (ironlayer.cancel).';
-	END IF;
-	-- every claim looks at the active runs: a bounded number per tenant
-	IF (SELECT pg_catalog.count(*) FROM @extschema@.runs r
-		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid
-		   AND r.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'running', 'cancelling'])) OPERATOR(pg_catalog.>=) 100 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'a tenant has at most 100 active runs',
-			HINT = 'Wait for runs to finish (ironlayer.wait), or cancel some (ironlayer.cancel).';
-	END IF;
-	INSERT INTO @extschema@.runs (tenant_id, plan_id, environment, repository, retry_of, created_by)
-	VALUES (tid, pid, e.name, repo, prior, caller)
-	RETURNING run_id INTO rid;
-	-- The steps and their edges both ways as the planner stored them
-	-- (plan_steps): what each step waits for is its depends_on.
-	IF prior IS NULL THEN
-		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
-										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
-										   waiting)
-		SELECT tid, rid, s.step_id, s.step_index, s.model, s.kind, s.materialization, s.run_type,
-			   s.start_date, s.end_date, s.parallel_group, s.depends_on, s.dependents,
-			   pg_catalog.cardinality(s.depends_on)
-		  FROM @extschema@.plan_steps s
-		 WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.plan_id OPERATOR(pg_catalog.=) pid;
-	ELSE
-		-- the steps of the prior run that did not succeed; upstream steps
-		-- that succeeded there are satisfied already (the dependents of a
-		-- step that did not succeed never ran, so they are all here)
-		INSERT INTO @extschema@.run_steps (tenant_id, run_id, step_id, step_index, model, kind, materialization,
-										   run_type, start_date, end_date, parallel_group, depends_on, dependents,
-										   waiting)
-		SELECT tid, rid, p.step_id, p.step_index, p.model, p.kind, p.materialization, p.run_type,
-			   p.start_date, p.end_date, p.parallel_group, u.depends_on, p.dependents,
-			   pg_catalog.cardinality(u.depends_on)
-		  FROM @extschema@.run_steps p
-		 CROSS JOIN LATERAL (SELECT ARRAY(
-				SELECT d FROM pg_catalog.unnest(p.depends_on) d
-				 WHERE NOT EXISTS (SELECT FROM @extschema@.run_steps x
-									WHERE x.tenant_id OPERATOR(pg_catalog.=) tid
-									  AND x.run_id OPERATOR(pg_catalog.=) prior
-									  AND x.step_id OPERATOR(pg_catalog.=) d
-									  AND x.state OPERATOR(pg_catalog.=) 'succeeded'))) u(depends_on)
-		 WHERE p.tenant_id OPERATOR(pg_catalog.=) tid AND p.run_id OPERATOR(pg_catalog.=) prior
-		   AND p.state OPERATOR(pg_catalog.<>) 'succeeded';
-	END IF;
-	IF NOT EXISTS (SELECT FROM @extschema@.run_steps s
-					WHERE s.tenant_id OPERATOR(pg_catalog.=) tid AND s.run_id OPERATOR(pg_catalog.=) rid) THEN
-		UPDATE @extschema@.runs r SET state = 'succeeded', started_at = pg_catalog.now(), finished_at = pg_catalog.now()
-		 WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.run_id OPERATOR(pg_catalog.=) rid;
-	END IF;
-	PERFORM @extschema@._audit(tid, CASE WHEN prior IS NULL THEN 'run.apply' ELSE 'run.retry' END, 'run',
-							   rid::text, pg_catalog.jsonb_build_object('plan_id', pid, 'environment', e.name,
-																		 'retry_of', prior));
-	PERFORM @extschema@._wake_workers();
-	RETURN rid;
-END
-$$;
-
--- src/sql/78_deployments.sql (review): the compare-and-swap moves nothing
--- for a retry when a run moved the deployment since its chain began
-CREATE OR REPLACE FUNCTION @extschema@._deployment_swap() RETURNS trigger
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p record;
-	rid bigint;
-	cur text;
-	cur_run bigint;
-	first_run bigint;
-	null_id constant text := '0000000000000000000000000000000000000000';
-BEGIN
-	SELECT x.base, x.target INTO p FROM @extschema@.plans x
-	 WHERE x.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND x.plan_id OPERATOR(pg_catalog.=) NEW.plan_id;
-	IF NOT FOUND OR p.base OPERATOR(pg_catalog.=) p.target THEN
-		RETURN NULL;
-	END IF;
-	SELECT r.repo_id INTO rid FROM @extschema@.repos r
-	 WHERE r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.name OPERATOR(pg_catalog.=) NEW.repository;
-	IF rid IS NULL THEN
-		RETURN NULL;			-- the repository was removed meanwhile
-	END IF;
-	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
-	VALUES (NEW.tenant_id, rid, NEW.environment)
-	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
-	SELECT d.commit, d.run_id INTO cur, cur_run FROM @extschema@.deployments d
-	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
-	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment
-	   FOR UPDATE;
-	-- a retry finishes the runs before it (retry_of, back to the first):
-	-- when another run moved the deployment since the first began, even
-	-- back to the plan's base, their steps ran on what is no longer there
-	WITH RECURSIVE chain (run_id, retry_of) AS (
-		SELECT NEW.run_id, NEW.retry_of
-		UNION ALL
-		SELECT r.run_id, r.retry_of FROM @extschema@.runs r JOIN chain c
-			ON r.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND r.run_id OPERATOR(pg_catalog.=) c.retry_of)
-	SELECT pg_catalog.min(c.run_id) INTO first_run FROM chain c;
-	IF COALESCE(cur, null_id) OPERATOR(pg_catalog.<>) p.base OR cur_run OPERATOR(pg_catalog.>) first_run THEN
-		RETURN NULL;
-	END IF;
-	UPDATE @extschema@.deployments d
-	   SET commit = p.target, plan_id = NEW.plan_id, run_id = NEW.run_id,
-		   deployed_at = pg_catalog.now(), deployed_by = NEW.created_by
-	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid
-	   AND d.environment OPERATOR(pg_catalog.=) NEW.environment;
-	PERFORM @extschema@._audit(NEW.tenant_id, 'deployment.set', 'deployment',
-							   NEW.repository OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) NEW.environment,
-							   pg_catalog.jsonb_build_object('commit', p.target, 'previous', cur,
-															 'plan_id', NEW.plan_id, 'run_id', NEW.run_id,
-															 'deployed_by', NEW.created_by));
-	RETURN NULL;
-END
-$$;
-
--- src/sql/78_deployments.sql: _notify queues no event while the server's
--- notification queue is half full or more (a stuck listener must not make
--- the commits of plans, applies and runs fail with 54000)
-CREATE OR REPLACE FUNCTION @extschema@._notify(tid uuid, payload jsonb) RETURNS void
-	LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF pg_catalog.pg_notification_queue_usage() OPERATOR(pg_catalog.<) 0.5 THEN
-		PERFORM pg_catalog.pg_notify(@extschema@._events_channel(tid), payload::text);
-	END IF;
-END
-$$;
-
--- src/sql/71_approvals.sql: an approval opens the gate only while its
--- approver is an engineer or admin of the tenant
-CREATE OR REPLACE FUNCTION @extschema@._gate_open(tid uuid, pid text, e @extschema@.environments) RETURNS boolean
-	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT NOT EXISTS (SELECT FROM @extschema@.plan_approvals a
-						WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
-						  AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'reject')
-	   AND (e.auto_approve
-			OR (SELECT count(*) FROM @extschema@.plan_approvals a
-				 JOIN @extschema@.members m ON m.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-										   AND m.member OPERATOR(pg_catalog.=) a.approver
-										   AND m.tenant_role OPERATOR(pg_catalog.=) ANY (ARRAY['engineer', 'admin'])
-				 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) pid
-				   AND a.environment OPERATOR(pg_catalog.=) e.name AND a.decision OPERATOR(pg_catalog.=) 'approve')
-			   OPERATOR(pg_catalog.>=) e.approvals_required)
-$$;
