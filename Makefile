@@ -6,7 +6,7 @@
 # upgrade script from the previous one, ironlayer--<previous>--<EXTVERSION>.sql
 # (docs/testing.md, "Upgrades").
 EXTENSION  = ironlayer
-EXTVERSION = 0.4.0
+EXTVERSION = 0.5.0
 
 PG_CONFIG ?= pg_config
 
