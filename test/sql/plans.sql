@@ -31,6 +31,17 @@ SELECT count(*) AS still_one FROM ironlayer.plans;
 SELECT step_index, model, run_type, start_date, end_date, parallel_group, cardinality(depends_on) AS deps, reason
   FROM ironlayer.plan_steps ORDER BY step_index;
 SELECT repository, base, target, environment, as_of, created_by FROM ironlayer.plans;
+-- show_plan(): the steps as a table in plan order, by id or unique prefix.
+SELECT * FROM ironlayer.show_plan((SELECT plan_id FROM ironlayer.plans));
+SELECT count(*) AS by_prefix FROM ironlayer.show_plan((SELECT left(plan_id, 8) FROM ironlayer.plans));
+SELECT try($$SELECT * FROM ironlayer.show_plan('1234567')$$) AS short_prefix;
+SELECT try($$SELECT * FROM ironlayer.show_plan('ABCDEF12')$$) AS upper_case;
+SELECT try($$SELECT * FROM ironlayer.show_plan(NULL)$$) AS null_id;
+SELECT try($$SELECT * FROM ironlayer.show_plan('0000000000000000')$$) AS unknown;
+SELECT left(plan_id, 8) AS pfx FROM ironlayer.plans \gset
+SELECT ironlayer.use_tenant(NULL);
+SELECT try(format('SELECT * FROM ironlayer.show_plan(%L)', :'pfx')) AS unbound;
+SELECT ironlayer.use_tenant('plans-a') IS NOT NULL AS bound;
 
 -- Watermarks move incremental ranges; another environment has its own.
 SET ROLE regress_pl_ann;
