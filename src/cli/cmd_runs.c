@@ -63,7 +63,7 @@ run_id_text(const char *s, char *out)
 #define LIST_SQL \
 	"SELECT run_id, state, repository, environment, plan_id, retry_of, steps, succeeded, failed," \
 	" skipped, cancelled, unfinished, created_by, created_at, started_at, finished_at," \
-	" round(extract(epoch FROM duration), 1) AS seconds," \
+	" round(extract(epoch FROM finished_at - created_at), 1) AS seconds," \
 	" left(plan_id, 12), to_char(created_at, 'YYYY-MM-DD HH24:MI:SS')" \
 	"  FROM ironlayer.run_summary" \
 	" WHERE ($1::text IS NULL OR environment = $1) AND ($2::text IS NULL OR repository = $2)" \
@@ -73,8 +73,10 @@ run_id_text(const char *s, char *out)
 #define ONE_SQL \
 	"SELECT run_id, state, repository, environment, plan_id, retry_of, steps, succeeded, failed," \
 	" skipped, cancelled, unfinished, created_by, created_at, started_at, finished_at," \
-	" round(extract(epoch FROM duration), 1) AS seconds" \
+	" round(extract(epoch FROM finished_at - created_at), 1) AS seconds," \
+	" to_char(created_at, 'YYYY-MM-DD HH24:MI:SS TZ')" \
 	"  FROM ironlayer.run_summary WHERE run_id = $1"
+#define ONE_JSON_COLS 17
 
 #define STEPS_SQL \
 	"SELECT step_index + 1 AS step, parallel_group, model, run_type, state, attempts," \
@@ -110,9 +112,9 @@ show_run(PGconn *conn, const char *run, bool json)
 
 		il_jout_init(&j);
 		il_jout_begin_object(&j, NULL);
-		for (c = 0; c < PQnfields(one); c++)
+		for (c = 0; c < ONE_JSON_COLS; c++)
 			il_jout_field(&j, PQfname(one, c), one, 0, c);
-		il_jout_rows(&j, "steps", steps, -1);
+		il_jout_rows(&j, "run_steps", steps, -1);
 		il_jout_end_object(&j);
 		if (!il_jout_print(&j))
 			rc = IL_EXIT_FAILED;
@@ -130,7 +132,7 @@ show_run(PGconn *conn, const char *run, bool json)
 		printf("environment  %s\n", PQgetvalue(one, 0, 3));
 		if (!PQgetisnull(one, 0, 5))
 			printf("retry of     %s\n", PQgetvalue(one, 0, 5));
-		printf("created by   %s at %s\n", PQgetvalue(one, 0, 12), PQgetvalue(one, 0, 13));
+		printf("created by   %s at %s\n", PQgetvalue(one, 0, 12), PQgetvalue(one, 0, 17));
 		printf("steps        %s: %s succeeded, %s failed, %s skipped, %s cancelled, %s unfinished\n\n",
 			   PQgetvalue(one, 0, 6), PQgetvalue(one, 0, 7), PQgetvalue(one, 0, 8),
 			   PQgetvalue(one, 0, 9), PQgetvalue(one, 0, 10), PQgetvalue(one, 0, 11));

@@ -32,7 +32,7 @@ usage(FILE *out)
 	"SELECT name, cron, spec ->> 'action' AS action, spec ->> 'repository' AS repository," \
 	" spec ->> 'environment' AS environment, spec, owner, last_tick_at, last_outcome, last_detail," \
 	" last_plan_id, last_run_id, cron_status, cron_message," \
-	" coalesce(spec ->> 'branch', '') AS branch, to_char(last_tick_at, 'YYYY-MM-DD HH24:MI:SS')" \
+	" spec ->> 'branch' AS branch, to_char(last_tick_at, 'YYYY-MM-DD HH24:MI:SS')" \
 	"  FROM ironlayer.schedules ORDER BY name"
 #define LIST_JSON_COLS 14
 
@@ -215,9 +215,10 @@ il_cmd_schedule(int argc, char **argv)
 					rc = IL_EXIT_FAILED;
 				il_jout_free(&j);
 			}
+			else if (refresh)
+				printf("schedule %s: refresh %s in %s at \"%s\" (UTC)\n", name, repo, env, cron);
 			else
-				printf("schedule %s: %s %s of %s to %s at \"%s\" (UTC)\n", name,
-					   refresh ? "refresh" : "deploy", refresh ? "what is due" : branch, repo, env, cron);
+				printf("schedule %s: deploy branch %s of %s to %s at \"%s\" (UTC)\n", name, branch, repo, env, cron);
 			PQclear(res);
 		}
 	}

@@ -228,7 +228,8 @@ like($out, qr/^run\s+$dev_run \(succeeded\)$/m, 'runs RUN_ID: the run and its st
 like($out, qr/^2\s+marts\.daily\s+\S+\s+succeeded\s/m, 'runs RUN_ID: its steps');
 my ($orc, $one) = cli_json('regress_eng1', 'runs', $dev_run);
 is($one->{state}, 'succeeded', 'runs RUN_ID --json: state');
-is(scalar @{ $one->{steps} }, 2, 'runs RUN_ID --json: its steps');
+is($one->{steps}, 2, 'runs RUN_ID --json: its step count');
+is_deeply([ map { $_->{model} } @{ $one->{run_steps} } ], [ 'raw.orders', 'marts.daily' ], 'runs RUN_ID --json: its steps');
 ($rc, $out, $err) = cli('runs', '999999');
 is($rc, 1, 'runs of an unknown run exits 1');
 
@@ -300,6 +301,7 @@ like($err, qr/was rejected in prod \[SQLSTATE 55000\]/, 'and is told so');
 my ($broken) = $out =~ /^plan\s+([0-9a-f]{64})$/m;
 ($rc, $out, $err) = cli('apply', $broken, '--wait', '--timeout', '120');
 is($rc, 1, 'apply --wait of a run that fails exits 1');
+note($out);
 my ($failed_run) = $out =~ /^run (\d+) started/m;
 like($out, qr/^run $failed_run failed: 2 steps, 1 succeeded, 1 failed, 0 skipped, 0 cancelled/m, 'the final line says failed');
 like($out, qr/^failed step 2: raw\.bad: .*division by zero/m, 'it names the failed step and its error');
