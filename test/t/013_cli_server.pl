@@ -233,6 +233,20 @@ is_deeply([ map { $_->{model} } @{ $one->{run_steps} } ], [ 'raw.orders', 'marts
 ($rc, $out, $err) = cli('runs', '999999');
 is($rc, 1, 'runs of an unknown run exits 1');
 
+# a cosmetic change (a comment, spacing): show lists it as skipped; --base and HEAD
+write_file("$repo/models/marts/daily.sql", "-- name: marts.daily\n-- kind: FULL_REFRESH\n"
+	  . "-- the orders of each day\nSELECT   o.order_date,  count(*) AS orders FROM raw.orders o\n"
+	  . "CROSS JOIN (SELECT pg_sleep(1.5) AS s) w\nGROUP BY o.order_date\n");
+git($repo, 'commit', '-q', '-am', 'a comment');
+($rc, $out, $err) = cli('plan', 'shop', 'HEAD', '--env', 'dev', '--base', 'HEAD~1', '--as-of', '2025-06-15');
+is($rc, 0, 'plan HEAD --base COMMIT exits 0') or diag($err);
+like($out, qr/^steps\s+0$/m, 'a cosmetic change has no step');
+like($out, qr/^cosmetic changes skipped: marts\.daily$/m, 'show names the cosmetic change it skipped');
+my ($cosmetic) = $out =~ /^plan\s+([0-9a-f]{64})$/m;
+my ($crc, $cshow) = cli_json('regress_eng1', 'show', $cosmetic);
+is_deeply($cshow->{cosmetic_changes_skipped}, [ 'marts.daily' ], 'show --json: cosmetic_changes_skipped');
+is_deeply($cshow->{steps}, [], 'show --json: no steps');
+
 # --- a refresh and a backfill ---------------------------------------------------
 my ($frc, $refresh) = cli_json('regress_eng1', 'plan', 'shop', '--refresh', '--env', 'dev', '--as-of', '2025-06-17',
 	'--recompute-days', '2');
