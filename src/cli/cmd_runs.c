@@ -25,10 +25,11 @@ usage(FILE *out, const char *cmd)
 		fprintf(out,
 				"Usage:\n"
 				"  ironlayer runs [--env ENV] [--repo REPO] [--limit N] [--db CONNINFO] [--tenant NAME] [--json]\n"
-				"  ironlayer runs RUN_ID [--db CONNINFO] [--tenant NAME] [--json]\n"
+				"  ironlayer runs RUN_ID [--wait [--timeout SECONDS]] [--db CONNINFO] [--tenant NAME] [--json]\n"
 				"\n"
 				"Lists recent runs, newest first (--limit, default 20), or shows one run and\n"
-				"its steps: state, model, attempts, and the stored error of a failed step.\n");
+				"its steps: state, model, attempts, and the stored error of a failed step.\n"
+				"With --wait, follows run RUN_ID until it ends, as apply --wait does.\n");
 	else if (strcmp(cmd, "retry") == 0)
 		fprintf(out,
 				"Usage:\n"
@@ -151,9 +152,12 @@ il_cmd_runs(int argc, char **argv)
 			   *env = NULL,
 			   *repo = NULL,
 			   *limit = "20",
+			   *timeout_text = NULL,
 			   *v;
-	bool		bad = false;
-	long		n;
+	bool		bad = false,
+				wait = false;
+	long		n,
+				timeout = 0;
 	char		runbuf[32];
 	PGconn	   *conn;
 	PGresult   *res;
@@ -181,6 +185,10 @@ il_cmd_runs(int argc, char **argv)
 			repo = v;
 		else if ((v = il_cli_option_value(argc, argv, &i, "--limit", &bad)) != NULL)
 			limit = v;
+		else if (strcmp(argv[i], "--wait") == 0)
+			wait = true;
+		else if ((v = il_cli_option_value(argc, argv, &i, "--timeout", &bad)) != NULL)
+			timeout_text = v;
 		else if (bad)
 			return il_srv_misuse("runs", "option %s needs a value", argv[i]);
 		else if (argv[i][0] == '-' || run != NULL)
@@ -196,11 +204,15 @@ il_cmd_runs(int argc, char **argv)
 		return il_srv_misuse("runs", "invalid --limit \"%s\": give a number from 1 to %ld", limit, MAX_LIMIT);
 	if (run != NULL && (env != NULL || repo != NULL))
 		return il_srv_misuse("runs", "runs RUN_ID takes no --env or --repo");
+	if (wait && run == NULL)
+		return il_srv_misuse("runs", "--wait follows one run: give RUN_ID");
+	if (timeout_text != NULL && (!wait || !il_srv_parse_count(timeout_text, MAX_TIMEOUT, &timeout) || timeout == 0))
+		return il_srv_misuse("runs", "--timeout takes a whole number of seconds and goes with --wait");
 	if ((conn = il_srv_connect(&o, &rc)) == NULL)
 		return rc;
 	if (run != NULL)
 	{
-		rc = show_run(conn, run, o.json);
+		rc = wait ? il_follow_run(conn, run, timeout, o.json) : show_run(conn, run, o.json);
 		PQfinish(conn);
 		return rc;
 	}

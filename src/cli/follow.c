@@ -13,6 +13,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
@@ -38,6 +39,15 @@ enum
 	" round(extract(epoch FROM coalesce(s.finished_at, now()) - s.created_at)," \
 	"       1) AS elapsed_seconds" \
 	"  FROM ironlayer.run_summary s WHERE s.run_id = $1"
+
+/* Set by SIGINT while following: stop following (the run goes on). */
+static volatile sig_atomic_t interrupted = 0;
+
+static void
+on_interrupt(int sig)
+{
+	interrupted = 1;
+}
 
 static double
 now_seconds(void)
@@ -158,6 +168,13 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 	bool		timed_out = false;
 	bool		drawn = false;
 	int			rc;
+	struct sigaction sa,
+				old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);	/* no SA_RESTART: select() returns */
 
 	listen_events(conn);
 	for (;;)
@@ -167,12 +184,14 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 		PQclear(res);
 		if ((res = il_srv_exec(conn, STATUS_SQL, 1, params)) == NULL)
 		{
+			sigaction(SIGINT, &old, NULL);
 			if (drawn)
 				fputc('\n', stdout);
 			return IL_EXIT_FAILED;
 		}
 		if (PQntuples(res) != 1)
 		{
+			sigaction(SIGINT, &old, NULL);
 			PQclear(res);
 			fprintf(stderr, "ironlayer: run %s does not exist [SQLSTATE 42704]\n", run_id);
 			return IL_EXIT_FAILED;
@@ -205,6 +224,8 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 			timed_out = true;
 			break;
 		}
+		if (interrupted)
+			break;
 		{
 			double		wait = tty ? 0.5 : 1.0;
 			double		left = timeout > 0 ? (double) timeout - (now_seconds() - start) : wait;
@@ -213,6 +234,7 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 				wait = left > 0.05 ? left : 0.05;
 			if (!await_event(conn, wait))
 			{
+				sigaction(SIGINT, &old, NULL);
 				if (drawn)
 					fputc('\n', stdout);
 				fprintf(stderr, "ironlayer: lost the connection while following run %s: %s",
@@ -222,8 +244,15 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 			}
 		}
 	}
+	sigaction(SIGINT, &old, NULL);
 	if (drawn)
 		fputc('\n', stdout);
+	if (interrupted && !timed_out && !ended(PQgetvalue(res, 0, C_STATE)))
+	{
+		fprintf(stderr, "ironlayer: interrupted: stopped following run %s (the run goes on)\n", run_id);
+		PQclear(res);
+		return IL_EXIT_FAILED;
+	}
 
 	rc = (!timed_out && strcmp(PQgetvalue(res, 0, C_STATE), "succeeded") == 0) ? IL_EXIT_OK : IL_EXIT_FAILED;
 	if (json)

@@ -342,11 +342,26 @@ wait_run($again);
 
 ($rc, $out) = cli('plan', 'slow', '--env', 'dev', '--as-of', '2025-06-15');
 my ($slow) = $out =~ /^plan\s+([0-9a-f]{64})$/m;
-($rc, $out, $err) = cli('apply', $slow, '--wait', '--timeout', '2');
-is($rc, 1, 'apply --wait past --timeout exits 1');
-like($out, qr/stopped waiting/, 'and says it stopped waiting');
-like($err, qr/timed out after 2 s/, 'and why on stderr');
+# interrupted: the command stops following, the run goes on
+{
+	local $ENV{PGUSER} = 'regress_eng1';
+	my ($in, $o, $e) = ('', '', '');
+	my $h = IPC::Run::start([ $cli, 'apply', $slow, '--wait' ], '<', \$in, '>', \$o, '2>', \$e,
+		IPC::Run::timeout(60));
+	IPC::Run::pump($h) until $o =~ /running: /;
+	$h->signal('INT');
+	$h->finish;
+	is($h->result(0), 1, 'apply --wait interrupted exits 1');
+	like($e, qr/^ironlayer: interrupted: stopped following run \d+ \(the run goes on\)$/m, 'and says the run goes on');
+	($out) = $o;
+}
 my ($slow_run) = $out =~ /^run (\d+) started/m;
+($rc, $out) = cli('runs', $slow_run);
+like($out, qr/^run\s+$slow_run \(running\)$/m, 'the run goes on');
+($rc, $out, $err) = cli('runs', $slow_run, '--wait', '--timeout', '2');
+is($rc, 1, 'runs RUN_ID --wait past --timeout exits 1');
+like($out, qr/^run $slow_run is still running after 2 s: stopped waiting \(the run goes on\)$/m, 'and says it stopped waiting');
+like($err, qr/timed out after 2 s/, 'and why on stderr');
 ($rc, $out, $err) = cli('apply', $slow);
 is($rc, 1, 'a second active run of the repository is refused');
 ($rc, $out, $err) = cli('retry', $slow_run);
