@@ -17,6 +17,7 @@ PKGS=(
 	libssl-dev
 	libcurl4-openssl-dev
 	libipc-run-perl
+	libio-pty-perl
 	clang
 	python3
 	python3-cryptography

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * cmd_credential.c
- *	  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]
+ *	  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--db CONNINFO]
  *
  * Reads the secret from standard input (one trailing newline removed; with
  * a terminal, without echo), fetches the vault's public key, seals the
@@ -9,7 +9,8 @@
  * as a bound parameter. The plaintext never reaches the server: not in SQL
  * text, not in a log, not in pg_stat_activity. The connection comes from
  * the standard libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, ...)
- * or --dsn.
+ * or --db (--dsn, its older name). Errors are reported as the server
+ * subcommands report them (pgconn.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +27,7 @@
 #include "il_buf.h"
 #include "il_seal.h"
 #include "il_vault.h"
+#include "pgconn.h"
 
 #define MAX_SECRET (64 * 1024)
 
@@ -34,11 +36,12 @@ usage(FILE *out)
 {
 	fprintf(out,
 			"Usage:\n"
-			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--dsn DSN]\n"
+			"  ironlayer credential put NAME --tenant TENANT [--kind KIND] [--db CONNINFO]\n"
 			"\n"
 			"Reads the secret from standard input, seals it to the vault's public key and\n"
 			"stores it as credential NAME of TENANT (kind \"token\" unless --kind). The\n"
-			"connection comes from PGHOST, PGPORT, PGUSER, PGDATABASE, ... or --dsn.\n");
+			"connection comes from --db (or its older name --dsn) or PGHOST, PGPORT,\n"
+			"PGUSER, PGDATABASE, ...\n");
 }
 
 /* Read all of standard input (at most MAX_SECRET bytes). */
@@ -95,23 +98,11 @@ read_secret(il_buf *secret)
 	return 0;
 }
 
-/* Run a query with text parameters; NULL (and a message) on failure. */
+/* Run a query with text parameters; NULL (and the server's error) on failure. */
 static PGresult *
 run(PGconn *conn, const char *sql, int n, const char *const *params)
 {
-	PGresult   *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-
-		fprintf(stderr, "ironlayer: %s", PQresultErrorMessage(res));
-		if (hint && strstr(PQresultErrorMessage(res), hint) == NULL)
-			fprintf(stderr, "hint: %s\n", hint);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return il_srv_exec(conn, sql, n, params);
 }
 
 static int
@@ -128,13 +119,8 @@ credential_put(const char *name, const char *tenant, const char *kind, const cha
 	if (read_secret(&secret) != 0)
 		goto out;
 
-	conn = PQconnectdb(dsn ? dsn : "");
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		fprintf(stderr, "ironlayer: could not connect: %s", PQerrorMessage(conn));
-		PQfinish(conn);
+	if ((conn = il_srv_connect_plain(dsn)) == NULL)
 		goto out;
-	}
 	res = run(conn, "SELECT ironlayer.vault_public_key()", 0, NULL);
 	if (res == NULL)
 		goto done;
@@ -201,7 +187,7 @@ il_cmd_credential(int argc, char **argv)
 			tenant = argv[++i];
 		else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
 			kind = argv[++i];
-		else if (strcmp(argv[i], "--dsn") == 0 && i + 1 < argc)
+		else if ((strcmp(argv[i], "--dsn") == 0 || strcmp(argv[i], "--db") == 0) && i + 1 < argc)
 			dsn = argv[++i];
 		else if (argv[i][0] != '-' && name == NULL)
 			name = argv[i];
