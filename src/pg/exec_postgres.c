@@ -1121,6 +1121,8 @@ reads_named(const Step *st, const char *name)
  * reads exactly one relation of that name (its references are
  * schema-qualified), and the hint says what to grant run_as. Pure string
  * work on what prepare gathered: no catalog access on the error's path.
+ * The hint has no "name: value" (the scrubber would take a table named
+ * like a secret for one, and the GRANT after it for its value).
  * Returns the new message, or NULL when the message is not of that form.
  */
 static char *
@@ -1148,7 +1150,7 @@ denied_context(const Step *st, ErrorData *edata, const char *tail)
 		if (!k->relation)
 		{
 			if (strcmp(k->kind, "schema") == 0)
-				hint = psprintf("Grant it USAGE on schema %s: GRANT USAGE ON SCHEMA %s TO %s;",
+				hint = psprintf("Grant it USAGE on schema %s (GRANT USAGE ON SCHEMA %s TO %s).",
 								name, quote_identifier(name), role);
 			else
 				hint = psprintf("Grant it %s on %s %s.", k->privilege, k->kind, name);
@@ -1163,7 +1165,7 @@ denied_context(const Step *st, ErrorData *edata, const char *tail)
 			const char *schema = strVal(linitial(parts));
 
 			if (edata->hint == NULL)
-				edata->hint = psprintf("Grant it %s on %s.%s: GRANT %s ON %s TO %s;",
+				edata->hint = psprintf("Grant it %s on %s.%s (GRANT %s ON %s TO %s).",
 									   k->privilege, schema, name, k->privilege,
 									   quote_qualified_identifier(schema, name), role);
 			return psprintf("%s%s %s.%s%s", prefix, k->kind, schema, name, tail);
