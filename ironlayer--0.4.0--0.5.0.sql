@@ -133,6 +133,50 @@ BEGIN
 END
 $$;
 
+-- src/sql/71_approvals.sql: refused a withdrawal, a member learns where to find the tenant's admins
+CREATE OR REPLACE FUNCTION @extschema@.withdraw_rejection(plan_id text, environment text, reason text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid := @extschema@._require_tenant_role('engineer', 'withdraw rejections');
+	caller name := @extschema@.acting_role();
+	g record;
+	r record;
+BEGIN
+	IF plan_id IS NULL OR environment IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'plan_id and environment must not be null';
+	END IF;
+	PERFORM @extschema@._check_size('the reason', reason, 8192);
+	IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'withdrawing a rejection needs a reason';
+	END IF;
+	g := @extschema@._gate_rows(tid, withdraw_rejection.plan_id, withdraw_rejection.environment);
+	SELECT * INTO r FROM @extschema@._rejection(tid, withdraw_rejection.plan_id, withdraw_rejection.environment);
+	IF r.rejected_by IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+			MESSAGE = pg_catalog.format('plan %s has no rejection in %s', withdraw_rejection.plan_id,
+										withdraw_rejection.environment);
+	END IF;
+	IF caller OPERATOR(pg_catalog.<>) r.rejected_by
+	   AND @extschema@.current_tenant_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('permission denied to withdraw the rejection of plan %s in %s',
+										withdraw_rejection.plan_id, withdraw_rejection.environment),
+			DETAIL = pg_catalog.format('%s rejected it; only they or a tenant admin may withdraw it.', r.rejected_by),
+			HINT = 'Ask them or a tenant admin: SELECT member FROM ironlayer.members WHERE tenant_role = ''admin'' lists the tenant''s admins.';
+	END IF;
+	DELETE FROM @extschema@.plan_approvals a
+	 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) withdraw_rejection.plan_id
+	   AND a.environment OPERATOR(pg_catalog.=) withdraw_rejection.environment
+	   AND a.decision OPERATOR(pg_catalog.=) 'reject';
+	PERFORM @extschema@._audit(tid, 'plan.rejection_withdrawn', 'plan', withdraw_rejection.plan_id,
+							   pg_catalog.jsonb_build_object('environment', withdraw_rejection.environment,
+															 'rejected_by', r.rejected_by,
+															 'rejection_reason', r.reason,
+															 'reason', withdraw_rejection.reason));
+END
+$$;
+
 -- src/sql/72_runs.sql: _start_run writes the repository of the deployments row it makes
 CREATE OR REPLACE FUNCTION @extschema@._start_run(tid uuid, pid text, e @extschema@.environments, repo text,
 									   prior bigint) RETURNS bigint

@@ -172,6 +172,7 @@ SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;
 SELECT state, message, regexp_replace(detail, 'Rejected at .*\. A', 'Rejected at <time>. A') AS detail, hint
   FROM public.full_error(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'d2_d3'));
 SELECT try(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', 'released')$$, :'d2_d3')) AS not_the_rejecter;
+SELECT hint FROM public.full_error(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', 'released')$$, :'d2_d3'));
 SELECT try(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', ' ')$$, :'d2_d3')) AS no_reason;
 SET ROLE regress_dp_eng;
 SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;
