@@ -1190,6 +1190,27 @@ denied_context(const Step *st, ErrorData *edata, const char *tail)
 	return NULL;
 }
 
+/* Does the message name the step's model ("model <name>", a whole name)? */
+static bool
+names_model(const Step *st, const char *message)
+{
+	char	   *needle = psprintf("model %s", st->model);
+	size_t		n = strlen(needle);
+	const char *p;
+
+	for (p = strstr(message, needle); p; p = strstr(p + 1, needle))
+	{
+		char		next = p[n];
+
+		/* not a longer name: "model a.b" is not in "model a.bc" nor "model a.b.c" */
+		if (next == '.' && (isalnum((unsigned char) p[n + 1]) || p[n + 1] == '_'))
+			continue;
+		if (!(isalnum((unsigned char) next) || next == '_' || next == '-'))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The context a failed step's error gets (it is what run_steps stores):
  * an error that does not name the model already (PostgreSQL's, and
@@ -1204,8 +1225,7 @@ step_error_context(const Step *st, ErrorData *edata)
 	char	   *tail;
 	char	   *message;
 
-	if (edata->message == NULL || st->run_as_name == NULL ||
-		strstr(edata->message, psprintf("model %s", st->model)) != NULL)
+	if (edata->message == NULL || st->run_as_name == NULL || names_model(st, edata->message))
 		return;
 	tail = psprintf(" (model %s ran as role %s)", st->model, st->run_as_name);
 	message = denied_context(st, edata, tail);
