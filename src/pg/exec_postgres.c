@@ -34,6 +34,13 @@
  * turns: the second waits for the first step's commit, at most the
  * environment's statement_timeout).
  *
+ * Errors. An error raised while the model's statements run leaves with the
+ * step's context (step_error_context; run_steps stores its message and
+ * hint): one that does not name the model says "(model M ran as role R)";
+ * PostgreSQL's "permission denied for table t" names t with its schema when
+ * the model reads one relation of that name, and gets the GRANT run_as
+ * needs as its hint. String work only, on what prepare gathered.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -184,6 +191,40 @@ check_run_as(Step *st)
 static void ensure_schema(const Step *st);
 
 /*
+ * What the model reads, as PostgreSQL names it: its upstream models'
+ * relations (with the environment's schema prefix) and its external
+ * sources (a catalog dropped, as rendering drops it), each a list of two
+ * String nodes (schema, table). A source of one part names no schema and
+ * is left out. Only the context of the step's errors uses it.
+ */
+static List *
+model_reads(const Step *st, const il_repo_model *m)
+{
+	List	   *reads = NIL;
+	il_buf		rel;
+	il_error	err;
+	size_t		i;
+
+	for (i = 0; i < m->n_upstream + m->n_sources; i++)
+	{
+		bool		upstream = i < m->n_upstream;
+		const char *name = upstream ? m->upstream[i] : m->sources[i - m->n_upstream];
+		List	   *parts;
+
+		il_buf_init(&rel);
+		il_error_clear(&err);
+		if (il_render_relation(name, upstream ? st->schema_prefix : "", &rel, &err) == 0 && rel.data)
+		{
+			parts = stringToQualifiedNameList(rel.data);
+			if (list_length(parts) == 2)
+				reads = lappend(reads, parts);
+		}
+		il_buf_free(&rel);
+	}
+	return reads;
+}
+
+/*
  * The query rendered for PostgreSQL from the edit list the parse record
  * holds, without lexing the file again (load_model made sure the record is
  * this text's), its ';' blanked (lines and columns stay the file's); the
@@ -220,6 +261,7 @@ postgres_prepare(Step *st, const ModelText *text)
 		st->schema = pstrdup(strVal(linitial(parts)));
 		st->table = pstrdup(strVal(lsecond(parts)));
 	}
+	st->reads = model_reads(st, text->m);
 	ensure_schema(st);
 	return EXEC_HERE;
 }
@@ -1028,6 +1070,168 @@ materialize(const Step *st, StringInfo log)
 	return incremental(st, relid, relkind, log);
 }
 
+/* ------------------------------------------------ the context of errors */
+
+/* What "permission denied for <kind> <name>" (PostgreSQL's aclcheck) names. */
+typedef struct DeniedKind
+{
+	const char *kind;			/* as the message says it */
+	const char *privilege;		/* what run_as lacks, in the usual case */
+	bool		relation;		/* resolved against what the model reads */
+} DeniedKind;
+
+static const DeniedKind denied_kinds[] = {
+	{"materialized view", "SELECT", true},
+	{"foreign table", "SELECT", true},
+	{"table", "SELECT", true},
+	{"view", "SELECT", true},
+	{"sequence", "USAGE", false},
+	{"schema", "USAGE", false},
+	{"function", "EXECUTE", false},
+	{"procedure", "EXECUTE", false},
+};
+
+/* "schema.table" of the reads whose table is `name`, distinct, in order. */
+static List *
+reads_named(const Step *st, const char *name)
+{
+	List	   *found = NIL;
+	ListCell   *lc;
+
+	foreach(lc, st->reads)
+	{
+		List	   *parts = (List *) lfirst(lc);
+		const char *schema = strVal(linitial(parts));
+		ListCell   *f;
+		bool		seen = false;
+
+		if (strcmp(strVal(lsecond(parts)), name) != 0)
+			continue;
+		foreach(f, found)
+			seen = seen || strcmp(strVal(linitial((List *) lfirst(f))), schema) == 0;
+		if (!seen)
+			found = lappend(found, parts);
+	}
+	return found;
+}
+
+/*
+ * A 42501 of PostgreSQL's privilege checks, "permission denied for table
+ * users": the message names the object with its schema when the model
+ * reads exactly one relation of that name (its references are
+ * schema-qualified), and the hint says what to grant run_as. Pure string
+ * work on what prepare gathered: no catalog access on the error's path.
+ * The hint has no "name: value" (the scrubber would take a table named
+ * like a secret for one, and the GRANT after it for its value).
+ * Returns the new message, or NULL when the message is not of that form.
+ */
+static char *
+denied_context(const Step *st, ErrorData *edata, const char *tail)
+{
+	static const char prefix[] = "permission denied for ";
+	const char *rest;
+	const char *role = quote_identifier(st->run_as_name);
+	size_t		i;
+
+	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE ||
+		strncmp(edata->message, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	rest = edata->message + sizeof(prefix) - 1;
+	for (i = 0; i < lengthof(denied_kinds); i++)
+	{
+		const DeniedKind *k = &denied_kinds[i];
+		size_t		klen = strlen(k->kind);
+		const char *name = rest + klen + 1;
+		List	   *found;
+		char	   *hint;
+
+		if (strncmp(rest, k->kind, klen) != 0 || rest[klen] != ' ' || *name == '\0')
+			continue;
+		if (!k->relation)
+		{
+			if (strcmp(k->kind, "schema") == 0)
+				hint = psprintf("Grant it USAGE on schema %s (GRANT USAGE ON SCHEMA %s TO %s).",
+								name, quote_identifier(name), role);
+			else
+				hint = psprintf("Grant it %s on %s %s.", k->privilege, k->kind, name);
+			if (edata->hint == NULL)
+				edata->hint = hint;
+			return psprintf("%s%s", edata->message, tail);
+		}
+		found = reads_named(st, name);
+		if (list_length(found) == 1)
+		{
+			List	   *parts = (List *) linitial(found);
+			const char *schema = strVal(linitial(parts));
+
+			if (edata->hint == NULL)
+				edata->hint = psprintf("Grant it %s on %s.%s (GRANT %s ON %s TO %s).",
+									   k->privilege, schema, name, k->privilege,
+									   quote_qualified_identifier(schema, name), role);
+			return psprintf("%s%s %s.%s%s", prefix, k->kind, schema, name, tail);
+		}
+		if (edata->hint == NULL)
+		{
+			StringInfoData b;
+			ListCell   *lc;
+
+			initStringInfo(&b);
+			foreach(lc, found)
+				appendStringInfo(&b, "%s%s.%s", b.len ? ", " : "",
+								 strVal(linitial((List *) lfirst(lc))), name);
+			if (found != NIL)
+				edata->hint = psprintf("Grant it %s on whichever of %s it cannot read.", k->privilege, b.data);
+			else
+				edata->hint = psprintf("Grant it %s on %s %s, in the schema the model reads it from.",
+									   k->privilege, k->kind, name);
+		}
+		return psprintf("%s%s", edata->message, tail);
+	}
+	return NULL;
+}
+
+/* Does the message name the step's model ("model <name>", a whole name)? */
+static bool
+names_model(const Step *st, const char *message)
+{
+	char	   *needle = psprintf("model %s", st->model);
+	size_t		n = strlen(needle);
+	const char *p;
+
+	for (p = strstr(message, needle); p; p = strstr(p + 1, needle))
+	{
+		char		next = p[n];
+
+		/* not a longer name: "model a.b" is not in "model a.bc" nor "model a.b.c" */
+		if (next == '.' && (isalnum((unsigned char) p[n + 1]) || p[n + 1] == '_'))
+			continue;
+		if (!(isalnum((unsigned char) next) || next == '_' || next == '-'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The context a failed step's error gets (it is what run_steps stores):
+ * an error that does not name the model already (PostgreSQL's, and
+ * ironlayer's refusals of what model SQL called) says which model ran as
+ * which role; a privilege error names the object with its schema and the
+ * GRANT run_as needs (denied_context). Errors of the executor's own checks
+ * name the model and are left as they are.
+ */
+static void
+step_error_context(const Step *st, ErrorData *edata)
+{
+	char	   *tail;
+	char	   *message;
+
+	if (edata->message == NULL || st->run_as_name == NULL || names_model(st, edata->message))
+		return;
+	tail = psprintf(" (model %s ran as role %s)", st->model, st->run_as_name);
+	message = denied_context(st, edata, tail);
+	edata->message = message ? message : psprintf("%s%s", edata->message, tail);
+}
+
 /*
  * Runs the model's statements as run_as, in a security-restricted
  * operation with a fixed search_path, row security on, the environment's
@@ -1039,6 +1243,7 @@ materialize(const Step *st, StringInfo log)
 static int64
 run_as_role(const Step *st, StringInfo log)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
@@ -1066,13 +1271,24 @@ run_as_role(const Step *st, StringInfo log)
 	{
 		rows = materialize(st, log);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ironlayer_memory_unlimit(&saved_limit);
 		ironlayer_model_sql_leave();
+		/* the error, with the step's context (its message is what run_steps keeps) */
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		step_error_context(st, edata);
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	ironlayer_memory_unlimit(&saved_limit);
+	ironlayer_model_sql_leave();
 	/* whatever the model's SQL set (set_config(..., false) too) ends here */
 	AtEOXact_GUC(false, save_nestlevel);
 	return rows;

@@ -98,6 +98,9 @@ typedef struct Step
 	char	   *relation;		/* "schema"."table" */
 	char	   *schema;			/* unquoted */
 	char	   *table;			/* unquoted */
+	List	   *reads;			/* of List * (schema, table String nodes):
+								 * what the model reads as PostgreSQL names
+								 * it, for the context of its errors */
 } Step;
 
 /* The model's file at the target commit, its text checked (load_model). */

@@ -435,7 +435,13 @@ ironlayer_require_tenant_role(pg_uuid_t *tenant, const char *min_role, const cha
 				 errdetail("This needs the tenant role %s; role \"%s\" is %s %s of the bound tenant.",
 						   min_role, GetUserNameFromId(binding.roleid, false),
 						   binding.tenant_role[0] == 'a' || binding.tenant_role[0] == 'e' ? "an" : "a",
-						   binding.tenant_role)));
+						   binding.tenant_role),
+				 role_rank(min_role) >= 3 ?
+				 errhint("A tenant admin can do it, or make the role an admin with ironlayer.add_member(); "
+						 "SELECT member FROM ironlayer.members WHERE tenant_role = 'admin' lists the tenant's admins.") :
+				 role_rank(min_role) < 2 ? 0 :
+				 errhint("An engineer or admin of the tenant can do it, or a tenant admin can make the role an engineer "
+						 "with ironlayer.add_member(); SELECT member, tenant_role FROM ironlayer.members lists them.")));
 }
 
 PG_FUNCTION_INFO_V1(ironlayer_use_tenant);

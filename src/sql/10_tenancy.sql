@@ -148,7 +148,7 @@ BEGIN
 			ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('permission denied for tenant "%s"', tenant),
 			DETAIL = pg_catalog.format('Role "%s" is not an admin of tenant "%s".', caller, tenant),
-			HINT = 'Only an admin of the tenant or a superuser can change its members.';
+			HINT = 'Only an admin of the tenant or a superuser can change its members; the tenant''s members find its admins with SELECT member FROM ironlayer.members WHERE tenant_role = ''admin''.';
 	END IF;
 	RETURN tid;
 END

@@ -11,6 +11,9 @@ CREATE TABLE @extschema@.watermarks (
 	end_date	date NOT NULL,
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_by	name NOT NULL,
+	-- the repository's name (repos.name, fixed for its repo_id), written by
+	-- _put_watermark so that the table reads without a join
+	repository	@extschema@.dotted_slug NOT NULL,
 	PRIMARY KEY (tenant_id, repo_id, environment, model),
 	FOREIGN KEY (tenant_id, repo_id) REFERENCES @extschema@.repos (tenant_id, repo_id) ON DELETE CASCADE,
 	CHECK (start_date OPERATOR(pg_catalog.<=) end_date)
@@ -42,8 +45,10 @@ BEGIN
 			MESSAGE = pg_catalog.format('watermark start %s is after its end %s', from_day, to_day);
 	END IF;
 	INSERT INTO @extschema@.watermarks AS w
-		(tenant_id, repo_id, environment, model, start_date, end_date, updated_by)
-	VALUES (tid, rid, env, m, from_day, to_day, actor)
+		(tenant_id, repo_id, environment, model, start_date, end_date, updated_by, repository)
+	VALUES (tid, rid, env, m, from_day, to_day, actor,
+			(SELECT r.name FROM @extschema@.repos r
+			  WHERE r.tenant_id OPERATOR(pg_catalog.=) tid AND r.repo_id OPERATOR(pg_catalog.=) rid))
 	ON CONFLICT ON CONSTRAINT watermarks_pkey DO UPDATE
 		SET start_date = CASE WHEN widen THEN LEAST(w.start_date, EXCLUDED.start_date) ELSE EXCLUDED.start_date END,
 			end_date = CASE WHEN widen THEN GREATEST(w.end_date, EXCLUDED.end_date) ELSE EXCLUDED.end_date END,

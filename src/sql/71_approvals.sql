@@ -184,7 +184,8 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = pg_catalog.format('permission denied to withdraw the rejection of plan %s in %s',
 										withdraw_rejection.plan_id, withdraw_rejection.environment),
-			DETAIL = pg_catalog.format('%s rejected it; only they or a tenant admin may withdraw it.', r.rejected_by);
+			DETAIL = pg_catalog.format('%s rejected it; only they or a tenant admin may withdraw it.', r.rejected_by),
+			HINT = 'Ask them or a tenant admin: SELECT member FROM ironlayer.members WHERE tenant_role = ''admin'' lists the tenant''s admins.';
 	END IF;
 	DELETE FROM @extschema@.plan_approvals a
 	 WHERE a.tenant_id OPERATOR(pg_catalog.=) tid AND a.plan_id OPERATOR(pg_catalog.=) withdraw_rejection.plan_id

@@ -142,8 +142,8 @@ BEGIN
 			MESSAGE = pg_catalog.format('repository "%s" of plan %s does not exist', repo, pid),
 			HINT = 'ironlayer.repos lists the repositories of the bound tenant; ironlayer.add_repo() registers one.';
 	END IF;
-	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
-	VALUES (tid, repo_key, e.name)
+	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment, repository)
+	VALUES (tid, repo_key, e.name, repo)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
 	SELECT d.commit, d.run_id INTO deployed, deployed_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) tid AND d.repo_id OPERATOR(pg_catalog.=) repo_key

@@ -15,6 +15,9 @@ CREATE TABLE @extschema@.deployments (
 	run_id		bigint,
 	deployed_at	timestamptz,
 	deployed_by	name,
+	-- the repository's name (repos.name, fixed for its repo_id), written
+	-- with the row so that the table reads without a join
+	repository	@extschema@.dotted_slug NOT NULL,
 	PRIMARY KEY (tenant_id, repo_id, environment),
 	FOREIGN KEY (tenant_id, repo_id) REFERENCES @extschema@.repos (tenant_id, repo_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, environment) REFERENCES @extschema@.environments (tenant_id, name) ON DELETE CASCADE,
@@ -71,8 +74,8 @@ BEGIN
 	IF rid IS NULL THEN
 		RETURN NULL;			-- the repository was removed meanwhile
 	END IF;
-	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment)
-	VALUES (NEW.tenant_id, rid, NEW.environment)
+	INSERT INTO @extschema@.deployments (tenant_id, repo_id, environment, repository)
+	VALUES (NEW.tenant_id, rid, NEW.environment, NEW.repository)
 	ON CONFLICT ON CONSTRAINT deployments_pkey DO NOTHING;
 	SELECT d.commit, d.run_id INTO cur, cur_run FROM @extschema@.deployments d
 	 WHERE d.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND d.repo_id OPERATOR(pg_catalog.=) rid

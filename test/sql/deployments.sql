@@ -120,6 +120,10 @@ SELECT commit = :'d2' AS still_d2 FROM ironlayer.deployed_commits WHERE environm
 SELECT ironlayer.plan('deploy', 'd1', 'd3', '2026-01-15')->>'plan_id' AS dev_d3 \gset
 SELECT ironlayer.wait(ironlayer.apply(:'dev_d3', 'dev')) AS stale_in_dev;
 SELECT environment FROM ironlayer.deployed_commits ORDER BY 1;
+-- deployments names its repository (repo_id stays): the rows _start_run
+-- makes as lock targets, and those a deployment moved
+SELECT repository, environment, commit IS NOT NULL AS deployed, repo_id IS NOT NULL AS has_id
+  FROM ironlayer.deployments ORDER BY environment;
 
 -- Stale plans and retry: qa refuses them. A first deployment fails; another
 -- deployment (to d2) succeeds meanwhile; the retry of the failed run would
@@ -168,6 +172,7 @@ SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;
 SELECT state, message, regexp_replace(detail, 'Rejected at .*\. A', 'Rejected at <time>. A') AS detail, hint
   FROM public.full_error(format($$SELECT ironlayer.apply(%L, 'prod')$$, :'d2_d3'));
 SELECT try(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', 'released')$$, :'d2_d3')) AS not_the_rejecter;
+SELECT hint FROM public.full_error(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', 'released')$$, :'d2_d3'));
 SELECT try(format($$SELECT ironlayer.withdraw_rejection(%L, 'prod', ' ')$$, :'d2_d3')) AS no_reason;
 SET ROLE regress_dp_eng;
 SELECT ironlayer.use_tenant('deploy-a') IS NOT NULL AS bound;

@@ -144,6 +144,9 @@ SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, pg
 -- the full refresh of an incremental model covers all history up to as_of
 SELECT environment, model, start_date, end_date, updated_by FROM ironlayer.watermarks
  WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run1) ORDER BY model;
+-- a watermark the executor wrote names its repository
+SELECT DISTINCT repository, repo_id IS NOT NULL AS has_id FROM ironlayer.watermarks
+ WHERE tenant_id = (SELECT tenant_id FROM ironlayer.runs WHERE run_id = :run1);
 
 --
 -- 2. The same plan again, after the sources changed: tables are replaced
@@ -536,3 +539,34 @@ SET ROLE regress_ex_ann;
 SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
 SELECT ironlayer.set_environment('dev', '{"on_schema_change": "fail"}');
 RESET ROLE;
+--
+-- Errors with context: a failed step's stored message names what PostgreSQL
+-- refused with its schema when the model reads one relation of that name,
+-- the model and the role it ran as, and a hint with the GRANT run_as needs.
+--
+CREATE TABLE ext.ticks (id int);
+INSERT INTO ext.ticks VALUES (1), (3);
+GRANT SELECT ON ext.ticks TO regress_ex_runner;
+\! cd "$IL_FIX" && printf '%s\n' '-- name: fx.both' '-- kind: FULL_REFRESH' 'SELECT t.id FROM landing.ticks AS t JOIN ext.ticks AS e ON e.id = t.id' >models/both.sql && printf '%s\n' '-- name: fx.ext_ids' '-- kind: FULL_REFRESH' 'SELECT id FROM ext.ticks' >models/ext_ids.sql && git add -A && git commit -q -m f6 && git tag f6
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.plan('fix', 'f5', 'f6', '2026-02-03')->>'plan_id' AS f6_plan \gset
+SELECT ironlayer.apply(:'f6_plan', 'dev') AS run22 \gset
+RESET ROLE;
+-- ext.ticks: fx.both reads a table "ticks" in two schemas, so the message
+-- keeps PostgreSQL's name and the hint lists both; fx.ext_ids reads one
+REVOKE SELECT ON ext.ticks FROM regress_ex_runner;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run22 ORDER BY model;
+-- a schema run_as may not use
+GRANT SELECT ON ext.ticks TO regress_ex_runner;
+REVOKE USAGE ON SCHEMA ext FROM regress_ex_runner;
+SET ROLE regress_ex_ann;
+SELECT ironlayer.use_tenant('exec-a') IS NOT NULL AS bound;
+SELECT ironlayer.retry(:run22) AS run23 \gset
+RESET ROLE;
+SELECT * FROM exec_next('w1');
+SELECT * FROM exec_next('w1');
+SELECT model, error_class, error_message FROM ironlayer.run_steps WHERE run_id = :run23 ORDER BY model;
+GRANT USAGE ON SCHEMA ext TO regress_ex_runner;

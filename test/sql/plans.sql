@@ -50,6 +50,7 @@ SELECT ironlayer.set_watermark('shop', 'dev', 'staging.orders', '2025-06-01', '2
 SELECT ironlayer.set_watermark('shop', 'prod', 'staging.orders', '2025-01-01', '2025-12-01');
 SELECT ironlayer.set_watermark('shop', 'dev', 'STAGING.Orders', '2025-06-01', '2026-01-12');
 SELECT environment, model, start_date, end_date, updated_by FROM ironlayer.watermarks ORDER BY 1, 2;
+SELECT repository, environment, model FROM ironlayer.watermarks ORDER BY 2, 3;
 SET ROLE regress_pl_eng;
 SELECT ironlayer.use_tenant('plans-a') IS NOT NULL AS bound;
 SELECT s->>'model' AS model, s->'input_range' AS input_range

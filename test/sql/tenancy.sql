@@ -213,6 +213,25 @@ SELECT t.name, m.member, m.tenant_role, m.added_by
 SELECT ironlayer.use_tenant('beta') IS NOT NULL AS bound, ironlayer.current_tenant_role();
 SELECT ironlayer.use_tenant(NULL) IS NULL AS unbound;
 
+-- Refused by its tenant role, a member learns who can do it and where to
+-- find them (ironlayer.members). ann holds the cluster role ironlayer_admin
+-- (EXECUTE on set_environment) but is only an engineer of beta; ben is an
+-- engineer role but only a viewer of beta.
+SET ROLE regress_il_dan;
+SELECT ironlayer.add_member('beta', 'regress_il_ann', 'engineer');
+SELECT ironlayer.add_member('beta', 'regress_il_ben', 'viewer');
+SET ROLE regress_il_ann;
+SELECT ironlayer.use_tenant('beta') IS NOT NULL AS bound;
+SELECT ironlayer.set_environment('dev', '{}');
+SET ROLE regress_il_ben;
+SELECT ironlayer.use_tenant('beta') IS NOT NULL AS bound;
+SELECT ironlayer.cancel(1);
+-- Without the cluster role, PostgreSQL refuses before ironlayer runs (no
+-- hint of ours: docs/errors.md explains it).
+SELECT ironlayer.set_environment('dev', '{}');
+SELECT ironlayer.use_tenant(NULL) IS NULL AS unbound;
+RESET ROLE;
+
 -- Clean up.
 DELETE FROM ironlayer.tenants;
 DROP FUNCTION public.seen();

@@ -184,7 +184,8 @@ $run = apply_repo('s4');
 is(wait_run($run), 'failed', 'a run with a failing step fails');
 is(steps($run), 's4.f:failed:1 s4.g:skipped:0 s4.h:succeeded:1', 'its descendant is skipped, the other branch completes');
 is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run AND state = 'failed'"),
-	'42P01 relation "ext.src" does not exist', 'the failure is recorded with its SQLSTATE and message');
+	'42P01 relation "ext.src" does not exist (model s4.f ran as role regress_runner)',
+	'the failure is recorded with its SQLSTATE and message, and the model and role it ran as');
 $node->safe_psql('postgres', q{
 	CREATE SCHEMA ext;
 	CREATE TABLE ext.src AS SELECT 1 AS x;
@@ -359,7 +360,9 @@ $run = apply_repo('p1');
 is(wait_run($run), 'failed', 'a run whose run_as role may not read a source fails');
 is(steps($run), 'p1.leak:failed:1', 'its step failed at the first attempt');
 is(sql("SELECT error_class || ' ' || error_message FROM ironlayer.run_steps WHERE run_id = $run"),
-	'42501 permission denied for table secret', 'the failure is recorded as 42501, permission denied');
+	"42501 permission denied for table locked.secret (model p1.leak ran as role regress_runner)\n"
+	  . 'Hint: Grant it SELECT on locked.secret (GRANT SELECT ON locked.secret TO regress_runner).',
+	'the failure is recorded as 42501, naming the table with its schema, the role, and the GRANT it needs');
 is(sql("SELECT rows_affected IS NULL AND statement_sha256 IS NULL AND lease_owner IS NULL"
 		  . " FROM ironlayer.run_steps WHERE run_id = $run"),
 	't', 'with no rows, statements or lease');

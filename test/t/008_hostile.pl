@@ -139,9 +139,9 @@ is(steps('attacker', $run),
 	'every attack fails with 42501: table, CTE, function, membership, a view read by a later step');
 is(as('atk', 'attacker', q{SELECT string_agg(model || ': ' || error_message, ' | ' ORDER BY model)
 	FROM ironlayer.run_steps WHERE run_id = } . $run . q{ AND model IN ('atk.bind', 'atk.fn', 'atk.read_view')}),
-	"atk.bind: model SQL cannot bind a tenant\nHint: A model reads and writes tables; ironlayer's functions are for its users."
-	  . " | atk.fn: model SQL cannot bind a tenant\nHint: A model reads and writes tables; ironlayer's functions are for its users."
-	  . " | atk.read_view: no tenant is bound to this session\nHint: Call ironlayer.use_tenant(name) first.",
+	"atk.bind: model SQL cannot bind a tenant (model atk.bind ran as role atk_runner)\nHint: A model reads and writes tables; ironlayer's functions are for its users."
+	  . " | atk.fn: model SQL cannot bind a tenant (model atk.fn ran as role atk_runner)\nHint: A model reads and writes tables; ironlayer's functions are for its users."
+	  . " | atk.read_view: no tenant is bound to this session (model atk.read_view ran as role atk_runner)\nHint: Call ironlayer.use_tenant(name) first.",
 	'the errors say why');
 is($node->safe_psql('postgres', 'SELECT acting || unbound || members || audit FROM attacker_dev_atk.who'),
 	'atk_runnertrue00', 'model SQL sees run_as, no tenant and no tenant rows');
