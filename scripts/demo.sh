@@ -227,13 +227,13 @@ pipeline() {
 	echo "demo: the repository (under ironlayer.repo_root), and the shop's models deployed to dev (nothing"
 	echo "demo: deployed yet: plan NULL..HEAD~1 as of 2026-01-31, apply, wait)"
 	echo
-	psql_shown ironlayer_demo -tA <<-'SQL'
-		SELECT ironlayer.use_tenant('demo');
+	psql_shown ironlayer_demo <<-'SQL'
+		SELECT ironlayer.use_tenant('demo') AS tenant \gset
 		SELECT ironlayer.add_repo('shop', 'shop')
 		 WHERE NOT EXISTS (SELECT FROM ironlayer.repos WHERE name = 'shop');
 		SELECT ironlayer.plan('shop', NULL, 'HEAD~1', '2026-01-31')->>'plan_id' AS plan_id \gset
 		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
-		SELECT ironlayer.wait(:run_id, '2 min');
+		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
 	SQL
 	echo
 	echo "demo: the change, planned in dev against what dev has deployed (plan NULL..HEAD as of 2026-01-31),"
@@ -267,7 +267,9 @@ pipeline() {
 		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
 		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
 		SELECT run_id, state, steps, succeeded, failed, rows_affected FROM ironlayer.run_summary WHERE run_id = :run_id;
-		SELECT * FROM demo_dev_marts.mrt_daily_revenue ORDER BY order_date DESC, channel LIMIT 9;
+		SELECT order_date, channel, revenue_orders, gross_item_sales, item_discounts, net_item_sales,
+		       shipping_charged, amount_billed, item_margin
+		  FROM demo_dev_marts.mrt_daily_revenue ORDER BY order_date DESC, channel LIMIT 9;
 	SQL
 }
 
