@@ -136,7 +136,7 @@ for my $file (@files)
 	my $h = IPC::Run::start([ $psql, '-X', '-q', '-v', 'ON_ERROR_STOP=0', '-f', '-',
 			"host=localhost port=$port dbname=ironlayer user=ironlayer_demo" ],
 		'<', \$in, '>', \$o, '2>', \$e, $timer);
-	my $i = 0;
+	my ($i, $ran) = (0, 0);
 	for my $block (@b)
 	{
 		$i++;
@@ -152,6 +152,7 @@ for my $file (@files)
 			next;
 		}
 		$in .= $block->{sql} . "\\echo $mark\n\\warn $mark\n";
+		$ran++;
 		$timer->start(300);
 		eval { $h->pump until ($o =~ /\Q$mark\E\n/ && $e =~ /\Q$mark\E\n/) || $timer->is_expired; };
 		my ($bo) = $o =~ /\A(.*?)\Q$mark\E\n/s;
@@ -177,7 +178,7 @@ for my $file (@files)
 	}
 	$in .= "\\q\n";
 	eval { $h->finish; };
-	note(sprintf('%s: %d runnable block%s ran', $file, $i, $i == 1 ? '' : 's'));
+	note(sprintf('%s: %d runnable block%s ran', $file, $ran, $ran == 1 ? '' : 's'));
 }
 diag(join("\n", 'runnable blocks that ran, per file:',
 	(map { sprintf('  %-24s %d', $_, scalar @{ $blocks{$_} }) } grep { @{ $blocks{$_} } } @files),
