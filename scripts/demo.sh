@@ -9,13 +9,22 @@
 #
 # The port is $PGPORT, else 5499. The server runs as an unprivileged user
 # (postgres when run as root), since PostgreSQL refuses to run as root.
+# The environment may also set (test/t/014_docs.pl does, to run the docs'
+# SQL against a cluster prepared exactly like the demo's):
+#   IRONLAYER_DEMO_DIR      where the demo keeps its data, key and
+#                           repositories (default .demo in the checkout)
+#   IRONLAYER_DEMO_INSTALL  no: install nothing, build nothing, never sudo;
+#                           use the ironlayer installed in PG_CONFIG's
+#                           PostgreSQL as it is (default yes)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 PORT=${PGPORT:-5499}
-DEMO=$ROOT/.demo
+DEMO=${IRONLAYER_DEMO_DIR:-$ROOT/.demo}
+SHOWN=${IRONLAYER_DEMO_DIR:-.demo}			# how messages name it
+INSTALL=${IRONLAYER_DEMO_INSTALL:-yes}
 PG_CONFIG=${PG_CONFIG:-pg_config}
 DB=ironlayer
 
@@ -43,7 +52,7 @@ data_dir() {
 		alt=/var/tmp/ironlayer-demo-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
 		mkdir -p "$alt/data"
 		ln -s "$alt/data" "$DEMO/data"
-		echo "demo: $RUNUSER cannot reach $DEMO; the data lives in $alt (linked from .demo/data)" >&2
+		echo "demo: $RUNUSER cannot reach $DEMO; the data lives in $alt (linked from $SHOWN/data)" >&2
 	fi
 	echo "$DEMO/data"
 }
@@ -52,14 +61,24 @@ psql_demo() {						# psql against the demo cluster as its superuser
 	"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PORT" -U postgres "$@"
 }
 
+# psql as USER on the demo database, echoing each statement before its
+# output (variables already substituted), so that what the demo prints can
+# be typed again in psql.
+psql_shown() {
+	local user=$1; shift
+	"$PGBIN/psql" -X -q -e -v ON_ERROR_STOP=1 -h localhost -p "$PORT" -U "$user" -d "$DB" "$@"
+}
+
 start() {
-	bash scripts/deps.sh
 	PGBIN=$($PG_CONFIG --bindir)
-	make -s -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
-	if [ "$(id -u)" -eq 0 ] || [ -w "$($PG_CONFIG --pkglibdir)" ]; then
-		make -s install >/dev/null
-	else
-		sudo make -s install >/dev/null
+	if [ "$INSTALL" != no ]; then
+		bash scripts/deps.sh
+		make -s -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
+		if [ "$(id -u)" -eq 0 ] || [ -w "$($PG_CONFIG --pkglibdir)" ]; then
+			make -s install >/dev/null
+		else
+			sudo make -s install >/dev/null
+		fi
 	fi
 
 	local data
@@ -68,7 +87,7 @@ start() {
 	chmod 700 "$data"
 
 	if [ ! -f "$data/PG_VERSION" ]; then
-		echo "demo: creating a cluster in .demo/data"
+		echo "demo: creating a cluster in $SHOWN/data"
 		as_user "$PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
 		# beside the data directory: the vault's master key and the repository root
 		local base
@@ -125,13 +144,26 @@ start() {
 		 WHERE NOT EXISTS (SELECT 1 FROM ironlayer.my_tenants() WHERE tenant = 'demo');
 	SQL
 
-	pipeline "$(dirname "$data")"
+	# The pipeline runs once, on the cluster it made: run again, it would
+	# plan back to HEAD~1 and re-seed the sources under what dev built.
+	if [ -n "$(psql_demo -d "$DB" -tAc "SELECT 1 FROM ironlayer.repos r JOIN ironlayer.tenants t USING (tenant_id)
+			WHERE t.name = 'demo' AND r.name = 'shop'")" ]; then
+		echo "demo: the shop's pipeline ran when this cluster was made (to see it again: make stop; rm -rf $SHOWN; make demo)"
+	else
+		pipeline "$(dirname "$data")"
+		local failed
+		failed=$(psql_demo -d "$DB" -tAc "SELECT string_agg(run_id || ' ' || state, ', ') FROM ironlayer.runs WHERE state <> 'succeeded'")
+		if [ -n "$failed" ]; then
+			echo "demo: a run did not succeed ($failed): see ironlayer.run_steps" >&2
+			exit 1
+		fi
+	fi
 
 	local version
 	version=$(psql_demo -d "$DB" -tAc 'SELECT ironlayer.version()')
 	cat <<-EOF2
 
-	ironlayer $version is running on localhost:$PORT (data in .demo/data).
+	ironlayer $version is running on localhost:$PORT (data in $SHOWN/data).
 
 	Connect as the demo tenant's admin:
 	  psql "host=localhost port=$PORT dbname=$DB user=ironlayer_demo"
@@ -176,43 +208,41 @@ pipeline() {
 	git -C "$repo" add -A && commit "returns are not revenue; product sales"
 	[ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$repo"
 
-	echo "demo: seeding the source tables (examples/shop/seed.sql)"
+	echo "demo: seeding the source tables: psql -f examples/shop/seed.sql"
 	psql_demo -d "$DB" -f examples/shop/seed.sql >/dev/null 2>&1
-	# Model SQL runs as the dev environment's own role (ironlayer_demo_dev),
-	# which may read nothing until granted: the DBA grants it the sources,
-	# and lets the demo's admin read what it builds.
-	psql_demo -d "$DB" >/dev/null <<-'SQL'
+	echo "demo: as the superuser (postgres), the DBA's grants: the dev environment's role may read the"
+	echo "demo: sources, and the demo's admin may read what that role builds"
+	echo
+	psql_shown postgres <<-'SQL'
 		SELECT run_as FROM ironlayer.environments e JOIN ironlayer.tenants t USING (tenant_id)
 		 WHERE t.name = 'demo' AND e.name = 'dev' \gset
 		GRANT USAGE ON SCHEMA source TO :"run_as";
 		GRANT SELECT ON ALL TABLES IN SCHEMA source TO :"run_as";
 		ALTER DEFAULT PRIVILEGES FOR ROLE :"run_as" GRANT USAGE ON SCHEMAS TO ironlayer_demo;
 		ALTER DEFAULT PRIVILEGES FOR ROLE :"run_as" GRANT SELECT ON TABLES TO ironlayer_demo;
-		SET ROLE ironlayer_demo;
-		SELECT ironlayer.use_tenant('demo');
+	SQL
+	echo
+	echo "demo: from here on as the demo tenant's admin:"
+	echo "demo:   psql \"host=localhost port=$PORT dbname=$DB user=ironlayer_demo\""
+	echo "demo: the repository (under ironlayer.repo_root), and the shop's models deployed to dev (nothing"
+	echo "demo: deployed yet: plan NULL..HEAD~1 as of 2026-01-31, apply, wait)"
+	echo
+	psql_shown ironlayer_demo <<-'SQL'
+		SELECT ironlayer.use_tenant('demo') AS tenant \gset
 		SELECT ironlayer.add_repo('shop', 'shop')
 		 WHERE NOT EXISTS (SELECT FROM ironlayer.repos WHERE name = 'shop');
+		SELECT ironlayer.plan('shop', NULL, 'HEAD~1', '2026-01-31')->>'plan_id' AS plan_id \gset
+		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
+		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
 	SQL
-
-	echo "demo: deploying the shop's models to dev (nothing deployed yet: plan NULL..HEAD~1 as of 2026-01-31, apply, wait)"
-	psql_demo -d "$DB" -tA >/dev/null <<-'SQL'
-		SET ROLE ironlayer_demo;
-		SELECT ironlayer.use_tenant('demo');
-		SELECT ironlayer.apply(ironlayer.plan('shop', NULL, 'HEAD~1', '2026-01-31')->>'plan_id', 'dev') AS run_id \gset
-		SELECT ironlayer.wait(:run_id, '2 min');
-	SQL
-
-	echo "demo: the change, planned in dev against what dev has deployed (plan NULL..HEAD as of 2026-01-31):"
 	echo
-	psql_demo -d "$DB" <<-'SQL'
-		SET ROLE ironlayer_demo;
+	echo "demo: the change, planned in dev against what dev has deployed (plan NULL..HEAD as of 2026-01-31),"
+	echo "demo: shown, applied (dev is auto-approved) and waited for:"
+	echo
+	psql_shown ironlayer_demo <<-'SQL'
 		SELECT ironlayer.use_tenant('demo') AS tenant \gset
 		SELECT ironlayer.plan('shop', NULL, 'HEAD', '2026-01-31')->>'plan_id' AS plan_id \gset
-		\echo plan :plan_id
-		SELECT parallel_group AS "group", model, run_type,
-		       coalesce(start_date || ' .. ' || end_date, '') AS input_range, reason
-		  FROM ironlayer.plan_steps WHERE plan_id = :'plan_id' ORDER BY step_index;
-		\echo applied and waited for:
+		SELECT parallel_group AS "group", model, run_type, input_range, reason FROM ironlayer.show_plan(:'plan_id');
 		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
 		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
 		SELECT run_id, state, steps, succeeded, failed, skipped, rows_affected,
@@ -221,27 +251,25 @@ pipeline() {
 		SELECT model, state, attempts, rows_affected,
 		       round(extract(epoch FROM finished_at - started_at) * 1000, 1) AS ms
 		  FROM ironlayer.run_steps WHERE run_id = :run_id ORDER BY step_index;
-		\echo what dev has deployed now:
 		SELECT repository, environment, left(commit, 12) AS commit, left(plan_id, 12) AS plan, run_id
 		  FROM ironlayer.deployed_commits ORDER BY repository, environment;
 	SQL
 
-	echo "demo: the next day's source rows (examples/shop/next_day.sql), loaded by a refresh as of 2026-02-01:"
-	echo
+	echo "demo: the next day's source rows: psql -f examples/shop/next_day.sql"
 	psql_demo -d "$DB" -f examples/shop/next_day.sql >/dev/null 2>&1
-	psql_demo -d "$DB" <<-'SQL'
-		SET ROLE ironlayer_demo;
+	echo "demo: a refresh as of 2026-02-01 (no code change: what is due), shown, applied, waited for; then the"
+	echo "demo: mart's last three days"
+	echo
+	psql_shown ironlayer_demo <<-'SQL'
 		SELECT ironlayer.use_tenant('demo') AS tenant \gset
 		SELECT ironlayer.plan_refresh('shop', 'dev', '2026-02-01')->>'plan_id' AS plan_id \gset
-		\echo refresh plan :plan_id
-		SELECT parallel_group AS "group", model, run_type,
-		       coalesce(start_date || ' .. ' || end_date, '') AS input_range, reason
-		  FROM ironlayer.plan_steps WHERE plan_id = :'plan_id' ORDER BY step_index;
+		SELECT parallel_group AS "group", model, run_type, input_range, reason FROM ironlayer.show_plan(:'plan_id');
 		SELECT ironlayer.apply(:'plan_id', 'dev') AS run_id \gset
 		SELECT ironlayer.wait(:run_id, '2 min') AS final_state;
 		SELECT run_id, state, steps, succeeded, failed, rows_affected FROM ironlayer.run_summary WHERE run_id = :run_id;
-		\echo demo_dev_marts.mrt_daily_revenue, the last three days:
-		SELECT * FROM demo_dev_marts.mrt_daily_revenue ORDER BY 1 DESC, 2 LIMIT 9;
+		SELECT order_date, channel, revenue_orders, gross_item_sales, item_discounts, net_item_sales,
+		       shipping_charged, amount_billed, item_margin
+		  FROM demo_dev_marts.mrt_daily_revenue ORDER BY order_date DESC, channel LIMIT 9;
 	SQL
 }
 

@@ -78,12 +78,12 @@ else
 fi
 
 # The PGXS suites run in a copy of what they read (the Makefile, the tests,
-# the docs a TAP test checks, the example one runs), owned by the servers'
+# the docs a TAP test checks, the example and the demo script one runs), owned by the servers'
 # user. Each make target writes its settings, vault master key and fixture
 # repositories under test/tmp/ of the copy first (installcheck-prep).
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironlayer-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-cp -r Makefile test docs examples "$WORK"/
+cp -r Makefile README.md test docs examples scripts "$WORK"/
 chmod 755 "$WORK"
 [ "$(id -u)" -eq 0 ] && chown -R "$RUNUSER" "$WORK"
 KEEP=$ROOT/.test				# outputs of failed suites, for reading

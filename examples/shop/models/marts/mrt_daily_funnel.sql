@@ -4,7 +4,7 @@
 -- owner: growth
 -- tags: marts, web, daily
 -- The shop funnel per day (sessions reaching each step) beside the day's
--- revenue.
+-- revenue orders and net item sales (after discounts, without shipping).
 WITH sessions_by_day AS (
     SELECT
         event_date,
@@ -21,7 +21,7 @@ revenue_by_day AS (
     SELECT
         order_date,
         sum(revenue_orders) AS revenue_orders,
-        sum(net_revenue) AS net_revenue
+        sum(net_item_sales) AS net_item_sales
     FROM marts.mrt_daily_revenue
     WHERE order_date BETWEEN '{{ start_date }}' AND '{{ end_date }}'
     GROUP BY order_date
@@ -36,7 +36,7 @@ SELECT
     cast(cast(s.purchase_sessions AS decimal(12,4)) / nullif(s.sessions, 0) AS decimal(8,4)) AS conversion_rate,
     cast(cast(s.purchase_sessions AS decimal(12,4)) / nullif(s.add_to_cart_sessions, 0) AS decimal(8,4)) AS cart_to_purchase_rate,
     coalesce(r.revenue_orders, 0) AS revenue_orders,
-    cast(coalesce(r.net_revenue, 0) AS decimal(12,2)) AS net_revenue,
-    cast(coalesce(r.net_revenue, 0) / nullif(s.sessions, 0) AS decimal(12,2)) AS revenue_per_session
+    cast(coalesce(r.net_item_sales, 0) AS decimal(12,2)) AS net_item_sales,
+    cast(coalesce(r.net_item_sales, 0) / nullif(s.sessions, 0) AS decimal(12,2)) AS net_item_sales_per_session
 FROM sessions_by_day AS s
 LEFT JOIN revenue_by_day AS r ON r.order_date = s.event_date
