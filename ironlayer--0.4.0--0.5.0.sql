@@ -360,3 +360,28 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+
+-- src/sql/50_repos.sql: models() and diff() gain unknown_refs (a reference that is neither a model nor a declared source)
+DROP FUNCTION @extschema@.models(text, text);
+CREATE FUNCTION @extschema@.models(repo text, "commit" text)
+	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
+				   unique_key text, blob text, fingerprint text, upstream text[], sources text[],
+				   unknown_refs text[])
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_models';
+COMMENT ON FUNCTION @extschema@.models(text, text) IS
+	'the models of a repository at a commit, read from git objects, with their upstream models, sources and unknown references';
+REVOKE ALL ON FUNCTION @extschema@.models(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
+
+DROP FUNCTION @extschema@.diff(text, text, text);
+CREATE FUNCTION @extschema@.diff(repo text, base text, head text)
+	RETURNS TABLE (model text, change text, path text, unknown_refs text[])
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_diff';
+COMMENT ON FUNCTION @extschema@.diff(text, text, text) IS
+	'models added, modified, removed or changed only cosmetically between two commits';
+REVOKE ALL ON FUNCTION @extschema@.diff(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;

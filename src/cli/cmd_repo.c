@@ -162,6 +162,29 @@ note_skipped(const il_repo_models *m)
 }
 
 /*
+ * Says on stderr which references are unknown (also in the rows'
+ * unknown_refs): neither a model nor a declared source.
+ */
+static void
+note_unknown(const il_repo_models *m)
+{
+	size_t		i;
+	size_t		k;
+
+	for (i = 0; i < m->n; i++)
+		for (k = 0; k < m->models[i].n_unknown_refs; k++)
+		{
+			if (m->sources_file != NULL)
+				fprintf(stderr, "ironlayer: unknown reference: %s reads %s, neither a model nor declared in %s\n",
+						m->models[i].name, m->models[i].unknown_refs[k], m->sources_file);
+			else
+				fprintf(stderr, "ironlayer: unknown reference: %s reads %s, no model, in a schema of models"
+						" (a source there must be declared in sources.txt)\n",
+						m->models[i].name, m->models[i].unknown_refs[k]);
+		}
+}
+
+/*
  * Reports an error; returns 1.
  */
 static int
@@ -192,6 +215,7 @@ il_cmd_models(int argc, char **argv)
 	else
 	{
 		note_skipped(m);
+		note_unknown(m);
 		il_repo_models_json(m, &out);
 		rc = emit(&out);
 	}

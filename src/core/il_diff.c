@@ -154,6 +154,8 @@ compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo
 			r[n].model = base->models[i].name;
 			r[n].change = IL_CHANGE_REMOVED;
 			r[n].path = base->models[i].path;
+			r[n].unknown_refs = NULL;
+			r[n].n_unknown_refs = 0;
 			n++;
 			i++;
 		}
@@ -164,6 +166,8 @@ compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo
 			r[n].model = head->models[j].name;
 			r[n].change = IL_CHANGE_ADDED;
 			r[n].path = head->models[j].path;
+			r[n].unknown_refs = head->models[j].unknown_refs;
+			r[n].n_unknown_refs = head->models[j].n_unknown_refs;
 			n++;
 			j++;
 		}
@@ -184,6 +188,8 @@ compare_sets(const il_repo_models *base, const id_set *base_blobs, const il_repo
 				r[n].change = strcmp(b->fingerprint, h->fingerprint) != 0 ?
 					IL_CHANGE_MODIFIED : IL_CHANGE_COSMETIC;
 				r[n].path = h->path;
+				r[n].unknown_refs = h->unknown_refs;
+				r[n].n_unknown_refs = h->n_unknown_refs;
 				n++;
 			}
 			i++;
@@ -256,6 +262,7 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 	s[0].own_only = true;
 	s[0].index = 0;
 	s[1].index = 1;
+	s[1].read_sources = true;
 	if (head != NULL && strcmp(head, IL_GIT_NULL_OID) == 0)
 	{
 		il_error_set(err, IL_ERR_UNKNOWN_COMMIT, 0, 0,
@@ -285,6 +292,13 @@ il_repo_diff(il_git_repo *git, const char *base, const char *head, const char *m
 		il_snap_finish(&s[0], &d->base, err) != 0 ||
 		il_snap_finish(&s[1], &d->head, err) != 0)
 		goto done;
+	/* the head's unknown references need its graph; its errors are not the diff's */
+	if (il_repo_build_dag(d->head, err) != 0)
+	{
+		if (il_error_is(err, IL_ERR_OUT_OF_MEMORY))
+			goto done;
+		il_error_clear(err);
+	}
 	if (!id_set_make(&base_blobs, &((repo_priv *) d->base->priv)->files))
 	{
 		il_repo_nomem(err);

@@ -390,6 +390,36 @@ il_git_default_models_dir(il_git_repo *repo, const char *commit, const char **ou
 }
 
 /*
+ * Looks up one entry of a commit's tree by path.
+ */
+int
+il_git_find_entry(il_git_repo *repo, const char *commit, const char *path, bool *found,
+				  char id[IL_GIT_OID_HEX_LEN + 1], uint32_t *mode, il_error *err)
+{
+	git_tree   *tree = NULL;
+	git_tree_entry *e = NULL;
+	int			rc;
+
+	*found = false;
+	id[0] = '\0';
+	*mode = 0;
+	il_error_clear(err);
+	if (commit_tree(repo, commit, &tree, err) != 0)
+		return -1;
+	rc = git_tree_entry_bypath(&e, tree, path);
+	git_tree_free(tree);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return git_fail(err, "cannot read the tree");
+	git_oid_tostr(id, IL_GIT_OID_HEX_LEN + 1, git_tree_entry_id(e));
+	*mode = (uint32_t) git_tree_entry_filemode(e);
+	*found = true;
+	git_tree_entry_free(e);
+	return 0;
+}
+
+/*
  * Normalizes a user's models directory.
  */
 int

@@ -192,6 +192,16 @@ extern int	il_git_list_sql(il_git_repo *repo, const char *commit, const char *di
 extern void il_git_blob_list_free(il_git_blob_list *list);
 
 /*
+ * Looks up the entry at path (relative to the root, "/" between parts) in
+ * the tree of commit (a full 40-hex id): *found false when there is none;
+ * else its object id (40 hex) and mode (IL_GIT_MODE_*, or 040000 for a
+ * directory, 0160000 for a submodule).
+ */
+extern int	il_git_find_entry(il_git_repo *repo, const char *commit, const char *path,
+							  bool *found, char id[IL_GIT_OID_HEX_LEN + 1], uint32_t *mode,
+							  il_error *err);
+
+/*
  * Reads the blob (a full 40-hex id) into out (appended, NUL-terminated).
  * When the blob has more than max bytes nothing is read and the error is
  * file_too_large (err->message gives the size). *size, when not NULL, is

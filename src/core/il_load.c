@@ -47,6 +47,67 @@ il_repo_label_error(const snap *s, il_error *err)
 }
 
 /*
+ * Reads the declaration of sources of a snapshot (s->decl stays NULL when
+ * the commit has none).
+ */
+static int
+read_sources(il_git_repo *git, snap *s, il_error *err)
+{
+	il_buf		path = IL_BUF_INIT;
+	il_buf		content = IL_BUF_INIT;
+	char		id[IL_GIT_OID_HEX_LEN + 1];
+	char		q[PATH_CAP];
+	uint32_t	mode;
+	bool		found;
+	size_t		size = 0;
+	int			ret = -1;
+
+	if (s->models_dir[0] != '\0')
+		il_buf_printf(&path, "%s/", s->models_dir);
+	il_buf_puts(&path, IL_SOURCES_FILE);
+	if (path.oom)
+		return il_repo_nomem(err);
+	if (il_git_find_entry(git, s->commit, path.data, &found, id, &mode, err) != 0)
+		goto done;
+	if (!found)
+	{
+		ret = 0;
+		goto done;
+	}
+	il_git_format_path(q, sizeof(q), path.data);
+	if (mode != IL_GIT_MODE_FILE && mode != IL_GIT_MODE_EXEC)
+	{
+		il_error_set(err, IL_ERR_INVALID_SOURCES, 0, 0,
+					 "%s is not a regular file (a symbolic link, a directory or a submodule): make it a text file with one source a line",
+					 q);
+		goto done;
+	}
+	if (il_git_read_blob(git, id, IL_SOURCES_MAX_SIZE, &content, &size, err) != 0)
+	{
+		if (il_error_is(err, IL_ERR_FILE_TOO_LARGE))
+			il_error_set(err, IL_ERR_INVALID_SOURCES, 0, 0,
+						 "%s: the file has %zu bytes, more than the %zu a declaration of sources may have",
+						 q, size, IL_SOURCES_MAX_SIZE);
+		goto done;
+	}
+	if (il_sources_parse(content.data, content.len, path.data, &s->decl, err) != 0)
+		goto done;
+	s->decl_path = il_strdup(path.data);
+	if (s->decl_path == NULL)
+	{
+		il_repo_nomem(err);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (ret != 0)
+		il_repo_label_error(s, err);
+	il_buf_free(&path);
+	il_buf_free(&content);
+	return ret;
+}
+
+/*
  * Resolves the commit, settles the models directory and lists the files.
  * models_dir NULL: the default of this commit.
  */
@@ -65,7 +126,9 @@ il_snap_open(il_git_repo *git, const char *spec, const char *models_dir, snap *s
 	}
 	if (il_git_normalize_dir(models_dir, &s->models_dir, err) != 0)
 		return -1;
-	return il_git_list_sql(git, s->commit, s->models_dir, 0, &s->files, err);
+	if (il_git_list_sql(git, s->commit, s->models_dir, 0, &s->files, err) != 0)
+		return -1;
+	return s->read_sources ? read_sources(git, s, err) : 0;
 }
 
 /*
@@ -79,6 +142,10 @@ il_snap_free(snap *s)
 	il_git_blob_list_free(&s->files);
 	il_free(s->entry);
 	s->entry = NULL;
+	il_sources_free(s->decl);
+	s->decl = NULL;
+	il_free(s->decl_path);
+	s->decl_path = NULL;
 	il_repo_models_free(s->out);
 	s->out = NULL;
 }
@@ -294,6 +361,10 @@ il_repo_models_free(il_repo_models *m)
 		il_git_blob_list_free(&p->files);
 		il_free(p->models_dir);
 		il_free(p->up_names);
+		il_sources_free(p->decl);
+		il_free(p->decl_path);
+		il_free(p->unknown);
+		il_free(p->unknown_mem);
 		il_free(p);
 	}
 	il_dag_free(m->dag);
@@ -334,6 +405,12 @@ il_snap_collect(loader *L, snap *s, il_error *err)
 	s->models_dir = NULL;
 	memcpy(m->commit, s->commit, sizeof(m->commit));
 	m->models_dir = p->models_dir;
+	p->decl = s->decl;
+	s->decl = NULL;
+	p->decl_path = s->decl_path;
+	s->decl_path = NULL;
+	m->sources_file = p->decl_path;
+	m->n_declared = il_sources_count(p->decl);
 	/* room for every file; pages of unused slots are never touched */
 	/* in the arena, whose blocks the process reuses */
 	m->models = il_arena_alloc(L->ar, (p->files.n + 1) * sizeof(il_repo_model));
@@ -372,6 +449,8 @@ il_snap_collect(loader *L, snap *s, il_error *err)
 		}
 		slot->path = f->path;
 		memcpy(slot->blob, f->id, sizeof(slot->blob));
+		slot->unknown_refs = NULL;
+		slot->n_unknown_refs = 0;
 		m->n++;
 	}
 	return 0;
@@ -458,6 +537,98 @@ il_loader_free(loader *L)
 }
 
 /*
+ * Lists each model's unknown references (the sources of node i of dag,
+ * which is model i), copied out of the graph: they stay when its order
+ * fails.
+ */
+static int
+classify_sources(il_repo_models *m, const il_dag *dag, il_error *err)
+{
+	repo_priv  *p = m->priv;
+	il_sources *schemas = NULL;
+	const char **names;
+	size_t		count = 0;
+	size_t		bytes = 0;
+	size_t		i;
+	size_t		k;
+	char	   *w;
+	int			pass;
+	int			rc;
+
+	il_free(p->unknown);
+	il_free(p->unknown_mem);
+	p->unknown = NULL;
+	p->unknown_mem = NULL;
+	for (i = 0; i < m->n; i++)
+	{
+		m->models[i].unknown_refs = NULL;
+		m->models[i].n_unknown_refs = 0;
+	}
+	if (dag->src_off[m->n] == 0)
+		return 0;				/* no external reference at all */
+	if (p->decl == NULL)
+	{
+		names = il_malloc((m->n + 1) * sizeof(char *));
+		if (names == NULL)
+			return il_repo_nomem(err);
+		for (i = 0; i < m->n; i++)
+			names[i] = m->models[i].name;
+		rc = il_sources_model_schemas(names, m->n, &schemas, err);
+		il_free(names);
+		if (rc != 0)
+			return -1;
+	}
+	/* pass 0 counts, pass 1 copies */
+	w = NULL;
+	for (pass = 0; pass < 2; pass++)
+	{
+		size_t		at = 0;
+
+		for (i = 0; i < m->n; i++)
+		{
+			il_repo_model *md = &m->models[i];
+
+			if (pass == 1)
+				md->unknown_refs = p->unknown + at;
+			for (k = dag->src_off[i]; k < dag->src_off[i + 1]; k++)
+			{
+				const char *r = dag->src[k];
+
+				if (!il_sources_unknown(p->decl, schemas, r))
+					continue;
+				if (pass == 0)
+				{
+					count++;
+					bytes += strlen(r) + 1;
+					continue;
+				}
+				p->unknown[at++] = w;
+				memcpy(w, r, strlen(r) + 1);
+				w += strlen(r) + 1;
+				md->n_unknown_refs++;
+			}
+			if (pass == 1 && md->n_unknown_refs == 0)
+				md->unknown_refs = NULL;
+		}
+		if (pass == 0)
+		{
+			if (count == 0)
+				break;
+			p->unknown = il_malloc(count * sizeof(char *));
+			p->unknown_mem = il_malloc(bytes);
+			if (p->unknown == NULL || p->unknown_mem == NULL)
+			{
+				il_sources_free(schemas);
+				return il_repo_nomem(err);
+			}
+			w = p->unknown_mem;
+		}
+	}
+	il_sources_free(schemas);
+	return 0;
+}
+
+/*
  * Builds the graph of a model set and its order.
  */
 int
@@ -488,6 +659,11 @@ il_repo_build_dag(il_repo_models *m, il_error *err)
 		return -1;
 	}
 	il_free(dm);
+	if (classify_sources(m, dag, err) != 0)
+	{
+		il_dag_free(dag);
+		return -1;
+	}
 	if (il_dag_sort(dag, err) != 0)
 	{
 		il_dag_free(dag);
@@ -536,6 +712,7 @@ il_repo_load(il_git_repo *git, const char *commit, const char *models_dir,
 	L.ar = il_arena_new();
 	if (L.ar == NULL)
 		return il_repo_nomem(err);
+	s.read_sources = true;
 	if (il_snap_open(git, commit, models_dir, &s, err) != 0 ||
 		il_loader_prepare(&L, &s, 1, err) != 0 ||
 		il_snap_collect(&L, &s, err) != 0 ||

@@ -1519,6 +1519,37 @@ write_summary(const planner *P, il_buf *out)
 }
 
 /*
+ * Writes ,"unknown_references":[{"model","reference"}, ...] over every
+ * model at the target (models in name order, each one's references
+ * sorted), only when there is one: a plan without keeps its bytes.
+ */
+static void
+write_unknown_references(const il_repo_models *head, il_buf *out)
+{
+	bool		first = true;
+	size_t		i;
+	size_t		k;
+
+	for (i = 0; i < head->n; i++)
+	{
+		const il_repo_model *m = &head->models[i];
+
+		for (k = 0; k < m->n_unknown_refs; k++)
+		{
+			il_buf_puts(out, first ? ",\"unknown_references\":[" : ",");
+			first = false;
+			il_buf_puts(out, "{\"model\":");
+			il_jsonw_cstring(out, m->name);
+			il_buf_puts(out, ",\"reference\":");
+			il_jsonw_cstring(out, m->unknown_refs[k]);
+			il_buf_putc(out, '}');
+		}
+	}
+	if (!first)
+		il_buf_putc(out, ']');
+}
+
+/*
  * Writes the plan (steps in P->order, at most steps_room bytes with their
  * ids) to out, with its id.
  */
@@ -1588,6 +1619,7 @@ write_plan(planner *P, size_t steps_room, il_buf *out, char plan_id[IL_SHA256_HE
 	write_summary(P, out);
 	il_buf_puts(out, ",\"target\":");
 	il_jsonw_cstring(out, head->commit);
+	write_unknown_references(head, out);
 	il_buf_putc(out, '}');
 	if (out->oom)
 		return nomem(err);

@@ -20,9 +20,13 @@
  *	 "summary":{"cosmetic_changes_skipped":[...],"models_added":[...],
  *				"models_affected":[...],"models_modified":[...],
  *				"models_removed":[...],"total_steps":N},
- *	 "target":"<40 hex>"}			the head commit, resolved
+ *	 "target":"<40 hex>",			the head commit, resolved
+ *	 "unknown_references":[{"model","reference"}, ...]}
  *
- * and a step:
+ * "unknown_references" (every kind) is written only when there is one: the
+ * unknown_refs of every model at the head (il_repo.h, il_sources.h), sorted
+ * by model then reference; without any, the plan keeps its bytes. And a
+ * step:
  *
  *	{"depends_on":[step ids, sorted as strings],
  *	 "input_range":null or {"end":"YYYY-MM-DD","start":"YYYY-MM-DD"},

@@ -67,6 +67,9 @@ il_repo_model_json(const il_repo_model *m, il_buf *out)
 	il_jsonw_key(out, "unique_key");
 	il_jsonw_cstring(out, m->unique_key_text);
 	il_buf_putc(out, ',');
+	il_jsonw_key(out, "unknown_refs");
+	put_names(out, m->unknown_refs, m->n_unknown_refs);
+	il_buf_putc(out, ',');
 	il_jsonw_key(out, "upstream");
 	put_names(out, m->upstream, m->n_upstream);
 	il_buf_putc(out, '}');
@@ -106,6 +109,9 @@ il_repo_diff_json(const il_repo_change *rows, size_t n, il_buf *out)
 		il_buf_putc(out, ',');
 		il_jsonw_key(out, "path");
 		il_jsonw_cstring(out, rows[i].path);
+		il_buf_putc(out, ',');
+		il_jsonw_key(out, "unknown_refs");
+		put_names(out, rows[i].unknown_refs, rows[i].n_unknown_refs);
 		il_buf_puts(out, "}\n");
 	}
 }

@@ -55,9 +55,20 @@
  * query in prefetch, answer get from what it fetched, collect puts and
  * store them after the call returns.
  *
+ * Sources (il_sources.h). A load (and a diff's head, not its base) reads
+ * the declaration MODELS_DIR/sources.txt when the commit has one: a file
+ * that is no regular blob (a symbolic link, a directory), over 1 MiB, or
+ * with a bad line is the error invalid_sources naming it (and the line).
+ * When the graph is built, each model's sources (external references)
+ * that are unknown are listed in unknown_refs, by the declaration's rule or
+ * without one by the schema rule. A diff builds the head's graph for this
+ * too; when that fails (a cycle, an ambiguous reference, an unknown ref())
+ * the diff still succeeds: after a cycle the unknown references are
+ * listed, after the others none (models() and plans report those errors).
+ *
  * Error codes (il_error.code; SQLSTATEs in src/core/il_errcodes.txt): those
  * of il_git.h and il_dag.h, and invalid_header, syntax_error, binary_file,
- * file_too_large, parse_limit, duplicate_model. Functions return 0, or -1
+ * file_too_large, parse_limit, duplicate_model, invalid_sources. Functions return 0, or -1
  * with err set.
  *
  *-------------------------------------------------------------------------
@@ -128,6 +139,9 @@ typedef struct il_repo_model
 	size_t		n_upstream;
 	const char **sources;		/* external names, sorted */
 	size_t		n_sources;
+	/* filled when the graph is built (also when only its order fails): */
+	const char **unknown_refs;	/* the sources that are unknown (il_sources.h), sorted */
+	size_t		n_unknown_refs;
 } il_repo_model;
 
 typedef struct il_repo_skipped
@@ -146,6 +160,9 @@ typedef struct il_repo_models
 	il_repo_skipped *skipped;	/* sorted by path */
 	size_t		n_skipped;
 	il_dag	   *dag;			/* NULL until built; node i is models[i] */
+	const char *sources_file;	/* the declaration's path (relative to the
+								 * repository root), NULL when there is none */
+	size_t		n_declared;		/* its entries */
 	il_repo_stats stats;
 	void	   *priv;			/* storage */
 } il_repo_models;
@@ -183,6 +200,9 @@ typedef struct il_repo_change
 	const char *model;
 	il_change	change;
 	const char *path;
+	/* the head model's unknown references (none for removed) */
+	const char *const *unknown_refs;
+	size_t		n_unknown_refs;
 } il_repo_change;
 
 typedef struct il_repo_diff_result
@@ -231,10 +251,11 @@ extern int	il_repo_lineage(il_repo_models *m, const char *model, const char *dir
 /*
  * JSON lines, one RFC 8785 object per row, each ending in "\n":
  *	models	{"blob","fingerprint","kind","materialization","name","path",
- *			 "sources","time_column","unique_key","upstream"}
+ *			 "sources","time_column","unique_key","unknown_refs","upstream"}
  *			(time_column and unique_key null when absent; unique_key is the
- *			comma-joined list; upstream and sources are [] without a graph)
- *	diff	{"change","model","path"}
+ *			comma-joined list; upstream, sources and unknown_refs are []
+ *			without a graph)
+ *	diff	{"change","model","path","unknown_refs"}
  *	lineage	{"depth","direction","model"}
  */
 extern void il_repo_models_json(const il_repo_models *m, il_buf *out);

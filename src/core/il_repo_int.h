@@ -19,6 +19,7 @@
 
 #include "il_arena.h"
 #include "il_repo.h"
+#include "il_sources.h"
 
 /* A distinct blob's record, decoded. */
 typedef struct blob_entry
@@ -44,6 +45,10 @@ typedef struct repo_priv
 	il_git_blob_list files;
 	char	   *models_dir;
 	const char **up_names;		/* storage of every model's upstream */
+	il_sources *decl;			/* sources.txt, NULL when there is none */
+	char	   *decl_path;
+	const char **unknown;		/* storage of every model's unknown_refs */
+	char	   *unknown_mem;	/* their text */
 } repo_priv;
 
 /* One commit being loaded. */
@@ -55,6 +60,9 @@ typedef struct snap
 	size_t	   *entry;			/* per file: index into the loader's ids */
 	const char *label;			/* "base" or "head" in a diff, else NULL */
 	bool		own_only;		/* collect only blobs no other snapshot lists */
+	bool		read_sources;	/* read the declaration of sources */
+	il_sources *decl;			/* the declaration read, NULL when none */
+	char	   *decl_path;
 	int			index;			/* in the loader's snapshots */
 	il_repo_models *out;		/* being built (il_snap_collect, il_snap_finish) */
 } snap;

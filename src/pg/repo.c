@@ -612,7 +612,7 @@ PG_FUNCTION_INFO_V1(ironlayer_models);
 /*
  * ironlayer.models(repo text, commit text) returns table (name, path, kind,
  * materialization, time_column, unique_key, blob, fingerprint, upstream,
- * sources), ordered by name.
+ * sources, unknown_refs), ordered by name.
  */
 Datum
 ironlayer_models(PG_FUNCTION_ARGS)
@@ -629,8 +629,8 @@ ironlayer_models(PG_FUNCTION_ARGS)
 	for (i = 0; i < m->n; i++)
 	{
 		const il_repo_model *r = &m->models[i];
-		Datum		values[10];
-		bool		nulls[10] = {false};
+		Datum		values[11];
+		bool		nulls[11] = {false};
 
 		values[0] = CStringGetTextDatum(r->name);
 		values[1] = CStringGetTextDatum(r->path);
@@ -648,6 +648,7 @@ ironlayer_models(PG_FUNCTION_ARGS)
 		values[7] = CStringGetTextDatum(r->fingerprint);
 		values[8] = ironlayer_text_array(r->upstream, r->n_upstream);
 		values[9] = ironlayer_text_array(r->sources, r->n_sources);
+		values[10] = ironlayer_text_array(r->unknown_refs, r->n_unknown_refs);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_repo_models_free(m);
@@ -658,7 +659,7 @@ ironlayer_models(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(ironlayer_diff);
 /*
  * ironlayer.diff(repo text, base text, head text) returns table (model,
- * change, path), ordered by model.
+ * change, path, unknown_refs), ordered by model.
  */
 Datum
 ironlayer_diff(PG_FUNCTION_ARGS)
@@ -691,12 +692,13 @@ ironlayer_diff(PG_FUNCTION_ARGS)
 	report_stats(&d->stats);
 	for (i = 0; i < d->n; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = CStringGetTextDatum(d->rows[i].model);
 		values[1] = CStringGetTextDatum(il_change_name(d->rows[i].change));
 		values[2] = CStringGetTextDatum(d->rows[i].path);
+		values[3] = ironlayer_text_array(d->rows[i].unknown_refs, d->rows[i].n_unknown_refs);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_repo_diff_free(d);

@@ -241,15 +241,16 @@ COMMENT ON FUNCTION @extschema@.resolve_commit(text, text) IS
 
 CREATE FUNCTION @extschema@.models(repo text, "commit" text)
 	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
-				   unique_key text, blob text, fingerprint text, upstream text[], sources text[])
+				   unique_key text, blob text, fingerprint text, upstream text[], sources text[],
+				   unknown_refs text[])
 	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_models';
 COMMENT ON FUNCTION @extschema@.models(text, text) IS
-	'the models of a repository at a commit, read from git objects, with their upstream models and sources';
+	'the models of a repository at a commit, read from git objects, with their upstream models, sources and unknown references';
 
 CREATE FUNCTION @extschema@.diff(repo text, base text, head text)
-	RETURNS TABLE (model text, change text, path text)
+	RETURNS TABLE (model text, change text, path text, unknown_refs text[])
 	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS 'MODULE_PATHNAME', 'ironlayer_diff';

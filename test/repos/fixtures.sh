@@ -16,6 +16,14 @@
 #                            marts.customer_summary
 #   shop.git    a bare clone of shop
 #   deploy      four small commits for deployments (below)
+#   sources     declared sources (test/sql/sources.sql). Tags:
+#                 s1  marts.fct_orders reads marts.dim_user beside the
+#                     model marts.dim_users (a typo), and source.orders,
+#                     source.users; no sources.txt
+#                 s2  models/sources.txt declares source.users only
+#                 s3  the typo fixed, sources.txt declares source.*
+#                 s4  s3 with a bad line 3 in sources.txt
+#                 s5  s3 with 10,001 entries in sources.txt
 #   plain       a directory that is not a repository
 #   escape      a symbolic link to a directory outside DIR
 set -euo pipefail
@@ -206,6 +214,39 @@ g -C "$dep" checkout -q -b hotfix d1
 echo "deploy: another README" >"$dep/README.md"
 dcommit "another README change" d3
 g -C "$dep" checkout -q main
+
+# sources: declared sources and unknown references (header above)
+src=$dir/sources
+rm -rf "$src"
+mkdir -p "$src/models/marts"
+g -C "$src" init -q
+scommit() {		# scommit MESSAGE TAG
+	n=$((n + 1))
+	g -C "$src" add -A
+	GIT_AUTHOR_DATE="2026-01-01T00:$(printf %02d $n):00Z" GIT_COMMITTER_DATE="2026-01-01T00:$(printf %02d $n):00Z" \
+		g -C "$src" commit -q -m "$1"
+	g -C "$src" tag "$2"
+}
+printf '%s\n' '-- name: marts.dim_users' '-- kind: FULL_REFRESH' 'SELECT id, name FROM source.users' \
+	>"$src/models/marts/dim_users.sql"
+printf '%s\n' '-- name: marts.fct_orders' '-- kind: FULL_REFRESH' \
+	'SELECT o.id, u.name FROM source.orders o JOIN marts.dim_user u ON u.id = o.user_id' \
+	>"$src/models/marts/fct_orders.sql"
+scommit "a typo: marts.dim_user" s1
+printf '%s\n' '# the tables the models read that are no models' '' 'Source.Users   # loaded by the app' \
+	>"$src/models/sources.txt"
+scommit "sources.txt declares source.users" s2
+printf '%s\n' '-- name: marts.fct_orders' '-- kind: FULL_REFRESH' \
+	'SELECT o.id, u.name FROM source.orders o JOIN marts.dim_users u ON u.id = o.user_id' \
+	>"$src/models/marts/fct_orders.sql"
+printf '%s\n' '# every table of the schema source' 'source.*' >"$src/models/sources.txt"
+scommit "the typo fixed, source.* declared" s3
+printf '%s\n' '# every table of the schema source' 'source.*' 'source users' >"$src/models/sources.txt"
+scommit "a bad line" s4
+g -C "$src" checkout -q s3
+seq 1 10001 | sed 's/^/source.t/' >"$src/models/sources.txt"
+scommit "10,001 entries" s5
+g -C "$src" checkout -q main
 
 g clone -q --bare "$shop" "$dir/shop.git"
 mkdir -p "$dir/plain"

@@ -837,10 +837,10 @@ main(void)
 
 			il_buf_puts(&out, "prefix:");
 			CHECK(il_git_open(p, &g, &err) == 0 && il_repo_diff(g, c1, c2, NULL, NULL, &d, &err) == 0 &&
-				  d->head->dag == NULL, "a diff has no graph");
+				  d->head->dag != NULL, "a diff builds the head's graph (for its unknown references)");
 			CHECK(d && il_plan_build(d, day("2025-06-15"), NULL, NULL, 0, &out, id2, &err) == 0 &&
 				  strcmp(id2, plan_hex) == 0 && d->head->dag != NULL,
-				  "il_plan_build with NULL options: the default plan, the graph built");
+				  "il_plan_build with NULL options: the default plan, on the diff's graph");
 			CHECK(strncmp(il_buf_cstr(&out), "prefix:{\"as_of\":", 16) == 0 && strcmp(out.data + 7, want.data) == 0 &&
 				  out.len == 7 + want.len, "the plan is appended to out");
 			CHECK(d && il_plan_build(d, IL_DATE_MAX + 1, NULL, NULL, 0, &out, id2, &err) == -1 &&

@@ -318,7 +318,8 @@ main(void)
 		il_model_parse(DAILY_V1, strlen(DAILY_V1), &pm, &err);
 		il_buf_printf(&want, "{\"blob\":\"%s\",\"fingerprint\":\"%s\",\"kind\":\"INCREMENTAL_BY_TIME_RANGE\","
 					  "\"materialization\":\"TABLE\",\"name\":\"marts.daily\",\"path\":\"models/marts/daily.sql\","
-					  "\"sources\":[],\"time_column\":\"day\",\"unique_key\":null,\"upstream\":[\"staging.orders\"]}",
+					  "\"sources\":[],\"time_column\":\"day\",\"unique_key\":null,\"unknown_refs\":[],"
+					  "\"upstream\":[\"staging.orders\"]}",
 					  blob_id(DAILY_V1, id), pm.fingerprint);
 		CHECK_STR(il_buf_cstr(&json), il_buf_cstr(&want), "a models row as canonical JSON");
 		il_model_free(&pm);
@@ -397,13 +398,13 @@ main(void)
 	if (d)
 		il_repo_diff_json(d->rows, d->n, &json);
 	CHECK_STR(il_buf_cstr(&json),
-			  "{\"change\":\"cosmetic\",\"model\":\"marts.daily\",\"path\":\"models/marts/daily.sql\"}\n"
-			  "{\"change\":\"removed\",\"model\":\"marts.legacy\",\"path\":\"models/legacy.sql\"}\n"
-			  "{\"change\":\"added\",\"model\":\"marts.modern\",\"path\":\"models/legacy.sql\"}\n"
-			  "{\"change\":\"added\",\"model\":\"marts.new\",\"path\":\"models/marts/new.sql\"}\n"
-			  "{\"change\":\"removed\",\"model\":\"marts.old\",\"path\":\"models/old.sql\"}\n"
-			  "{\"change\":\"cosmetic\",\"model\":\"marts.x\",\"path\":\"models/y/x2.sql\"}\n"
-			  "{\"change\":\"modified\",\"model\":\"staging.orders\",\"path\":\"models/staging/orders.sql\"}\n",
+			  "{\"change\":\"cosmetic\",\"model\":\"marts.daily\",\"path\":\"models/marts/daily.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"removed\",\"model\":\"marts.legacy\",\"path\":\"models/legacy.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"added\",\"model\":\"marts.modern\",\"path\":\"models/legacy.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"added\",\"model\":\"marts.new\",\"path\":\"models/marts/new.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"removed\",\"model\":\"marts.old\",\"path\":\"models/old.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"cosmetic\",\"model\":\"marts.x\",\"path\":\"models/y/x2.sql\",\"unknown_refs\":[]}\n"
+			  "{\"change\":\"modified\",\"model\":\"staging.orders\",\"path\":\"models/staging/orders.sql\",\"unknown_refs\":[]}\n",
 			  "added, removed, modified, cosmetic; a moved file is no change; a rename is removed + added");
 	CHECK(d && d->n == 7 && d->rows[0].change == IL_CHANGE_COSMETIC && d->rows[6].change == IL_CHANGE_MODIFIED,
 		  "seven rows with their kinds");
