@@ -31,6 +31,13 @@ sub make_repo
 }
 
 # The SQL of a model that notes itself and takes SECONDS, reading FROM (or nothing).
+# A model held (at most a minute) until release($model), then noted.
+sub noting_held
+{
+	my ($model) = @_;
+	return "SELECT x FROM (SELECT 1 AS x, public.held('$model') AS h, public.note('$model') AS n) q";
+}
+
 sub noting
 {
 	my ($model, $seconds, $from) = @_;
@@ -58,6 +65,12 @@ sub sql
 {
 	my ($q) = @_;
 	return $node->safe_psql('postgres', $bound . $q);
+}
+
+sub release
+{
+	my ($model) = @_;
+	$node->safe_psql('postgres', "INSERT INTO public.released VALUES ('$model')");
 }
 
 sub workers
@@ -123,6 +136,20 @@ $schemas
 CREATE TABLE public.applied (model text NOT NULL, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
 CREATE FUNCTION public.note(m text) RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
 	AS \$\$ INSERT INTO public.applied (model, pid) VALUES (m, pg_backend_pid()) RETURNING 1 \$\$;
+-- a step held until the test releases its model (a row in public.released,
+-- which the step sees as soon as it commits): the test interrupts the held
+-- try however slowly it gets there (a step of a few seconds could finish
+-- first on a loaded machine, and then nothing would run twice)
+CREATE TABLE public.released (model text PRIMARY KEY);
+CREATE FUNCTION public.held(m text) RETURNS int LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog AS \$\$
+BEGIN
+	FOR i IN 1 .. 1200 LOOP
+		EXIT WHEN EXISTS (SELECT FROM public.released WHERE model = m);
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RETURN 1;
+END \$\$;
 SELECT ironlayer.create_tenant('w');
 SELECT ironlayer.use_tenant('w');
 SELECT ironlayer.set_environment('dev', '{"run_as": "regress_runner", "schema_prefix": "dev_"}');
@@ -219,7 +246,7 @@ is(applied('s5'), 's5.a=1', 'nothing after the cancel was applied');
 # cluster, the step's transaction never committed, its lease expires and
 # it runs again.
 make_repo('s6',
-	's6.slow' => noting('s6.slow', 3),
+	's6.slow' => noting_held('s6.slow'),
 	's6.next' => noting('s6.next', 0, 's6.slow'),
 	's6.other' => noting('s6.other', 0));
 $run = apply_repo('s6');
@@ -234,6 +261,7 @@ my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
 $node->poll_query_until('postgres', 'SELECT true') or die "the server did not come back";
+release('s6.slow');
 is(wait_run($run), 'succeeded', 'after a worker was killed, the run completes');
 is(applied('s6'), 's6.next=1 s6.other=1 s6.slow=1', 'every step applied exactly once');
 is(sql("SELECT attempts FROM ironlayer.run_steps WHERE run_id = $run AND model = 's6.slow'"), '2',
@@ -241,7 +269,7 @@ is(sql("SELECT attempts FROM ironlayer.run_steps WHERE run_id = $run AND model =
 
 # 7. Fast shutdown mid-step, then start: the run resumes and completes.
 make_repo('s7',
-	's7.slow' => noting('s7.slow', 3),
+	's7.slow' => noting_held('s7.slow'),
 	's7.next' => noting('s7.next', 0, 's7.slow'));
 $run = apply_repo('s7');
 worker_running('s7.slow');
@@ -250,6 +278,7 @@ $node->stop('fast');
 $took = time - $t0;
 cmp_ok($took, '<', 5, sprintf('a fast shutdown stops the worker mid-step (%.1f s)', $took));
 $node->start;
+release('s7.slow');
 is(wait_run($run), 'succeeded', 'after a restart, the interrupted run completes');
 is(applied('s7'), 's7.next=1 s7.slow=1', 'every step applied exactly once');
 is(sql("SELECT attempts FROM ironlayer.run_steps WHERE run_id = $run AND model = 's7.slow'"), '2',
