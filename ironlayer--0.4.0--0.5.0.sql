@@ -10,6 +10,74 @@
 -- until it ships: one definition per function here.
 \echo Use "ALTER EXTENSION ironlayer UPDATE TO '0.5.0'" to load this file. \quit
 
+-- src/sql/10_tenancy.sql: a refused change of members says how to find the tenant's admins
+CREATE OR REPLACE FUNCTION @extschema@._lock_tenant_for_admin(tenant text) RETURNS uuid
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller name := @extschema@.acting_role();
+	tid uuid;
+BEGIN
+	PERFORM @extschema@._refuse_in_model_sql('manage tenants');
+	IF tenant IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'tenant name must not be null';
+	END IF;
+	PERFORM @extschema@._check_size('the tenant name', tenant, 63);
+	SELECT t.tenant_id INTO tid FROM @extschema@.tenants t
+	 WHERE t.name OPERATOR(pg_catalog.=) _lock_tenant_for_admin.tenant
+	   FOR UPDATE;
+	IF @extschema@._is_superuser(caller) THEN
+		IF tid IS NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'undefined_object',
+				MESSAGE = pg_catalog.format('tenant "%s" does not exist', tenant),
+				HINT = 'Create it with ironlayer.create_tenant().';
+		END IF;
+		RETURN tid;
+	END IF;
+	IF tid IS NULL OR NOT EXISTS (
+		SELECT 1 FROM @extschema@.members m
+		 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
+		   AND m.member OPERATOR(pg_catalog.=) caller
+		   AND m.tenant_role OPERATOR(pg_catalog.=) 'admin') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('permission denied for tenant "%s"', tenant),
+			DETAIL = pg_catalog.format('Role "%s" is not an admin of tenant "%s".', caller, tenant),
+			HINT = 'Only an admin of the tenant or a superuser can change its members; the tenant''s members find its admins with SELECT member FROM ironlayer.members WHERE tenant_role = ''admin''.';
+	END IF;
+	RETURN tid;
+END
+$$;
+
+-- src/sql/50_repos.sql: models() and diff() gain unknown_refs (a reference that is neither a model nor a declared source)
+DROP FUNCTION @extschema@.models(text, text);
+CREATE FUNCTION @extschema@.models(repo text, "commit" text)
+	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
+				   unique_key text, blob text, fingerprint text, upstream text[], sources text[],
+				   unknown_refs text[])
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_models';
+COMMENT ON FUNCTION @extschema@.models(text, text) IS
+	'the models of a repository at a commit, read from git objects, with their upstream models, sources and unknown references';
+REVOKE ALL ON FUNCTION @extschema@.models(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
+
+DROP FUNCTION @extschema@.diff(text, text, text);
+CREATE FUNCTION @extschema@.diff(repo text, base text, head text)
+	RETURNS TABLE (model text, change text, path text, unknown_refs text[])
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'ironlayer_diff';
+COMMENT ON FUNCTION @extschema@.diff(text, text, text) IS
+	'models added, modified, removed or changed only cosmetically between two commits';
+REVOKE ALL ON FUNCTION @extschema@.diff(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;
+
 -- src/sql/60_plans.sql: show_plan(), a stored plan's steps as a table
 CREATE FUNCTION @extschema@.show_plan(plan_id text)
 	RETURNS TABLE (step int, parallel_group int, model text, run_type text, input_range text, reason text,
@@ -57,49 +125,6 @@ COMMENT ON FUNCTION @extschema@.show_plan(text) IS
 	'a stored plan''s steps in plan order (step from 1): group, model, run type, input range, reason; the plan named by its id or a unique prefix of 8 or more hex digits';
 REVOKE ALL ON FUNCTION @extschema@.show_plan(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.show_plan(text) TO ironlayer_viewer;
-
--- src/sql/10_tenancy.sql: a refused change of members says how to find the tenant's admins
-CREATE OR REPLACE FUNCTION @extschema@._lock_tenant_for_admin(tenant text) RETURNS uuid
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	caller name := @extschema@.acting_role();
-	tid uuid;
-BEGIN
-	PERFORM @extschema@._refuse_in_model_sql('manage tenants');
-	IF tenant IS NULL THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'null_value_not_allowed',
-			MESSAGE = 'tenant name must not be null';
-	END IF;
-	PERFORM @extschema@._check_size('the tenant name', tenant, 63);
-	SELECT t.tenant_id INTO tid FROM @extschema@.tenants t
-	 WHERE t.name OPERATOR(pg_catalog.=) _lock_tenant_for_admin.tenant
-	   FOR UPDATE;
-	IF @extschema@._is_superuser(caller) THEN
-		IF tid IS NULL THEN
-			RAISE EXCEPTION USING
-				ERRCODE = 'undefined_object',
-				MESSAGE = pg_catalog.format('tenant "%s" does not exist', tenant),
-				HINT = 'Create it with ironlayer.create_tenant().';
-		END IF;
-		RETURN tid;
-	END IF;
-	IF tid IS NULL OR NOT EXISTS (
-		SELECT 1 FROM @extschema@.members m
-		 WHERE m.tenant_id OPERATOR(pg_catalog.=) tid
-		   AND m.member OPERATOR(pg_catalog.=) caller
-		   AND m.tenant_role OPERATOR(pg_catalog.=) 'admin') THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'insufficient_privilege',
-			MESSAGE = pg_catalog.format('permission denied for tenant "%s"', tenant),
-			DETAIL = pg_catalog.format('Role "%s" is not an admin of tenant "%s".', caller, tenant),
-			HINT = 'Only an admin of the tenant or a superuser can change its members; the tenant''s members find its admins with SELECT member FROM ironlayer.members WHERE tenant_role = ''admin''.';
-	END IF;
-	RETURN tid;
-END
-$$;
 
 -- src/sql/60_plans.sql: watermarks name their repository (repository, written by _put_watermark)
 ALTER TABLE @extschema@.watermarks ADD COLUMN repository @extschema@.dotted_slug;
@@ -360,28 +385,3 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-
--- src/sql/50_repos.sql: models() and diff() gain unknown_refs (a reference that is neither a model nor a declared source)
-DROP FUNCTION @extschema@.models(text, text);
-CREATE FUNCTION @extschema@.models(repo text, "commit" text)
-	RETURNS TABLE (name text, path text, kind text, materialization text, time_column text,
-				   unique_key text, blob text, fingerprint text, upstream text[], sources text[],
-				   unknown_refs text[])
-	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'ironlayer_models';
-COMMENT ON FUNCTION @extschema@.models(text, text) IS
-	'the models of a repository at a commit, read from git objects, with their upstream models, sources and unknown references';
-REVOKE ALL ON FUNCTION @extschema@.models(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.models(text, text) TO ironlayer_viewer;
-
-DROP FUNCTION @extschema@.diff(text, text, text);
-CREATE FUNCTION @extschema@.diff(repo text, base text, head text)
-	RETURNS TABLE (model text, change text, path text, unknown_refs text[])
-	LANGUAGE C VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS 'MODULE_PATHNAME', 'ironlayer_diff';
-COMMENT ON FUNCTION @extschema@.diff(text, text, text) IS
-	'models added, modified, removed or changed only cosmetically between two commits';
-REVOKE ALL ON FUNCTION @extschema@.diff(text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.diff(text, text, text) TO ironlayer_viewer;
