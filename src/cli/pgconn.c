@@ -129,6 +129,16 @@ il_srv_report(const PGresult *res)
 		fprintf(stderr, "DETAIL: %s\n", detail);
 	if (hint != NULL)
 		fprintf(stderr, "HINT: %s\n", hint);
+	else if (state != NULL && strcmp(state, "42501") == 0 &&
+			 strncmp(msg, "permission denied for function ", 31) == 0)
+
+		/*
+		 * PostgreSQL refused EXECUTE before any ironlayer code ran, so the
+		 * server could not say what the function needs (docs/errors.md).
+		 */
+		fprintf(stderr, "HINT: Your role lacks the cluster role the function is granted to: ironlayer_admin for "
+				"a tenant admin's functions, ironlayer_engineer for an engineer's. Ask a tenant admin (SELECT member "
+				"FROM ironlayer.members WHERE tenant_role = 'admin') to do it, or a superuser to grant the role.\n");
 }
 
 PGresult *

@@ -60,8 +60,10 @@ CREATE ROLE regress_eng1 LOGIN;
 CREATE ROLE regress_eng2 LOGIN;
 CREATE ROLE regress_nobody LOGIN;
 CREATE ROLE regress_lonely LOGIN;
+CREATE ROLE regress_viewer LOGIN;
 GRANT ironlayer_admin TO regress_admin;
 GRANT ironlayer_engineer TO regress_eng1, regress_eng2, regress_lonely;
+GRANT ironlayer_viewer TO regress_viewer;
 CREATE SCHEMA src;
 CREATE TABLE src.orders (id int PRIMARY KEY, amount numeric NOT NULL, order_date date NOT NULL);
 INSERT INTO src.orders SELECT i, i * 10, DATE '2025-06-01' + (i % 14) FROM generate_series(1, 70) i;
@@ -71,6 +73,7 @@ SELECT ironlayer.create_tenant('t2');
 SELECT ironlayer.add_member('t', 'regress_eng1', 'engineer');
 SELECT ironlayer.add_member('t', 'regress_eng2', 'engineer');
 SELECT ironlayer.add_member('t2', 'regress_eng2', 'engineer');
+SELECT ironlayer.add_member('t', 'regress_viewer', 'viewer');
 SELECT ironlayer.use_tenant('t');
 SELECT ironlayer.add_repo('shop', 'cli_shop');
 SELECT ironlayer.add_repo('broken', 'cli_broken');
@@ -372,6 +375,13 @@ is($rc, 0, 'cancel exits 0');
 like($out, qr/^run $slow_run (cancelling|cancelled)$/m, 'cancel prints the state');
 ($rc, $out) = cli('cancel', $slow_run, '--json');
 like($out, qr/^\{"run_id":$slow_run,"state":"cancell(ing|ed)"\}$/, 'cancel --json');
+
+# a viewer refused an engineer's function by PostgreSQL itself (no EXECUTE):
+# the command says what is missing and who can help
+($rc, $out, $err) = cli_as('regress_viewer', 'cancel', '1');
+is($rc, 1, 'a viewer cancelling a run: exit 1');
+like($err, qr/permission denied for function cancel \[SQLSTATE 42501\]\nHINT: Your role lacks the cluster role.*tenant_role = 'admin'/s,
+	'PostgreSQL\'s refusal of EXECUTE gets a hint naming the cluster roles and the tenant\'s admins');
 
 # --- schedules --------------------------------------------------------------
 ($rc, $out, $err) = cli('schedule', 'add', 'nightly', '--cron', '0 0 1 1 *', '--repo', 'shop', '--env', 'dev',
