@@ -45,6 +45,7 @@ struct il_sources
 	size_t		cap;			/* a power of two */
 	size_t		used;
 	size_t		entries;
+	size_t		work;			/* keys looked at (il_sources_work) */
 };
 
 /* Room for a quoted piece of user text in a message. */
@@ -84,6 +85,8 @@ find_slot(const il_sources *S, const char *s, size_t len, uint32_t h)
 	for (;;)
 	{
 		key_slot   *k = &S->slots[i];
+
+		((il_sources *) S)->work++;
 
 		if (k->flags == 0)
 			return k;
@@ -254,6 +257,12 @@ size_t
 il_sources_count(const il_sources *s)
 {
 	return s == NULL ? 0 : s->entries;
+}
+
+size_t
+il_sources_work(const il_sources *s)
+{
+	return s == NULL ? 0 : s->work;
 }
 
 void

@@ -80,6 +80,13 @@ extern int	il_sources_model_schemas(const char *const *names, size_t n, il_sourc
 /* Entries of a parsed declaration (lines with an entry). */
 extern size_t il_sources_count(const il_sources *s);
 
+/*
+ * The keys looked at so far by parsing and lookups (for tests and
+ * benchmarks): at most a small multiple of log2 of the keys per key added
+ * or probed, whatever the keys are.
+ */
+extern size_t il_sources_work(const il_sources *s);
+
 /* Does the declaration declare ref (any case)? */
 extern bool il_sources_declares(const il_sources *s, const char *ref);
 
