@@ -38,8 +38,9 @@
  *	  typo such as marts.dim_user beside the model marts.dim_users). A
  *	  one-part name is then never unknown (its schema is not written).
  *
- * Cost: parsing is linear in the file; a lookup hashes at most five keys
- * of the reference. Memory: about 150 bytes per entry. Functions return 0,
+ * Cost: parsing is linear in the file and sorts its keys (n log n, names
+ * chosen to collide or not); a lookup binary-searches at most five keys of
+ * the reference. Memory: about 150 bytes per entry. Functions return 0,
  * or -1 with err set (invalid_sources, out_of_memory).
  *
  *-------------------------------------------------------------------------
