@@ -158,13 +158,23 @@ il_show_plan(PGconn *conn, const char *id, bool json)
 		else
 			printf("commits      %.12s..%.12s\n", base, target);
 		printf("as of        %s\n", PQgetvalue(head, 0, 6));
-		printf("created by   %s at %s\n", PQgetvalue(head, 0, 7), PQgetvalue(head, 0, 13));
+		fputs("created by   ", stdout);
+		il_out_text(stdout, PQgetvalue(head, 0, 7), true);
+		printf(" at %s\n", PQgetvalue(head, 0, 13));
 		printf("steps        %d\n\n", PQntuples(steps));
 		il_out_table(stdout, steps, cols, heads, 6);
 		if (!PQgetisnull(head, 0, 11))
-			printf("\ncosmetic changes skipped: %s\n", PQgetvalue(head, 0, 11));
+		{
+			fputs("\ncosmetic changes skipped: ", stdout);
+			il_out_text(stdout, PQgetvalue(head, 0, 11), true);
+			fputc('\n', stdout);
+		}
 		if (!PQgetisnull(head, 0, 12))
-			printf("\nunknown references: %s\n", PQgetvalue(head, 0, 12));
+		{
+			fputs("\nunknown references: ", stdout);
+			il_out_text(stdout, PQgetvalue(head, 0, 12), true);
+			fputc('\n', stdout);
+		}
 	}
 	PQclear(steps);
 	PQclear(head);

@@ -133,7 +133,9 @@ show_run(PGconn *conn, const char *run, bool json)
 		printf("environment  %s\n", PQgetvalue(one, 0, 3));
 		if (!PQgetisnull(one, 0, 5))
 			printf("retry of     %s\n", PQgetvalue(one, 0, 5));
-		printf("created by   %s at %s\n", PQgetvalue(one, 0, 12), PQgetvalue(one, 0, 17));
+		fputs("created by   ", stdout);
+		il_out_text(stdout, PQgetvalue(one, 0, 12), true);
+		printf(" at %s\n", PQgetvalue(one, 0, 17));
 		printf("steps        %s: %s succeeded, %s failed, %s skipped, %s cancelled, %s unfinished\n\n",
 			   PQgetvalue(one, 0, 6), PQgetvalue(one, 0, 7), PQgetvalue(one, 0, 8),
 			   PQgetvalue(one, 0, 9), PQgetvalue(one, 0, 10), PQgetvalue(one, 0, 11));

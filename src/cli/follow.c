@@ -98,11 +98,20 @@ il_follow_failed_steps(PGconn *conn, const char *run_id, il_jout *j)
 		il_jout_rows(j, "failed_steps", res, -1);
 	else
 		for (r = 0; r < PQntuples(res); r++)
-			printf("failed step %s: %s: %s%s%s%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-				   PQgetisnull(res, r, 4) ? "(no error stored)" : PQgetvalue(res, r, 4),
-				   PQgetisnull(res, r, 3) ? "" : " [",
-				   PQgetisnull(res, r, 3) ? "" : PQgetvalue(res, r, 3),
-				   PQgetisnull(res, r, 3) ? "" : "]");
+		{
+			/* the stored error may quote what the model's SQL made: shown, not sent */
+			printf("failed step %s: ", PQgetvalue(res, r, 0));
+			il_out_text(stdout, PQgetvalue(res, r, 1), true);
+			fputs(": ", stdout);
+			il_out_text(stdout, PQgetisnull(res, r, 4) ? "(no error stored)" : PQgetvalue(res, r, 4), false);
+			if (!PQgetisnull(res, r, 3))
+			{
+				fputs(" [", stdout);
+				il_out_text(stdout, PQgetvalue(res, r, 3), true);
+				fputc(']', stdout);
+			}
+			fputc('\n', stdout);
+		}
 	PQclear(res);
 	return true;
 }
@@ -237,8 +246,8 @@ il_follow_run(PGconn *conn, const char *run_id, long timeout, bool json)
 				sigaction(SIGINT, &old, NULL);
 				if (drawn)
 					fputc('\n', stdout);
-				fprintf(stderr, "ironlayer: lost the connection while following run %s: %s",
-						run_id, PQerrorMessage(conn));
+				fprintf(stderr, "ironlayer: lost the connection while following run %s: ", run_id);
+				il_out_text(stderr, PQerrorMessage(conn), false);
 				PQclear(res);
 				return IL_EXIT_FAILED;
 			}

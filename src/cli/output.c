@@ -8,6 +8,11 @@
  * from the result: integers and numerics as numbers, booleans as true or
  * false, json and jsonb as they are, everything else as a string.
  *
+ * Text for a terminal (il_out_text) shows control characters instead of
+ * sending them: what the server returns may quote what a model's SQL made
+ * (an error message holding ESC sequences would otherwise clear the screen,
+ * set the window title or overwrite the line it is on).
+ *
  *-------------------------------------------------------------------------
  */
 #include <stdlib.h>
@@ -220,16 +225,56 @@ il_jout_print(il_jout *j)
 	return fflush(stdout) == 0;
 }
 
-/* Characters of UTF-8 text (continuation bytes not counted). */
+size_t
+il_out_text(FILE *out, const char *s, bool oneline)
+{
+	return il_out_textn(out, s ? s : "", s ? strlen(s) : 0, oneline);
+}
+
+size_t
+il_out_textn(FILE *out, const char *s, size_t len, bool oneline)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+	size_t		w = 0;
+
+	while (p < end)
+	{
+		int			n = 1;
+
+		if (*p >= 0x80)
+			n = il_utf8_char_len(p, end);
+		if (n == 0 || *p == 0x7f || (*p < 0x20 && (oneline || (*p != '\n' && *p != '\t'))))
+		{
+			/* a C0 control, DEL or a byte that is not UTF-8: \xNN */
+			if (out)
+				fprintf(out, "\\x%02x", *p);
+			w += 4;
+			p++;
+			continue;
+		}
+		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		{
+			/* a C1 control (U+0080 to U+009F; U+009B is a CSI) */
+			if (out)
+				fprintf(out, "\\u%04x", p[1]);
+			w += 6;
+			p += 2;
+			continue;
+		}
+		if (out)
+			fwrite(p, 1, (size_t) n, out);
+		w++;
+		p += n;
+	}
+	return w;
+}
+
+/* Characters of a cell as il_out_text shows it on one line. */
 static size_t
 width(const char *s)
 {
-	size_t		w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char) *s & 0xC0) != 0x80)
-			w++;
-	return w;
+	return il_out_text(NULL, s, true);
 }
 
 static const char *
@@ -265,10 +310,10 @@ il_out_table(FILE *out, const PGresult *res, const int *cols, const char *const 
 		{
 			const char *v = r < 0 ? heads[c] : cell(res, r, cols[c]);
 
-			if (c == n - 1)
-				fputs(v, out);
-			else
-				fprintf(out, "%s%*s", v, (int) (w[c] - width(v) + 2), "");
+			size_t		shown = il_out_text(out, v, true);
+
+			if (c < n - 1)
+				fprintf(out, "%*s", (int) (w[c] - shown + 2), "");
 		}
 		fputc('\n', out);
 	}

@@ -61,6 +61,15 @@ extern void il_jout_rows(il_jout *j, const char *key, const PGresult *res, int n
 extern bool il_jout_print(il_jout *j);
 
 /*
+ * Writes UTF-8 text s to out for a terminal, its control characters shown
+ * rather than sent: C0 controls, DEL and bytes that are not UTF-8 as \xNN,
+ * C1 controls as \uNNNN; newlines and tabs stay unless oneline. Returns the
+ * characters shown; out NULL only counts them.
+ */
+extern size_t il_out_text(FILE *out, const char *s, bool oneline);
+extern size_t il_out_textn(FILE *out, const char *s, size_t len, bool oneline);	/* s[0..len) */
+
+/*
  * Prints columns cols[0..n) of res as a table under the given headings:
  * columns padded to their widest value, two spaces apart; NULL shows as
  * "-". Prints "(none)" indented by two when there is no row.

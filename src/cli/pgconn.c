@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "il_date.h"
+#include "output.h"
 #include "pgconn.h"
 
 int
@@ -118,17 +119,33 @@ il_srv_report(const PGresult *res)
 
 		while (len > 0 && m[len - 1] == '\n')
 			len--;
-		fprintf(stderr, "ironlayer: %.*s\n", (int) len, len ? m : "the statement failed");
+		fputs("ironlayer: ", stderr);
+		il_out_textn(stderr, len ? m : "the statement failed", len ? len : strlen("the statement failed"), false);
+		fputc('\n', stderr);
 		return;
 	}
+	/* a message may quote what a model or a repository holds: shown, not sent */
+	fputs("ironlayer: ", stderr);
+	il_out_text(stderr, msg, false);
 	if (state != NULL)
-		fprintf(stderr, "ironlayer: %s [SQLSTATE %s]\n", msg, state);
-	else
-		fprintf(stderr, "ironlayer: %s\n", msg);
+	{
+		fputs(" [SQLSTATE ", stderr);
+		il_out_text(stderr, state, true);
+		fputc(']', stderr);
+	}
+	fputc('\n', stderr);
 	if (detail != NULL)
-		fprintf(stderr, "DETAIL: %s\n", detail);
+	{
+		fputs("DETAIL: ", stderr);
+		il_out_text(stderr, detail, false);
+		fputc('\n', stderr);
+	}
 	if (hint != NULL)
-		fprintf(stderr, "HINT: %s\n", hint);
+	{
+		fputs("HINT: ", stderr);
+		il_out_text(stderr, hint, false);
+		fputc('\n', stderr);
+	}
 	else if (state != NULL && strcmp(state, "42501") == 0 &&
 			 strncmp(msg, "permission denied for function ", 31) == 0)
 
@@ -174,7 +191,10 @@ il_srv_connect_plain(const char *conninfo)
 		len = strlen(m);
 		while (len > 0 && m[len - 1] == '\n')
 			len--;
-		fprintf(stderr, "ironlayer: could not connect: %.*s\n", (int) len, m);
+		/* libpq's text may quote what the server sent: shown, not sent */
+		fputs("ironlayer: could not connect: ", stderr);
+		il_out_textn(stderr, m, len, false);
+		fputc('\n', stderr);
 		fprintf(stderr, "HINT: Give the server with --db CONNINFO or the PGHOST, PGPORT, PGDATABASE and PGUSER variables.\n");
 		PQfinish(conn);
 		return NULL;
@@ -223,7 +243,10 @@ choose_tenant(PGconn *conn, const il_srv_opts *o, char *name, size_t cap, int *r
 	{
 		fprintf(stderr, "ironlayer: role \"%s\" is a member of %d tenants:", PQuser(conn), n);
 		for (k = 0; k < n && k < 10; k++)
-			fprintf(stderr, " %s", PQgetvalue(res, k, 0));
+		{
+			fputc(' ', stderr);
+			il_out_text(stderr, PQgetvalue(res, k, 0), true);
+		}
 		fprintf(stderr, "%s\n", n > 10 ? " ..." : "");
 	}
 	fprintf(stderr, "HINT: Pass --tenant NAME (or set IRONLAYER_TENANT).\n");

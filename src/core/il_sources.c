@@ -4,12 +4,15 @@
  *	  The declaration of a repository's sources (sources.txt): its parser,
  *	  and whether a reference is declared or unknown. See il_sources.h.
  *
- * A declaration is one hash set of keys, each a lower-case name with the
- * flags of what it stands for: an entry of two or three parts, a proper
- * suffix of an entry, a declared schema. A lookup splits the reference
- * into its parts (a backticked part may hold dots) and probes the few keys
- * the rules name, comparing without copying (ASCII case ignored), so a
- * lookup never allocates.
+ * A declaration is one sorted array of keys, each a lower-case name with
+ * the flags of what it stands for: an entry of two or three parts, a
+ * proper suffix of an entry, a declared schema. Keys are gathered while
+ * parsing, then sorted (heapsort: n log n whatever the names) and merged;
+ * a lookup splits the reference into its parts (a backticked part may hold
+ * dots) and finds the few keys the rules name by binary search, comparing
+ * without copying (ASCII case ignored), so a lookup never allocates and
+ * looks at O(log n) keys. (A hash table of keys was quadratic on names
+ * chosen to collide: a repository's author chooses them.)
  *
  *-------------------------------------------------------------------------
  */
@@ -34,17 +37,17 @@ typedef struct key_slot
 {
 	uint32_t	off;			/* in text */
 	uint32_t	len;
-	uint32_t	hash;
-	uint8_t		flags;			/* 0: an empty slot */
+	uint8_t		flags;
 } key_slot;
 
 struct il_sources
 {
 	il_buf		text;			/* the keys' bytes */
-	key_slot   *slots;
-	size_t		cap;			/* a power of two */
+	key_slot   *slots;			/* sorted by their bytes once sealed */
+	size_t		cap;
 	size_t		used;
 	size_t		entries;
+	size_t		work;			/* keys looked at (il_sources_work) */
 };
 
 /* Room for a quoted piece of user text in a message. */
@@ -57,116 +60,152 @@ lower(unsigned char c)
 }
 
 /*
- * FNV-1a of s[0..len), lower-cased.
+ * s[0..len) (any case) against key k: <0, 0, >0 as memcmp of the
+ * lower-cased bytes, a prefix first.
  */
-static uint32_t
-hash_lower(const char *s, size_t len)
+static int
+compare_key(const il_sources *S, const char *s, size_t len, const key_slot *k)
 {
-	uint32_t	h = 2166136261u;
-	size_t		i;
+	const unsigned char *t = (const unsigned char *) S->text.data + k->off;
+	size_t		n = len < k->len ? len : k->len;
+	size_t		j;
 
-	for (i = 0; i < len; i++)
+	for (j = 0; j < n; j++)
 	{
-		h ^= lower((unsigned char) s[i]);
-		h *= 16777619u;
+		unsigned char a = lower((unsigned char) s[j]);
+
+		if (a != t[j])
+			return a < t[j] ? -1 : 1;
 	}
-	return h;
+	return len < k->len ? -1 : (len > k->len ? 1 : 0);
 }
 
 /*
- * The slot of key s[0..len) (any case), or the empty slot where it would go.
- */
-static key_slot *
-find_slot(const il_sources *S, const char *s, size_t len, uint32_t h)
-{
-	size_t		i = h & (S->cap - 1);
-
-	for (;;)
-	{
-		key_slot   *k = &S->slots[i];
-
-		if (k->flags == 0)
-			return k;
-		if (k->hash == h && k->len == len)
-		{
-			const char *t = S->text.data + k->off;
-			size_t		j;
-
-			for (j = 0; j < len; j++)
-				if (lower((unsigned char) s[j]) != (unsigned char) t[j])
-					break;
-			if (j == len)
-				return k;
-		}
-		i = (i + 1) & (S->cap - 1);
-	}
-}
-
-/*
- * The flags of key s[0..len), 0 when absent.
+ * The flags of key s[0..len), 0 when absent: a binary search.
  */
 static unsigned
 key_flags(const il_sources *S, const char *s, size_t len)
 {
-	if (S == NULL || S->cap == 0 || len == 0)
+	size_t		lo = 0;
+	size_t		hi;
+
+	if (S == NULL || S->used == 0 || len == 0)
 		return 0;
-	return find_slot(S, s, len, hash_lower(s, len))->flags;
-}
-
-/*
- * Doubles the table (rehashing every key).
- */
-static bool
-grow(il_sources *S)
-{
-	size_t		ncap = S->cap ? 2 * S->cap : 64;
-	key_slot   *old = S->slots;
-	size_t		ocap = S->cap;
-	size_t		i;
-
-	S->slots = il_calloc(ncap, sizeof(key_slot));
-	if (S->slots == NULL)
+	hi = S->used;
+	while (lo < hi)
 	{
-		S->slots = old;
-		return false;
+		size_t		mid = lo + (hi - lo) / 2;
+		int			c = compare_key(S, s, len, &S->slots[mid]);
+
+		((il_sources *) S)->work++;
+		if (c == 0)
+			return S->slots[mid].flags;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	S->cap = ncap;
-	for (i = 0; i < ocap; i++)
-		if (old[i].flags != 0)
-			*find_slot(S, S->text.data + old[i].off, old[i].len, old[i].hash) = old[i];
-	il_free(old);
-	return true;
+	return 0;
 }
 
 /*
  * Adds flags to key s[0..len) (lower-case already); false when out of
- * memory.
+ * memory. Keys are sorted and merged by seal().
  */
 static bool
 add_key(il_sources *S, const char *s, size_t len, unsigned flags)
 {
-	uint32_t	h = hash_lower(s, len);
 	key_slot   *k;
 
 	if (len == 0 || len > UINT32_MAX)
 		return true;
-	if (2 * (S->used + 1) > S->cap && !grow(S))
-		return false;
-	k = find_slot(S, s, len, h);
-	if (k->flags == 0)
+	if (S->used == S->cap)
 	{
-		if (S->text.len > UINT32_MAX - len)
+		size_t		ncap = S->cap ? 2 * S->cap : 64;
+		key_slot   *n = il_realloc(S->slots, ncap * sizeof(key_slot));
+
+		if (n == NULL)
 			return false;
-		k->off = (uint32_t) S->text.len;
-		il_buf_append(&S->text, s, len);
-		if (S->text.oom)
-			return false;
-		k->len = (uint32_t) len;
-		k->hash = h;
-		S->used++;
+		S->slots = n;
+		S->cap = ncap;
 	}
-	k->flags |= (uint8_t) flags;
+	if (S->text.len > UINT32_MAX - len)
+		return false;
+	k = &S->slots[S->used];
+	k->off = (uint32_t) S->text.len;
+	il_buf_append(&S->text, s, len);
+	if (S->text.oom)
+		return false;
+	k->len = (uint32_t) len;
+	k->flags = (uint8_t) flags;
+	S->used++;
 	return true;
+}
+
+/* Key a against key b, counted in the work. */
+static int
+compare_slots(il_sources *S, const key_slot *a, const key_slot *b)
+{
+	S->work++;
+	return compare_key(S, S->text.data + a->off, a->len, b);
+}
+
+/* Heapsort's sift-down of slots[root..n). */
+static void
+sift_down(il_sources *S, size_t root, size_t n)
+{
+	key_slot   *v = S->slots;
+
+	for (;;)
+	{
+		size_t		child = 2 * root + 1;
+		key_slot	tmp;
+
+		if (child >= n)
+			return;
+		if (child + 1 < n && compare_slots(S, &v[child], &v[child + 1]) < 0)
+			child++;
+		if (compare_slots(S, &v[root], &v[child]) >= 0)
+			return;
+		tmp = v[root];
+		v[root] = v[child];
+		v[child] = tmp;
+		root = child;
+	}
+}
+
+/*
+ * Sorts the keys (heapsort: n log n comparisons whatever the keys) and
+ * merges equal ones, their flags joined.
+ */
+static void
+seal(il_sources *S)
+{
+	key_slot   *v = S->slots;
+	size_t		n = S->used;
+	size_t		i,
+				w;
+
+	if (n < 2)
+		return;
+	for (i = n / 2; i-- > 0;)
+		sift_down(S, i, n);
+	for (i = n - 1; i > 0; i--)
+	{
+		key_slot	tmp = v[0];
+
+		v[0] = v[i];
+		v[i] = tmp;
+		sift_down(S, 0, i);
+	}
+	for (w = 0, i = 1; i < n; i++)
+	{
+		if (compare_slots(S, &v[i], &v[w]) == 0)
+			v[w].flags |= v[i].flags;
+		else
+			v[++w] = v[i];
+	}
+	S->used = w + 1;
 }
 
 /*
@@ -254,6 +293,12 @@ size_t
 il_sources_count(const il_sources *s)
 {
 	return s == NULL ? 0 : s->entries;
+}
+
+size_t
+il_sources_work(const il_sources *s)
+{
+	return s == NULL ? 0 : s->work;
 }
 
 void
@@ -498,6 +543,7 @@ il_sources_parse(const char *data, size_t len, const char *path, il_sources **ou
 		line++;
 	}
 	il_buf_free(&name);
+	seal(S);
 	*out = S;
 	return 0;
 }
@@ -535,6 +581,7 @@ il_sources_model_schemas(const char *const *names, size_t n, il_sources **out, i
 			return nomem(err);
 		}
 	}
+	seal(S);
 	*out = S;
 	return 0;
 }

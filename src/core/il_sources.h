@@ -38,8 +38,9 @@
  *	  typo such as marts.dim_user beside the model marts.dim_users). A
  *	  one-part name is then never unknown (its schema is not written).
  *
- * Cost: parsing is linear in the file; a lookup hashes at most five keys
- * of the reference. Memory: about 150 bytes per entry. Functions return 0,
+ * Cost: parsing is linear in the file and sorts its keys (n log n, names
+ * chosen to collide or not); a lookup binary-searches at most five keys of
+ * the reference. Memory: about 150 bytes per entry. Functions return 0,
  * or -1 with err set (invalid_sources, out_of_memory).
  *
  *-------------------------------------------------------------------------
@@ -79,6 +80,13 @@ extern int	il_sources_model_schemas(const char *const *names, size_t n, il_sourc
 
 /* Entries of a parsed declaration (lines with an entry). */
 extern size_t il_sources_count(const il_sources *s);
+
+/*
+ * The keys looked at so far by parsing and lookups (for tests and
+ * benchmarks): at most a small multiple of log2 of the keys per key added
+ * or probed, whatever the keys are.
+ */
+extern size_t il_sources_work(const il_sources *s);
 
 /* Does the declaration declare ref (any case)? */
 extern bool il_sources_declares(const il_sources *s, const char *ref);

@@ -78,6 +78,8 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "il_buf.h"
+#include "il_scrub.h"
 #include "ironlayer.h"
 
 #define MAX_WORKERS 64
@@ -86,6 +88,7 @@
 #define RESTART_DELAY_MS (5 * 1000) /* between two starts of one slot */
 #define WORKER_LOCK_TIMEOUT "60s"	/* the worker's own lock waits */
 #define FAILURE_MESSAGE_MAX 8192	/* bytes of an error message recorded */
+#define FAILURE_HINT_MAX 2048	/* bytes of its hint */
 
 /* settings */
 static char *worker_database = NULL;	/* ironlayer.database */
@@ -647,8 +650,12 @@ lock_claimed_step(const Claim *c, char **model)
 /*
  * (3) Record a failed step, in a transaction of its own. The stored message
  * is the error's message and, when it has one, its hint on a line of its
- * own ("Hint: ..."), cut to FAILURE_MESSAGE_MAX bytes (complete_step
- * scrubs it).
+ * own ("Hint: ..."). Each is scrubbed here, as complete_step scrubs them
+ * (the message as SQL text, the hint as prose), and cut after scrubbing
+ * (il_scrub_max: FAILURE_MESSAGE_MAX and FAILURE_HINT_MAX bytes): cut
+ * first, a key or a number the cut splits would be kept in part, too short
+ * for the scrubber to know it. complete_step scrubs again, which changes
+ * nothing of scrubbed text but makes it safe from any caller.
  */
 static void
 worker_record_failure(const Claim *c, const char *sqlstate, const char *message, const char *hint)
@@ -668,13 +675,31 @@ worker_record_failure(const Claim *c, const char *sqlstate, const char *message,
 		values[3] = CStringGetTextDatum(sqlstate);
 		if (message)
 		{
-			/* an error message can be as long as what a model made it quote */
-			const char *text = hint ? psprintf("%s\nHint: %s", message, hint) : message;
-			int			len = strlen(text);
+			/*
+			 * an error message can be as long as what a model made it quote:
+			 * scrubbed, then cut, into memory of the bounds' size
+			 */
+			text	   *stored = palloc(VARHDRSZ + FAILURE_MESSAGE_MAX + FAILURE_HINT_MAX + 16);
+			il_buf		m = IL_BUF_INIT;
+			bool		oom;
 
-			if (len > FAILURE_MESSAGE_MAX)
-				len = pg_mbcliplen(text, len, FAILURE_MESSAGE_MAX);
-			values[4] = PointerGetDatum(cstring_to_text_with_len(text, len));
+			/* nothing raises an ERROR while the core's buffer is held */
+			il_scrub_max(message, strlen(message), IL_SCRUB_SQL, FAILURE_MESSAGE_MAX, &m);
+			if (hint)
+			{
+				il_buf_puts(&m, "\nHint: ");
+				il_scrub_max(hint, strlen(hint), 0, FAILURE_HINT_MAX, &m);
+			}
+			oom = m.oom || m.len > FAILURE_MESSAGE_MAX + FAILURE_HINT_MAX + 16;
+			if (!oom)
+			{
+				memcpy(VARDATA(stored), m.data ? m.data : "", m.len);
+				SET_VARSIZE(stored, VARHDRSZ + m.len);
+			}
+			il_buf_free(&m);
+			if (oom)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			values[4] = PointerGetDatum(stored);
 		}
 		else
 			nulls[4] = 'n';

@@ -23,6 +23,7 @@
 # 8. Past ironlayer.step_memory_limit a step fails with out of memory; model
 #    SQL's warnings stay out of the server log.
 # 9. The shared parse cache's statistics are for superusers only.
+# 10. A failed step's stored message is scrubbed before it is cut.
 use strict;
 use warnings;
 use File::Path qw(make_path);
@@ -322,6 +323,20 @@ unlike($err, qr/from the cache/, 'a member is not told what the parse cache hold
 ($ret, $out, $err) = $node->psql('postgres',
 	"SET client_min_messages = debug1; SELECT FROM ironlayer.use_tenant('attacker'); SELECT count(*) FROM ironlayer.models('attack', 'HEAD')");
 like($err, qr/from the cache/, 'a superuser is');
+
+# 10. A failed step's stored message is scrubbed before it is cut (8 kB): a
+# key that the cut would split is hidden whole, never kept in part. The
+# error quotes the cast text: 40 bytes, 6,000 x, a line "Hint: " (where the
+# stored message's hint starts), 2,124 y and a space: the key starts 20
+# bytes before the cut.
+my $key = '0123456789abcdef' x 4;
+$run = apply_models('atk', 'attacker', 'cutter',
+	'cut.key' => "SELECT (repeat('x', 6000) || chr(10) || 'Hint: ' || repeat('y', 2124) || ' $key')::int AS y");
+is(wait_run('attacker', $run), 'failed', 'a model whose error quotes a key at the cut fails');
+my $stored = as('atk', 'attacker', "SELECT error_message FROM ironlayer.run_steps WHERE run_id = $run");
+like($stored, qr/^invalid input syntax for type integer: "x+\.\.\.\[truncated\]\nHint: y{2124} /,
+	'its message is stored (the part before the hint line cut at 4 kB)');
+unlike($stored, qr/0123456789/, 'no part of the key is');
 
 $node->stop;
 done_testing();

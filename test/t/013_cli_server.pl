@@ -49,6 +49,10 @@ model_repo($repo,
 model_repo("$root/cli_broken",
 	'raw.fine' => "SELECT 1 AS x",
 	'raw.bad' => "SELECT 1 / (x - 1) AS y FROM raw.fine");
+# hostile: its model's error quotes terminal control sequences (a cast of
+# text holding ESC, BEL, CR and a C1 CSI)
+model_repo("$root/cli_hostile",
+	'raw.esc' => "SELECT (chr(27) || '[2J' || chr(27) || ']0;pwned' || chr(7) || chr(13) || chr(155) || '31m')::int AS y");
 model_repo("$root/cli_slow",
 	'raw.slow' => "SELECT 1 AS x FROM (SELECT pg_sleep(20) AS s) w");
 
@@ -78,6 +82,7 @@ SELECT ironlayer.use_tenant('t');
 SELECT ironlayer.add_repo('shop', 'cli_shop');
 SELECT ironlayer.add_repo('broken', 'cli_broken');
 SELECT ironlayer.add_repo('slow', 'cli_slow');
+SELECT ironlayer.add_repo('hostile', 'cli_hostile');
 RESET ROLE;
 });
 # the environments' roles may read the source (as a DBA grants it)
@@ -328,6 +333,27 @@ my ($rtc, $retry) = cli_json('regress_eng1', 'retry', $failed_run);
 is($rtc, 0, 'retry exits 0');
 is($retry->{retry_of}, $failed_run, 'retry --json: the run it retries');
 like($retry->{run_id}, qr/^\d+$/, 'retry --json: the new run');
+
+# a hostile model's error reaches the terminal with its control characters
+# shown, never sent (ESC, BEL, CR, C1 CSI: a cleared screen, a window
+# title, an overwritten line); --json keeps the exact text
+($rc, $out) = cli('plan', 'hostile', '--env', 'dev', '--as-of', '2025-06-15');
+my ($hostile) = $out =~ /^plan\s+([0-9a-f]{64})$/m;
+($rc, $out, $err) = cli('apply', $hostile, '--wait', '--timeout', '120');
+is($rc, 1, 'apply --wait of a hostile model exits 1');
+my ($hostile_run) = $out =~ /^run (\d+) started/m;
+like($out, qr/^failed step 1: raw\.esc: .*\\x1b\[2J\\x1b\]0;pwned\\x07\\x0d\\u009b31m/m,
+	'apply --wait: the error\'s control characters are shown escaped');
+unlike($out, qr/[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]/, 'apply --wait: no control character reaches the terminal');
+($rc, $out) = cli('runs', $hostile_run);
+like($out, qr/^1\s+raw\.esc\s.*failed\s.*\\x1b\[2J/m, 'runs RUN_ID: the error shown escaped');
+unlike($out, qr/[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]/, 'runs RUN_ID: no control character reaches the terminal');
+my ($hrc, $hdoc) = cli_json('regress_eng1', 'runs', $hostile_run);
+like($hdoc->{run_steps}[0]{error_message}, qr/\x1b\[2J\x1b\]0;pwned\x07\r(?:\x{9b}|\xc2\x9b)31m/, 'runs RUN_ID --json: the exact text');
+($rc, $out, $err) = cli('schedule', 'add', 'esc', '--cron', "\e]0;pwned\a", '--repo', 'shop', '--env', 'dev', '--refresh');
+is($rc, 1, 'a server error quoting control characters exits 1');
+like($err, qr/invalid cron schedule "\\x1b\]0;pwned\\x07"/, 'its message shows them escaped');
+unlike($err, qr/[\x00-\x09\x0b-\x1f\x7f]/, 'and sends none to the terminal');
 
 # Waits (in SQL) until run ID ends; returns its state.
 sub wait_run

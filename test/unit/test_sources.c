@@ -246,6 +246,77 @@ test_repo(void)
 	il_git_close(g);
 }
 
+/* FNV-1a, as a hash table of keys might use it (the attack's model). */
+static unsigned
+fnv1a(const char *s)
+{
+	unsigned	h = 2166136261u;
+
+	for (; *s; s++)
+	{
+		h ^= (unsigned char) *s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/*
+ * A declaration whose keys all share the low 13 bits of FNV-1a (each table
+ * name, and each schema.table, found by trying names): a hash table of
+ * them probes one cluster, quadratic work. The work stays n log n.
+ */
+static void
+test_adversarial(void)
+{
+	enum
+	{
+		N = 2000, MASK = 0x1fff
+	};
+	il_sources *s;
+	il_error	err;
+	il_buf		text = IL_BUF_INIT;
+	char		t[32];
+	char		st[64];
+	unsigned long c = 0;
+	size_t		parsed;
+	int			i,
+				unknown = 0;
+
+	for (i = 0; i < N; i++)
+	{
+		unsigned long d = 0;
+
+		do
+			snprintf(t, sizeof(t), "t%lx", c++);
+		while ((fnv1a(t) & MASK) != 0x123);
+		do
+			snprintf(st, sizeof(st), "s%lx.%s", d++, t);
+		while ((fnv1a(st) & MASK) != 0x123);
+		il_buf_printf(&text, "%s\n", st);
+	}
+	CHECK(il_sources_parse(text.data, text.len, "sources.txt", &s, &err) == 0 && il_sources_count(s) == N,
+		  "colliding keys parse");
+	parsed = il_sources_work(s);
+	CHECK(parsed < (size_t) 2 * N * 64, "parsing colliding keys looks at O(n log n) keys");
+	if (parsed >= (size_t) 2 * N * 64)
+		printf("#   %zu keys looked at for %d entries\n", parsed, N);
+	/* lookups of references that collide too */
+	c = 0;
+	for (i = 0; i < N; i++)
+	{
+		do
+			snprintf(st, sizeof(st), "zz.q%lx", c++);
+		while ((fnv1a(st) & MASK) != 0x123);
+		unknown += il_sources_unknown(s, NULL, st);
+	}
+	CHECK(unknown == N, "colliding references are unknown");
+	CHECK(il_sources_work(s) - parsed < (size_t) N * 5 * 64, "and looking them up is O(log n) each");
+	if (il_sources_work(s) - parsed >= (size_t) N * 5 * 64)
+		printf("#   %zu keys looked at for %d lookups\n", il_sources_work(s) - parsed, N);
+	il_sources_free(s);
+	il_buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -257,6 +328,7 @@ main(void)
 	il_git_init();
 	test_parser();
 	test_classify();
+	test_adversarial();
 	test_repo();
 	il_git_shutdown();
 	CHECK(genrepo_rmtree(tmp) == 0, "the temporary directory is removed");
