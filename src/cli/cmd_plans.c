@@ -97,7 +97,7 @@ show_usage(FILE *out)
 	"    FROM json_array_elements(CASE WHEN json_typeof(p.plan -> 'unknown_references') = 'array'" \
 	"                                  THEN p.plan -> 'unknown_references' END) u)," \
 	" to_char(p.created_at, 'YYYY-MM-DD HH24:MI:SS TZ')" \
-	"  FROM ironlayer.plans p WHERE p.plan_id = $1"
+	"  FROM ironlayer.plans p WHERE p.plan_id = $1 AND p.tenant_id = ironlayer.current_tenant()"
 #define HEADER_JSON_COLS 11
 
 int

@@ -308,7 +308,8 @@ il_srv_resolve_plan(PGconn *conn, const char *plan, char id[65], char env[64])
 	{
 		res = il_srv_exec(conn,
 						  "SELECT plan_id, environment FROM ironlayer.plans"
-						  " WHERE starts_with(plan_id, $1) LIMIT 2", 1, params);
+						  " WHERE starts_with(plan_id, $1) AND tenant_id = ironlayer.current_tenant()"
+						  " LIMIT 2", 1, params);
 		if (res == NULL)
 			return false;
 		if (PQntuples(res) == 1)
