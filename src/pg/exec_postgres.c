@@ -747,13 +747,13 @@ schema_change(const Step *st, Oid relid, TupleDesc query, StringInfo log)
 					 errmsg("model %s returns column%s %s, which table %s lacks", st->model,
 							list_length(gained) > 1 ? "s" : "", names.data, st->relation),
 					 errdetail("The table has: %s.", column_list(desc_columns(table))),
-					 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+					 errhint("Set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment) and retry the run, or rebuild the table: a change plan with the option full_refresh naming %s.", st->model)));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("model %s no longer returns column%s %s of table %s", st->model,
 						list_length(lost) > 1 ? "s" : "", column_list(lost), st->relation),
 				 errdetail("The query returns: %s.", column_list(desc_columns(query))),
-				 errhint("Run a full refresh of the model (the plan option full_refresh), or set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment).")));
+				 errhint("Set on_schema_change of the environment to append_new_columns or sync_all_columns (ironlayer.set_environment) and retry the run, or rebuild the table: a change plan with the option full_refresh naming %s.", st->model)));
 	}
 	foreach(lc, gained)
 	{
