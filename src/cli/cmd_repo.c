@@ -90,9 +90,10 @@ parse_args(int argc, char **argv, int npos, bool lineage, repo_args *a)
 
 			errno = 0;
 			d = strtol(v, &end, 10);
-			if (errno != 0 || end == v || *end != '\0' || d < 0 || d > INT_MAX)
+			if (errno != 0 || end == v || *end != '\0' || d < 1 || d > INT_MAX)
 			{
-				fprintf(stderr, "ironlayer: invalid --max-depth \"%s\": give a whole number, 0 or more\n", v);
+				/* as lineage() in SQL: 0 lists nothing, so it is a mistake */
+				fprintf(stderr, "ironlayer: invalid --max-depth \"%s\": give a whole number, 1 or more\n", v);
 				return EXIT_USAGE;
 			}
 			a->max_depth = (int) d;

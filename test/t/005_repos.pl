@@ -195,6 +195,15 @@ is($count->(), $before + 1, 'and adds one record');
 	is(scalar(split /\n/, $o), $node->safe_psql('postgres', "${acme}SELECT count(*) FROM ironlayer.models('shop', 'HEAD')"),
 		'ironlayer models prints one line per model');
 	like($o, qr/^\{"blob":"[0-9a-f]{40}","fingerprint":"[0-9a-f]{64}","kind":/m, 'as canonical JSON');
+	# lineage's depth bound as in SQL: 1 or more (0 would list nothing)
+	IPC::Run::run([ $cli, 'lineage', $shop, 'HEAD', 'marts.revenue', '--direction', 'up', '--max-depth', '1' ],
+		'>', \$o, '2>', \$e);
+	is(scalar(split /\n/, $o), $node->safe_psql('postgres',
+			"${acme}SELECT count(*) FROM ironlayer.lineage('shop', 'HEAD', 'marts.revenue', 'upstream', 1)"),
+		'ironlayer lineage --max-depth 1 prints the rows of lineage(..., 1)');
+	IPC::Run::run([ $cli, 'lineage', $shop, 'HEAD', 'marts.revenue', '--max-depth', '0' ], '>', \$o, '2>', \$e);
+	is($? >> 8, 2, 'ironlayer lineage --max-depth 0 is bad usage (exit 2), as lineage(..., 0) is 22023');
+	like($e, qr/invalid --max-depth "0": give a whole number, 1 or more/, 'and says what it takes');
 }
 
 # removal
