@@ -240,13 +240,12 @@ il_out_textn(FILE *out, const char *s, size_t len, bool oneline)
 
 	while (p < end)
 	{
-		int			n = 1;
+		size_t		shown;
+		size_t		n = il_quote_char(p, 0, (size_t) (end - p), &shown);
 
-		if (*p >= 0x80)
-			n = il_utf8_char_len(p, end);
-		if (n == 0 || *p == 0x7f || (*p < 0x20 && (oneline || (*p != '\n' && *p != '\t'))))
+		if (shown != n && (oneline || (*p != '\n' && *p != '\t')))
 		{
-			/* a C0 control, DEL or a byte that is not UTF-8: \xNN */
+			/* as messages quote it (il_quote_char): a C0 control, DEL or a byte that is not UTF-8 */
 			if (out)
 				fprintf(out, "\\x%02x", *p);
 			w += 4;
@@ -263,7 +262,7 @@ il_out_textn(FILE *out, const char *s, size_t len, bool oneline)
 			continue;
 		}
 		if (out)
-			fwrite(p, 1, (size_t) n, out);
+			fwrite(p, 1, n, out);
 		w++;
 		p += n;
 	}
